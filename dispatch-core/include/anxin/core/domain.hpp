@@ -1,0 +1,193 @@
+// Domain model of a service centre: the elders it serves, the devices in their
+// homes, the alerts those devices raise, the incidents operators work, and the
+// field workers they send. Plain data plus the small rules that belong to it.
+// Depends on nothing but the standard library.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace anxin {
+
+using Millis = std::int64_t;  // milliseconds since the Unix epoch
+using ElderId = std::int64_t;
+using WorkerId = std::int64_t;
+using AlertId = std::int64_t;
+using IncidentId = std::int64_t;
+using DeviceId = std::string;  // the device's serial, as printed on it
+
+enum class Sex { male, female };
+
+// 居住状况 (../shared/DOMAIN.md "Who is served").
+enum class LivingSituation { alone, empty_nest, left_behind, elderly_only, with_family };
+
+// 能力评估: 能力完好 / 轻度 / 中度 / 重度 / 完全失能. An elder may not be assessed yet.
+enum class Ability { intact, mild, moderate, severe, complete };
+
+// 低保 / 特困 / 低保边缘 (DOMAIN.md; 002).
+enum class EconomicStatus { ordinary, subsistence, extreme_poverty, near_poverty };
+
+// 重点 / 次重点 / 一般人群 (seeds/000_22e5d44906de9250.txt, 二.(一)).
+enum class CareTier { key, sub_key, general };
+
+struct EmergencyContact {
+  std::string name;
+  std::string relation;  // 儿子, 女儿, 侄子, 邻居, 村主任 ...
+  std::string phone;
+};
+
+struct Elder {
+  ElderId id = 0;
+  std::string name;
+  Sex sex = Sex::male;
+  std::string birth_date;  // YYYY-MM-DD
+  std::string phone;
+  std::string id_number;  // 18-character national ID; never leaves the server unmasked
+  std::string town;       // 镇 / 街道
+  std::string community;  // 村 / 居
+  std::string address;
+  double lat = 0, lon = 0;
+  LivingSituation living = LivingSituation::alone;
+  std::optional<Ability> ability;  // empty: not assessed
+  bool bedridden = false;          // only counts when not assessed (000)
+  bool limited_mobility = false;   // only counts when not assessed (000)
+  int disability_grade = 0;        // 0 = none, otherwise 1 (most severe) to 4
+  bool dementia = false;           // 失智
+  bool special_family = false;     // 计划生育特殊家庭
+  EconomicStatus economic = EconomicStatus::ordinary;
+  std::vector<EmergencyContact> contacts;  // in the order to call them
+  std::string family_doctor;
+  std::string family_doctor_phone;
+  std::optional<WorkerId> paired_worker;  // 结对帮扶 (001)
+  bool visit_consent = false;             // 入户探访要征得同意 (000)
+};
+
+enum class DeviceKind {
+  sos_button,   // 一键通
+  smoke,
+  gas,
+  water_leak,
+  infrared,     // motion / fall / long lying still
+  door,
+  bed,
+  vital_signs,
+  geofence,     // wearable, for elders who may wander
+  water_meter,
+};
+
+enum class AlertKind {
+  sos,
+  smoke,
+  gas,
+  water_leak,
+  fall,
+  inactivity,      // long lying still
+  door_open_long,
+  bed_exit_long,   // off bed too long at night
+  vital_abnormal,
+  geofence_exit,
+  no_water_use,    // no water for 24 h
+  low_battery,
+  offline,
+};
+
+// 1 is the most urgent. Used until the ranking of issue 3 replaces it.
+enum class Severity { critical = 1, high = 2, medium = 3, low = 4 };
+
+struct Device {
+  DeviceId id;
+  ElderId elder = 0;
+  DeviceKind kind = DeviceKind::sos_button;
+  std::string vendor;  // the IoT platform that may report for it
+  int battery_pct = 100;
+  Millis last_seen_ms = 0;
+};
+
+struct Alert {
+  AlertId id = 0;
+  DeviceId device;
+  ElderId elder = 0;
+  AlertKind kind = AlertKind::sos;
+  Millis device_time_ms = 0;
+  Millis received_ms = 0;
+  std::int64_t device_seq = 0;  // the device's own counter; makes retries idempotent
+  IncidentId incident = 0;
+  std::string detail;           // JSON object from the device, as received
+};
+
+enum class IncidentState { open, acknowledged, resolved };
+
+enum class TimelineKind { alert, acknowledged, resolved, note };
+
+struct TimelineEntry {
+  Millis at_ms = 0;
+  TimelineKind kind = TimelineKind::alert;
+  std::string actor;              // operator name, or device id for alerts
+  AlertId alert = 0;              // for kind == alert
+  AlertKind alert_kind = AlertKind::sos;
+  std::string text;               // note, disposition
+};
+
+struct Incident {
+  IncidentId id = 0;
+  ElderId elder = 0;
+  IncidentState state = IncidentState::open;
+  Millis opened_ms = 0;
+  Millis acknowledged_ms = 0;
+  std::string acknowledged_by;
+  Millis resolved_ms = 0;
+  std::string disposition;
+  std::vector<TimelineEntry> timeline;
+
+  // The most urgent alert kind so far; the queue shows it.
+  AlertKind lead_kind() const;
+  Severity severity() const;
+  int alert_count() const;
+  bool is_open() const { return state != IncidentState::resolved; }
+};
+
+enum class WorkerRole { nurse, family_doctor, social_worker, volunteer, property_staff, grid_worker };
+
+struct Worker {
+  WorkerId id = 0;
+  std::string name;
+  std::string phone;
+  WorkerRole role = WorkerRole::volunteer;
+  std::vector<std::string> skills;
+  std::string town;
+  bool on_duty = false;
+  double lat = 0, lon = 0;
+  Millis position_ms = 0;
+};
+
+// --- rules ------------------------------------------------------------------
+
+Severity severity_of(AlertKind kind);
+bool device_can_raise(DeviceKind device, AlertKind alert);
+
+// Whole years at `today` (YYYY-MM-DD) for a birth date (YYYY-MM-DD); -1 if malformed.
+int age_on(std::string_view birth_date, std::string_view today);
+
+// Masks a national ID for display: 3729**********1234.
+std::string mask_id_number(std::string_view id_number);
+
+// --- names on the wire and in the database -----------------------------------
+// Each enum has a stable lowercase name; parse_* returns nullopt for unknown text.
+
+std::string_view name_of(Sex);
+std::string_view name_of(LivingSituation);
+std::string_view name_of(Ability);
+std::string_view name_of(EconomicStatus);
+std::string_view name_of(CareTier);
+std::string_view name_of(DeviceKind);
+std::string_view name_of(AlertKind);
+std::string_view name_of(IncidentState);
+std::string_view name_of(TimelineKind);
+std::string_view name_of(WorkerRole);
+
+template <class E> std::optional<E> parse_enum(std::string_view text);
+
+}  // namespace anxin

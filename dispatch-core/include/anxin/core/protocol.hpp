@@ -1,0 +1,124 @@
+// Protocol v1: JSON text frames over WebSocket (docs/protocol.md is the reference).
+// This file turns frames into typed messages and back, for both ends: the gateway
+// parses client messages and encodes server ones; the console, simulator and tests
+// do the opposite. Pure functions, no sockets.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "anxin/core/dispatcher.hpp"
+#include "anxin/core/domain.hpp"
+#include "anxin/core/errors.hpp"
+#include "anxin/core/store.hpp"
+
+namespace anxin::protocol {
+
+inline constexpr int kVersion = 1;
+inline constexpr size_t kMaxFrameBytes = 64 * 1024;
+inline constexpr size_t kMaxReqIdBytes = 64;
+
+// --- client -> server -----------------------------------------------------------
+
+struct Hello {
+  Role role = Role::console;
+  std::string token;
+};
+struct Subscribe {};
+struct AckIncident {
+  IncidentId incident = 0;
+};
+struct ResolveIncident {
+  IncidentId incident = 0;
+  std::string disposition;
+};
+struct Ping {};
+
+using ClientBody = std::variant<Hello, Subscribe, AlarmIn, AckIncident, ResolveIncident, Ping>;
+
+struct ClientMessage {
+  std::string req;  // optional; echoed in the reply so a client can match them
+  ClientBody body;
+};
+
+Result<ClientMessage> parse_client(std::string_view text);
+std::string encode(const ClientMessage& message);
+
+// --- server -> client -----------------------------------------------------------
+
+// What an operator sees of an elder. The national ID is masked here, on the
+// server: the full number never goes out.
+struct ElderCard {
+  ElderId id = 0;
+  std::string name;
+  Sex sex = Sex::male;
+  int age = 0;
+  CareTier tier = CareTier::general;
+  LivingSituation living = LivingSituation::alone;
+  std::optional<Ability> ability;
+  int disability_grade = 0;
+  bool dementia = false;
+  bool special_family = false;
+  EconomicStatus economic = EconomicStatus::ordinary;
+  std::string town, community, address;
+  double lat = 0, lon = 0;
+  std::string phone;
+  std::string id_masked;
+  std::vector<EmergencyContact> contacts;
+  std::string family_doctor, family_doctor_phone;
+  std::string paired_worker;  // name, empty if none
+  bool visit_consent = false;
+};
+
+ElderCard make_card(const Elder& elder, std::string_view today, const Worker* paired);
+
+struct Welcome {
+  Role role = Role::console;
+  std::string subject;
+  Millis server_time_ms = 0;
+  std::string epoch;  // changes on every server start; a client resyncs when it does
+};
+struct Ack {
+  DeviceId device;
+  std::int64_t seq = 0;
+  AlarmAck ack;
+};
+struct Snapshot {
+  std::uint64_t seq = 0;  // the deltas that follow start at seq + 1
+  std::string epoch;
+  Millis server_time_ms = 0;
+  std::vector<Incident> incidents;  // open and acknowledged, with timelines
+  std::vector<ElderCard> elders;    // one per elder in `incidents`
+};
+struct DeltaMessage {
+  std::uint64_t seq = 0;
+  DeltaKind kind = DeltaKind::incident_opened;
+  Incident incident;                  // header; timeline empty
+  std::vector<TimelineEntry> append;  // to add to the replica's timeline
+  std::optional<ElderCard> elder;     // with incident_opened
+};
+struct Ok {
+  IncidentId incident = 0;
+};
+struct ErrorReply {
+  Error error;
+};
+struct Pong {
+  Millis server_time_ms = 0;
+};
+
+using ServerBody = std::variant<Welcome, Ack, Snapshot, DeltaMessage, Ok, ErrorReply, Pong>;
+
+struct ServerMessage {
+  std::string req;
+  ServerBody body;
+};
+
+std::string encode(const ServerMessage& message);
+Result<ServerMessage> parse_server(std::string_view text);
+
+}  // namespace anxin::protocol

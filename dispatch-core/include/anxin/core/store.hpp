@@ -1,0 +1,136 @@
+// The SQLite store: one file, schema versioned by migrations (PRAGMA user_version),
+// WAL with synchronous=FULL by default. One writer thread applies write batches in
+// order, many to a transaction (group commit), and runs each batch's callback only
+// after the transaction holding it has committed. The dispatcher's host sends
+// acknowledgements and deltas from those callbacks, so nothing reaches a device or
+// a console before it is on disk.
+//
+// Reads (load, lookups) use a separate connection and are meant for start-up and
+// tools; the live state is the dispatcher's, in memory.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "anxin/core/domain.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace anxin {
+
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct StoreOptions {
+  bool synchronous_full = true;  // false: synchronous=NORMAL (survives a process crash, not power loss)
+  size_t max_group = 1024;       // batches per transaction at most
+};
+
+// --- what the writer applies ---------------------------------------------------
+
+struct PutAlert { Alert alert; };
+struct PutIncident { Incident incident; };  // header row only; the timeline goes by AddTimeline
+struct AddTimeline { IncidentId incident = 0; TimelineEntry entry; };
+struct TouchDevice { DeviceId device; int battery_pct = 0; Millis last_seen_ms = 0; };
+using WriteOp = std::variant<PutAlert, PutIncident, AddTimeline, TouchDevice>;
+using WriteBatch = std::vector<WriteOp>;
+
+// --- what start-up reads -------------------------------------------------------
+
+enum class Role { device, console, field };
+std::string_view name_of(Role);
+std::optional<Role> parse_role(std::string_view);
+
+// Who a token speaks for: "device:D000001", "vendor:hx-iot", "operator:王芳", "worker:12".
+struct Principal {
+  Role role = Role::console;
+  std::string subject;
+};
+
+struct DeviceProgress {
+  DeviceId device;
+  std::int64_t last_seq = 0;
+  AlertId last_alert = 0;
+  IncidentId last_incident = 0;
+};
+
+struct LiveState {
+  std::vector<Elder> elders;
+  std::vector<Device> devices;
+  std::vector<Worker> workers;
+  std::vector<Incident> open_incidents;  // with their timelines
+  std::vector<std::pair<std::string, Principal>> tokens;  // token hash -> principal
+  std::vector<DeviceProgress> progress;
+  AlertId max_alert_id = 0;
+  IncidentId max_incident_id = 0;
+};
+
+// BLAKE2b-256 of a token, hex. Only hashes are stored.
+std::string token_hash(std::string_view token);
+
+class Store {
+ public:
+  explicit Store(const std::string& path, StoreOptions options = {});
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  static constexpr int kSchemaVersion = 1;
+  int schema_version() const;
+
+  // Synchronous, on the caller's thread; for set-up before the writer starts.
+  void import_registry(const std::vector<Elder>& elders, const std::vector<Device>& devices,
+                       const std::vector<Worker>& workers);
+  void put_token(std::string_view token, const Principal& who);
+  LiveState load() const;
+  std::optional<Alert> find_alert(const DeviceId& device, std::int64_t device_seq) const;
+
+  // The writer. submit() may be called from any thread; callbacks run on the writer
+  // thread, in submission order, after their batch is durable.
+  void start();
+  void submit(WriteBatch batch, std::function<void()> on_durable = {});
+  void drain();  // returns once everything submitted before the call is durable
+  void stop();   // drains, then joins the writer
+
+  // Total of commits and batches so far (for status lines and benchmarks).
+  std::uint64_t commits() const;
+
+ private:
+  struct Pending {
+    WriteBatch batch;
+    std::function<void()> on_durable;
+  };
+  void writer_loop();
+  void apply(const WriteOp& op);
+  void exec(const char* sql) const;
+
+  std::string path_;
+  StoreOptions options_;
+  sqlite3* write_db_ = nullptr;
+  sqlite3* read_db_ = nullptr;
+  struct Statements;
+  std::unique_ptr<Statements> stmts_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_, idle_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  bool busy_ = false;
+  std::uint64_t commits_ = 0;
+  std::thread writer_;
+};
+
+}  // namespace anxin
