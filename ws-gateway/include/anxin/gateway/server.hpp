@@ -1,0 +1,55 @@
+// The gateway: a libwebsockets server that hosts the dispatcher in-process.
+//
+// Threads: one lws service thread owns every connection and the Dispatcher; the
+// Store's writer thread commits. A frame is parsed and applied on the service
+// thread; its replies and deltas are handed to the store with the writes they
+// depend on, and come back through a locked outbox (lws_cancel_service wakes the
+// service thread) only once durable. So a device's ack and a console's delta are
+// both sent after the commit, and each connection sees its messages in order.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "anxin/core/clock.hpp"
+
+namespace anxin::gateway {
+
+struct ServerOptions {
+  std::string db_path = "anxin.db";
+  int port = 7600;               // 0: pick a free port; see Server::port()
+  std::string interface;         // empty: all interfaces
+  bool synchronous_full = true;  // SQLite synchronous=FULL
+  size_t max_queued_per_client = 8192;  // messages; a client further behind is dropped
+};
+
+struct ServerStats {
+  std::uint64_t frames_in = 0;
+  std::uint64_t alarms_accepted = 0;
+  std::uint64_t errors_sent = 0;
+  std::uint64_t commits = 0;
+  int devices = 0, consoles = 0, fields = 0;  // authenticated connections
+  size_t open_incidents = 0;
+};
+
+class Server {
+ public:
+  // Opens (and migrates) the database and rebuilds the live state from it.
+  explicit Server(ServerOptions options, const Clock& clock);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  void start();  // listens, on its own thread
+  void stop();
+  int port() const;
+  ServerStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace anxin::gateway

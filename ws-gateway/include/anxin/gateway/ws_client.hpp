@@ -1,0 +1,73 @@
+// A WebSocket client on its own thread (libwebsockets), for the console, the
+// simulator, the benchmarks and the tests. It owns one connection and, if asked,
+// reconnects with backoff after the connection drops.
+//
+// Handlers run on the client's thread; send() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace anxin::gateway {
+
+struct ClientOptions {
+  std::string host = "127.0.0.1";
+  int port = 7600;
+  std::string path = "/";
+  bool reconnect = true;  // after a drop or a failed connect, try again with backoff
+  int backoff_min_ms = 200;
+  int backoff_max_ms = 3000;
+};
+
+struct ClientHandlers {
+  std::function<void()> on_open;
+  std::function<void(std::string)> on_message;
+  std::function<void(const std::string& why)> on_close;  // also for a failed connect
+};
+
+class WsClient {
+ public:
+  WsClient(ClientOptions options, ClientHandlers handlers);
+  ~WsClient();
+  WsClient(const WsClient&) = delete;
+  WsClient& operator=(const WsClient&) = delete;
+
+  void start();
+  void stop();
+  // Queues a text frame; false when not connected (the frame is dropped).
+  bool send(std::string text);
+  bool connected() const { return connected_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<bool> connected_{false};
+};
+
+// A blocking wrapper for tests and tools: connect, send, and wait for frames.
+class SyncClient {
+ public:
+  explicit SyncClient(int port, std::string host = "127.0.0.1");
+  ~SyncClient();
+  bool wait_open(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  bool send(std::string text) { return client_->send(std::move(text)); }
+  // The next frame, or nullopt after the timeout.
+  std::optional<std::string> next(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  bool closed() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> frames_;
+  bool open_ = false, closed_ = false;
+  std::unique_ptr<WsClient> client_;
+};
+
+}  // namespace anxin::gateway

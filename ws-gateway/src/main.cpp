@@ -1,0 +1,103 @@
+// anxin-server: the service centre's dispatch server. Hosts the dispatch core,
+// its SQLite file and the WebSocket endpoint for devices, consoles and field staff.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "anxin/core/clock.hpp"
+#include "anxin/core/store.hpp"
+#include "anxin/gateway/server.hpp"
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+void usage() {
+  std::puts(
+      "usage: anxin-server [--db FILE] [--port N] [--interface IP] [--sync full|normal]\n"
+      "                    [--status] [--port-file FILE]\n"
+      "  --db FILE         SQLite database (default anxin.db; created and migrated if new)\n"
+      "  --port N          WebSocket port (default 7600; 0 picks a free one)\n"
+      "  --sync MODE       SQLite synchronous mode: full (default) or normal\n"
+      "  --status          print a one-line live status every second\n"
+      "  --port-file FILE  write the bound port to FILE once listening");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  anxin::gateway::ServerOptions options;
+  bool status = false;
+  std::string port_file;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "anxin-server: %s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--db") options.db_path = value();
+    else if (a == "--port") options.port = std::stoi(value());
+    else if (a == "--interface") options.interface = value();
+    else if (a == "--sync") {
+      std::string m = value();
+      if (m != "full" && m != "normal") {
+        std::fprintf(stderr, "anxin-server: --sync must be full or normal\n");
+        return 2;
+      }
+      options.synchronous_full = m == "full";
+    } else if (a == "--status") status = true;
+    else if (a == "--port-file") port_file = value();
+    else if (a == "-h" || a == "--help") { usage(); return 0; }
+    else {
+      std::fprintf(stderr, "anxin-server: unknown option %s\n", a.c_str());
+      usage();
+      return 2;
+    }
+  }
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  anxin::SystemClock clock;
+  try {
+    anxin::gateway::Server server(options, clock);
+    server.start();
+    std::fprintf(stderr, "anxin-server: %s, listening on port %d\n", options.db_path.c_str(), server.port());
+    if (!port_file.empty()) {
+      std::string tmp = port_file + ".tmp";
+      if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+        std::fprintf(f, "%d\n", server.port());
+        std::fclose(f);
+        std::rename(tmp.c_str(), port_file.c_str());
+      }
+    }
+    const bool tty = isatty(STDOUT_FILENO);
+    int tick = 0;
+    while (!g_stop) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (status && ++tick % 10 == 0) {
+        auto s = server.stats();
+        std::printf("%sanxin: open incidents %zu | alarms %llu | consoles %d | devices %d | errors %llu | commits %llu%s",
+                    tty ? "\r" : "", s.open_incidents, static_cast<unsigned long long>(s.alarms_accepted),
+                    s.consoles, s.devices, static_cast<unsigned long long>(s.errors_sent),
+                    static_cast<unsigned long long>(s.commits), tty ? "   " : "\n");
+        std::fflush(stdout);
+      }
+    }
+    std::fprintf(stderr, "\nanxin-server: stopping\n");
+    server.stop();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "anxin-server: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

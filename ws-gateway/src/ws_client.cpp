@@ -1,0 +1,232 @@
+#include "anxin/gateway/ws_client.hpp"
+
+#include <libwebsockets.h>
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+namespace anxin::gateway {
+
+struct WsClient::Impl {
+  // lws timers hand back only the list node; it sits first so we can find Impl.
+  struct Timer {
+    lws_sorted_usec_list_t sul;
+    Impl* self;
+  };
+
+  WsClient& owner;
+  ClientOptions options;
+  ClientHandlers handlers;
+  lws_context* context = nullptr;
+  lws* wsi = nullptr;  // service thread only
+  std::thread service;
+  std::atomic<bool> stopping{false};
+  Timer retry{};
+  int backoff_ms;
+
+  std::mutex tx_mu;
+  std::deque<std::string> tx;
+  std::string rx;
+
+  Impl(WsClient& o, ClientOptions opt, ClientHandlers h)
+      : owner(o), options(std::move(opt)), handlers(std::move(h)), backoff_ms(options.backoff_min_ms) {
+    retry.self = this;
+  }
+
+  void connect() {
+    if (stopping) return;
+    lws_client_connect_info ci;
+    std::memset(&ci, 0, sizeof ci);
+    ci.context = context;
+    ci.address = options.host.c_str();
+    ci.port = options.port;
+    ci.path = options.path.c_str();
+    ci.host = options.host.c_str();
+    ci.origin = options.host.c_str();
+    ci.protocol = "anxin-v1";
+    ci.local_protocol_name = "anxin-client";
+    ci.pwsi = &wsi;
+    if (!lws_client_connect_via_info(&ci)) {
+      wsi = nullptr;
+      schedule_retry();
+    }
+  }
+
+  void schedule_retry() {
+    if (!options.reconnect || stopping) return;
+    lws_sul_schedule(context, 0, &retry.sul, &Impl::on_retry,
+                     static_cast<lws_usec_t>(backoff_ms) * 1000);
+    backoff_ms = std::min(backoff_ms * 2, options.backoff_max_ms);
+  }
+
+  static void on_retry(lws_sorted_usec_list_t* sul) {
+    reinterpret_cast<Timer*>(sul)->self->connect();
+  }
+
+  void dropped(const std::string& why) {
+    wsi = nullptr;
+    owner.connected_ = false;
+    {
+      std::lock_guard lock(tx_mu);
+      tx.clear();
+    }
+    rx.clear();
+    if (handlers.on_close) handlers.on_close(why);
+    schedule_retry();
+  }
+
+  int on_writeable() {
+    std::string text;
+    bool more;
+    {
+      std::lock_guard lock(tx_mu);
+      if (tx.empty()) return 0;
+      text = std::move(tx.front());
+      tx.pop_front();
+      more = !tx.empty();
+    }
+    std::vector<unsigned char> buf(LWS_PRE + text.size());
+    std::memcpy(buf.data() + LWS_PRE, text.data(), text.size());
+    if (lws_write(wsi, buf.data() + LWS_PRE, text.size(), LWS_WRITE_TEXT) < static_cast<int>(text.size()))
+      return -1;
+    if (more) lws_callback_on_writable(wsi);
+    return 0;
+  }
+
+  static int callback(lws* w, lws_callback_reasons reason, void*, void* in, size_t len) {
+    auto* self = static_cast<Impl*>(lws_context_user(lws_get_context(w)));
+    switch (reason) {
+      case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        self->backoff_ms = self->options.backoff_min_ms;
+        self->owner.connected_ = true;
+        if (self->handlers.on_open) self->handlers.on_open();
+        return 0;
+      case LWS_CALLBACK_CLIENT_RECEIVE:
+        self->rx.append(static_cast<const char*>(in), len);
+        if (lws_is_final_fragment(w) && lws_remaining_packet_payload(w) == 0) {
+          std::string text;
+          text.swap(self->rx);
+          if (self->handlers.on_message) self->handlers.on_message(std::move(text));
+        }
+        return 0;
+      case LWS_CALLBACK_CLIENT_WRITEABLE:
+        return self->on_writeable();
+      case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        self->dropped(in ? std::string(static_cast<const char*>(in), len ? len : std::strlen(static_cast<const char*>(in)))
+                         : "connection failed");
+        return 0;
+      case LWS_CALLBACK_CLIENT_CLOSED:
+        self->dropped("closed");
+        return 0;
+      case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        if (self->wsi) {
+          std::lock_guard lock(self->tx_mu);
+          if (!self->tx.empty()) lws_callback_on_writable(self->wsi);
+        }
+        return 0;
+      default:
+        return 0;
+    }
+  }
+
+  void start() {
+    static const lws_protocols protocols[] = {
+        {"anxin-client", &Impl::callback, 0, 64 * 1024, 0, nullptr, 0},
+        {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+    };
+    lws_set_log_level(LLL_ERR, nullptr);
+    lws_context_creation_info info;
+    std::memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = protocols;
+    info.user = this;
+    context = lws_create_context(&info);
+    if (!context) throw std::runtime_error("cannot create the WebSocket client context");
+    service = std::thread([this] {
+      connect();
+      while (!stopping) lws_service(context, 0);
+    });
+  }
+
+  void stop() {
+    if (!context) return;
+    stopping = true;
+    lws_cancel_service(context);
+    if (service.joinable()) service.join();
+    lws_sul_cancel(&retry.sul);
+    handlers = {};  // no callbacks while the context is torn down
+    lws_context_destroy(context);
+    context = nullptr;
+    owner.connected_ = false;
+  }
+};
+
+WsClient::WsClient(ClientOptions options, ClientHandlers handlers)
+    : impl_(std::make_unique<Impl>(*this, std::move(options), std::move(handlers))) {}
+
+WsClient::~WsClient() { stop(); }
+
+void WsClient::start() { impl_->start(); }
+void WsClient::stop() { impl_->stop(); }
+
+bool WsClient::send(std::string text) {
+  if (!connected_) return false;
+  {
+    std::lock_guard lock(impl_->tx_mu);
+    impl_->tx.push_back(std::move(text));
+  }
+  lws_cancel_service(impl_->context);
+  return true;
+}
+
+// --- SyncClient ----------------------------------------------------------------------
+
+SyncClient::SyncClient(int port, std::string host) {
+  ClientOptions o;
+  o.host = std::move(host);
+  o.port = port;
+  o.reconnect = false;
+  ClientHandlers h;
+  h.on_open = [this] {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  };
+  h.on_message = [this](std::string text) {
+    std::lock_guard lock(mu_);
+    frames_.push_back(std::move(text));
+    cv_.notify_all();
+  };
+  h.on_close = [this](const std::string&) {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    cv_.notify_all();
+  };
+  client_ = std::make_unique<WsClient>(o, std::move(h));
+  client_->start();
+}
+
+SyncClient::~SyncClient() { client_->stop(); }
+
+bool SyncClient::wait_open(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return open_ || closed_; });
+  return open_ && !closed_;
+}
+
+std::optional<std::string> SyncClient::next(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  if (!cv_.wait_for(lock, timeout, [&] { return !frames_.empty(); })) return std::nullopt;
+  std::string f = std::move(frames_.front());
+  frames_.pop_front();
+  return f;
+}
+
+bool SyncClient::closed() const {
+  std::lock_guard lock(mu_);
+  return closed_;
+}
+
+}  // namespace anxin::gateway
