@@ -1,0 +1,337 @@
+// anxin-sim: the demo district and its devices.
+//   generate  builds the seeded district into a fresh database, with demo tokens
+//   play      connects to a server as the vendors' IoT platforms and raises alarms
+//             at a chosen rate, resending each until it is acknowledged
+#include <sodium.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "anxin/core/clock.hpp"
+#include "anxin/core/protocol.hpp"
+#include "anxin/core/store.hpp"
+#include "anxin/gateway/ws_client.hpp"
+#include "district.hpp"
+
+using json = nlohmann::json;
+using namespace anxin;
+namespace proto = anxin::protocol;
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+[[noreturn]] void die(const std::string& msg) {
+  std::fprintf(stderr, "anxin-sim: %s\n", msg.c_str());
+  std::exit(2);
+}
+
+struct Args {
+  std::map<std::string, std::string> values;
+  std::string get(const std::string& k, const std::string& fallback = "") const {
+    auto it = values.find(k);
+    return it == values.end() ? fallback : it->second;
+  }
+  long long num(const std::string& k, long long fallback) const {
+    auto it = values.find(k);
+    if (it == values.end()) return fallback;
+    try {
+      return std::stoll(it->second);
+    } catch (...) {
+      die("--" + k + " must be a number");
+    }
+  }
+};
+
+Args parse_args(int argc, char** argv, int from, const std::set<std::string>& known) {
+  Args a;
+  for (int i = from; i < argc; ++i) {
+    std::string k = argv[i];
+    if (k.rfind("--", 0) != 0 || !known.count(k.substr(2))) die("unknown option " + k);
+    if (i + 1 >= argc) die(k + " needs a value");
+    a.values[k.substr(2)] = argv[++i];
+  }
+  return a;
+}
+
+std::string random_token(const std::string& prefix) {
+  unsigned char raw[18];
+  randombytes_buf(raw, sizeof raw);
+  char hex[sizeof raw * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  return prefix + hex;
+}
+
+std::string default_tokens_path(const std::string& db) { return db + ".tokens.json"; }
+
+// --- generate ----------------------------------------------------------------------
+
+int generate(const Args& a) {
+  const std::string db = a.get("db", "anxin.db");
+  sim::DistrictOptions o;
+  o.seed = static_cast<std::uint64_t>(a.num("seed", 42));
+  o.elders = static_cast<int>(a.num("elders", 2000));
+  o.workers = static_cast<int>(a.num("workers", 60));
+  o.today = a.get("today", local_date(SystemClock().now_ms()));
+  if (std::filesystem::exists(db)) die(db + " exists; generate only fills a new database");
+  if (sodium_init() < 0) die("libsodium failed to initialise");
+
+  sim::District d = sim::generate_district(o);
+  Store store(db);
+  store.import_registry(d.elders, d.devices, d.workers);
+
+  // Demo credentials: one token per vendor platform, and operator tokens. Random, so
+  // two demo databases never share them; only their hashes go into the database.
+  json tokens{{"vendors", json::object()}, {"consoles", json::array()}};
+  std::set<std::string> vendors;
+  for (const auto& dev : d.devices) vendors.insert(dev.vendor);
+  for (const auto& v : vendors) {
+    std::string t = random_token("vendor-" + v + "-");
+    store.put_token(t, {Role::device, "vendor:" + v});
+    tokens["vendors"][v] = t;
+  }
+  for (const char* op : {"王芳", "李强", "值班长 张敏"}) {
+    std::string t = random_token("op-");
+    store.put_token(t, {Role::console, std::string("operator:") + op});
+    tokens["consoles"].push_back({{"operator", op}, {"token", t}});
+  }
+  const std::string path = a.get("tokens", default_tokens_path(db));
+  {
+    std::ofstream f(path);
+    f << tokens.dump(2) << "\n";
+    if (!f) die("cannot write " + path);
+  }
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::printf("anxin-sim: %s: %zu elders in %zu towns, %zu devices, %zu workers (seed %llu); tokens in %s\n",
+              db.c_str(), d.elders.size(), d.towns.size(), d.devices.size(), d.workers.size(),
+              static_cast<unsigned long long>(o.seed), path.c_str());
+  return 0;
+}
+
+// --- play --------------------------------------------------------------------------
+
+// One vendor platform's connection. Alarms stay pending until acknowledged and are
+// resent after a reconnect or when an ack is overdue.
+class Platform {
+ public:
+  Platform(std::string vendor, std::string token, int port, std::string host, FILE* ack_log,
+           std::mutex* log_mu)
+      : vendor_(std::move(vendor)), token_(std::move(token)), ack_log_(ack_log), log_mu_(log_mu) {
+    gateway::ClientOptions o;
+    o.host = std::move(host);
+    o.port = port;
+    gateway::ClientHandlers h;
+    h.on_open = [this] { client_->send(proto::encode({"", proto::Hello{Role::device, token_}})); };
+    h.on_message = [this](std::string text) { on_message(text); };
+    h.on_close = [this](const std::string&) {
+      std::lock_guard lock(mu_);
+      ready_ = false;
+    };
+    client_ = std::make_unique<gateway::WsClient>(o, std::move(h));
+    client_->start();
+  }
+
+  void raise(AlarmIn alarm) {
+    std::string frame = proto::encode({"", alarm});
+    std::lock_guard lock(mu_);
+    auto& p = pending_[{alarm.device, alarm.seq}];
+    p.frame = frame;
+    p.sent = std::chrono::steady_clock::now();
+    ++sent_;
+    if (ready_) client_->send(frame);
+  }
+
+  // Resends what has waited too long for its ack.
+  void resend_overdue(std::chrono::milliseconds after) {
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mu_);
+    if (!ready_) return;
+    for (auto& [key, p] : pending_)
+      if (now - p.sent > after) {
+        p.sent = now;
+        client_->send(p.frame);
+      }
+  }
+
+  struct Counts {
+    std::uint64_t sent, acked;
+    size_t pending;
+    bool ready;
+  };
+  Counts counts() {
+    std::lock_guard lock(mu_);
+    return {sent_, acked_, pending_.size(), ready_};
+  }
+  void stop() { client_->stop(); }
+
+ private:
+  void on_message(const std::string& text) {
+    auto m = proto::parse_server(text);
+    if (!m) return;
+    std::lock_guard lock(mu_);
+    if (std::holds_alternative<proto::Welcome>(m->body)) {
+      ready_ = true;
+      for (auto& [key, p] : pending_) {
+        p.sent = std::chrono::steady_clock::now();
+        client_->send(p.frame);
+      }
+    } else if (auto* ack = std::get_if<proto::Ack>(&m->body)) {
+      if (pending_.erase({ack->device, ack->seq}) == 0) return;  // an ack of a resend
+      ++acked_;
+      if (ack_log_) {
+        std::lock_guard log_lock(*log_mu_);
+        std::fprintf(ack_log_, "%s %lld %lld %lld\n", ack->device.c_str(), static_cast<long long>(ack->seq),
+                     static_cast<long long>(ack->ack.alert), static_cast<long long>(ack->ack.incident));
+        std::fflush(ack_log_);
+      }
+    } else if (auto* err = std::get_if<proto::ErrorReply>(&m->body)) {
+      std::fprintf(stderr, "anxin-sim: %s refused: %s %s\n", vendor_.c_str(),
+                   std::string(code_name(err->error.code)).c_str(), err->error.message.c_str());
+    }
+  }
+
+  struct Pending {
+    std::string frame;
+    std::chrono::steady_clock::time_point sent;
+  };
+  std::string vendor_, token_;
+  FILE* ack_log_;
+  std::mutex* log_mu_;
+  std::mutex mu_;
+  bool ready_ = false;
+  std::map<std::pair<DeviceId, std::int64_t>, Pending> pending_;
+  std::uint64_t sent_ = 0, acked_ = 0;
+  std::unique_ptr<gateway::WsClient> client_;
+};
+
+int play(const Args& a) {
+  const std::string db = a.get("db", "anxin.db");
+  const int port = static_cast<int>(a.num("port", 7600));
+  const std::string host = a.get("host", "127.0.0.1");
+  const double rate = std::stod(a.get("rate", "0.5"));
+  const long long count = a.num("count", -1);
+  const std::uint64_t seed = static_cast<std::uint64_t>(a.num("seed", static_cast<long long>(time(nullptr))));
+  if (rate <= 0) die("--rate must be positive");
+  if (!std::filesystem::exists(db)) die(db + " does not exist; run anxin-sim generate first");
+
+  json tokens;
+  {
+    std::ifstream f(a.get("tokens", default_tokens_path(db)));
+    if (!f) die("cannot read the tokens file");
+    tokens = json::parse(f, nullptr, false);
+    if (tokens.is_discarded() || !tokens.contains("vendors")) die("the tokens file is not valid");
+  }
+
+  // The registry, and where each device's counter stands, come from the database.
+  LiveState st = Store(db).load();
+  sim::District district;
+  district.elders = std::move(st.elders);
+  district.devices = std::move(st.devices);
+  district.workers = std::move(st.workers);
+  std::map<DeviceId, std::int64_t> seq;
+  for (const auto& p : st.progress) seq[p.device] = p.last_seq;
+  std::map<DeviceId, std::string> vendor_of;
+  for (const auto& d : district.devices) vendor_of[d.id] = d.vendor;
+  sim::AlarmPicker picker(district, seed);
+
+  FILE* ack_log = nullptr;
+  std::mutex log_mu;
+  if (auto path = a.get("ack-log"); !path.empty()) {
+    ack_log = std::fopen(path.c_str(), "a");
+    if (!ack_log) die("cannot open " + path);
+  }
+  std::map<std::string, std::unique_ptr<Platform>> platforms;
+  for (auto& [vendor, token] : tokens["vendors"].items())
+    platforms[vendor] = std::make_unique<Platform>(vendor, token.get<std::string>(), port, host, ack_log, &log_mu);
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::fprintf(stderr, "anxin-sim: playing %.2f alarms/s to %s:%d as %zu platforms\n", rate, host.c_str(), port,
+               platforms.size());
+
+  SystemClock clock;
+  using namespace std::chrono;
+  const auto interval = duration_cast<steady_clock::duration>(duration<double>(1.0 / rate));
+  auto next = steady_clock::now();
+  auto last_status = steady_clock::now();
+  long long raised = 0;
+  while (!g_stop && (count < 0 || raised < count)) {
+    std::this_thread::sleep_until(next);
+    next += interval;
+    sim::SimAlarm s = picker.next();
+    AlarmIn alarm;
+    alarm.device = s.device;
+    alarm.seq = ++seq[s.device];
+    alarm.kind = s.kind;
+    alarm.device_time_ms = clock.now_ms();
+    alarm.detail = s.detail_json;
+    platforms.at(vendor_of.at(s.device))->raise(std::move(alarm));
+    ++raised;
+    if (steady_clock::now() - last_status > seconds(5)) {
+      last_status = steady_clock::now();
+      for (auto& [v, p] : platforms) p->resend_overdue(seconds(3));
+    }
+  }
+  // With --count, wait (bounded) for the last acks before leaving.
+  for (int i = 0; i < 100 && !g_stop; ++i) {
+    size_t pending = 0;
+    for (auto& [v, p] : platforms) pending += p->counts().pending;
+    if (pending == 0) break;
+    std::this_thread::sleep_for(milliseconds(100));
+    if (i % 30 == 29)
+      for (auto& [v, p] : platforms) p->resend_overdue(seconds(2));
+  }
+  std::uint64_t sent = 0, acked = 0;
+  for (auto& [v, p] : platforms) {
+    auto c = p->counts();
+    sent += c.sent;
+    acked += c.acked;
+    p->stop();
+  }
+  if (ack_log) std::fclose(ack_log);
+  std::fprintf(stderr, "anxin-sim: raised %llu alarms, %llu acknowledged\n", static_cast<unsigned long long>(sent),
+               static_cast<unsigned long long>(acked));
+  return 0;
+}
+
+void usage() {
+  std::puts(
+      "usage:\n"
+      "  anxin-sim generate [--db FILE] [--seed N] [--elders N] [--workers N] [--today YYYY-MM-DD]\n"
+      "                     [--tokens FILE]\n"
+      "  anxin-sim play [--db FILE] [--port N] [--host H] [--rate ALARMS_PER_S] [--count N]\n"
+      "                 [--seed N] [--tokens FILE] [--ack-log FILE]\n"
+      "The tokens file defaults to DB.tokens.json.");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help") {
+    usage();
+    return argc < 2 ? 2 : 0;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  const std::string cmd = argv[1];
+  try {
+    if (cmd == "generate")
+      return generate(parse_args(argc, argv, 2, {"db", "seed", "elders", "workers", "today", "tokens"}));
+    if (cmd == "play")
+      return play(parse_args(argc, argv, 2, {"db", "port", "host", "rate", "count", "seed", "tokens", "ack-log"}));
+  } catch (const std::exception& e) {
+    die(e.what());
+  }
+  usage();
+  return 2;
+}
