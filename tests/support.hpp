@@ -1,0 +1,79 @@
+// Shared test fixtures: temporary directories, a small registry, an in-process
+// server on a free port, and helpers to read frames and count rows.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "anxin/core/clock.hpp"
+#include "anxin/core/domain.hpp"
+#include "anxin/core/store.hpp"
+#include "anxin/gateway/server.hpp"
+#include "anxin/gateway/ws_client.hpp"
+
+namespace anxin::test {
+
+using json = nlohmann::json;
+
+// A fresh directory per test, so ctest -j cannot collide; removed afterwards.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Two elders and four devices:
+//   elder 1 (张桂英, 82, alone): D1 sos_button, D2 smoke   — vendor "acme"
+//   elder 2 (李德明, 70):        D3 sos_button, D4 infrared — vendor "acme"
+// Tokens: "tok-d1" speaks for device D1 only, "tok-acme" for the whole vendor,
+// "tok-console" is operator 王芳.
+struct SmallRegistry {
+  std::vector<Elder> elders;
+  std::vector<Device> devices;
+  std::vector<Worker> workers;
+};
+SmallRegistry small_registry();
+void seed_small_registry(const std::string& db_path);
+
+long long count_rows(const std::string& db_path, const std::string& table);
+
+// An in-process anxin-server on a free port, over a seeded database.
+class Centre {
+ public:
+  explicit Centre(bool seed = true);
+  ~Centre();
+  int port() const { return server_->port(); }
+  const std::string& db() const { return db_; }
+  gateway::Server& server() { return *server_; }
+  void restart();
+
+  // A connected client that has said hello with `token` and got welcome.
+  std::unique_ptr<gateway::SyncClient> client(const std::string& role, const std::string& token);
+
+ private:
+  TempDir dir_;
+  std::string db_;
+  SystemClock clock_;
+  std::unique_ptr<gateway::Server> server_;
+};
+
+// The next frame, parsed; fails the test on timeout or bad JSON.
+json next_json(gateway::SyncClient& c, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+// The next frame of `type`, skipping others (e.g. deltas while waiting for ok).
+json next_of_type(gateway::SyncClient& c, const std::string& type,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+std::string alarm_frame(const std::string& device, long long seq, const std::string& kind,
+                        const std::string& req = "");
+
+}  // namespace anxin::test

@@ -1,0 +1,171 @@
+// The dispatcher alone, under a manual clock: correlation of alerts into incidents,
+// acknowledgement, resolution, retries, and refusals that change nothing.
+#include <catch2/catch.hpp>
+
+#include "anxin/core/dispatcher.hpp"
+#include "support.hpp"
+
+using namespace anxin;
+
+namespace {
+
+constexpr Millis kStart = 1795622400000LL;  // 2026-11-26 00:00 Beijing
+
+struct Fixture {
+  ManualClock clock{kStart};
+  Dispatcher d{clock};
+  Principal vendor{Role::device, "vendor:acme"};
+  Principal d1_only{Role::device, "device:D1"};
+  Principal op{Role::console, "operator:王芳"};
+
+  Fixture() {
+    auto r = test::small_registry();
+    LiveState st;
+    st.elders = r.elders;
+    st.devices = r.devices;
+    st.workers = r.workers;
+    st.tokens.push_back({token_hash("tok-console"), op});
+    d.restore(std::move(st));
+  }
+
+  AlarmAck alarm(const std::string& device, std::int64_t seq, AlertKind kind, Principal who) {
+    AlarmIn a;
+    a.device = device;
+    a.seq = seq;
+    a.kind = kind;
+    a.device_time_ms = clock.now_ms();
+    auto r = d.raise_alarm(who, a);
+    INFO((r ? "" : r.error().message));
+    REQUIRE(r.ok());
+    return r.value();
+  }
+  AlarmAck alarm(const std::string& device, std::int64_t seq, AlertKind kind) {
+    return alarm(device, seq, kind, vendor);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a second alert of the same elder joins the open incident", "[core][correlation]") {
+  Fixture f;
+  auto first = f.alarm("D1", 1, AlertKind::sos);
+  f.clock.advance(5000);
+  auto second = f.alarm("D2", 1, AlertKind::smoke);
+  CHECK(second.incident == first.incident);
+  CHECK(second.alert != first.alert);
+
+  const Incident* i = f.d.incident(first.incident);
+  REQUIRE(i);
+  CHECK(i->alert_count() == 2);
+  CHECK(i->lead_kind() == AlertKind::sos);  // both critical: the first stays the lead
+  CHECK(i->opened_ms == kStart);
+
+  auto fx = f.d.take_effects();
+  REQUIRE(fx.deltas.size() == 2);
+  CHECK(fx.deltas[0].kind == DeltaKind::incident_opened);
+  CHECK(fx.deltas[1].kind == DeltaKind::alert_attached);
+  CHECK(fx.deltas[1].seq == fx.deltas[0].seq + 1);
+  CHECK(fx.deltas[1].append.size() == 1);
+  CHECK(fx.deltas[1].append[0].alert_kind == AlertKind::smoke);
+}
+
+TEST_CASE("another elder's alert opens a new incident", "[core][correlation]") {
+  Fixture f;
+  auto a = f.alarm("D1", 1, AlertKind::sos);
+  auto b = f.alarm("D4", 1, AlertKind::fall);
+  CHECK(a.incident != b.incident);
+  CHECK(f.d.open_count() == 2);
+  CHECK(f.d.incident(b.incident)->elder == 2);
+}
+
+TEST_CASE("after resolution a new alert opens a new incident", "[core][correlation]") {
+  Fixture f;
+  auto a = f.alarm("D1", 1, AlertKind::sos);
+  REQUIRE(f.d.acknowledge(f.op, a.incident).ok());
+  REQUIRE(f.d.resolve(f.op, a.incident, "resolved_by_phone").ok());
+  CHECK(f.d.incident(a.incident) == nullptr);
+  auto b = f.alarm("D1", 2, AlertKind::sos);
+  CHECK(b.incident != a.incident);
+}
+
+TEST_CASE("acknowledging records who and when, once", "[core]") {
+  Fixture f;
+  auto a = f.alarm("D1", 1, AlertKind::sos);
+  f.clock.advance(12'000);
+  f.d.take_effects();
+  REQUIRE(f.d.acknowledge(f.op, a.incident).ok());
+  const Incident* i = f.d.incident(a.incident);
+  CHECK(i->state == IncidentState::acknowledged);
+  CHECK(i->acknowledged_by == "王芳");
+  CHECK(i->acknowledged_ms - i->opened_ms == 12'000);
+  auto fx = f.d.take_effects();
+  REQUIRE(fx.deltas.size() == 1);
+  CHECK(fx.deltas[0].kind == DeltaKind::incident_acknowledged);
+  CHECK_FALSE(fx.writes.empty());
+
+  auto again = f.d.acknowledge(f.op, a.incident);
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().code == ErrorCode::bad_state);
+  fx = f.d.take_effects();
+  CHECK(fx.deltas.empty());
+  CHECK(fx.writes.empty());
+}
+
+TEST_CASE("a retried alarm gets the same alert back and stores nothing", "[core]") {
+  Fixture f;
+  auto a = f.alarm("D1", 7, AlertKind::sos);
+  f.d.take_effects();
+  auto again = f.alarm("D1", 7, AlertKind::sos);
+  CHECK(again.duplicate);
+  CHECK(again.alert == a.alert);
+  auto b = f.alarm("D1", 8, AlertKind::sos);
+  auto older = f.alarm("D1", 7, AlertKind::sos);  // an out-of-order retry
+  CHECK(older.duplicate);
+  CHECK(older.alert == a.alert);
+  CHECK(b.alert != a.alert);
+  auto fx = f.d.take_effects();
+  CHECK(fx.deltas.size() == 1);  // only seq 8 was new
+}
+
+TEST_CASE("refused commands change nothing", "[core]") {
+  Fixture f;
+  AlarmIn a;
+  a.device = "D3";
+  a.seq = 1;
+  a.kind = AlertKind::sos;
+
+  auto not_owned = f.d.raise_alarm(f.d1_only, a);
+  REQUIRE_FALSE(not_owned.ok());
+  CHECK(not_owned.error().code == ErrorCode::device_not_owned);
+
+  a.device = "D404";
+  CHECK(f.d.raise_alarm(f.vendor, a).error().code == ErrorCode::unknown_device);
+
+  a.device = "D1";
+  a.kind = AlertKind::smoke;  // a call button has no smoke sensor
+  CHECK(f.d.raise_alarm(f.vendor, a).error().code == ErrorCode::kind_not_supported);
+
+  a.kind = AlertKind::sos;
+  a.seq = 0;
+  CHECK(f.d.raise_alarm(f.vendor, a).error().code == ErrorCode::bad_field);
+
+  a.seq = 1;
+  CHECK(f.d.raise_alarm(f.op, a).error().code == ErrorCode::forbidden);
+  CHECK(f.d.acknowledge(f.vendor, 1).error().code == ErrorCode::forbidden);
+  CHECK(f.d.acknowledge(f.op, 99).error().code == ErrorCode::unknown_incident);
+
+  auto fx = f.d.take_effects();
+  CHECK(fx.writes.empty());
+  CHECK(fx.deltas.empty());
+  CHECK(f.d.open_count() == 0);
+  CHECK(f.d.seq() == 0);
+}
+
+TEST_CASE("tokens are checked by hash", "[core]") {
+  Fixture f;
+  auto who = f.d.authenticate("tok-console");
+  REQUIRE(who);
+  CHECK(who->role == Role::console);
+  CHECK_FALSE(f.d.authenticate("tok-wrong"));
+  CHECK_FALSE(f.d.authenticate(""));
+}

@@ -1,0 +1,193 @@
+// The gateway over real WebSockets: a real libwebsockets client against the real
+// server (in-process, on a free port) with a real SQLite file.
+#include <catch2/catch.hpp>
+
+#include "support.hpp"
+
+using namespace anxin;
+using test::json;
+
+TEST_CASE("an alarm is acked to its device and reaches every console as a delta", "[ws]") {
+  test::Centre centre;
+  auto console_a = centre.client("console", "tok-console");
+  auto console_b = centre.client("console", "tok-console");
+  for (auto* c : {console_a.get(), console_b.get()}) {
+    c->send(R"({"type":"subscribe","req":"s1"})");
+    json snap = test::next_json(*c);
+    REQUIRE(snap["type"] == "snapshot");
+    CHECK(snap["req"] == "s1");
+    CHECK(snap["incidents"].empty());
+  }
+  auto device = centre.client("device", "tok-d1");
+  device->send(test::alarm_frame("D1", 1, "sos", "a1"));
+  json ack = test::next_json(*device);
+  INFO(ack.dump());
+  REQUIRE(ack["type"] == "ack");
+  CHECK(ack["req"] == "a1");
+  CHECK(ack["device"] == "D1");
+  CHECK(ack["seq"] == 1);
+  CHECK(ack["duplicate"] == false);
+  const long long alert_id = ack["alert_id"];
+  const long long incident_id = ack["incident_id"];
+  CHECK(alert_id > 0);
+
+  // Acked means committed: the row is in the file already.
+  CHECK(test::count_rows(centre.db(), "alerts") == 1);
+
+  std::uint64_t first_seq = 0;
+  for (auto* c : {console_a.get(), console_b.get()}) {
+    json d = test::next_json(*c);
+    INFO(d.dump());
+    REQUIRE(d["type"] == "delta");
+    CHECK(d["event"] == "incident_opened");
+    CHECK(d["incident"]["id"] == incident_id);
+    CHECK(d["incident"]["state"] == "open");
+    REQUIRE(d["append"].size() == 1);
+    CHECK(d["append"][0]["alert_id"] == alert_id);
+    CHECK(d["append"][0]["alert_kind"] == "sos");
+    CHECK(d["elder"]["name"] == "张桂英");
+    CHECK(d["elder"]["tier"] == "key");  // 82 years old
+    CHECK(d["elder"]["id_masked"] == "3729**********1234");
+    CHECK(d.dump().find("372922194403021234") == std::string::npos);  // never the full ID
+    first_seq = d["seq"];
+  }
+
+  // A console acknowledges; both consoles see it, in sequence.
+  console_a->send(json{{"type", "ack_incident"}, {"incident_id", incident_id}, {"req", "k1"}}.dump());
+  json d = test::next_json(*console_a);
+  REQUIRE(d["type"] == "delta");
+  CHECK(d["event"] == "incident_acknowledged");
+  CHECK(d["seq"] == first_seq + 1);
+  CHECK(d["incident"]["acknowledged_by"] == "王芳");
+  json ok = test::next_json(*console_a);
+  CHECK(ok["type"] == "ok");
+  CHECK(ok["req"] == "k1");
+  json d2 = test::next_json(*console_b);
+  CHECK(d2["event"] == "incident_acknowledged");
+
+  // A console that subscribes now gets it all in its snapshot.
+  auto late = centre.client("console", "tok-console");
+  late->send(R"({"type":"subscribe"})");
+  json snap = test::next_json(*late);
+  REQUIRE(snap["incidents"].size() == 1);
+  CHECK(snap["seq"] == first_seq + 1);
+  CHECK(snap["incidents"][0]["state"] == "acknowledged");
+  CHECK(snap["incidents"][0]["timeline"].size() == 2);
+  CHECK(snap["elders"][0]["name"] == "张桂英");
+}
+
+TEST_CASE("a resent alarm is acked again with the same alert, stored once", "[ws]") {
+  test::Centre centre;
+  auto device = centre.client("device", "tok-acme");
+  device->send(test::alarm_frame("D3", 5, "sos"));
+  json first = test::next_json(*device);
+  device->send(test::alarm_frame("D3", 5, "sos"));
+  json again = test::next_json(*device);
+  REQUIRE(again["type"] == "ack");
+  CHECK(again["duplicate"] == true);
+  CHECK(again["alert_id"] == first["alert_id"]);
+  CHECK(test::count_rows(centre.db(), "alerts") == 1);
+}
+
+namespace {
+
+struct BadInput {
+  const char* what;
+  const char* role;   // who says hello first; "" for nobody
+  const char* token;
+  std::string frame;
+  const char* code;
+};
+
+}  // namespace
+
+TEST_CASE("bad input gets a coded error and changes nothing", "[ws]") {
+  const std::string huge = R"({"type":"alarm","device":"D1","seq":1,"kind":"sos","device_time_ms":1,"detail":{"pad":")" +
+                           std::string(70 * 1024, 'x') + "\"}}";
+  auto c = GENERATE_COPY(values<BadInput>({
+      {"malformed JSON", "device", "tok-d1", "{\"type\": \"alarm\", ", "E_BAD_JSON"},
+      {"not an object", "device", "tok-d1", "[1,2,3]", "E_BAD_JSON"},
+      {"unknown type", "device", "tok-d1", R"({"type":"dance"})", "E_UNKNOWN_TYPE"},
+      {"no type", "device", "tok-d1", R"({"device":"D1"})", "E_MISSING_FIELD"},
+      {"missing seq", "device", "tok-d1", R"({"type":"alarm","device":"D1","kind":"sos","device_time_ms":1})",
+       "E_MISSING_FIELD"},
+      {"seq of the wrong type", "device", "tok-d1",
+       R"({"type":"alarm","device":"D1","seq":"one","kind":"sos","device_time_ms":1})", "E_BAD_FIELD"},
+      {"unknown alert kind", "device", "tok-d1",
+       R"({"type":"alarm","device":"D1","seq":1,"kind":"earthquake","device_time_ms":1})", "E_BAD_FIELD"},
+      {"oversized frame", "device", "tok-d1", huge, "E_TOO_LARGE"},
+      {"alarm before hello", "", "", test::alarm_frame("D1", 1, "sos"), "E_NOT_AUTHENTICATED"},
+      {"wrong token", "", "", R"({"type":"hello","v":1,"role":"device","token":"tok-nope"})", "E_AUTH_FAILED"},
+      {"console token as a device", "", "",
+       R"({"type":"hello","v":1,"role":"device","token":"tok-console"})", "E_AUTH_FAILED"},
+      {"another device's alarm", "device", "tok-d1", test::alarm_frame("D3", 1, "sos"), "E_DEVICE_NOT_OWNED"},
+      {"unknown device", "device", "tok-acme", test::alarm_frame("D999", 1, "sos"), "E_UNKNOWN_DEVICE"},
+      {"a kind the device lacks", "device", "tok-acme", test::alarm_frame("D1", 1, "smoke"),
+       "E_KIND_NOT_SUPPORTED"},
+      {"a device subscribing", "device", "tok-acme", R"({"type":"subscribe"})", "E_FORBIDDEN"},
+      {"a device acknowledging", "device", "tok-acme", R"({"type":"ack_incident","incident_id":1})", "E_FORBIDDEN"},
+      {"acknowledging what does not exist", "console", "tok-console",
+       R"({"type":"ack_incident","incident_id":42})", "E_UNKNOWN_INCIDENT"},
+      {"a console raising an alarm", "console", "tok-console", test::alarm_frame("D1", 1, "sos"), "E_FORBIDDEN"},
+      {"protocol version 2", "", "", R"({"type":"hello","v":2,"role":"device","token":"tok-d1"})", "E_BAD_FIELD"},
+  }));
+  INFO(c.what);
+  test::Centre centre;
+  auto count = [&] {
+    return std::tuple(test::count_rows(centre.db(), "alerts"), test::count_rows(centre.db(), "incidents"),
+                      test::count_rows(centre.db(), "incident_events"));
+  };
+  const auto before = count();
+
+  std::unique_ptr<gateway::SyncClient> client;
+  if (*c.role) {
+    client = centre.client(c.role, c.token);
+  } else {
+    client = std::make_unique<gateway::SyncClient>(centre.port());
+    REQUIRE(client->wait_open());
+  }
+  REQUIRE(client->send(c.frame));
+  json reply = test::next_json(*client);
+  INFO(reply.dump());
+  CHECK(reply["type"] == "error");
+  CHECK(reply["code"] == c.code);
+  CHECK_FALSE(reply["message"].get<std::string>().empty());
+
+  // Nothing changed, and the server still serves this client and others.
+  CHECK(count() == before);
+  client->send(R"({"type":"ping","req":"p"})");
+  json pong = test::next_json(*client);
+  CHECK(pong["type"] == "pong");
+  auto device = centre.client("device", "tok-acme");
+  device->send(test::alarm_frame("D4", 1, "fall"));
+  CHECK(test::next_json(*device)["type"] == "ack");
+}
+
+TEST_CASE("three wrong tokens close the connection", "[ws]") {
+  test::Centre centre;
+  gateway::SyncClient c(centre.port());
+  REQUIRE(c.wait_open());
+  for (int i = 0; i < 3; ++i) {
+    c.send(R"({"type":"hello","role":"console","token":"guess"})");
+    CHECK(test::next_json(c)["code"] == "E_AUTH_FAILED");
+  }
+  for (int i = 0; i < 50 && !c.closed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(c.closed());
+}
+
+TEST_CASE("a restarted server gives consoles everything still open", "[ws][store]") {
+  test::Centre centre;
+  auto device = centre.client("device", "tok-acme");
+  for (int i = 1; i <= 3; ++i) {
+    device->send(test::alarm_frame(i == 3 ? "D4" : "D1", i, i == 3 ? "fall" : "sos"));
+    REQUIRE(test::next_json(*device)["type"] == "ack");
+  }
+  device.reset();
+  centre.restart();
+  auto console = centre.client("console", "tok-console");
+  console->send(R"({"type":"subscribe"})");
+  json snap = test::next_json(*console);
+  REQUIRE(snap["incidents"].size() == 2);
+  CHECK(snap["incidents"][0]["timeline"].size() == 2);
+  CHECK(snap["incidents"][1]["timeline"][0]["alert_kind"] == "fall");
+}

@@ -1,0 +1,185 @@
+// The SQLite store against real files: migrations, a registry round trip, and a
+// restart that rebuilds the open incidents from what was committed.
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
+
+#include "anxin/core/dispatcher.hpp"
+#include "anxin/core/store.hpp"
+#include "support.hpp"
+
+using namespace anxin;
+
+TEST_CASE("a new file is migrated to the current schema", "[store]") {
+  test::TempDir dir;
+  const auto db = dir.file("new.db");
+  {
+    Store store(db);
+    CHECK(store.schema_version() == Store::kSchemaVersion);
+  }
+  CHECK(test::count_rows(db, "elders") == 0);
+  CHECK(test::count_rows(db, "incident_events") == 0);
+  {
+    Store again(db);  // opening a current file migrates nothing
+    CHECK(again.schema_version() == Store::kSchemaVersion);
+  }
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  REQUIRE(sqlite3_prepare_v2(raw, "PRAGMA journal_mode", -1, &s, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+  CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 0))) == "wal");
+  sqlite3_finalize(s);
+  sqlite3_close(raw);
+}
+
+TEST_CASE("a file from a newer program is refused, untouched", "[store]") {
+  test::TempDir dir;
+  const auto db = dir.file("future.db");
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(raw, "CREATE TABLE x(y); PRAGMA user_version=99;", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+  CHECK_THROWS_AS(Store(db), StoreError);
+  CHECK(test::count_rows(db, "x") == 0);
+}
+
+TEST_CASE("the registry round-trips through the file", "[store]") {
+  test::TempDir dir;
+  const auto db = dir.file("registry.db");
+  auto r = test::small_registry();
+  {
+    Store store(db);
+    store.import_registry(r.elders, r.devices, r.workers);
+  }
+  LiveState st = Store(db).load();
+  REQUIRE(st.elders.size() == 2);
+  const Elder& a = st.elders[0];
+  const Elder& want = r.elders[0];
+  CHECK(a.name == want.name);
+  CHECK(a.birth_date == want.birth_date);
+  CHECK(a.id_number == want.id_number);
+  CHECK(a.address == want.address);
+  CHECK(a.lat == Approx(want.lat));
+  CHECK(a.living == want.living);
+  CHECK(a.ability == want.ability);
+  CHECK(a.economic == want.economic);
+  CHECK(a.paired_worker == want.paired_worker);
+  CHECK(a.visit_consent);
+  REQUIRE(a.contacts.size() == 2);
+  CHECK(a.contacts[0].name == "王建国");  // order kept: the cascade calls them in turn
+  CHECK(a.contacts[1].relation == "邻居");
+  CHECK_FALSE(st.elders[1].ability.has_value());  // not assessed stays not assessed
+  REQUIRE(st.devices.size() == 4);
+  CHECK(st.devices[1].kind == DeviceKind::smoke);
+  REQUIRE(st.workers.size() == 1);
+  CHECK(st.workers[0].skills == std::vector<std::string>{"first_aid", "medical"});
+  CHECK(st.workers[0].role == WorkerRole::nurse);
+}
+
+TEST_CASE("a restart rebuilds the open incidents from the file", "[store]") {
+  test::TempDir dir;
+  const auto db = dir.file("restart.db");
+  test::seed_small_registry(db);
+  ManualClock clock(1795622400000LL);
+  Principal vendor{Role::device, "vendor:acme"};
+  Principal op{Role::console, "operator:王芳"};
+
+  IncidentId kept = 0, acked = 0, closed = 0;
+  {
+    Store store(db);
+    Dispatcher d(clock);
+    d.restore(store.load());
+    store.start();
+    auto raise = [&](const char* device, std::int64_t seq, AlertKind kind) {
+      AlarmIn a;
+      a.device = device;
+      a.seq = seq;
+      a.kind = kind;
+      auto r = d.raise_alarm(vendor, a);
+      REQUIRE(r.ok());
+      return r->incident;
+    };
+    kept = raise("D1", 1, AlertKind::sos);
+    clock.advance(1000);
+    raise("D2", 1, AlertKind::smoke);
+    acked = raise("D4", 1, AlertKind::fall);
+    REQUIRE(d.acknowledge(op, acked).ok());
+    store.submit(d.take_effects().writes);
+    store.drain();
+    // elder 2's incident is resolved; a new one opens for them
+    REQUIRE(d.resolve(op, acked, "false_alarm").ok());
+    closed = acked;
+    acked = raise("D3", 1, AlertKind::sos);
+    REQUIRE(d.acknowledge(op, acked).ok());
+    store.submit(d.take_effects().writes);
+    store.stop();
+  }
+
+  Store store(db);
+  Dispatcher d(clock);
+  d.restore(store.load());
+  REQUIRE(d.open_count() == 2);
+  CHECK(d.incident(closed) == nullptr);
+  const Incident* k = d.incident(kept);
+  REQUIRE(k);
+  CHECK(k->state == IncidentState::open);
+  REQUIRE(k->alert_count() == 2);
+  CHECK(k->timeline[0].alert_kind == AlertKind::sos);
+  CHECK(k->timeline[1].alert_kind == AlertKind::smoke);
+  const Incident* a = d.incident(acked);
+  REQUIRE(a);
+  CHECK(a->state == IncidentState::acknowledged);
+  CHECK(a->acknowledged_by == "王芳");
+
+  // Ids continue, and a device's retry is still known after the restart.
+  AlarmIn retry;
+  retry.device = "D1";
+  retry.seq = 1;
+  retry.kind = AlertKind::sos;
+  auto r = d.raise_alarm(vendor, retry);
+  REQUIRE(r.ok());
+  CHECK(r->duplicate);
+  retry.seq = 2;
+  auto fresh = d.raise_alarm(vendor, retry);
+  REQUIRE(fresh.ok());
+  CHECK(fresh->alert == 5);
+  CHECK(fresh->incident == kept);
+}
+
+TEST_CASE("callbacks run in order, after the commit", "[store]") {
+  test::TempDir dir;
+  const auto db = dir.file("order.db");
+  test::seed_small_registry(db);
+  Store store(db);
+  store.start();
+  std::vector<int> order;
+  std::vector<long long> seen_alerts;
+  for (int i = 1; i <= 50; ++i) {
+    Alert a;
+    a.id = i;
+    a.device = "D1";
+    a.elder = 1;
+    a.device_seq = i;
+    a.incident = 1;
+    WriteBatch b;
+    if (i == 1) {
+      Incident inc;
+      inc.id = 1;
+      inc.elder = 1;
+      b.push_back(PutIncident{inc});
+    }
+    if (i % 5 != 0) b.push_back(PutAlert{a});  // every fifth is a barrier with no writes
+    store.submit(std::move(b), [&, i] {
+      order.push_back(i);
+      seen_alerts.push_back(test::count_rows(db, "alerts"));
+    });
+  }
+  store.drain();
+  REQUIRE(order.size() == 50);
+  for (int i = 0; i < 50; ++i) {
+    CHECK(order[i] == i + 1);
+    CHECK(seen_alerts[i] >= (i + 1) - (i + 1) / 5);  // each callback sees its own write committed
+  }
+  CHECK(test::count_rows(db, "alerts") == 40);
+}
