@@ -9,34 +9,31 @@
 
 namespace anxin::gateway {
 
-struct WsClient::Impl {
-  // lws timers hand back only the list node; it sits first so we can find Impl.
+namespace {
+
+// One connection of a group. Its lws state is touched on the group's thread only;
+// tx and connected are shared with senders.
+struct Connection {
+  // lws timers hand back only the list node; it sits first so we can find the rest.
   struct Timer {
     lws_sorted_usec_list_t sul;
-    Impl* self;
+    Connection* self;
   };
 
-  WsClient& owner;
   ClientOptions options;
   ClientHandlers handlers;
   lws_context* context = nullptr;
-  lws* wsi = nullptr;  // service thread only
-  std::thread service;
-  std::atomic<bool> stopping{false};
+  const std::atomic<bool>* stopping = nullptr;
+  lws* wsi = nullptr;
   Timer retry{};
-  int backoff_ms;
-
+  int backoff_ms = 0;
+  std::string rx;
+  std::atomic<bool> connected{false};
   std::mutex tx_mu;
   std::deque<std::string> tx;
-  std::string rx;
-
-  Impl(WsClient& o, ClientOptions opt, ClientHandlers h)
-      : owner(o), options(std::move(opt)), handlers(std::move(h)), backoff_ms(options.backoff_min_ms) {
-    retry.self = this;
-  }
 
   void connect() {
-    if (stopping) return;
+    if (*stopping) return;
     lws_client_connect_info ci;
     std::memset(&ci, 0, sizeof ci);
     ci.context = context;
@@ -47,6 +44,7 @@ struct WsClient::Impl {
     ci.origin = options.host.c_str();
     ci.protocol = "anxin-v1";
     ci.local_protocol_name = "anxin-client";
+    ci.opaque_user_data = this;
     ci.pwsi = &wsi;
     if (!lws_client_connect_via_info(&ci)) {
       wsi = nullptr;
@@ -55,19 +53,17 @@ struct WsClient::Impl {
   }
 
   void schedule_retry() {
-    if (!options.reconnect || stopping) return;
-    lws_sul_schedule(context, 0, &retry.sul, &Impl::on_retry,
-                     static_cast<lws_usec_t>(backoff_ms) * 1000);
+    if (!options.reconnect || *stopping) return;
+    retry.self = this;
+    lws_sul_schedule(context, 0, &retry.sul, &Connection::on_retry, static_cast<lws_usec_t>(backoff_ms) * 1000);
     backoff_ms = std::min(backoff_ms * 2, options.backoff_max_ms);
   }
 
-  static void on_retry(lws_sorted_usec_list_t* sul) {
-    reinterpret_cast<Timer*>(sul)->self->connect();
-  }
+  static void on_retry(lws_sorted_usec_list_t* sul) { reinterpret_cast<Timer*>(sul)->self->connect(); }
 
   void dropped(const std::string& why) {
     wsi = nullptr;
-    owner.connected_ = false;
+    connected = false;
     {
       std::lock_guard lock(tx_mu);
       tx.clear();
@@ -95,36 +91,54 @@ struct WsClient::Impl {
     return 0;
   }
 
+  void on_receive(lws* w, const void* in, size_t len) {
+    rx.append(static_cast<const char*>(in), len);
+    if (!lws_is_final_fragment(w) || lws_remaining_packet_payload(w) > 0) return;
+    std::string text;
+    text.swap(rx);
+    if (handlers.on_message) handlers.on_message(std::move(text));
+  }
+
+  void flush_if_pending() {
+    if (!wsi) return;
+    std::lock_guard lock(tx_mu);
+    if (!tx.empty()) lws_callback_on_writable(wsi);
+  }
+};
+
+}  // namespace
+
+struct WsClientGroup::Impl {
+  std::vector<std::unique_ptr<Connection>> connections;
+  lws_context* context = nullptr;
+  std::thread service;
+  std::atomic<bool> stopping{false};
+
   static int callback(lws* w, lws_callback_reasons reason, void*, void* in, size_t len) {
-    auto* self = static_cast<Impl*>(lws_context_user(lws_get_context(w)));
+    if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
+      auto* self = static_cast<Impl*>(lws_context_user(lws_get_context(w)));
+      for (auto& c : self->connections) c->flush_if_pending();
+      return 0;
+    }
+    auto* c = static_cast<Connection*>(lws_get_opaque_user_data(w));
+    if (!c) return 0;
     switch (reason) {
       case LWS_CALLBACK_CLIENT_ESTABLISHED:
-        self->backoff_ms = self->options.backoff_min_ms;
-        self->owner.connected_ = true;
-        if (self->handlers.on_open) self->handlers.on_open();
+        c->backoff_ms = c->options.backoff_min_ms;
+        c->connected = true;
+        if (c->handlers.on_open) c->handlers.on_open();
         return 0;
       case LWS_CALLBACK_CLIENT_RECEIVE:
-        self->rx.append(static_cast<const char*>(in), len);
-        if (lws_is_final_fragment(w) && lws_remaining_packet_payload(w) == 0) {
-          std::string text;
-          text.swap(self->rx);
-          if (self->handlers.on_message) self->handlers.on_message(std::move(text));
-        }
+        c->on_receive(w, in, len);
         return 0;
       case LWS_CALLBACK_CLIENT_WRITEABLE:
-        return self->on_writeable();
+        return c->on_writeable();
       case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        self->dropped(in ? std::string(static_cast<const char*>(in), len ? len : std::strlen(static_cast<const char*>(in)))
-                         : "connection failed");
+        c->dropped(in ? std::string(static_cast<const char*>(in), len ? len : std::strlen(static_cast<const char*>(in)))
+                      : "connection failed");
         return 0;
       case LWS_CALLBACK_CLIENT_CLOSED:
-        self->dropped("closed");
-        return 0;
-      case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        if (self->wsi) {
-          std::lock_guard lock(self->tx_mu);
-          if (!self->tx.empty()) lws_callback_on_writable(self->wsi);
-        }
+        c->dropped("closed");
         return 0;
       default:
         return 0;
@@ -142,10 +156,16 @@ struct WsClient::Impl {
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
     info.user = this;
+    info.fd_limit_per_thread = static_cast<unsigned>(connections.size()) + 16;
     context = lws_create_context(&info);
     if (!context) throw std::runtime_error("cannot create the WebSocket client context");
+    for (auto& c : connections) {
+      c->context = context;
+      c->stopping = &stopping;
+      c->backoff_ms = c->options.backoff_min_ms;
+    }
     service = std::thread([this] {
-      connect();
+      for (auto& c : connections) c->connect();
       while (!stopping) lws_service(context, 0);
     });
   }
@@ -155,31 +175,54 @@ struct WsClient::Impl {
     stopping = true;
     lws_cancel_service(context);
     if (service.joinable()) service.join();
-    lws_sul_cancel(&retry.sul);
-    handlers = {};  // no callbacks while the context is torn down
+    for (auto& c : connections) {
+      lws_sul_cancel(&c->retry.sul);
+      c->handlers = {};  // no callbacks while the context is torn down
+    }
     lws_context_destroy(context);
     context = nullptr;
-    owner.connected_ = false;
+    for (auto& c : connections) c->connected = false;
   }
 };
 
-WsClient::WsClient(ClientOptions options, ClientHandlers handlers)
-    : impl_(std::make_unique<Impl>(*this, std::move(options), std::move(handlers))) {}
+WsClientGroup::WsClientGroup() : impl_(std::make_unique<Impl>()) {}
+WsClientGroup::~WsClientGroup() { stop(); }
 
-WsClient::~WsClient() { stop(); }
+size_t WsClientGroup::add(ClientOptions options, ClientHandlers handlers) {
+  auto c = std::make_unique<Connection>();
+  c->options = std::move(options);
+  c->handlers = std::move(handlers);
+  impl_->connections.push_back(std::move(c));
+  return impl_->connections.size() - 1;
+}
 
-void WsClient::start() { impl_->start(); }
-void WsClient::stop() { impl_->stop(); }
+void WsClientGroup::start() { impl_->start(); }
+void WsClientGroup::stop() { impl_->stop(); }
 
-bool WsClient::send(std::string text) {
-  if (!connected_) return false;
+bool WsClientGroup::send(size_t i, std::string text) {
+  Connection& c = *impl_->connections.at(i);
+  if (!c.connected) return false;
   {
-    std::lock_guard lock(impl_->tx_mu);
-    impl_->tx.push_back(std::move(text));
+    std::lock_guard lock(c.tx_mu);
+    c.tx.push_back(std::move(text));
   }
   lws_cancel_service(impl_->context);
   return true;
 }
+
+bool WsClientGroup::connected(size_t i) const { return impl_->connections.at(i)->connected; }
+size_t WsClientGroup::size() const { return impl_->connections.size(); }
+
+// --- WsClient: a group of one -------------------------------------------------------
+
+WsClient::WsClient(ClientOptions options, ClientHandlers handlers) : group_(std::make_unique<WsClientGroup>()) {
+  group_->add(std::move(options), std::move(handlers));
+}
+WsClient::~WsClient() { stop(); }
+void WsClient::start() { group_->start(); }
+void WsClient::stop() { group_->stop(); }
+bool WsClient::send(std::string text) { return group_->send(0, std::move(text)); }
+bool WsClient::connected() const { return group_->connected(0); }
 
 // --- SyncClient ----------------------------------------------------------------------
 

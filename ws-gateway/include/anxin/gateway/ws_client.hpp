@@ -32,6 +32,8 @@ struct ClientHandlers {
   std::function<void(const std::string& why)> on_close;  // also for a failed connect
 };
 
+class WsClientGroup;
+
 class WsClient {
  public:
   WsClient(ClientOptions options, ClientHandlers handlers);
@@ -43,12 +45,32 @@ class WsClient {
   void stop();
   // Queues a text frame; false when not connected (the frame is dropped).
   bool send(std::string text);
-  bool connected() const { return connected_; }
+  bool connected() const;
+
+ private:
+  std::unique_ptr<WsClientGroup> group_;
+};
+
+// Many connections served by one thread, for load generators and benchmarks that
+// must not crowd the machine with threads. Connections are added before start()
+// and all end with stop(). WsClient is a group of one.
+class WsClientGroup {
+ public:
+  WsClientGroup();
+  ~WsClientGroup();
+  WsClientGroup(const WsClientGroup&) = delete;
+  WsClientGroup& operator=(const WsClientGroup&) = delete;
+
+  size_t add(ClientOptions options, ClientHandlers handlers);  // before start()
+  void start();
+  void stop();
+  bool send(size_t connection, std::string text);
+  bool connected(size_t connection) const;
+  size_t size() const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  std::atomic<bool> connected_{false};
 };
 
 // A blocking wrapper for tests and tools: connect, send, and wait for frames.
