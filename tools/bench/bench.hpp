@@ -1,0 +1,20 @@
+// anxin-bench: benchmarks that need whole programs (servers, sockets, files).
+// Micro-benchmarks of the core live beside it as Catch2 [.][bench] cases.
+#pragma once
+
+#include <string>
+
+namespace anxin::bench {
+
+struct LatencyOptions {
+  double rate = 1000;      // alarms per second
+  double seconds = 10;     // measured
+  double warmup_s = 2;     // not measured
+  int consoles = 10;
+  std::string dir = "build/bench";  // on the disk being measured, not tmpfs
+  bool compare_normal = true;       // also run synchronous=NORMAL, for the ratio
+};
+
+int run_latency(const LatencyOptions&);
+
+}  // namespace anxin::bench

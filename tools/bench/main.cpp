@@ -1,0 +1,50 @@
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "bench.hpp"
+
+namespace {
+
+void usage() {
+  std::puts(
+      "usage: anxin-bench latency [--rate N] [--seconds S] [--warmup S] [--consoles N] [--dir DIR]\n"
+      "                           [--full-only]\n"
+      "  alarm -> console delta latency over loopback with a real server and SQLite file");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "latency") != 0) {
+    usage();
+    return 2;
+  }
+  anxin::bench::LatencyOptions o;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        usage();
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--rate") o.rate = std::stod(value());
+    else if (a == "--seconds") o.seconds = std::stod(value());
+    else if (a == "--warmup") o.warmup_s = std::stod(value());
+    else if (a == "--consoles") o.consoles = std::stoi(value());
+    else if (a == "--dir") o.dir = value();
+    else if (a == "--full-only") o.compare_normal = false;
+    else {
+      usage();
+      return 2;
+    }
+  }
+  try {
+    return anxin::bench::run_latency(o);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "anxin-bench: %s\n", e.what());
+    return 1;
+  }
+}
