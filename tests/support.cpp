@@ -22,6 +22,10 @@ SmallRegistry small_registry() {
   w.id = 1; w.name = "赵敏"; w.role = WorkerRole::nurse; w.skills = {"first_aid", "medical"};
   w.town = "曹城街道"; w.on_duty = true; w.lat = 34.83; w.lon = 115.54;
   r.workers.push_back(w);
+  Worker v;
+  v.id = 2; v.name = "钱进"; v.role = WorkerRole::volunteer; v.skills = {"first_aid"};
+  v.town = "曹城街道"; v.on_duty = true; v.lat = 34.836; v.lon = 115.548; v.mode = TransportMode::ebike;
+  r.workers.push_back(v);
 
   Elder a;
   a.id = 1; a.name = "张桂英"; a.sex = Sex::female; a.birth_date = "1944-03-02";
@@ -56,6 +60,8 @@ void seed_small_registry(const std::string& db_path) {
   store.put_token("tok-d1", {Role::device, "device:D1"});
   store.put_token("tok-acme", {Role::device, "vendor:acme"});
   store.put_token("tok-console", {Role::console, "operator:王芳"});
+  store.put_token("tok-w1", {Role::field, "worker:1"});
+  store.put_token("tok-w2", {Role::field, "worker:2"});
 }
 
 long long count_rows(const std::string& db_path, const std::string& table) {
@@ -74,7 +80,7 @@ long long count_rows(const std::string& db_path, const std::string& table) {
   return n;
 }
 
-Centre::Centre(bool seed) : db_(dir_.file("centre.db")) {
+Centre::Centre(bool seed, gateway::ServerOptions options) : db_(dir_.file("centre.db")), options_(std::move(options)) {
   if (seed) seed_small_registry(db_);
   restart();
 }
@@ -90,7 +96,7 @@ void Centre::restart() {
     server_->stop();
     server_.reset();
   }
-  gateway::ServerOptions o;
+  gateway::ServerOptions o = options_;
   o.db_path = db_;
   o.port = port;
   o.interface = "127.0.0.1";

@@ -35,8 +35,9 @@ class TempDir {
 // Two elders and four devices:
 //   elder 1 (张桂英, 82, alone): D1 sos_button, D2 smoke   — vendor "acme"
 //   elder 2 (李德明, 70):        D3 sos_button, D4 infrared — vendor "acme"
+// Workers: 1 赵敏 (nurse, at 34.83/115.54, e-bike), 2 钱进 (volunteer, ~1 km NE).
 // Tokens: "tok-d1" speaks for device D1 only, "tok-acme" for the whole vendor,
-// "tok-console" is operator 王芳.
+// "tok-console" is operator 王芳, "tok-w1" and "tok-w2" are the two workers.
 struct SmallRegistry {
   std::vector<Elder> elders;
   std::vector<Device> devices;
@@ -50,7 +51,7 @@ long long count_rows(const std::string& db_path, const std::string& table);
 // An in-process anxin-server on a free port, over a seeded database.
 class Centre {
  public:
-  explicit Centre(bool seed = true);
+  explicit Centre(bool seed = true, gateway::ServerOptions options = {});
   ~Centre();
   int port() const { return server_->port(); }
   const std::string& db() const { return db_; }
@@ -65,6 +66,7 @@ class Centre {
   std::string db_;
   SystemClock clock_;
   std::unique_ptr<gateway::Server> server_;
+  gateway::ServerOptions options_;
 };
 
 // The next frame, parsed; fails the test on timeout or bad JSON.

@@ -65,8 +65,10 @@ TEST_CASE("a second alert of the same elder joins the open incident", "[core][co
   CHECK(fx.deltas[0].kind == DeltaKind::incident_opened);
   CHECK(fx.deltas[1].kind == DeltaKind::alert_attached);
   CHECK(fx.deltas[1].seq == fx.deltas[0].seq + 1);
-  CHECK(fx.deltas[1].append.size() == 1);
+  // The smoke alarm is the first automatic one, so the contacts are notified too.
+  REQUIRE(fx.deltas[1].append.size() == 2);
   CHECK(fx.deltas[1].append[0].alert_kind == AlertKind::smoke);
+  CHECK(fx.deltas[1].append[1].kind == TimelineKind::notified);
 }
 
 TEST_CASE("another elder's alert opens a new incident", "[core][correlation]") {
@@ -82,7 +84,7 @@ TEST_CASE("after resolution a new alert opens a new incident", "[core][correlati
   Fixture f;
   auto a = f.alarm("D1", 1, AlertKind::sos);
   REQUIRE(f.d.acknowledge(f.op, a.incident).ok());
-  REQUIRE(f.d.resolve(f.op, a.incident, "resolved_by_phone").ok());
+  REQUIRE(f.d.resolve(f.op, a.incident, Disposition::resolved_by_phone).ok());
   CHECK(f.d.incident(a.incident) == nullptr);
   auto b = f.alarm("D1", 2, AlertKind::sos);
   CHECK(b.incident != a.incident);

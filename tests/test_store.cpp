@@ -72,7 +72,9 @@ TEST_CASE("the registry round-trips through the file", "[store]") {
   CHECK_FALSE(st.elders[1].ability.has_value());  // not assessed stays not assessed
   REQUIRE(st.devices.size() == 4);
   CHECK(st.devices[1].kind == DeviceKind::smoke);
-  REQUIRE(st.workers.size() == 1);
+  REQUIRE(st.workers.size() == 2);
+  CHECK(st.workers[0].status == WorkerStatus::available);  // "on duty" in a registry means available
+  CHECK(st.workers[1].mode == TransportMode::ebike);
   CHECK(st.workers[0].skills == std::vector<std::string>{"first_aid", "medical"});
   CHECK(st.workers[0].role == WorkerRole::nurse);
 }
@@ -108,7 +110,7 @@ TEST_CASE("a restart rebuilds the open incidents from the file", "[store]") {
     store.submit(d.take_effects().writes);
     store.drain();
     // elder 2's incident is resolved; a new one opens for them
-    REQUIRE(d.resolve(op, acked, "false_alarm").ok());
+    REQUIRE(d.resolve(op, acked, Disposition::false_alarm).ok());
     closed = acked;
     acked = raise("D3", 1, AlertKind::sos);
     REQUIRE(d.acknowledge(op, acked).ok());

@@ -1,6 +1,10 @@
-#include "anxin/core/dispatcher.hpp"
-
+// Alarms, incidents and their resolution, and the helpers every command uses to
+// record its effects.
 #include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "anxin/core/dispatcher.hpp"
+#include "dispatch_internal.hpp"
 
 namespace anxin {
 
@@ -9,7 +13,19 @@ std::string_view name_of(DeltaKind k) {
     case DeltaKind::incident_opened: return "incident_opened";
     case DeltaKind::alert_attached: return "alert_attached";
     case DeltaKind::incident_acknowledged: return "incident_acknowledged";
+    case DeltaKind::incident_updated: return "incident_updated";
     case DeltaKind::incident_resolved: return "incident_resolved";
+    case DeltaKind::worker_updated: return "worker_updated";
+  }
+  return "?";
+}
+
+std::string_view name_of(FieldEvent e) {
+  switch (e) {
+    case FieldEvent::offer: return "offer";
+    case FieldEvent::offer_expired: return "offer_expired";
+    case FieldEvent::offer_withdrawn: return "offer_withdrawn";
+    case FieldEvent::task_updated: return "task_updated";
   }
   return "?";
 }
@@ -19,22 +35,45 @@ std::string display_name(const Principal& who) {
   return colon == std::string::npos ? who.subject : who.subject.substr(colon + 1);
 }
 
-Dispatcher::Dispatcher(const Clock& clock) : clock_(clock) {}
+bool is_automatic(AlertKind kind) {
+  switch (kind) {
+    case AlertKind::sos:          // a person pressed it, and is usually on the line
+    case AlertKind::low_battery:  // the device, not the elder, needs attention
+    case AlertKind::offline:
+      return false;
+    default:
+      return true;
+  }
+}
+
+Dispatcher::Dispatcher(const Clock& clock, DispatchConfig config)
+    : clock_(clock), config_(std::move(config)), index_(config_.travel) {}
 
 void Dispatcher::restore(LiveState st) {
-  elders_.clear(); devices_.clear(); workers_.clear(); open_.clear();
-  open_by_elder_.clear(); tokens_.clear(); progress_.clear();
+  elders_.clear(); devices_.clear(); workers_.clear(); open_.clear(); open_by_elder_.clear();
+  assignment_incident_.clear(); call_incident_.clear(); tokens_.clear(); progress_.clear();
+  recent_.clear(); metrics_.clear();
+  index_ = WorkerIndex(config_.travel);
   for (auto& e : st.elders) elders_.emplace(e.id, std::move(e));
   for (auto& d : st.devices) devices_.emplace(d.id, std::move(d));
-  for (auto& w : st.workers) workers_.emplace(w.id, std::move(w));
+  for (auto& w : st.workers) {
+    index_worker(w);
+    workers_.emplace(w.id, std::move(w));
+  }
   for (auto& i : st.open_incidents) {
     open_by_elder_[i.elder] = i.id;
+    for (const auto& a : i.assignments) assignment_incident_[a.id] = i.id;
+    for (const auto& c : i.calls) call_incident_[c.id] = i.id;
+    rerank(i);
     open_.emplace(i.id, std::move(i));
   }
+  for (const auto& i : st.incidents_since) metrics_.observe(i);
   for (auto& [hash, who] : st.tokens) tokens_.emplace(std::move(hash), std::move(who));
   for (auto& p : st.progress) progress_.emplace(p.device, std::move(p));
   last_alert_ = st.max_alert_id;
   last_incident_ = st.max_incident_id;
+  last_assignment_ = st.max_assignment_id;
+  last_call_ = st.max_call_id;
   effects_ = {};
 }
 
@@ -44,6 +83,10 @@ std::optional<Principal> Dispatcher::authenticate(std::string_view token) const 
   if (it == tokens_.end()) return std::nullopt;
   return it->second;
 }
+
+std::string Dispatcher::today() const { return local_date(clock_.now_ms()); }
+
+// --- effects ------------------------------------------------------------------------
 
 Delta& Dispatcher::emit(DeltaKind kind, const Incident& incident) {
   Delta d;
@@ -55,12 +98,63 @@ Delta& Dispatcher::emit(DeltaKind kind, const Incident& incident) {
   return effects_.deltas.back();
 }
 
+void Dispatcher::emit_worker(const Worker& w) {
+  Delta d;
+  d.seq = ++seq_;
+  d.kind = DeltaKind::worker_updated;
+  d.worker = w;
+  effects_.deltas.push_back(std::move(d));
+}
+
+void Dispatcher::audit(const Principal& who, std::string action, IncidentId incident, std::string detail) {
+  effects_.writes.push_back(AppendAudit{{clock_.now_ms(), who.subject, std::move(action), incident, std::move(detail)}});
+}
+
+void Dispatcher::audit_system(std::string action, IncidentId incident, std::string detail) {
+  audit(detail::kSystem, std::move(action), incident, std::move(detail));
+}
+
+void Dispatcher::save(const Incident& i) { effects_.writes.push_back(PutIncident{i}); }
+void Dispatcher::save(const Worker& w) { effects_.writes.push_back(PutWorker{w}); }
+void Dispatcher::save(const Assignment& a) { effects_.writes.push_back(PutAssignment{a}); }
+void Dispatcher::save(const CallTask& c) { effects_.writes.push_back(PutCallTask{c}); }
+
+void Dispatcher::record(Incident& incident, TimelineEntry entry) {
+  effects_.writes.push_back(AddTimeline{incident.id, entry});
+  incident.timeline.push_back(std::move(entry));
+}
+
+void Dispatcher::note(Incident& incident, TimelineKind kind, std::string actor, std::string text) {
+  TimelineEntry e;
+  e.at_ms = clock_.now_ms();
+  e.kind = kind;
+  e.actor = std::move(actor);
+  e.text = std::move(text);
+  record(incident, std::move(e));
+}
+
+void Dispatcher::rerank(Incident& incident) {
+  auto e = elders_.find(incident.elder);
+  if (e == elders_.end()) return;
+  RankBase r = rank_base(incident, e->second, age_on(e->second.birth_date, today()), config_.weights);
+  incident.rank_base = r.points;
+  incident.rank_reasons = std::move(r.reasons);
+}
+
+Effects Dispatcher::take_effects() { return std::exchange(effects_, {}); }
+
+Result<Incident*> Dispatcher::open_incident(IncidentId id) {
+  auto it = open_.find(id);
+  if (it == open_.end()) return Error{ErrorCode::unknown_incident, "no open incident " + std::to_string(id)};
+  return &it->second;
+}
+
+// --- alarms ---------------------------------------------------------------------------
+
 Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in) {
-  if (who.role != Role::device)
-    return Error{ErrorCode::forbidden, "only devices raise alarms"};
+  if (who.role != Role::device) return Error{ErrorCode::forbidden, "only devices raise alarms"};
   auto dev = devices_.find(in.device);
-  if (dev == devices_.end())
-    return Error{ErrorCode::unknown_device, "no device " + in.device};
+  if (dev == devices_.end()) return Error{ErrorCode::unknown_device, "no device " + in.device};
   Device& device = dev->second;
   // A token speaks for one device, or for every device of one vendor platform.
   if (who.subject != "device:" + device.id && who.subject != "vendor:" + device.vendor)
@@ -73,20 +167,18 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
     return Error{ErrorCode::bad_field, "battery_pct must be 0..100"};
 
   // Retries: devices resend until acknowledged, with the same seq.
-  auto& progress = progress_[device.id];
-  progress.device = device.id;
-  if (in.seq == progress.last_seq)
-    return AlarmAck{progress.last_alert, progress.last_incident, true};
-  if (in.seq < progress.last_seq) {
-    auto it = std::find_if(recent_.begin(), recent_.end(), [&](const Recent& r) {
-      return r.device == device.id && r.seq == in.seq;
-    });
+  auto progress_it = progress_.find(device.id);
+  const std::int64_t last_seq = progress_it == progress_.end() ? 0 : progress_it->second.last_seq;
+  if (progress_it != progress_.end() && in.seq == last_seq)
+    return AlarmAck{progress_it->second.last_alert, progress_it->second.last_incident, true};
+  if (in.seq < last_seq) {
+    auto it = std::find_if(recent_.begin(), recent_.end(),
+                           [&](const Recent& r) { return r.device == device.id && r.seq == in.seq; });
     if (it != recent_.end()) return AlarmAck{it->alert, it->incident, true};
     if (lookup_)
       if (auto old = lookup_(device.id, in.seq)) return AlarmAck{old->id, old->incident, true};
-    return Error{ErrorCode::bad_field, "seq " + std::to_string(in.seq) +
-                                           " is below the device's last (" +
-                                           std::to_string(progress.last_seq) + ") and unknown"};
+    return Error{ErrorCode::bad_field, "seq " + std::to_string(in.seq) + " is below the device's last (" +
+                                           std::to_string(last_seq) + ") and unknown"};
   }
 
   const Millis now = clock_.now_ms();
@@ -99,14 +191,6 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
   alert.received_ms = now;
   alert.device_seq = in.seq;
   alert.detail = in.detail;
-
-  TimelineEntry entry;
-  entry.at_ms = now;
-  entry.kind = TimelineKind::alert;
-  entry.actor = device.id;
-  entry.alert = alert.id;
-  entry.alert_kind = in.kind;
-  entry.text = in.detail;
 
   // At most one open incident per elder: a later alert joins it.
   DeltaKind kind;
@@ -123,75 +207,144 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
     incident = &open_.emplace(fresh.id, std::move(fresh)).first->second;
     open_by_elder_[device.elder] = incident->id;
     kind = DeltaKind::incident_opened;
-    effects_.writes.push_back(PutIncident{*incident});
   }
   alert.incident = incident->id;
-  incident->timeline.push_back(entry);
+  const size_t mark = incident->timeline.size();
+  const bool first_automatic =
+      is_automatic(in.kind) && std::none_of(incident->timeline.begin(), incident->timeline.end(),
+                                            [](const TimelineEntry& e) { return e.kind == TimelineKind::notified; });
+  // The alert row first: the timeline entry and the incident row refer to it.
+  if (kind == DeltaKind::incident_opened) save(*incident);
+  effects_.writes.push_back(PutAlert{alert});
+  TimelineEntry entry;
+  entry.at_ms = now;
+  entry.kind = TimelineKind::alert;
+  entry.actor = device.id;
+  entry.alert = alert.id;
+  entry.alert_kind = in.kind;
+  entry.text = in.detail;
+  record(*incident, std::move(entry));
+  if (first_automatic) notify_contacts(*incident, in.kind);
+  rerank(*incident);
+  if (kind == DeltaKind::alert_attached) save(*incident);
 
   device.last_seen_ms = now;
   if (in.battery_pct) device.battery_pct = *in.battery_pct;
-  progress.last_seq = in.seq;
-  progress.last_alert = alert.id;
-  progress.last_incident = incident->id;
+  progress_[device.id] = {device.id, in.seq, alert.id, incident->id};
   recent_.push_back({device.id, in.seq, alert.id, incident->id});
   if (recent_.size() > kRecent) recent_.pop_front();
 
-  effects_.writes.push_back(PutAlert{alert});
-  effects_.writes.push_back(AddTimeline{incident->id, entry});
   effects_.writes.push_back(TouchDevice{device.id, device.battery_pct, now});
-  emit(kind, *incident).append.push_back(entry);
+  audit(who, "alarm", incident->id,
+        nlohmann::json{{"device", device.id}, {"seq", in.seq}, {"kind", name_of(in.kind)}, {"alert_id", alert.id}}
+            .dump());
+  detail::append_since(emit(kind, *incident), *incident, mark);
   return AlarmAck{alert.id, incident->id, false};
 }
 
+// --- operators --------------------------------------------------------------------------
+
+namespace {
+std::optional<Error> require_console(const Principal& who, const char* what) {
+  if (who.role == Role::console) return std::nullopt;
+  return Error{ErrorCode::forbidden, std::string("only consoles ") + what};
+}
+}  // namespace
+
 Result<IncidentId> Dispatcher::acknowledge(const Principal& who, IncidentId id) {
-  if (who.role != Role::console)
-    return Error{ErrorCode::forbidden, "only consoles acknowledge incidents"};
-  auto it = open_.find(id);
-  if (it == open_.end()) return Error{ErrorCode::unknown_incident, "no open incident " + std::to_string(id)};
-  Incident& incident = it->second;
+  if (auto e = require_console(who, "acknowledge incidents")) return *e;
+  auto found = open_incident(id);
+  if (!found) return found.error();
+  Incident& incident = *found.value();
   if (incident.state != IncidentState::open)
-    return Error{ErrorCode::bad_state, "incident " + std::to_string(id) + " was acknowledged by " +
-                                           incident.acknowledged_by};
-  const Millis now = clock_.now_ms();
+    return Error{ErrorCode::bad_state,
+                 "incident " + std::to_string(id) + " was acknowledged by " + incident.acknowledged_by};
+  const size_t mark = incident.timeline.size();
   incident.state = IncidentState::acknowledged;
-  incident.acknowledged_ms = now;
+  incident.acknowledged_ms = clock_.now_ms();
   incident.acknowledged_by = display_name(who);
-  TimelineEntry entry{now, TimelineKind::acknowledged, incident.acknowledged_by, 0, AlertKind::sos, ""};
-  incident.timeline.push_back(entry);
-  effects_.writes.push_back(PutIncident{incident});
-  effects_.writes.push_back(AddTimeline{id, entry});
-  emit(DeltaKind::incident_acknowledged, incident).append.push_back(entry);
+  note(incident, TimelineKind::acknowledged, incident.acknowledged_by);
+  clear_escalation(incident, EscalationKind::unacknowledged);
+  clear_escalation(incident, EscalationKind::unacknowledged_long);
+  save(incident);
+  observe(incident);
+  audit(who, "acknowledge", id);
+  detail::append_since(emit(DeltaKind::incident_acknowledged, incident), incident, mark);
   return id;
 }
 
-Result<IncidentId> Dispatcher::resolve(const Principal& who, IncidentId id, std::string disposition) {
-  if (who.role != Role::console)
-    return Error{ErrorCode::forbidden, "only consoles resolve incidents"};
-  auto it = open_.find(id);
-  if (it == open_.end()) return Error{ErrorCode::unknown_incident, "no open incident " + std::to_string(id)};
-  if (disposition.empty()) return Error{ErrorCode::missing_field, "a disposition is required"};
-  Incident& incident = it->second;
-  const Millis now = clock_.now_ms();
+Result<IncidentId> Dispatcher::add_note(const Principal& who, IncidentId id, const std::string& text) {
+  if (auto e = require_console(who, "add notes")) return *e;
+  if (text.empty()) return Error{ErrorCode::missing_field, "a note needs text"};
+  if (text.size() > 2000) return Error{ErrorCode::bad_field, "a note is at most 2000 bytes"};
+  auto found = open_incident(id);
+  if (!found) return found.error();
+  Incident& incident = *found.value();
+  const size_t mark = incident.timeline.size();
+  note(incident, TimelineKind::note, display_name(who), text);
+  audit(who, "note", id, nlohmann::json{{"text", text}}.dump());
+  detail::append_since(emit(DeltaKind::incident_updated, incident), incident, mark);
+  return id;
+}
+
+Result<IncidentId> Dispatcher::resolve(const Principal& who, IncidentId id, Disposition disposition,
+                                       const std::string& text) {
+  if (auto e = require_console(who, "resolve incidents")) return *e;
+  auto found = open_incident(id);
+  if (!found) return found.error();
+  Incident& incident = *found.value();
+  const size_t mark = incident.timeline.size();
+  const std::string actor = display_name(who);
+  release_responders(incident, actor);
+  cancel_calls(incident, actor);
+  if (!text.empty()) note(incident, TimelineKind::note, actor, text);
   incident.state = IncidentState::resolved;
-  incident.resolved_ms = now;
-  incident.disposition = disposition;
-  TimelineEntry entry{now, TimelineKind::resolved, display_name(who), 0, AlertKind::sos, disposition};
-  incident.timeline.push_back(entry);
-  effects_.writes.push_back(PutIncident{incident});
-  effects_.writes.push_back(AddTimeline{id, entry});
-  emit(DeltaKind::incident_resolved, incident).append.push_back(entry);
+  incident.resolved_ms = clock_.now_ms();
+  incident.disposition = std::string(name_of(disposition));
+  for (auto& e : incident.escalations) e.cleared = true;
+  note(incident, TimelineKind::resolved, actor, incident.disposition);
+  save(incident);
+  // 001: afterwards record how it was handled, and archive the record.
+  effects_.writes.push_back(PutClosingRecord{incident});
+  observe(incident);
+  audit(who, "resolve", id, nlohmann::json{{"disposition", incident.disposition}}.dump());
+  detail::append_since(emit(DeltaKind::incident_resolved, incident), incident, mark);
+  for (const auto& a : incident.assignments) assignment_incident_.erase(a.id);
+  for (const auto& c : incident.calls) call_incident_.erase(c.id);
   open_by_elder_.erase(incident.elder);
-  open_.erase(it);
+  open_.erase(id);
   return id;
 }
 
-Effects Dispatcher::take_effects() { return std::exchange(effects_, {}); }
+// --- views --------------------------------------------------------------------------
 
 std::vector<const Incident*> Dispatcher::open_incidents() const {
   std::vector<const Incident*> out;
   out.reserve(open_.size());
   for (const auto& [id, i] : open_) out.push_back(&i);
-  std::sort(out.begin(), out.end(), [](auto a, auto b) { return a->id < b->id; });
+  return out;
+}
+
+std::vector<const Incident*> Dispatcher::ranked_incidents() const {
+  // Score each incident once, then sort the keys: the same order as ranks_before().
+  struct Key {
+    int score;
+    Millis opened;
+    IncidentId id;
+    const Incident* incident;
+  };
+  const Millis now = clock_.now_ms();
+  std::vector<Key> keys;
+  keys.reserve(open_.size());
+  for (const auto& [id, i] : open_) keys.push_back({rank_score(i, now, config_.weights), i.opened_ms, id, &i});
+  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (a.opened != b.opened) return a.opened < b.opened;
+    return a.id < b.id;
+  });
+  std::vector<const Incident*> out;
+  out.reserve(keys.size());
+  for (const auto& k : keys) out.push_back(k.incident);
   return out;
 }
 
@@ -210,6 +363,18 @@ const Device* Dispatcher::device(const DeviceId& id) const {
 const Worker* Dispatcher::worker(WorkerId id) const {
   auto it = workers_.find(id);
   return it == workers_.end() ? nullptr : &it->second;
+}
+std::vector<const Worker*> Dispatcher::workers() const {
+  std::vector<const Worker*> out;
+  for (const auto& [id, w] : workers_) out.push_back(&w);
+  return out;
+}
+std::vector<const Incident*> Dispatcher::tasks_of(WorkerId worker) const {
+  std::vector<const Incident*> out;
+  for (const auto& [id, i] : open_)
+    if (std::any_of(i.assignments.begin(), i.assignments.end(), [&](const auto& a) { return a.worker == worker; }))
+      out.push_back(&i);
+  return out;
 }
 
 }  // namespace anxin

@@ -60,6 +60,16 @@ AlertKind Incident::lead_kind() const {
 
 Severity Incident::severity() const { return severity_of(lead_kind()); }
 
+bool Incident::has_escalation(EscalationKind kind) const {
+  return std::any_of(escalations.begin(), escalations.end(), [&](const auto& e) { return e.kind == kind; });
+}
+
+const Assignment* Incident::assignment(std::int64_t id) const {
+  for (const auto& a : assignments)
+    if (a.id == id) return &a;
+  return nullptr;
+}
+
 int Incident::alert_count() const {
   return static_cast<int>(std::count_if(timeline.begin(), timeline.end(), [](const auto& e) {
     return e.kind == TimelineKind::alert;
@@ -129,7 +139,38 @@ template <> struct Names<IncidentState> {
   static constexpr std::array v{"open", "acknowledged", "resolved"};
 };
 template <> struct Names<TimelineKind> {
-  static constexpr std::array v{"alert", "acknowledged", "resolved", "note"};
+  static constexpr std::array v{"alert", "acknowledged", "resolved", "note", "callback",
+                                "offered", "accepted", "declined", "expired", "on_scene",
+                                "completed", "cancelled", "call", "notified", "escalated"};
+};
+template <> struct Names<WorkerStatus> {
+  static constexpr std::array v{"off_duty", "available", "offered", "en_route", "on_scene",
+                                "busy_visiting"};
+};
+template <> struct Names<CallbackOutcome> {
+  static constexpr std::array v{"none", "fine", "needs_help", "no_answer"};
+};
+template <> struct Names<Disposition> {
+  static constexpr std::array v{"false_alarm", "resolved_by_phone", "visitor_assisted",
+                                "ambulance_took", "fire_brigade", "family_handled",
+                                "not_at_home", "device_fault"};
+};
+template <> struct Names<AssignmentState> {
+  static constexpr std::array v{"offered", "accepted", "on_scene", "completed", "declined",
+                                "expired", "cancelled"};
+};
+template <> struct Names<CallKind> {
+  static constexpr std::array v{"ambulance_120", "fire_119", "family"};
+};
+template <> struct Names<CallState> {
+  static constexpr std::array v{"pending", "answered", "no_answer", "failed", "cancelled"};
+};
+template <> struct Names<EscalationKind> {
+  static constexpr std::array v{"unacknowledged", "unacknowledged_long", "visitor_late",
+                                "no_responder"};
+};
+template <> struct Names<TransportMode> {
+  static constexpr std::array v{"walk", "ebike", "car"};
 };
 template <> struct Names<WorkerRole> {
   static constexpr std::array v{"nurse", "family_doctor", "social_worker",
@@ -153,6 +194,13 @@ std::string_view name_of(AlertKind e) { return lookup(e); }
 std::string_view name_of(IncidentState e) { return lookup(e); }
 std::string_view name_of(TimelineKind e) { return lookup(e); }
 std::string_view name_of(WorkerRole e) { return lookup(e); }
+std::string_view name_of(WorkerStatus e) { return lookup(e); }
+std::string_view name_of(CallbackOutcome e) { return lookup(e); }
+std::string_view name_of(Disposition e) { return lookup(e); }
+std::string_view name_of(AssignmentState e) { return lookup(e); }
+std::string_view name_of(CallKind e) { return lookup(e); }
+std::string_view name_of(CallState e) { return lookup(e); }
+std::string_view name_of(EscalationKind e) { return lookup(e); }
 
 template <class E> std::optional<E> parse_enum(std::string_view text) {
   const auto& names = Names<E>::v;
@@ -171,5 +219,13 @@ template std::optional<AlertKind> parse_enum(std::string_view);
 template std::optional<IncidentState> parse_enum(std::string_view);
 template std::optional<TimelineKind> parse_enum(std::string_view);
 template std::optional<WorkerRole> parse_enum(std::string_view);
+template std::optional<WorkerStatus> parse_enum(std::string_view);
+template std::optional<CallbackOutcome> parse_enum(std::string_view);
+template std::optional<Disposition> parse_enum(std::string_view);
+template std::optional<AssignmentState> parse_enum(std::string_view);
+template std::optional<CallKind> parse_enum(std::string_view);
+template std::optional<CallState> parse_enum(std::string_view);
+template std::optional<EscalationKind> parse_enum(std::string_view);
+template std::optional<TransportMode> parse_enum(std::string_view);
 
 }  // namespace anxin

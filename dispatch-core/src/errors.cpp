@@ -17,6 +17,10 @@ std::string_view code_name(ErrorCode c) {
     case ErrorCode::kind_not_supported: return "E_KIND_NOT_SUPPORTED";
     case ErrorCode::unknown_incident: return "E_UNKNOWN_INCIDENT";
     case ErrorCode::bad_state: return "E_BAD_STATE";
+    case ErrorCode::no_candidate: return "E_NO_CANDIDATE";
+    case ErrorCode::unknown_worker: return "E_UNKNOWN_WORKER";
+    case ErrorCode::unknown_assignment: return "E_UNKNOWN_ASSIGNMENT";
+    case ErrorCode::unknown_call: return "E_UNKNOWN_CALL";
     case ErrorCode::internal: return "E_INTERNAL";
   }
   return "E_INTERNAL";

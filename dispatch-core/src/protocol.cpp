@@ -1,166 +1,43 @@
 #include "anxin/core/protocol.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include "anxin/core/care_tier.hpp"
+#include "incident_json.hpp"
+#include "json_util.hpp"
 
 namespace anxin::protocol {
 
-using json = nlohmann::json;
+using namespace json_util;
+namespace ij = incident_json;
 
 namespace {
 
-// Parsing stops at the first problem; the message names the field.
-struct Failure {
-  Error error;
-};
-[[noreturn]] void fail(ErrorCode code, std::string message) { throw Failure{{code, std::move(message)}}; }
-
-const json& need(const json& o, const char* key) {
-  auto it = o.find(key);
-  if (it == o.end() || it->is_null()) fail(ErrorCode::missing_field, std::string("missing field '") + key + "'");
-  return *it;
-}
-bool has(const json& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && !it->is_null();
-}
-std::string need_string(const json& o, const char* key) {
-  const json& v = need(o, key);
-  if (!v.is_string()) fail(ErrorCode::bad_field, std::string("'") + key + "' must be a string");
-  return v.get<std::string>();
-}
-std::int64_t need_int(const json& o, const char* key) {
-  const json& v = need(o, key);
-  if (!v.is_number_integer()) fail(ErrorCode::bad_field, std::string("'") + key + "' must be an integer");
-  return v.get<std::int64_t>();
-}
-double need_number(const json& o, const char* key) {
-  const json& v = need(o, key);
-  if (!v.is_number()) fail(ErrorCode::bad_field, std::string("'") + key + "' must be a number");
-  return v.get<double>();
-}
-bool need_bool(const json& o, const char* key) {
-  const json& v = need(o, key);
-  if (!v.is_boolean()) fail(ErrorCode::bad_field, std::string("'") + key + "' must be true or false");
-  return v.get<bool>();
-}
-std::string opt_string(const json& o, const char* key) { return has(o, key) ? need_string(o, key) : ""; }
-std::int64_t opt_int(const json& o, const char* key, std::int64_t fallback) {
-  return has(o, key) ? need_int(o, key) : fallback;
-}
-template <class E> E need_enum(const json& o, const char* key) {
-  std::string text = need_string(o, key);
-  auto e = parse_enum<E>(text);
-  if (!e) fail(ErrorCode::bad_field, std::string("'") + key + "' has no value '" + text + "'");
-  return *e;
-}
-const json& need_array(const json& o, const char* key) {
-  const json& v = need(o, key);
-  if (!v.is_array()) fail(ErrorCode::bad_field, std::string("'") + key + "' must be an array");
-  return v;
-}
-
-// --- shared pieces ----------------------------------------------------------------
-
-json to_json(const TimelineEntry& e) {
-  json j{{"at_ms", e.at_ms}, {"kind", name_of(e.kind)}, {"actor", e.actor}};
-  if (e.kind == TimelineKind::alert) {
-    j["alert_id"] = e.alert;
-    j["alert_kind"] = name_of(e.alert_kind);
-    // Device detail is stored as JSON text; send it as an object when it is one.
-    json detail = json::parse(e.text, nullptr, false);
-    j["detail"] = detail.is_discarded() ? json(e.text) : detail;
-  } else if (!e.text.empty()) {
-    j["text"] = e.text;
-  }
-  return j;
-}
-
-TimelineEntry entry_from(const json& j) {
-  TimelineEntry e;
-  e.at_ms = need_int(j, "at_ms");
-  e.kind = need_enum<TimelineKind>(j, "kind");
-  e.actor = need_string(j, "actor");
-  if (e.kind == TimelineKind::alert) {
-    e.alert = need_int(j, "alert_id");
-    e.alert_kind = need_enum<AlertKind>(j, "alert_kind");
-    e.text = has(j, "detail") ? need(j, "detail").dump() : "{}";
-  } else {
-    e.text = opt_string(j, "text");
-  }
-  return e;
-}
-
-json header_json(const Incident& i) {
-  json j{{"id", i.id},
-         {"elder_id", i.elder},
-         {"state", name_of(i.state)},
-         {"opened_ms", i.opened_ms}};
-  if (i.acknowledged_ms) {
-    j["acknowledged_ms"] = i.acknowledged_ms;
-    j["acknowledged_by"] = i.acknowledged_by;
-  }
-  if (i.resolved_ms) {
-    j["resolved_ms"] = i.resolved_ms;
-    j["disposition"] = i.disposition;
-  }
-  return j;
-}
-
-Incident header_from(const json& j) {
-  Incident i;
-  i.id = need_int(j, "id");
-  i.elder = need_int(j, "elder_id");
-  i.state = need_enum<IncidentState>(j, "state");
-  i.opened_ms = need_int(j, "opened_ms");
-  i.acknowledged_ms = opt_int(j, "acknowledged_ms", 0);
-  i.acknowledged_by = opt_string(j, "acknowledged_by");
-  i.resolved_ms = opt_int(j, "resolved_ms", 0);
-  i.disposition = opt_string(j, "disposition");
-  return i;
-}
-
-json timeline_json(const std::vector<TimelineEntry>& entries) {
-  json a = json::array();
-  for (const auto& e : entries) a.push_back(to_json(e));
-  return a;
-}
-
-std::vector<TimelineEntry> timeline_from(const json& a) {
-  std::vector<TimelineEntry> out;
-  for (const auto& e : a) out.push_back(entry_from(e));
-  return out;
-}
-
-json to_json(const ElderCard& c) {
+json card_json(const ElderCard& c) {
   json contacts = json::array();
-  for (const auto& k : c.contacts)
-    contacts.push_back({{"name", k.name}, {"relation", k.relation}, {"phone", k.phone}});
-  json j{{"id", c.id},
-         {"name", c.name},
-         {"sex", name_of(c.sex)},
-         {"age", c.age},
-         {"tier", name_of(c.tier)},
-         {"living", name_of(c.living)},
-         {"ability", c.ability ? json(name_of(*c.ability)) : json(nullptr)},
-         {"disability_grade", c.disability_grade},
-         {"dementia", c.dementia},
-         {"special_family", c.special_family},
-         {"economic", name_of(c.economic)},
-         {"town", c.town},
-         {"community", c.community},
-         {"address", c.address},
-         {"lat", c.lat},
-         {"lon", c.lon},
-         {"phone", c.phone},
-         {"id_masked", c.id_masked},
-         {"contacts", contacts},
-         {"family_doctor", c.family_doctor},
-         {"family_doctor_phone", c.family_doctor_phone},
-         {"paired_worker", c.paired_worker},
-         {"visit_consent", c.visit_consent}};
-  return j;
+  for (const auto& k : c.contacts) contacts.push_back({{"name", k.name}, {"relation", k.relation}, {"phone", k.phone}});
+  return {{"id", c.id},
+          {"name", c.name},
+          {"sex", name_of(c.sex)},
+          {"age", c.age},
+          {"tier", name_of(c.tier)},
+          {"living", name_of(c.living)},
+          {"ability", c.ability ? json(name_of(*c.ability)) : json(nullptr)},
+          {"disability_grade", c.disability_grade},
+          {"dementia", c.dementia},
+          {"special_family", c.special_family},
+          {"economic", name_of(c.economic)},
+          {"town", c.town},
+          {"community", c.community},
+          {"address", c.address},
+          {"lat", c.lat},
+          {"lon", c.lon},
+          {"phone", c.phone},
+          {"id_masked", c.id_masked},
+          {"contacts", contacts},
+          {"family_doctor", c.family_doctor},
+          {"family_doctor_phone", c.family_doctor_phone},
+          {"paired_worker_id", c.paired_worker_id},
+          {"paired_worker", c.paired_worker},
+          {"visit_consent", c.visit_consent}};
 }
 
 ElderCard card_from(const json& j) {
@@ -187,9 +64,16 @@ ElderCard card_from(const json& j) {
     c.contacts.push_back({need_string(k, "name"), opt_string(k, "relation"), need_string(k, "phone")});
   c.family_doctor = opt_string(j, "family_doctor");
   c.family_doctor_phone = opt_string(j, "family_doctor_phone");
+  c.paired_worker_id = opt_int(j, "paired_worker_id", 0);
   c.paired_worker = opt_string(j, "paired_worker");
   c.visit_consent = need_bool(j, "visit_consent");
   return c;
+}
+
+json assignment_json(const Assignment& a) {
+  json j = ij::assignment(a);
+  j["incident_id"] = a.incident;
+  return j;
 }
 
 json parse_object(std::string_view text) {
@@ -206,6 +90,25 @@ std::string read_req(const json& j) {
   std::string req = opt_string(j, "req");
   if (req.size() > kMaxReqIdBytes) fail(ErrorCode::bad_field, "'req' is longer than 64 bytes");
   return req;
+}
+
+SkillSet read_skills(const json& j, const char* key) {
+  SkillSet set = 0;
+  if (!has(j, key)) return set;
+  for (const auto& s : need_array(j, key)) {
+    if (!s.is_string()) fail(ErrorCode::bad_field, std::string("'") + key + "' must hold skill names");
+    auto skill = parse_skill(s.get<std::string>());
+    if (!skill) fail(ErrorCode::bad_field, "no skill '" + s.get<std::string>() + "'");
+    set |= static_cast<SkillSet>(*skill);
+  }
+  return set;
+}
+
+json skills_json(SkillSet set) {
+  json a = json::array();
+  for (std::uint32_t bit = 1; bit && bit <= set; bit <<= 1)
+    if (set & bit) a.push_back(skill_name(static_cast<Skill>(bit)));
+  return a;
 }
 
 }  // namespace
@@ -233,6 +136,7 @@ ElderCard make_card(const Elder& e, std::string_view today, const Worker* paired
   c.contacts = e.contacts;
   c.family_doctor = e.family_doctor;
   c.family_doctor_phone = e.family_doctor_phone;
+  c.paired_worker_id = paired ? paired->id : 0;
   c.paired_worker = paired ? paired->name : "";
   c.visit_consent = e.visit_consent;
   return c;
@@ -245,7 +149,7 @@ Result<ClientMessage> parse_client(std::string_view text) {
     json j = parse_object(text);
     ClientMessage m;
     m.req = read_req(j);
-    std::string type = need_string(j, "type");
+    const std::string type = need_string(j, "type");
     if (type == "hello") {
       if (has(j, "v") && need_int(j, "v") != kVersion)
         fail(ErrorCode::bad_field, "protocol version " + need(j, "v").dump() + " is not supported; use 1");
@@ -266,12 +170,49 @@ Result<ClientMessage> parse_client(std::string_view text) {
       m.body = std::move(a);
     } else if (type == "subscribe") {
       m.body = Subscribe{};
+    } else if (type == "ping") {
+      m.body = Ping{};
     } else if (type == "ack_incident") {
       m.body = AckIncident{need_int(j, "incident_id")};
     } else if (type == "resolve_incident") {
-      m.body = ResolveIncident{need_int(j, "incident_id"), need_string(j, "disposition")};
-    } else if (type == "ping") {
-      m.body = Ping{};
+      m.body = ResolveIncident{need_int(j, "incident_id"), need_enum<Disposition>(j, "disposition"),
+                               opt_string(j, "note")};
+    } else if (type == "note") {
+      m.body = AddNote{need_int(j, "incident_id"), need_string(j, "text")};
+    } else if (type == "candidates") {
+      m.body = CandidatesQuery{need_int(j, "incident_id"), read_skills(j, "required_skills")};
+    } else if (type == "dispatch") {
+      Dispatch d;
+      d.incident = need_int(j, "incident_id");
+      if (has(j, "worker_id")) d.worker = need_int(j, "worker_id");
+      d.responders = static_cast<int>(opt_int(j, "responders", 1));
+      m.body = d;
+    } else if (type == "callback") {
+      m.body = Callback{need_int(j, "incident_id"), need_enum<CallbackOutcome>(j, "outcome")};
+    } else if (type == "call") {
+      m.body = PlaceCall{need_int(j, "incident_id"), need_enum<CallKind>(j, "kind")};
+    } else if (type == "call_result") {
+      m.body = CallResult{need_int(j, "task_id"), need_enum<CallState>(j, "result")};
+    } else if (type == "metrics") {
+      m.body = MetricsQuery{};
+    } else if (type == "duty") {
+      m.body = Duty{need_bool(j, "on")};
+    } else if (type == "position") {
+      Position p;
+      p.lat = need_number(j, "lat");
+      p.lon = need_number(j, "lon");
+      p.accuracy_m = opt_number(j, "accuracy_m", 0);
+      p.at_ms = need_int(j, "at_ms");
+      if (has(j, "mode")) p.mode = need_enum<TransportMode>(j, "mode");
+      m.body = p;
+    } else if (type == "accept") {
+      m.body = Accept{need_int(j, "assignment_id")};
+    } else if (type == "decline") {
+      m.body = Decline{need_int(j, "assignment_id"), opt_string(j, "reason")};
+    } else if (type == "on_scene") {
+      m.body = OnScene{need_int(j, "assignment_id")};
+    } else if (type == "complete") {
+      m.body = Complete{need_int(j, "assignment_id"), need_string(j, "outcome")};
     } else {
       fail(ErrorCode::unknown_type, "unknown message type '" + type + "'");
     }
@@ -290,6 +231,8 @@ std::string encode(const ClientMessage& m) {
           j = {{"type", "hello"}, {"v", kVersion}, {"role", name_of(b.role)}, {"token", b.token}};
         } else if constexpr (std::is_same_v<T, Subscribe>) {
           j = {{"type", "subscribe"}};
+        } else if constexpr (std::is_same_v<T, Ping>) {
+          j = {{"type", "ping"}};
         } else if constexpr (std::is_same_v<T, AlarmIn>) {
           j = {{"type", "alarm"}, {"device", b.device}, {"seq", b.seq}, {"kind", name_of(b.kind)},
                {"device_time_ms", b.device_time_ms}};
@@ -299,9 +242,37 @@ std::string encode(const ClientMessage& m) {
         } else if constexpr (std::is_same_v<T, AckIncident>) {
           j = {{"type", "ack_incident"}, {"incident_id", b.incident}};
         } else if constexpr (std::is_same_v<T, ResolveIncident>) {
-          j = {{"type", "resolve_incident"}, {"incident_id", b.incident}, {"disposition", b.disposition}};
-        } else if constexpr (std::is_same_v<T, Ping>) {
-          j = {{"type", "ping"}};
+          j = {{"type", "resolve_incident"}, {"incident_id", b.incident}, {"disposition", name_of(b.disposition)}};
+          if (!b.note.empty()) j["note"] = b.note;
+        } else if constexpr (std::is_same_v<T, AddNote>) {
+          j = {{"type", "note"}, {"incident_id", b.incident}, {"text", b.text}};
+        } else if constexpr (std::is_same_v<T, CandidatesQuery>) {
+          j = {{"type", "candidates"}, {"incident_id", b.incident}};
+          if (b.required) j["required_skills"] = skills_json(b.required);
+        } else if constexpr (std::is_same_v<T, Dispatch>) {
+          j = {{"type", "dispatch"}, {"incident_id", b.incident}, {"responders", b.responders}};
+          if (b.worker) j["worker_id"] = *b.worker;
+        } else if constexpr (std::is_same_v<T, Callback>) {
+          j = {{"type", "callback"}, {"incident_id", b.incident}, {"outcome", name_of(b.outcome)}};
+        } else if constexpr (std::is_same_v<T, PlaceCall>) {
+          j = {{"type", "call"}, {"incident_id", b.incident}, {"kind", name_of(b.kind)}};
+        } else if constexpr (std::is_same_v<T, CallResult>) {
+          j = {{"type", "call_result"}, {"task_id", b.task}, {"result", name_of(b.result)}};
+        } else if constexpr (std::is_same_v<T, MetricsQuery>) {
+          j = {{"type", "metrics"}};
+        } else if constexpr (std::is_same_v<T, Duty>) {
+          j = {{"type", "duty"}, {"on", b.on}};
+        } else if constexpr (std::is_same_v<T, Position>) {
+          j = {{"type", "position"}, {"lat", b.lat}, {"lon", b.lon}, {"accuracy_m", b.accuracy_m}, {"at_ms", b.at_ms}};
+          if (b.mode) j["mode"] = name_of(*b.mode);
+        } else if constexpr (std::is_same_v<T, Accept>) {
+          j = {{"type", "accept"}, {"assignment_id", b.assignment}};
+        } else if constexpr (std::is_same_v<T, Decline>) {
+          j = {{"type", "decline"}, {"assignment_id", b.assignment}, {"reason", b.reason}};
+        } else if constexpr (std::is_same_v<T, OnScene>) {
+          j = {{"type", "on_scene"}, {"assignment_id", b.assignment}};
+        } else if constexpr (std::is_same_v<T, Complete>) {
+          j = {{"type", "complete"}, {"assignment_id", b.assignment}, {"outcome", b.outcome}};
         }
       },
       m.body);
@@ -310,6 +281,49 @@ std::string encode(const ClientMessage& m) {
 }
 
 // --- server messages ------------------------------------------------------------------
+
+namespace {
+
+json metrics_json(const MetricsSummary& s) {
+  json intervals = json::object();
+  for (size_t k = 0; k < kIntervals; ++k) {
+    const auto& x = s.intervals[k];
+    intervals[std::string(name_of(static_cast<Interval>(k)))] = {
+        {"count", x.count}, {"p50_ms", x.p50_ms}, {"p90_ms", x.p90_ms}};
+  }
+  return {{"intervals", intervals},
+          {"acknowledged", s.acknowledged},
+          {"acknowledged_within_60s", s.acknowledged_within_60s},
+          {"acknowledged_within_180s", s.acknowledged_within_180s}};
+}
+
+MetricsSummary metrics_from(const json& j) {
+  MetricsSummary s;
+  const json& intervals = need(j, "intervals");
+  for (size_t k = 0; k < kIntervals; ++k) {
+    const json& x = need(intervals, std::string(name_of(static_cast<Interval>(k))).c_str());
+    s.intervals[k] = {static_cast<size_t>(need_int(x, "count")), need_int(x, "p50_ms"), need_int(x, "p90_ms")};
+  }
+  s.acknowledged = static_cast<size_t>(need_int(j, "acknowledged"));
+  s.acknowledged_within_60s = static_cast<size_t>(need_int(j, "acknowledged_within_60s"));
+  s.acknowledged_within_180s = static_cast<size_t>(need_int(j, "acknowledged_within_180s"));
+  return s;
+}
+
+DeltaKind delta_kind_from(const std::string& event) {
+  for (auto k : {DeltaKind::incident_opened, DeltaKind::alert_attached, DeltaKind::incident_acknowledged,
+                 DeltaKind::incident_updated, DeltaKind::incident_resolved, DeltaKind::worker_updated})
+    if (name_of(k) == event) return k;
+  fail(ErrorCode::bad_field, "unknown event '" + event + "'");
+}
+
+FieldEvent field_event_from(const std::string& event) {
+  for (auto k : {FieldEvent::offer, FieldEvent::offer_expired, FieldEvent::offer_withdrawn, FieldEvent::task_updated})
+    if (name_of(k) == event) return k;
+  fail(ErrorCode::bad_field, "unknown task event '" + event + "'");
+}
+
+}  // namespace
 
 std::string encode(const ServerMessage& m) {
   json j;
@@ -324,25 +338,46 @@ std::string encode(const ServerMessage& m) {
                {"incident_id", b.ack.incident}, {"duplicate", b.ack.duplicate}};
         } else if constexpr (std::is_same_v<T, Snapshot>) {
           json incidents = json::array();
-          for (const auto& i : b.incidents) {
-            json x = header_json(i);
-            x["timeline"] = timeline_json(i.timeline);
-            incidents.push_back(std::move(x));
-          }
+          for (const auto& i : b.incidents) incidents.push_back(ij::full(i));
           json elders = json::array();
-          for (const auto& c : b.elders) elders.push_back(to_json(c));
-          j = {{"type", "snapshot"}, {"seq", b.seq}, {"epoch", b.epoch},
-               {"server_time_ms", b.server_time_ms}, {"incidents", incidents}, {"elders", elders}};
+          for (const auto& c : b.elders) elders.push_back(card_json(c));
+          json workers = json::array();
+          for (const auto& w : b.workers) workers.push_back(ij::worker(w));
+          j = {{"type", "snapshot"}, {"seq", b.seq}, {"epoch", b.epoch}, {"server_time_ms", b.server_time_ms},
+               {"incidents", incidents}, {"elders", elders}, {"workers", workers}};
         } else if constexpr (std::is_same_v<T, DeltaMessage>) {
-          j = {{"type", "delta"}, {"seq", b.seq}, {"event", name_of(b.kind)},
-               {"incident", header_json(b.incident)}, {"append", timeline_json(b.append)}};
-          if (b.elder) j["elder"] = to_json(*b.elder);
+          j = {{"type", "delta"}, {"seq", b.seq}, {"event", name_of(b.kind)}};
+          if (b.worker) {
+            j["worker"] = ij::worker(*b.worker);
+          } else {
+            j["incident"] = ij::header(b.incident);
+            j["append"] = ij::timeline(b.append);
+          }
+          if (b.elder) j["elder"] = card_json(*b.elder);
         } else if constexpr (std::is_same_v<T, Ok>) {
-          j = {{"type", "ok"}, {"incident_id", b.incident}};
+          j = {{"type", "ok"}, {"id", b.id}};
         } else if constexpr (std::is_same_v<T, ErrorReply>) {
           j = {{"type", "error"}, {"code", code_name(b.error.code)}, {"message", b.error.message}};
         } else if constexpr (std::is_same_v<T, Pong>) {
           j = {{"type", "pong"}, {"server_time_ms", b.server_time_ms}};
+        } else if constexpr (std::is_same_v<T, CandidateList>) {
+          json list = json::array();
+          for (const auto& v : b.candidates) {
+            const Candidate& c = v.candidate;
+            list.push_back({{"worker_id", c.id}, {"name", v.name}, {"role", name_of(v.role)},
+                            {"mode", name_of(v.mode)}, {"distance_m", c.distance_m}, {"eta_s", c.travel_s},
+                            {"penalty_s", c.penalty_s}, {"score_s", c.score_s}, {"paired", c.paired},
+                            {"preferred_role", c.preferred_role}, {"stale", c.stale}});
+          }
+          j = {{"type", "candidates"}, {"incident_id", b.incident}, {"candidates", list}};
+        } else if constexpr (std::is_same_v<T, Metrics>) {
+          j = metrics_json(b.summary);
+          j["type"] = "metrics";
+          j["server_time_ms"] = b.server_time_ms;
+        } else if constexpr (std::is_same_v<T, Task>) {
+          j = {{"type", "task"}, {"event", name_of(b.event)}, {"assignment", assignment_json(b.assignment)},
+               {"incident", ij::header(b.incident)}};
+          if (b.elder) j["elder"] = card_json(*b.elder);
         }
       },
       m.body);
@@ -356,7 +391,7 @@ Result<ServerMessage> parse_server(std::string_view text) {
     if (j.is_discarded() || !j.is_object()) fail(ErrorCode::bad_json, "not a JSON object");
     ServerMessage m;
     m.req = opt_string(j, "req");
-    std::string type = need_string(j, "type");
+    const std::string type = need_string(j, "type");
     if (type == "welcome") {
       auto role = parse_role(need_string(j, "role"));
       if (!role) fail(ErrorCode::bad_field, "bad role");
@@ -369,36 +404,61 @@ Result<ServerMessage> parse_server(std::string_view text) {
       s.seq = static_cast<std::uint64_t>(need_int(j, "seq"));
       s.epoch = need_string(j, "epoch");
       s.server_time_ms = need_int(j, "server_time_ms");
-      for (const auto& x : need_array(j, "incidents")) {
-        Incident i = header_from(x);
-        i.timeline = timeline_from(need_array(x, "timeline"));
-        s.incidents.push_back(std::move(i));
-      }
+      for (const auto& x : need_array(j, "incidents")) s.incidents.push_back(ij::full_from(x));
       for (const auto& x : need_array(j, "elders")) s.elders.push_back(card_from(x));
+      if (has(j, "workers"))
+        for (const auto& x : need_array(j, "workers")) s.workers.push_back(ij::worker_from(x));
       m.body = std::move(s);
     } else if (type == "delta") {
       DeltaMessage d;
       d.seq = static_cast<std::uint64_t>(need_int(j, "seq"));
-      std::string event = need_string(j, "event");
-      bool known = false;
-      for (auto k : {DeltaKind::incident_opened, DeltaKind::alert_attached,
-                     DeltaKind::incident_acknowledged, DeltaKind::incident_resolved})
-        if (name_of(k) == event) d.kind = k, known = true;
-      if (!known) fail(ErrorCode::bad_field, "unknown event '" + event + "'");
-      d.incident = header_from(need(j, "incident"));
-      d.append = timeline_from(need_array(j, "append"));
+      d.kind = delta_kind_from(need_string(j, "event"));
+      if (d.kind == DeltaKind::worker_updated) {
+        d.worker = ij::worker_from(need(j, "worker"));
+      } else {
+        d.incident = ij::header_from(need(j, "incident"));
+        d.append = ij::timeline_from(need_array(j, "append"));
+      }
       if (has(j, "elder")) d.elder = card_from(j["elder"]);
       m.body = std::move(d);
     } else if (type == "ok") {
-      m.body = Ok{opt_int(j, "incident_id", 0)};
+      m.body = Ok{opt_int(j, "id", 0)};
     } else if (type == "error") {
-      std::string code = need_string(j, "code");
+      const std::string code = need_string(j, "code");
       ErrorCode c = ErrorCode::internal;
       for (int k = 0; k <= static_cast<int>(ErrorCode::internal); ++k)
         if (code_name(static_cast<ErrorCode>(k)) == code) c = static_cast<ErrorCode>(k);
       m.body = ErrorReply{{c, opt_string(j, "message")}};
     } else if (type == "pong") {
       m.body = Pong{need_int(j, "server_time_ms")};
+    } else if (type == "candidates") {
+      CandidateList list;
+      list.incident = need_int(j, "incident_id");
+      for (const auto& x : need_array(j, "candidates")) {
+        CandidateView v;
+        v.candidate.id = need_int(x, "worker_id");
+        v.candidate.distance_m = need_number(x, "distance_m");
+        v.candidate.travel_s = need_number(x, "eta_s");
+        v.candidate.penalty_s = opt_number(x, "penalty_s", 0);
+        v.candidate.score_s = opt_number(x, "score_s", v.candidate.travel_s);
+        v.candidate.paired = opt_bool(x, "paired", false);
+        v.candidate.preferred_role = opt_bool(x, "preferred_role", true);
+        v.candidate.stale = opt_bool(x, "stale", false);
+        v.name = need_string(x, "name");
+        v.role = need_enum<WorkerRole>(x, "role");
+        v.mode = opt_enum(x, "mode", TransportMode::ebike);
+        list.candidates.push_back(std::move(v));
+      }
+      m.body = std::move(list);
+    } else if (type == "metrics") {
+      m.body = Metrics{metrics_from(j), need_int(j, "server_time_ms")};
+    } else if (type == "task") {
+      Task t;
+      t.event = field_event_from(need_string(j, "event"));
+      t.assignment = ij::assignment_from(need(j, "assignment"), need_int(need(j, "assignment"), "incident_id"));
+      t.incident = ij::header_from(need(j, "incident"));
+      if (has(j, "elder")) t.elder = card_from(j["elder"]);
+      m.body = std::move(t);
     } else {
       fail(ErrorCode::unknown_type, "unknown message type '" + type + "'");
     }

@@ -1,5 +1,7 @@
 #include "anxin/core/store.hpp"
 
+#include "incident_json.hpp"
+
 #include <sodium.h>
 #include <sqlite3.h>
 
@@ -110,6 +112,73 @@ CREATE TABLE incident_events(
   alert_kind TEXT,
   text TEXT NOT NULL DEFAULT '');
 CREATE INDEX incident_events_by_incident ON incident_events(incident_id, id);
+)sql",
+    // 2: dispatch. Worker status and transport, responders, call tasks, escalations,
+    // the append-only audit log and the closing records.
+    R"sql(
+ALTER TABLE workers ADD COLUMN status TEXT NOT NULL DEFAULT 'off_duty';
+ALTER TABLE workers ADD COLUMN mode TEXT NOT NULL DEFAULT 'ebike';
+ALTER TABLE workers ADD COLUMN accuracy_m REAL NOT NULL DEFAULT 0;
+ALTER TABLE workers ADD COLUMN incident_id INTEGER NOT NULL DEFAULT 0;
+UPDATE workers SET status = CASE WHEN on_duty THEN 'available' ELSE 'off_duty' END;
+
+ALTER TABLE incidents ADD COLUMN callback TEXT NOT NULL DEFAULT 'none';
+ALTER TABLE incidents ADD COLUMN dispatched_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN accepted_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN on_scene_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN proposed_worker INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN responders_wanted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN escalations TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX incidents_by_opened ON incidents(opened_ms);
+
+CREATE TABLE assignments(
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  worker_id INTEGER NOT NULL REFERENCES workers(id),
+  state TEXT NOT NULL,
+  chosen_by_operator INTEGER NOT NULL DEFAULT 0,
+  eta_s REAL NOT NULL DEFAULT 0,
+  distance_m REAL NOT NULL DEFAULT 0,
+  offered_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL DEFAULT 0,
+  accepted_ms INTEGER NOT NULL DEFAULT 0,
+  on_scene_ms INTEGER NOT NULL DEFAULT 0,
+  completed_ms INTEGER NOT NULL DEFAULT 0,
+  note TEXT NOT NULL DEFAULT '');
+CREATE INDEX assignments_by_incident ON assignments(incident_id);
+CREATE INDEX assignments_by_worker ON assignments(worker_id, id);
+
+CREATE TABLE call_tasks(
+  id INTEGER PRIMARY KEY,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  kind TEXT NOT NULL,
+  contact_index INTEGER NOT NULL DEFAULT -1,
+  name TEXT NOT NULL DEFAULT '',
+  phone TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  due_ms INTEGER NOT NULL DEFAULT 0,
+  closed_ms INTEGER NOT NULL DEFAULT 0,
+  actor TEXT NOT NULL DEFAULT '');
+CREATE INDEX call_tasks_by_incident ON call_tasks(incident_id);
+
+CREATE TABLE audit(
+  id INTEGER PRIMARY KEY,
+  at_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  incident_id INTEGER NOT NULL DEFAULT 0,
+  detail TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX audit_by_incident ON audit(incident_id);
+-- Append-only: records must be complete and auditable (001 三.3).
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+
+CREATE TABLE closing_records(
+  incident_id INTEGER PRIMARY KEY REFERENCES incidents(id),
+  closed_ms INTEGER NOT NULL,
+  disposition TEXT NOT NULL,
+  record TEXT NOT NULL);
 )sql",
 };
 
@@ -238,25 +307,44 @@ std::string token_hash(std::string_view token) {
 }
 
 struct Store::Statements {
-  Stmt put_alert, put_incident, add_timeline, touch_device, begin, commit, rollback;
+  Stmt put_alert, put_incident, add_timeline, touch_device, put_worker, put_assignment, put_call,
+      append_audit, put_closing, begin, commit;
   explicit Statements(sqlite3* db)
       : put_alert(db,
                   "INSERT INTO alerts(id, device_id, elder_id, kind, device_time_ms, received_ms,"
                   " device_seq, incident_id, detail) VALUES (?,?,?,?,?,?,?,?,?)"),
         put_incident(db,
                      "INSERT INTO incidents(id, elder_id, state, opened_ms, acknowledged_ms,"
-                     " acknowledged_by, resolved_ms, disposition) VALUES (?,?,?,?,?,?,?,?)"
+                     " acknowledged_by, resolved_ms, disposition, callback, dispatched_ms, accepted_ms,"
+                     " on_scene_ms, proposed_worker, escalations, responders_wanted)"
+                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                      " ON CONFLICT(id) DO UPDATE SET state=excluded.state,"
-                     " acknowledged_ms=excluded.acknowledged_ms,"
-                     " acknowledged_by=excluded.acknowledged_by,"
-                     " resolved_ms=excluded.resolved_ms, disposition=excluded.disposition"),
+                     " acknowledged_ms=excluded.acknowledged_ms, acknowledged_by=excluded.acknowledged_by,"
+                     " resolved_ms=excluded.resolved_ms, disposition=excluded.disposition,"
+                     " callback=excluded.callback, dispatched_ms=excluded.dispatched_ms,"
+                     " accepted_ms=excluded.accepted_ms, on_scene_ms=excluded.on_scene_ms,"
+                     " proposed_worker=excluded.proposed_worker, escalations=excluded.escalations,"
+                     " responders_wanted=excluded.responders_wanted"),
         add_timeline(db,
                      "INSERT INTO incident_events(incident_id, at_ms, kind, actor, alert_id,"
                      " alert_kind, text) VALUES (?,?,?,?,?,?,?)"),
         touch_device(db, "UPDATE devices SET battery_pct=?, last_seen_ms=? WHERE id=?"),
+        put_worker(db,
+                   "UPDATE workers SET status=?, on_duty=?, mode=?, lat=?, lon=?, accuracy_m=?,"
+                   " position_ms=?, incident_id=? WHERE id=?"),
+        put_assignment(db,
+                       "INSERT OR REPLACE INTO assignments(id, incident_id, worker_id, state,"
+                       " chosen_by_operator, eta_s, distance_m, offered_ms, expires_ms, accepted_ms,"
+                       " on_scene_ms, completed_ms, note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+        put_call(db,
+                 "INSERT OR REPLACE INTO call_tasks(id, incident_id, kind, contact_index, name, phone,"
+                 " state, created_ms, due_ms, closed_ms, actor) VALUES (?,?,?,?,?,?,?,?,?,?,?)"),
+        append_audit(db, "INSERT INTO audit(at_ms, actor, action, incident_id, detail) VALUES (?,?,?,?,?)"),
+        put_closing(db,
+                    "INSERT OR REPLACE INTO closing_records(incident_id, closed_ms, disposition, record)"
+                    " VALUES (?,?,?,?)"),
         begin(db, "BEGIN IMMEDIATE"),
-        commit(db, "COMMIT"),
-        rollback(db, "ROLLBACK") {}
+        commit(db, "COMMIT") {}
 };
 
 Store::Store(const std::string& path, StoreOptions options) : path_(path), options_(options) {
@@ -312,11 +400,15 @@ void Store::import_registry(const std::vector<Elder>& elders, const std::vector<
   try {
     Stmt w(write_db_,
            "INSERT INTO workers(id, name, phone, role, skills, town, on_duty, lat, lon,"
-           " position_ms) VALUES (?,?,?,?,?,?,?,?,?,?)");
-    for (const auto& x : workers)
+           " position_ms, status, mode, accuracy_m) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    for (const auto& x : workers) {
+      // A registry that only says "on duty" means available.
+      WorkerStatus status = x.status == WorkerStatus::off_duty && x.on_duty ? WorkerStatus::available : x.status;
       w.bind(1, x.id).bind(2, x.name).bind(3, x.phone).bind(4, name_of(x.role))
-          .bind(5, join(x.skills)).bind(6, x.town).bind(7, x.on_duty).bind(8, x.lat)
-          .bind(9, x.lon).bind(10, x.position_ms).run();
+          .bind(5, join(x.skills)).bind(6, x.town).bind(7, status != WorkerStatus::off_duty).bind(8, x.lat)
+          .bind(9, x.lon).bind(10, x.position_ms).bind(11, name_of(status)).bind(12, name_of(x.mode))
+          .bind(13, x.accuracy_m).run();
+    }
 
     Stmt e(write_db_,
            "INSERT INTO elders(id, name, sex, birth_date, phone, id_number, town, community,"
@@ -359,18 +451,22 @@ void Store::put_token(std::string_view token, const Principal& who) {
   s.bind(1, token_hash(token)).bind(2, name_of(who.role)).bind(3, who.subject).run();
 }
 
-LiveState Store::load() const {
+LiveState Store::load(Millis since_ms) const {
   LiveState st;
   {
     Stmt s(read_db_,
-           "SELECT id, name, phone, role, skills, town, on_duty, lat, lon, position_ms"
-           " FROM workers ORDER BY id");
+           "SELECT id, name, phone, role, skills, town, status, lat, lon, position_ms, mode,"
+           " accuracy_m, incident_id FROM workers ORDER BY id");
     while (s.next()) {
       Worker w;
       w.id = s.i64(0); w.name = s.text(1); w.phone = s.text(2);
       w.role = enum_or(s.text(3), WorkerRole::volunteer);
-      w.skills = split(s.text(4)); w.town = s.text(5); w.on_duty = s.i64(6) != 0;
+      w.skills = split(s.text(4)); w.town = s.text(5);
+      w.status = enum_or(s.text(6), WorkerStatus::off_duty);
+      w.on_duty = w.status != WorkerStatus::off_duty;
       w.lat = s.f64(7); w.lon = s.f64(8); w.position_ms = s.i64(9);
+      w.mode = enum_or(s.text(10), TransportMode::ebike);
+      w.accuracy_m = s.f64(11); w.incident = s.i64(12);
       st.workers.push_back(std::move(w));
     }
   }
@@ -415,18 +511,34 @@ LiveState Store::load() const {
     }
   }
   {
-    Stmt s(read_db_,
-           "SELECT id, elder_id, state, opened_ms, acknowledged_ms, acknowledged_by, resolved_ms,"
-           " disposition FROM incidents WHERE state <> 'resolved' ORDER BY id");
-    std::map<IncidentId, size_t> index;
-    while (s.next()) {
+    const char* columns =
+        "SELECT id, elder_id, state, opened_ms, acknowledged_ms, acknowledged_by, resolved_ms,"
+        " disposition, callback, dispatched_ms, accepted_ms, on_scene_ms, proposed_worker, escalations,"
+        " responders_wanted FROM incidents ";
+    auto read = [](Stmt& s) {
       Incident i;
       i.id = s.i64(0); i.elder = s.i64(1); i.state = enum_or(s.text(2), IncidentState::open);
       i.opened_ms = s.i64(3); i.acknowledged_ms = s.i64(4); i.acknowledged_by = s.text(5);
       i.resolved_ms = s.i64(6); i.disposition = s.text(7);
+      i.callback = enum_or(s.text(8), CallbackOutcome::none);
+      i.dispatched_ms = s.i64(9); i.accepted_ms = s.i64(10); i.on_scene_ms = s.i64(11);
+      i.proposed_worker = s.i64(12);
+      auto esc = incident_json::json::parse(s.text(13), nullptr, false);
+      if (esc.is_array()) i.escalations = incident_json::escalations_from(esc);
+      i.responders_wanted = static_cast<int>(s.i64(14));
+      return i;
+    };
+    Stmt s(read_db_, (std::string(columns) + "WHERE state <> 'resolved' ORDER BY id").c_str());
+    std::map<IncidentId, size_t> index;
+    while (s.next()) {
+      Incident i = read(s);
       index[i.id] = st.open_incidents.size();
       st.open_incidents.push_back(std::move(i));
     }
+    auto owner = [&](IncidentId id) -> Incident* {
+      auto it = index.find(id);
+      return it == index.end() ? nullptr : &st.open_incidents[it->second];
+    };
     Stmt t(read_db_,
            "SELECT e.incident_id, e.at_ms, e.kind, e.actor, e.alert_id, e.alert_kind, e.text"
            " FROM incident_events e JOIN incidents i ON i.id = e.incident_id"
@@ -435,9 +547,36 @@ LiveState Store::load() const {
       TimelineEntry e;
       e.at_ms = t.i64(1); e.kind = enum_or(t.text(2), TimelineKind::note); e.actor = t.text(3);
       e.alert = t.i64(4); e.alert_kind = enum_or(t.text(5), AlertKind::sos); e.text = t.text(6);
-      if (auto it = index.find(t.i64(0)); it != index.end())
-        st.open_incidents[it->second].timeline.push_back(std::move(e));
+      if (Incident* i = owner(t.i64(0))) i->timeline.push_back(std::move(e));
     }
+    Stmt a(read_db_,
+           "SELECT a.id, a.incident_id, a.worker_id, a.state, a.chosen_by_operator, a.eta_s, a.distance_m,"
+           " a.offered_ms, a.expires_ms, a.accepted_ms, a.on_scene_ms, a.completed_ms, a.note"
+           " FROM assignments a JOIN incidents i ON i.id = a.incident_id"
+           " WHERE i.state <> 'resolved' ORDER BY a.id");
+    while (a.next()) {
+      Assignment x;
+      x.id = a.i64(0); x.incident = a.i64(1); x.worker = a.i64(2);
+      x.state = enum_or(a.text(3), AssignmentState::cancelled); x.chosen_by_operator = a.i64(4) != 0;
+      x.eta_s = a.f64(5); x.distance_m = a.f64(6); x.offered_ms = a.i64(7); x.expires_ms = a.i64(8);
+      x.accepted_ms = a.i64(9); x.on_scene_ms = a.i64(10); x.completed_ms = a.i64(11); x.note = a.text(12);
+      if (Incident* i = owner(x.incident)) i->assignments.push_back(std::move(x));
+    }
+    Stmt c(read_db_,
+           "SELECT c.id, c.incident_id, c.kind, c.contact_index, c.name, c.phone, c.state, c.created_ms,"
+           " c.due_ms, c.closed_ms, c.actor FROM call_tasks c JOIN incidents i ON i.id = c.incident_id"
+           " WHERE i.state <> 'resolved' ORDER BY c.id");
+    while (c.next()) {
+      CallTask x;
+      x.id = c.i64(0); x.incident = c.i64(1); x.kind = enum_or(c.text(2), CallKind::family);
+      x.contact_index = static_cast<int>(c.i64(3)); x.name = c.text(4); x.phone = c.text(5);
+      x.state = enum_or(c.text(6), CallState::cancelled); x.created_ms = c.i64(7); x.due_ms = c.i64(8);
+      x.closed_ms = c.i64(9); x.actor = c.text(10);
+      if (Incident* i = owner(x.incident)) i->calls.push_back(std::move(x));
+    }
+    Stmt r(read_db_, (std::string(columns) + "WHERE opened_ms >= ? ORDER BY id").c_str());
+    r.bind(1, since_ms);
+    while (r.next()) st.incidents_since.push_back(read(r));
   }
   {
     Stmt s(read_db_, "SELECT token_hash, role, subject FROM tokens");
@@ -453,13 +592,40 @@ LiveState Store::load() const {
   }
   {
     Stmt s(read_db_,
-           "SELECT (SELECT IFNULL(MAX(id), 0) FROM alerts), (SELECT IFNULL(MAX(id), 0) FROM incidents)");
+           "SELECT (SELECT IFNULL(MAX(id), 0) FROM alerts), (SELECT IFNULL(MAX(id), 0) FROM incidents),"
+           " (SELECT IFNULL(MAX(id), 0) FROM assignments), (SELECT IFNULL(MAX(id), 0) FROM call_tasks)");
     while (s.next()) {
       st.max_alert_id = s.i64(0);
       st.max_incident_id = s.i64(1);
+      st.max_assignment_id = s.i64(2);
+      st.max_call_id = s.i64(3);
     }
   }
   return st;
+}
+
+std::vector<AuditEntry> Store::audit_log() const {
+  Stmt s(read_db_, "SELECT at_ms, actor, action, incident_id, detail FROM audit ORDER BY id");
+  std::vector<AuditEntry> out;
+  while (s.next()) out.push_back({s.i64(0), s.text(1), s.text(2), s.i64(3), s.text(4)});
+  return out;
+}
+
+std::optional<Incident> Store::closing_record(IncidentId id) const {
+  Stmt s(read_db_, "SELECT record FROM closing_records WHERE incident_id=?");
+  s.bind(1, id);
+  std::optional<Incident> found;
+  while (s.next()) {
+    auto j = incident_json::json::parse(s.text(0), nullptr, false);
+    if (!j.is_discarded()) {
+      try {
+        found = incident_json::full_from(j);
+      } catch (...) {
+        throw StoreError("closing record of incident " + std::to_string(id) + " is unreadable");
+      }
+    }
+  }
+  return found;
 }
 
 std::optional<Alert> Store::find_alert(const DeviceId& device, std::int64_t device_seq) const {
@@ -528,7 +694,9 @@ void Store::apply(const WriteOp& op) {
     const Incident& i = p->incident;
     s.put_incident.bind(1, i.id).bind(2, i.elder).bind(3, name_of(i.state)).bind(4, i.opened_ms)
         .bind(5, i.acknowledged_ms).bind(6, i.acknowledged_by).bind(7, i.resolved_ms)
-        .bind(8, i.disposition).run();
+        .bind(8, i.disposition).bind(9, name_of(i.callback)).bind(10, i.dispatched_ms)
+        .bind(11, i.accepted_ms).bind(12, i.on_scene_ms).bind(13, i.proposed_worker)
+        .bind(14, incident_json::escalations(i.escalations).dump()).bind(15, i.responders_wanted).run();
   } else if (auto* p = std::get_if<AddTimeline>(&op)) {
     const TimelineEntry& e = p->entry;
     s.add_timeline.bind(1, p->incident).bind(2, e.at_ms).bind(3, name_of(e.kind)).bind(4, e.actor);
@@ -539,6 +707,30 @@ void Store::apply(const WriteOp& op) {
     s.add_timeline.bind(7, e.text).run();
   } else if (auto* p = std::get_if<TouchDevice>(&op)) {
     s.touch_device.bind(1, p->battery_pct).bind(2, p->last_seen_ms).bind(3, p->device).run();
+  } else if (auto* p = std::get_if<PutWorker>(&op)) {
+    const Worker& w = p->worker;
+    s.put_worker.bind(1, name_of(w.status)).bind(2, w.status != WorkerStatus::off_duty)
+        .bind(3, name_of(w.mode)).bind(4, w.lat).bind(5, w.lon).bind(6, w.accuracy_m)
+        .bind(7, w.position_ms).bind(8, w.incident).bind(9, w.id).run();
+  } else if (auto* p = std::get_if<PutAssignment>(&op)) {
+    const Assignment& a = p->assignment;
+    s.put_assignment.bind(1, a.id).bind(2, a.incident).bind(3, a.worker).bind(4, name_of(a.state))
+        .bind(5, a.chosen_by_operator).bind(6, a.eta_s).bind(7, a.distance_m).bind(8, a.offered_ms)
+        .bind(9, a.expires_ms).bind(10, a.accepted_ms).bind(11, a.on_scene_ms).bind(12, a.completed_ms)
+        .bind(13, a.note).run();
+  } else if (auto* p = std::get_if<PutCallTask>(&op)) {
+    const CallTask& c = p->task;
+    s.put_call.bind(1, c.id).bind(2, c.incident).bind(3, name_of(c.kind)).bind(4, c.contact_index)
+        .bind(5, c.name).bind(6, c.phone).bind(7, name_of(c.state)).bind(8, c.created_ms)
+        .bind(9, c.due_ms).bind(10, c.closed_ms).bind(11, c.actor).run();
+  } else if (auto* p = std::get_if<AppendAudit>(&op)) {
+    const AuditEntry& e = p->entry;
+    s.append_audit.bind(1, e.at_ms).bind(2, e.actor).bind(3, e.action).bind(4, e.incident)
+        .bind(5, e.detail).run();
+  } else if (auto* p = std::get_if<PutClosingRecord>(&op)) {
+    const Incident& i = p->incident;
+    s.put_closing.bind(1, i.id).bind(2, i.resolved_ms).bind(3, i.disposition)
+        .bind(4, incident_json::full(i).dump()).run();
   }
 }
 

@@ -22,6 +22,7 @@
 #include "anxin/core/store.hpp"
 #include "anxin/gateway/ws_client.hpp"
 #include "district.hpp"
+#include "replay.hpp"
 
 using json = nlohmann::json;
 using namespace anxin;
@@ -305,6 +306,38 @@ int play(const Args& a) {
   return 0;
 }
 
+// --- replay ------------------------------------------------------------------------
+
+int replay(const Args& a) {
+  sim::ReplayOptions o;
+  o.seed = static_cast<std::uint64_t>(a.num("seed", 42));
+  o.date = a.get("date", o.date);
+  o.alarms = static_cast<int>(a.num("alarms", o.alarms));
+  o.elders = static_cast<int>(a.num("elders", o.elders));
+  o.workers = static_cast<int>(a.num("workers", o.workers));
+  o.db_path = a.get("db", "replay.db");
+  sim::ReplayResult r = sim::replay_day(o);
+  if (auto path = a.get("audit"); !path.empty()) {
+    std::ofstream f(path);
+    for (const auto& e : r.audit)
+      f << e.at_ms << '\t' << e.actor << '\t' << e.action << '\t' << e.incident << '\t' << e.detail << '\n';
+    if (!f) die("cannot write " + path);
+  }
+  std::printf("replay of %s (seed %llu): %zu incidents opened, %zu resolved, %zu offers, %zu notices, "
+              "%zu audit entries, %zu refused commands\n",
+              o.date.c_str(), static_cast<unsigned long long>(o.seed), r.incidents_opened, r.incidents_resolved,
+              r.offers, r.notices, r.audit.size(), r.refused);
+  for (size_t k = 0; k < kIntervals; ++k) {
+    const auto& s = r.metrics.intervals[k];
+    std::printf("  %-15s n=%-4zu p50 %6.1f s  p90 %6.1f s\n", std::string(name_of(static_cast<Interval>(k))).c_str(),
+                s.count, static_cast<double>(s.p50_ms) / 1000, static_cast<double>(s.p90_ms) / 1000);
+  }
+  std::printf("  acknowledged within 60 s: %zu of %zu; within 180 s: %zu\n", r.metrics.acknowledged_within_60s,
+              r.metrics.acknowledged, r.metrics.acknowledged_within_180s);
+  for (const auto& [how, n] : r.dispositions) std::printf("  %-18s %zu\n", how.c_str(), n);
+  return 0;
+}
+
 void usage() {
   std::puts(
       "usage:\n"
@@ -312,7 +345,9 @@ void usage() {
       "                     [--tokens FILE]\n"
       "  anxin-sim play [--db FILE] [--port N] [--host H] [--rate ALARMS_PER_S] [--count N]\n"
       "                 [--seed N] [--tokens FILE] [--ack-log FILE]\n"
-      "The tokens file defaults to DB.tokens.json.");
+      "  anxin-sim replay [--db FILE] [--seed N] [--date YYYY-MM-DD] [--alarms N] [--elders N]\n"
+      "                   [--workers N] [--audit FILE]\n"
+      "The tokens file defaults to DB.tokens.json. replay writes a new database (default replay.db).");
 }
 
 }  // namespace
@@ -329,6 +364,8 @@ int main(int argc, char** argv) {
       return generate(parse_args(argc, argv, 2, {"db", "seed", "elders", "workers", "today", "tokens"}));
     if (cmd == "play")
       return play(parse_args(argc, argv, 2, {"db", "port", "host", "rate", "count", "seed", "tokens", "ack-log"}));
+    if (cmd == "replay")
+      return replay(parse_args(argc, argv, 2, {"db", "seed", "date", "alarms", "elders", "workers", "audit"}));
   } catch (const std::exception& e) {
     die(e.what());
   }

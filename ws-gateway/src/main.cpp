@@ -20,12 +20,13 @@ void on_signal(int) { g_stop = 1; }
 void usage() {
   std::puts(
       "usage: anxin-server [--db FILE] [--port N] [--interface IP] [--sync full|normal]\n"
-      "                    [--status] [--port-file FILE]\n"
+      "                    [--status] [--port-file FILE] [--webhook URL]\n"
       "  --db FILE         SQLite database (default anxin.db; created and migrated if new)\n"
       "  --port N          WebSocket port (default 7600; 0 picks a free one)\n"
       "  --sync MODE       SQLite synchronous mode: full (default) or normal\n"
       "  --status          print a one-line live status every second\n"
-      "  --port-file FILE  write the bound port to FILE once listening");
+      "  --port-file FILE  write the bound port to FILE once listening\n"
+      "  --webhook URL     POST SMS notices and call requests there as JSON (default: log only)");
 }
 
 }  // namespace
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
       options.synchronous_full = m == "full";
     } else if (a == "--status") status = true;
     else if (a == "--port-file") port_file = value();
+    else if (a == "--webhook") options.webhook_url = value();
     else if (a == "-h" || a == "--help") { usage(); return 0; }
     else {
       std::fprintf(stderr, "anxin-server: unknown option %s\n", a.c_str());

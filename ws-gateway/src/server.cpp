@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "anxin/core/dispatcher.hpp"
 #include "anxin/core/protocol.hpp"
 #include "anxin/core/store.hpp"
+#include "anxin/gateway/webhook_notifier.hpp"
 
 namespace anxin::gateway {
 
@@ -32,22 +34,33 @@ struct Session {
   std::uint64_t id = 0;
   lws* wsi = nullptr;
   std::optional<Principal> who;
+  WorkerId worker = 0;        // for field sessions
   int auth_failures = 0;
-  bool subscribed = false;    // receives deltas
+  bool subscribed = false;    // a console receiving deltas
   bool close_after_send = false;
   std::string rx;             // the message being reassembled from fragments
   bool rx_overflow = false;
   std::deque<Frame> tx;
 };
 
-// A frame released by the writer thread: to one session, or to every subscribed
-// console. `subscribes` marks the snapshot that turns a session's deltas on.
+// A frame released by the writer thread: to one session, to one worker's sessions,
+// or to every subscribed console. `subscribes` marks the snapshot that turns a
+// console's deltas on.
 struct Outbound {
-  std::uint64_t session = 0;  // 0: every subscribed console
+  std::uint64_t session = 0;  // 0 and worker 0: every subscribed console
+  WorkerId worker = 0;
   Frame frame;
   bool subscribes = false;
   bool then_close = false;
 };
+
+Frame frame_of(proto::ServerMessage m) { return std::make_shared<const std::string>(proto::encode(m)); }
+
+// Monday-to-Sunday does not matter here: metrics count from local midnight.
+Millis start_of_local_day(Millis now) {
+  constexpr Millis kDay = 86'400'000, kUtcPlus8 = 8LL * 3600 * 1000;
+  return (now + kUtcPlus8) / kDay * kDay - kUtcPlus8;
+}
 
 }  // namespace
 
@@ -56,6 +69,8 @@ struct Server::Impl {
   const Clock& clock;
   Store store;
   Dispatcher dispatcher;
+  std::unique_ptr<WebhookNotifier> own_notifier;
+  Notifier* notifier;
   std::string epoch;
 
   lws_context* context = nullptr;
@@ -63,6 +78,10 @@ struct Server::Impl {
   std::thread service;
   std::atomic<bool> stopping{false};
   std::atomic<int> bound_port{0};
+  struct Timer {
+    lws_sorted_usec_list_t sul;  // first, so the callback can find the Impl
+    Impl* self;
+  } tick_timer{};
 
   // Service thread only.
   std::unordered_map<std::uint64_t, Session> sessions;
@@ -80,34 +99,49 @@ struct Server::Impl {
       : options(std::move(o)),
         clock(c),
         store(options.db_path, StoreOptions{options.synchronous_full}),
-        dispatcher(clock) {
-    dispatcher.restore(store.load());
-    dispatcher.set_alert_lookup(
-        [this](const DeviceId& d, std::int64_t seq) { return store.find_alert(d, seq); });
+        dispatcher(clock, options.config) {
+    dispatcher.restore(store.load(start_of_local_day(clock.now_ms())));
+    dispatcher.set_alert_lookup([this](const DeviceId& d, std::int64_t seq) { return store.find_alert(d, seq); });
     n_open = dispatcher.open_count();
+    if (options.notifier) {
+      notifier = options.notifier;
+    } else {
+      own_notifier = std::make_unique<WebhookNotifier>(WebhookNotifier::Options{options.webhook_url});
+      notifier = own_notifier.get();
+    }
     char buf[32];
     std::snprintf(buf, sizeof buf, "%llx-%x", static_cast<unsigned long long>(clock.now_ms()),
                   static_cast<unsigned>(getpid()));
     epoch = buf;
+    tick_timer.self = this;
   }
 
   // --- from the service thread to the store and back -----------------------------
 
   // Hands the dispatcher's effects and the replies to the store; they go out once
-  // durable. Called once per received frame.
+  // durable. Called once per received frame and once per tick.
   void commit_and_send(std::vector<Outbound> replies) {
     Effects fx = dispatcher.take_effects();
     n_open = dispatcher.open_count();
+    if (fx.writes.empty() && fx.deltas.empty() && fx.field.empty() && fx.notices.empty() && replies.empty()) return;
     std::vector<Outbound> out;
-    out.reserve(fx.deltas.size() + replies.size());
-    const std::string today = local_date(clock.now_ms());
+    out.reserve(fx.deltas.size() + fx.field.size() + replies.size());
+    const std::string today = dispatcher.today();
     for (auto& d : fx.deltas) {
-      proto::DeltaMessage m{d.seq, d.kind, std::move(d.incident), std::move(d.append), {}};
+      proto::DeltaMessage m{d.seq, d.kind, std::move(d.incident), std::move(d.append), {}, std::move(d.worker)};
       if (d.kind == DeltaKind::incident_opened) m.elder = card_for(m.incident.elder, today);
-      out.push_back({0, std::make_shared<const std::string>(proto::encode({"", std::move(m)}))});
+      out.push_back({0, 0, frame_of({"", std::move(m)})});
+    }
+    for (auto& f : fx.field) {
+      proto::Task t{f.event, std::move(f.assignment), std::move(f.incident), {}};
+      t.elder = card_for(t.incident.elder, today);
+      out.push_back({0, f.worker, frame_of({"", std::move(t)})});
     }
     for (auto& r : replies) out.push_back(std::move(r));
-    store.submit(std::move(fx.writes), [this, out = std::move(out)]() mutable { release(std::move(out)); });
+    store.submit(std::move(fx.writes), [this, out = std::move(out), notices = std::move(fx.notices)]() mutable {
+      for (const auto& n : notices) notifier->send(n);
+      release(std::move(out));
+    });
   }
 
   // Writer thread.
@@ -127,6 +161,11 @@ struct Server::Impl {
       ready.swap(outbox);
     }
     for (auto& o : ready) {
+      if (o.worker) {
+        for (auto& [id, s] : sessions)
+          if (s.worker == o.worker) enqueue(s, o.frame);
+        continue;
+      }
       if (o.session == 0) {
         for (auto& [id, s] : sessions)
           if (s.subscribed) enqueue(s, o.frame);
@@ -164,12 +203,17 @@ struct Server::Impl {
   // --- handling one frame -----------------------------------------------------------
 
   Outbound reply(const Session& s, const std::string& req, proto::ServerBody body) {
-    return {s.id, std::make_shared<const std::string>(proto::encode({req, std::move(body)}))};
+    return {s.id, 0, frame_of({req, std::move(body)})};
   }
 
-  Outbound error_reply(Session& s, const std::string& req, Error e) {
+  Outbound error_reply(const Session& s, const std::string& req, Error e) {
     ++errors_sent;
     return reply(s, req, proto::ErrorReply{std::move(e)});
+  }
+
+  // Most commands answer ok with an id, or an error.
+  template <class T> Outbound answer(const Session& s, const std::string& req, const Result<T>& r) {
+    return r ? reply(s, req, proto::Ok{static_cast<std::int64_t>(r.value())}) : error_reply(s, req, r.error());
   }
 
   void on_frame(Session& s, std::string_view text) {
@@ -178,88 +222,145 @@ struct Server::Impl {
     auto parsed = proto::parse_client(text);
     if (!parsed) {
       replies.push_back(error_reply(s, "", parsed.error()));
-      commit_and_send(std::move(replies));
-      return;
+    } else if (!s.who && !std::holds_alternative<proto::Hello>(parsed->body) &&
+               !std::holds_alternative<proto::Ping>(parsed->body)) {
+      replies.push_back(error_reply(s, parsed->req, {ErrorCode::not_authenticated, "say hello with a token first"}));
+    } else {
+      const std::string& req = parsed->req;
+      std::visit([&](auto& body) { replies.push_back(handle(s, req, body)); }, parsed->body);
     }
-    const std::string& req = parsed->req;
-    std::visit([&](auto& body) { handle(s, req, body, replies); }, parsed->body);
     commit_and_send(std::move(replies));
   }
 
-  void handle(Session& s, const std::string& req, const proto::Hello& h, std::vector<Outbound>& out) {
-    if (s.who) {
-      out.push_back(error_reply(s, req, {ErrorCode::bad_state, "already authenticated"}));
-      return;
-    }
+  Outbound handle(Session& s, const std::string& req, const proto::Hello& h) {
+    if (s.who) return error_reply(s, req, {ErrorCode::bad_state, "already authenticated"});
     auto who = dispatcher.authenticate(h.token);
     if (!who || who->role != h.role) {
       auto r = error_reply(s, req, {ErrorCode::auth_failed, "unknown token for role " + std::string(name_of(h.role))});
       r.then_close = ++s.auth_failures >= kMaxAuthFailures;
-      out.push_back(std::move(r));
-      return;
+      return r;
     }
     s.who = who;
+    if (who->role == Role::field && who->subject.rfind("worker:", 0) == 0)
+      s.worker = std::stoll(who->subject.substr(7));
     (who->role == Role::device ? n_devices : who->role == Role::console ? n_consoles : n_fields)++;
-    out.push_back(reply(s, req, proto::Welcome{who->role, who->subject, clock.now_ms(), epoch}));
+    return reply(s, req, proto::Welcome{who->role, who->subject, clock.now_ms(), epoch});
   }
 
-  void handle(Session& s, const std::string& req, const AlarmIn& a, std::vector<Outbound>& out) {
-    if (!authenticated(s, req, out)) return;
+  Outbound handle(Session& s, const std::string& req, const AlarmIn& a) {
     auto r = dispatcher.raise_alarm(*s.who, a);
-    if (!r) return out.push_back(error_reply(s, req, r.error()));
+    if (!r) return error_reply(s, req, r.error());
     ++alarms_accepted;
-    out.push_back(reply(s, req, proto::Ack{a.device, a.seq, r.value()}));
+    return reply(s, req, proto::Ack{a.device, a.seq, r.value()});
   }
 
-  void handle(Session& s, const std::string& req, const proto::Subscribe&, std::vector<Outbound>& out) {
-    if (!authenticated(s, req, out)) return;
-    if (s.who->role != Role::console)
-      return out.push_back(error_reply(s, req, {ErrorCode::forbidden, "only consoles subscribe"}));
+  // A console gets everything live; a field worker only their own tasks and the
+  // elders in them (issue 5: the server, not the page, enforces this).
+  Outbound handle(Session& s, const std::string& req, const proto::Subscribe&) {
+    if (s.who->role == Role::device) return error_reply(s, req, {ErrorCode::forbidden, "devices do not subscribe"});
     proto::Snapshot snap;
     snap.seq = dispatcher.seq();
     snap.epoch = epoch;
     snap.server_time_ms = clock.now_ms();
-    const std::string today = local_date(snap.server_time_ms);
-    std::map<ElderId, bool> seen;
-    for (const Incident* i : dispatcher.open_incidents()) {
+    const std::string today = dispatcher.today();
+    const bool console = s.who->role == Role::console;
+    std::set<ElderId> seen;
+    for (const Incident* i : console ? dispatcher.open_incidents() : dispatcher.tasks_of(s.worker)) {
       snap.incidents.push_back(*i);
-      if (!seen[i->elder]) {
-        seen[i->elder] = true;
-        snap.elders.push_back(card_for(i->elder, today));
-      }
+      if (seen.insert(i->elder).second) snap.elders.push_back(card_for(i->elder, today));
+    }
+    if (console) {
+      for (const Worker* w : dispatcher.workers()) snap.workers.push_back(*w);
+    } else if (const Worker* w = dispatcher.worker(s.worker)) {
+      snap.workers.push_back(*w);
     }
     auto r = reply(s, req, std::move(snap));
-    r.subscribes = true;
-    out.push_back(std::move(r));
+    r.subscribes = console;
+    return r;
   }
 
-  void handle(Session& s, const std::string& req, const proto::AckIncident& a, std::vector<Outbound>& out) {
-    if (!authenticated(s, req, out)) return;
-    auto r = dispatcher.acknowledge(*s.who, a.incident);
-    out.push_back(r ? reply(s, req, proto::Ok{a.incident}) : error_reply(s, req, r.error()));
+  Outbound handle(Session& s, const std::string& req, const proto::Ping&) {
+    return reply(s, req, proto::Pong{clock.now_ms()});
   }
 
-  void handle(Session& s, const std::string& req, const proto::ResolveIncident& a, std::vector<Outbound>& out) {
-    if (!authenticated(s, req, out)) return;
-    auto r = dispatcher.resolve(*s.who, a.incident, a.disposition);
-    out.push_back(r ? reply(s, req, proto::Ok{a.incident}) : error_reply(s, req, r.error()));
+  // --- console commands
+  Outbound handle(Session& s, const std::string& req, const proto::AckIncident& a) {
+    return answer(s, req, dispatcher.acknowledge(*s.who, a.incident));
+  }
+  Outbound handle(Session& s, const std::string& req, const proto::ResolveIncident& a) {
+    return answer(s, req, dispatcher.resolve(*s.who, a.incident, a.disposition, a.note));
+  }
+  Outbound handle(Session& s, const std::string& req, const proto::AddNote& a) {
+    return answer(s, req, dispatcher.add_note(*s.who, a.incident, a.text));
+  }
+  Outbound handle(Session& s, const std::string& req, const proto::Dispatch& a) {
+    return answer(s, req, dispatcher.dispatch(*s.who, a.incident, a.worker, a.responders));
+  }
+  Outbound handle(Session& s, const std::string& req, const proto::Callback& a) {
+    return answer(s, req, dispatcher.record_callback(*s.who, a.incident, a.outcome));
+  }
+  Outbound handle(Session& s, const std::string& req, const proto::PlaceCall& a) {
+    if (a.kind == CallKind::family) return answer(s, req, dispatcher.start_family_cascade(*s.who, a.incident));
+    return answer(s, req, dispatcher.call_emergency(*s.who, a.incident, a.kind));
+  }
+  Outbound handle(Session& s, const std::string& req, const proto::CallResult& a) {
+    return answer(s, req, dispatcher.record_call(*s.who, a.task, a.result));
+  }
+  Outbound handle(Session& s, const std::string& req, const proto::CandidatesQuery& q) {
+    if (s.who->role != Role::console) return error_reply(s, req, {ErrorCode::forbidden, "only consoles ask for candidates"});
+    auto r = dispatcher.candidates(q.incident, q.required);
+    if (!r) return error_reply(s, req, r.error());
+    proto::CandidateList list;
+    list.incident = q.incident;
+    for (const auto& c : r.value()) {
+      const Worker* w = dispatcher.worker(c.id);
+      list.candidates.push_back({c, w ? w->name : "", w ? w->role : WorkerRole::volunteer,
+                                 w ? w->mode : TransportMode::ebike});
+    }
+    return reply(s, req, std::move(list));
+  }
+  Outbound handle(Session& s, const std::string& req, const proto::MetricsQuery&) {
+    if (s.who->role != Role::console) return error_reply(s, req, {ErrorCode::forbidden, "only consoles read metrics"});
+    return reply(s, req, proto::Metrics{dispatcher.metrics(), clock.now_ms()});
   }
 
-  void handle(Session& s, const std::string& req, const proto::Ping&, std::vector<Outbound>& out) {
-    out.push_back(reply(s, req, proto::Pong{clock.now_ms()}));
+  // --- field commands
+  Outbound handle(Session& s, const std::string& req, const proto::Duty& a) {
+    return answer(s, req, dispatcher.set_duty(*s.who, a.on));
+  }
+  Outbound handle(Session& s, const std::string& req, const proto::Position& p) {
+    return answer(s, req, dispatcher.update_position(*s.who, p.lat, p.lon, p.accuracy_m, p.at_ms, p.mode));
+  }
+  Outbound handle(Session& s, const std::string& req, const proto::Accept& a) {
+    return answer(s, req, dispatcher.accept(*s.who, a.assignment));
+  }
+  Outbound handle(Session& s, const std::string& req, const proto::Decline& a) {
+    return answer(s, req, dispatcher.decline(*s.who, a.assignment, a.reason));
+  }
+  Outbound handle(Session& s, const std::string& req, const proto::OnScene& a) {
+    return answer(s, req, dispatcher.arrive(*s.who, a.assignment));
+  }
+  Outbound handle(Session& s, const std::string& req, const proto::Complete& a) {
+    return answer(s, req, dispatcher.complete(*s.who, a.assignment, a.outcome));
   }
 
-  bool authenticated(Session& s, const std::string& req, std::vector<Outbound>& out) {
-    if (s.who) return true;
-    out.push_back(error_reply(s, req, {ErrorCode::not_authenticated, "say hello with a token first"}));
-    return false;
+  // --- time -----------------------------------------------------------------------------
+
+  static void on_tick(lws_sorted_usec_list_t* sul) {
+    Impl* self = reinterpret_cast<Timer*>(sul)->self;
+    self->dispatcher.tick();
+    self->commit_and_send({});
+    self->schedule_tick();
+  }
+
+  void schedule_tick() {
+    lws_sul_schedule(context, 0, &tick_timer.sul, &Impl::on_tick, static_cast<lws_usec_t>(options.tick_ms) * 1000);
   }
 
   // --- lws plumbing -------------------------------------------------------------------
 
   void on_closed(Session& s) {
-    if (s.who)
-      (s.who->role == Role::device ? n_devices : s.who->role == Role::console ? n_consoles : n_fields)--;
+    if (s.who) (s.who->role == Role::device ? n_devices : s.who->role == Role::console ? n_consoles : n_fields)--;
     sessions.erase(s.id);
   }
 
@@ -295,9 +396,8 @@ struct Server::Impl {
     if (s.rx_overflow) {
       ++frames_in;
       std::vector<Outbound> replies;
-      replies.push_back(error_reply(s, "", {ErrorCode::too_large,
-                                            "messages are limited to " +
-                                                std::to_string(proto::kMaxFrameBytes) + " bytes"}));
+      replies.push_back(error_reply(
+          s, "", {ErrorCode::too_large, "messages are limited to " + std::to_string(proto::kMaxFrameBytes) + " bytes"}));
       commit_and_send(std::move(replies));
       s.rx_overflow = false;
       return;
@@ -360,6 +460,7 @@ struct Server::Impl {
     bound_port = vhost ? lws_get_vhost_listen_port(vhost) : options.port;
     store.start();
     service = std::thread([this] {
+      schedule_tick();
       while (!stopping) lws_service(context, 0);
     });
   }
@@ -369,6 +470,7 @@ struct Server::Impl {
     stopping = true;
     lws_cancel_service(context);
     if (service.joinable()) service.join();
+    lws_sul_cancel(&tick_timer.sul);
     store.stop();
     lws_context_destroy(context);
     context = nullptr;

@@ -1,24 +1,48 @@
-// The dispatcher owns the live state of a service centre: registry, open incidents,
-// and each device's progress. It is single-threaded: its host (the gateway's service
-// thread, or a test) calls it from one thread. Every command either fails with a
-// coded Error and changes nothing, or changes the state and queues the matching
-// writes and deltas as Effects. The host hands the writes to the Store and sends
-// the deltas only once they are durable.
+// The dispatcher owns the live state of a service centre: registry, workers, open
+// incidents with their responders and calls, and each device's progress. It is
+// single-threaded: its host (the gateway's service thread, the replay, a test)
+// calls it from one thread, and time comes from the injected clock.
+//
+// Every command either fails with a coded Error and changes nothing, or changes the
+// state and queues its consequences as Effects: rows to write, deltas for consoles,
+// messages for field workers, notices for the Notifier, and audit entries. The host
+// hands the writes to the Store and releases everything else once they are durable.
+//
+// The implementation is split by subject: dispatcher.cpp (alarms, incidents,
+// resolution), dispatch_workers.cpp (workers, candidates, offers), dispatch_calls.cpp
+// (call-back, 120/119, the family cascade, notices), dispatch_timers.cpp (tick).
 #pragma once
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "anxin/core/candidates.hpp"
 #include "anxin/core/clock.hpp"
 #include "anxin/core/domain.hpp"
 #include "anxin/core/errors.hpp"
+#include "anxin/core/metrics.hpp"
+#include "anxin/core/notifier.hpp"
+#include "anxin/core/ranking.hpp"
 #include "anxin/core/store.hpp"
 
 namespace anxin {
+
+struct DispatchConfig {
+  RankWeights weights;
+  TravelModel travel;
+  Millis offer_timeout_ms = 60'000;        // an unanswered offer moves on
+  Millis family_call_timeout_ms = 60'000;  // an unanswered family call moves to the next contact
+  // UK TSA: 97.5% of calls answered within 60 s, 99% within 180 s.
+  Millis ack_escalation_ms = 60'000;
+  Millis ack_escalation_long_ms = 180'000;
+  Millis late_margin_ms = 5 * 60'000;      // visitor not on scene by ETA + this
+  size_t candidate_limit = 5;
+};
 
 struct AlarmIn {
   DeviceId device;
@@ -35,27 +59,44 @@ struct AlarmAck {
   bool duplicate = false;  // a retry of an alarm already stored
 };
 
-enum class DeltaKind { incident_opened, alert_attached, incident_acknowledged, incident_resolved };
+enum class DeltaKind {
+  incident_opened, alert_attached, incident_acknowledged, incident_updated, incident_resolved,
+  worker_updated,
+};
 std::string_view name_of(DeltaKind);
 
-// One change to the live incidents, in sequence. `incident` is the header after
-// the change (its timeline left empty); `append` holds the timeline entries the
-// change added.
+// One change, in sequence. For incident deltas `incident` is the header after the
+// change (timeline left empty) and `append` the timeline entries it added; for
+// worker_updated, `worker` is the worker after the change.
 struct Delta {
   std::uint64_t seq = 0;
   DeltaKind kind = DeltaKind::incident_opened;
   Incident incident;
   std::vector<TimelineEntry> append;
+  std::optional<Worker> worker;
+};
+
+// What a field worker is told directly.
+enum class FieldEvent { offer, offer_expired, offer_withdrawn, task_updated };
+std::string_view name_of(FieldEvent);
+
+struct FieldMessage {
+  WorkerId worker = 0;
+  FieldEvent event = FieldEvent::offer;
+  Assignment assignment;
+  Incident incident;  // header, for the task card
 };
 
 struct Effects {
   WriteBatch writes;
   std::vector<Delta> deltas;
+  std::vector<FieldMessage> field;
+  std::vector<Notice> notices;
 };
 
 class Dispatcher {
  public:
-  explicit Dispatcher(const Clock& clock);
+  explicit Dispatcher(const Clock& clock, DispatchConfig config = {});
 
   // Replaces all state with what the store holds.
   void restore(LiveState state);
@@ -66,32 +107,108 @@ class Dispatcher {
 
   std::optional<Principal> authenticate(std::string_view token) const;
 
+  // --- devices and operators (dispatcher.cpp)
   Result<AlarmAck> raise_alarm(const Principal& who, const AlarmIn& alarm);
   Result<IncidentId> acknowledge(const Principal& who, IncidentId incident);
-  Result<IncidentId> resolve(const Principal& who, IncidentId incident, std::string disposition);
+  Result<IncidentId> add_note(const Principal& who, IncidentId incident, const std::string& text);
+  Result<IncidentId> resolve(const Principal& who, IncidentId incident, Disposition disposition,
+                             const std::string& note = "");
 
-  // The writes and deltas of the commands since the last call.
+  // --- workers and offers (dispatch_workers.cpp)
+  Result<std::vector<Candidate>> candidates(IncidentId incident, SkillSet required = 0) const;
+  // Offers the incident to `worker`, or to the best candidates; `responders` is 1 or 2.
+  Result<IncidentId> dispatch(const Principal& who, IncidentId incident, std::optional<WorkerId> worker,
+                              int responders = 1);
+  Result<WorkerId> set_duty(const Principal& who, bool on_duty);
+  Result<WorkerId> update_position(const Principal& who, double lat, double lon, double accuracy_m,
+                                   Millis at_ms, std::optional<TransportMode> mode);
+  Result<std::int64_t> accept(const Principal& who, std::int64_t assignment);
+  Result<std::int64_t> decline(const Principal& who, std::int64_t assignment, const std::string& reason);
+  Result<std::int64_t> arrive(const Principal& who, std::int64_t assignment);
+  Result<std::int64_t> complete(const Principal& who, std::int64_t assignment, const std::string& outcome);
+
+  // --- calls (dispatch_calls.cpp)
+  Result<IncidentId> record_callback(const Principal& who, IncidentId incident, CallbackOutcome outcome);
+  Result<std::int64_t> call_emergency(const Principal& who, IncidentId incident, CallKind kind);
+  Result<std::int64_t> start_family_cascade(const Principal& who, IncidentId incident);
+  Result<std::int64_t> record_call(const Principal& who, std::int64_t task, CallState result);
+
+  // --- time (dispatch_timers.cpp): expiries, cascades and escalations due by now.
+  void tick();
+
+  // The writes and messages of the commands since the last call.
   Effects take_effects();
 
+  // --- views
   std::uint64_t seq() const { return seq_; }
   const Clock& clock() const { return clock_; }
-  std::vector<const Incident*> open_incidents() const;  // by id
+  const DispatchConfig& config() const { return config_; }
+  std::vector<const Incident*> open_incidents() const;     // by id
+  std::vector<const Incident*> ranked_incidents() const;   // queue order, now
   const Incident* incident(IncidentId id) const;
   const Elder* elder(ElderId id) const;
   const Device* device(const DeviceId& id) const;
   const Worker* worker(WorkerId id) const;
+  std::vector<const Worker*> workers() const;              // by id
+  std::vector<const Incident*> tasks_of(WorkerId worker) const;  // incidents with their assignments
   size_t elder_count() const { return elders_.size(); }
   size_t open_count() const { return open_.size(); }
+  MetricsSummary metrics() const { return metrics_.summary(); }
+  std::string today() const;  // the centre's date, for ages
 
  private:
+  // Effects helpers.
   Delta& emit(DeltaKind kind, const Incident& incident);
+  void emit_worker(const Worker& w);
+  void audit(const Principal& who, std::string action, IncidentId incident, std::string detail = "{}");
+  void audit_system(std::string action, IncidentId incident, std::string detail = "{}");
+  void save(const Incident& incident);          // header row
+  void save(const Worker& worker);
+  void save(const Assignment& assignment);
+  void save(const CallTask& task);
+  void record(Incident& incident, TimelineEntry entry);
+  void note(Incident& incident, TimelineKind kind, std::string actor, std::string text = "");
+  void rerank(Incident& incident);
+  void observe(const Incident& incident) { metrics_.observe(incident); }
+
+  // Lookups that fail with coded errors.
+  Result<Incident*> open_incident(IncidentId id);
+  Result<Worker*> worker_of(const Principal& who);
+  struct AssignmentRef {
+    Incident* incident;
+    Assignment* assignment;
+    Worker* worker;
+  };
+  Result<AssignmentRef> own_assignment(const Principal& who, std::int64_t assignment);
+
+  // Workers and offers.
+  void set_status(Worker& w, WorkerStatus status, IncidentId incident);
+  void index_worker(const Worker& w);
+  CandidateQuery query_for(const Incident& incident, SkillSet required) const;
+  void offer(Incident& incident, Worker& w, const Candidate* estimate, bool by_operator, const Principal& who);
+  void offer_next(Incident& incident);  // after a decline or expiry
+  void propose(Incident& incident);
+  void release_responders(Incident& incident, const std::string& actor);
+
+  // Calls.
+  void notify_contacts(Incident& incident, AlertKind kind);
+  void call_contact(Incident& incident, int index, const std::string& actor);
+  void cancel_calls(Incident& incident, const std::string& actor);
+
+  // Timers.
+  void escalate(Incident& incident, EscalationKind kind, WorkerId worker = 0);
+  void clear_escalation(Incident& incident, EscalationKind kind);
 
   const Clock& clock_;
+  DispatchConfig config_;
   std::unordered_map<ElderId, Elder> elders_;
   std::unordered_map<DeviceId, Device> devices_;
-  std::unordered_map<WorkerId, Worker> workers_;
-  std::unordered_map<IncidentId, Incident> open_;  // open and acknowledged
+  std::map<WorkerId, Worker> workers_;
+  WorkerIndex index_;
+  std::map<IncidentId, Incident> open_;  // ordered, so timers and replays are deterministic
   std::unordered_map<ElderId, IncidentId> open_by_elder_;
+  std::unordered_map<std::int64_t, IncidentId> assignment_incident_;  // open incidents only
+  std::unordered_map<std::int64_t, IncidentId> call_incident_;
   std::unordered_map<std::string, Principal> tokens_;  // by token hash
   std::unordered_map<DeviceId, DeviceProgress> progress_;
   AlertLookup lookup_;
@@ -105,13 +222,20 @@ class Dispatcher {
   };
   static constexpr size_t kRecent = 1024;
   std::deque<Recent> recent_;
+  ResponseMetrics metrics_;
   AlertId last_alert_ = 0;
   IncidentId last_incident_ = 0;
+  std::int64_t last_assignment_ = 0;
+  std::int64_t last_call_ = 0;
   std::uint64_t seq_ = 0;
   Effects effects_;
 };
 
 // The name an actor is shown by: the part of a subject after "operator:" etc.
 std::string display_name(const Principal& who);
+
+// Whether an alert comes from a sensor rather than a person pressing a button; such
+// alarms notify every emergency contact at once (000 二.(四)3, 001 二.(四)3).
+bool is_automatic(AlertKind kind);
 
 }  // namespace anxin

@@ -120,15 +120,90 @@ struct Alert {
 
 enum class IncidentState { open, acknowledged, resolved };
 
-enum class TimelineKind { alert, acknowledged, resolved, note };
+enum class TimelineKind {
+  alert, acknowledged, resolved, note,
+  callback,        // the operator called the elder back; text is the outcome
+  offered, accepted, declined, expired, on_scene, completed, cancelled,  // responders
+  call,            // a call task was opened or changed; text says which and how
+  notified,        // notices went to the emergency contacts
+  escalated,       // an escalation was raised; text is its kind
+};
+
+// The operator's call back to the elder (issue 3, 6).
+enum class CallbackOutcome { none, fine, needs_help, no_answer };
+
+// How an incident ended (001: 事后做好处置情况记录归档).
+enum class Disposition {
+  false_alarm, resolved_by_phone, visitor_assisted, ambulance_took,
+  fire_brigade, family_handled, not_at_home, device_fault,
+};
 
 struct TimelineEntry {
   Millis at_ms = 0;
   TimelineKind kind = TimelineKind::alert;
-  std::string actor;              // operator name, or device id for alerts
+  std::string actor;              // operator or worker name, device id for alerts, "system"
   AlertId alert = 0;              // for kind == alert
   AlertKind alert_kind = AlertKind::sos;
-  std::string text;               // note, disposition
+  std::string text;               // alert detail JSON, note, outcome, disposition
+};
+
+// One responder sent to an incident: offered, then accepted (en route), on scene,
+// completed; or declined, expired, cancelled.
+enum class AssignmentState { offered, accepted, on_scene, completed, declined, expired, cancelled };
+
+struct Assignment {
+  std::int64_t id = 0;
+  IncidentId incident = 0;
+  WorkerId worker = 0;
+  AssignmentState state = AssignmentState::offered;
+  bool chosen_by_operator = false;
+  double eta_s = 0;           // travel estimate when offered
+  double distance_m = 0;
+  Millis offered_ms = 0;
+  Millis expires_ms = 0;      // the offer lapses then
+  Millis accepted_ms = 0;
+  Millis on_scene_ms = 0;
+  Millis completed_ms = 0;
+  std::string note;           // decline reason, or completion outcome
+  bool active() const {
+    return state == AssignmentState::offered || state == AssignmentState::accepted ||
+           state == AssignmentState::on_scene;
+  }
+};
+
+// A call someone must make for the incident: 120, 119, or one step of the family cascade.
+enum class CallKind { ambulance_120, fire_119, family };
+enum class CallState { pending, answered, no_answer, failed, cancelled };
+
+struct CallTask {
+  std::int64_t id = 0;
+  IncidentId incident = 0;
+  CallKind kind = CallKind::family;
+  int contact_index = -1;     // for family calls: which emergency contact
+  std::string name, phone;
+  CallState state = CallState::pending;
+  Millis created_ms = 0;
+  Millis due_ms = 0;          // family calls move on to the next contact then
+  Millis closed_ms = 0;
+  std::string actor;          // who recorded the result
+  bool open() const { return state == CallState::pending; }
+};
+
+// Flags raised to supervisors (issue 3, 7).
+enum class EscalationKind { unacknowledged, unacknowledged_long, visitor_late, no_responder };
+
+struct Escalation {
+  EscalationKind kind = EscalationKind::unacknowledged;
+  Millis at_ms = 0;
+  WorkerId worker = 0;        // for visitor_late
+  bool cleared = false;       // the condition ended (acknowledged, arrived, responder found)
+};
+
+// Why an incident sits where it does in the queue: one line per input.
+struct RankReason {
+  std::string code;   // "kind:smoke", "tier:key", "living:alone", "age:90", "callback:no_answer",
+                      // "alerts:3", "waiting"
+  int points = 0;
 };
 
 struct Incident {
@@ -140,6 +215,17 @@ struct Incident {
   std::string acknowledged_by;
   Millis resolved_ms = 0;
   std::string disposition;
+  CallbackOutcome callback = CallbackOutcome::none;
+  Millis dispatched_ms = 0;   // first offer
+  Millis accepted_ms = 0;     // first acceptance
+  Millis on_scene_ms = 0;     // first responder on scene
+  WorkerId proposed_worker = 0;  // best candidate, proposed for the operator to confirm
+  int responders_wanted = 0;     // how many responders dispatch asked for
+  int rank_base = 0;          // the event-driven part of the priority; see ranking.hpp
+  std::vector<RankReason> rank_reasons;
+  std::vector<Assignment> assignments;
+  std::vector<CallTask> calls;
+  std::vector<Escalation> escalations;
   std::vector<TimelineEntry> timeline;
 
   // The most urgent alert kind so far; the queue shows it.
@@ -147,9 +233,17 @@ struct Incident {
   Severity severity() const;
   int alert_count() const;
   bool is_open() const { return state != IncidentState::resolved; }
+  bool has_escalation(EscalationKind kind) const;
+  const Assignment* assignment(std::int64_t id) const;
 };
 
 enum class WorkerRole { nurse, family_doctor, social_worker, volunteer, property_staff, grid_worker };
+
+enum class TransportMode { walk, ebike, car };
+
+// off duty -> available -> offered -> en route -> on scene -> (completed) available;
+// available <-> busy visiting (a welfare visit).
+enum class WorkerStatus { off_duty, available, offered, en_route, on_scene, busy_visiting };
 
 struct Worker {
   WorkerId id = 0;
@@ -158,9 +252,13 @@ struct Worker {
   WorkerRole role = WorkerRole::volunteer;
   std::vector<std::string> skills;
   std::string town;
-  bool on_duty = false;
+  bool on_duty = false;       // kept in step with status != off_duty
+  WorkerStatus status = WorkerStatus::off_duty;
+  TransportMode mode = TransportMode::ebike;
   double lat = 0, lon = 0;
+  double accuracy_m = 0;
   Millis position_ms = 0;
+  IncidentId incident = 0;    // the incident they are offered or working, 0 for none
 };
 
 // --- rules ------------------------------------------------------------------
@@ -187,6 +285,14 @@ std::string_view name_of(AlertKind);
 std::string_view name_of(IncidentState);
 std::string_view name_of(TimelineKind);
 std::string_view name_of(WorkerRole);
+std::string_view name_of(TransportMode);
+std::string_view name_of(WorkerStatus);
+std::string_view name_of(CallbackOutcome);
+std::string_view name_of(Disposition);
+std::string_view name_of(AssignmentState);
+std::string_view name_of(CallKind);
+std::string_view name_of(CallState);
+std::string_view name_of(EscalationKind);
 
 template <class E> std::optional<E> parse_enum(std::string_view text);
 

@@ -23,6 +23,10 @@ enum class ErrorCode {
   kind_not_supported, // the device cannot raise that kind of alert
   unknown_incident,
   bad_state,          // e.g. acknowledging an incident already acknowledged
+  no_candidate,       // no available worker can take the incident
+  unknown_worker,
+  unknown_assignment,
+  unknown_call,
   internal,
 };
 

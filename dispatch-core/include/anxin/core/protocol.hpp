@@ -1,7 +1,7 @@
 // Protocol v1: JSON text frames over WebSocket (docs/protocol.md is the reference).
 // This file turns frames into typed messages and back, for both ends: the gateway
-// parses client messages and encodes server ones; the console, simulator and tests
-// do the opposite. Pure functions, no sockets.
+// parses client messages and encodes server ones; the console, simulator, field
+// page tests and benchmarks do the opposite. Pure functions, no sockets.
 #pragma once
 
 #include <cstdint>
@@ -11,9 +11,11 @@
 #include <variant>
 #include <vector>
 
+#include "anxin/core/candidates.hpp"
 #include "anxin/core/dispatcher.hpp"
 #include "anxin/core/domain.hpp"
 #include "anxin/core/errors.hpp"
+#include "anxin/core/metrics.hpp"
 #include "anxin/core/store.hpp"
 
 namespace anxin::protocol {
@@ -28,17 +30,62 @@ struct Hello {
   Role role = Role::console;
   std::string token;
 };
-struct Subscribe {};
-struct AckIncident {
-  IncidentId incident = 0;
-};
+struct Subscribe {};  // consoles: everything live; field workers: their own tasks
+struct Ping {};
+// consoles
+struct AckIncident { IncidentId incident = 0; };
 struct ResolveIncident {
   IncidentId incident = 0;
-  std::string disposition;
+  Disposition disposition = Disposition::false_alarm;
+  std::string note;
 };
-struct Ping {};
+struct AddNote {
+  IncidentId incident = 0;
+  std::string text;
+};
+struct CandidatesQuery {
+  IncidentId incident = 0;
+  SkillSet required = 0;
+};
+struct Dispatch {
+  IncidentId incident = 0;
+  std::optional<WorkerId> worker;  // empty: the best candidates
+  int responders = 1;
+};
+struct Callback {
+  IncidentId incident = 0;
+  CallbackOutcome outcome = CallbackOutcome::fine;
+};
+struct PlaceCall {
+  IncidentId incident = 0;
+  CallKind kind = CallKind::ambulance_120;  // family starts the cascade
+};
+struct CallResult {
+  std::int64_t task = 0;
+  CallState result = CallState::answered;
+};
+struct MetricsQuery {};
+// field workers
+struct Duty { bool on = false; };
+struct Position {
+  double lat = 0, lon = 0, accuracy_m = 0;
+  Millis at_ms = 0;
+  std::optional<TransportMode> mode;
+};
+struct Accept { std::int64_t assignment = 0; };
+struct Decline {
+  std::int64_t assignment = 0;
+  std::string reason;
+};
+struct OnScene { std::int64_t assignment = 0; };
+struct Complete {
+  std::int64_t assignment = 0;
+  std::string outcome;
+};
 
-using ClientBody = std::variant<Hello, Subscribe, AlarmIn, AckIncident, ResolveIncident, Ping>;
+using ClientBody = std::variant<Hello, Subscribe, Ping, AlarmIn, AckIncident, ResolveIncident, AddNote,
+                                CandidatesQuery, Dispatch, Callback, PlaceCall, CallResult, MetricsQuery, Duty,
+                                Position, Accept, Decline, OnScene, Complete>;
 
 struct ClientMessage {
   std::string req;  // optional; echoed in the reply so a client can match them
@@ -70,6 +117,7 @@ struct ElderCard {
   std::string id_masked;
   std::vector<EmergencyContact> contacts;
   std::string family_doctor, family_doctor_phone;
+  WorkerId paired_worker_id = 0;
   std::string paired_worker;  // name, empty if none
   bool visit_consent = false;
 };
@@ -93,6 +141,7 @@ struct Snapshot {
   Millis server_time_ms = 0;
   std::vector<Incident> incidents;  // open and acknowledged, with timelines
   std::vector<ElderCard> elders;    // one per elder in `incidents`
+  std::vector<Worker> workers;      // consoles: all; field: only themselves
 };
 struct DeltaMessage {
   std::uint64_t seq = 0;
@@ -100,9 +149,10 @@ struct DeltaMessage {
   Incident incident;                  // header; timeline empty
   std::vector<TimelineEntry> append;  // to add to the replica's timeline
   std::optional<ElderCard> elder;     // with incident_opened
+  std::optional<Worker> worker;       // with worker_updated
 };
 struct Ok {
-  IncidentId incident = 0;
+  std::int64_t id = 0;  // what the command acted on or created
 };
 struct ErrorReply {
   Error error;
@@ -110,8 +160,30 @@ struct ErrorReply {
 struct Pong {
   Millis server_time_ms = 0;
 };
+struct CandidateView {
+  Candidate candidate;
+  std::string name;
+  WorkerRole role = WorkerRole::volunteer;
+  TransportMode mode = TransportMode::ebike;
+};
+struct CandidateList {
+  IncidentId incident = 0;
+  std::vector<CandidateView> candidates;
+};
+struct Metrics {
+  MetricsSummary summary;
+  Millis server_time_ms = 0;
+};
+// To one field worker: an offer, its lapse or withdrawal, or a change to their task.
+struct Task {
+  FieldEvent event = FieldEvent::offer;
+  Assignment assignment;
+  Incident incident;                // header
+  std::optional<ElderCard> elder;   // the elder they are sent to
+};
 
-using ServerBody = std::variant<Welcome, Ack, Snapshot, DeltaMessage, Ok, ErrorReply, Pong>;
+using ServerBody = std::variant<Welcome, Ack, Snapshot, DeltaMessage, Ok, ErrorReply, Pong, CandidateList, Metrics,
+                                Task>;
 
 struct ServerMessage {
   std::string req;

@@ -41,11 +41,29 @@ struct StoreOptions {
 
 // --- what the writer applies ---------------------------------------------------
 
+// One line of the append-only audit log: every action, who took it, and when.
+struct AuditEntry {
+  Millis at_ms = 0;
+  std::string actor;
+  std::string action;  // "alarm", "acknowledge", "offer", "accept", ...
+  IncidentId incident = 0;
+  std::string detail = "{}";  // a small JSON object
+};
+
 struct PutAlert { Alert alert; };
-struct PutIncident { Incident incident; };  // header row only; the timeline goes by AddTimeline
+// The header row, escalations included; the timeline goes by AddTimeline, responders
+// by PutAssignment, calls by PutCallTask.
+struct PutIncident { Incident incident; };
 struct AddTimeline { IncidentId incident = 0; TimelineEntry entry; };
 struct TouchDevice { DeviceId device; int battery_pct = 0; Millis last_seen_ms = 0; };
-using WriteOp = std::variant<PutAlert, PutIncident, AddTimeline, TouchDevice>;
+struct PutWorker { Worker worker; };  // status, transport mode, position, current incident
+struct PutAssignment { Assignment assignment; };
+struct PutCallTask { CallTask task; };
+struct AppendAudit { AuditEntry entry; };
+// The closing record of a resolved incident, archived whole (001: 记录归档).
+struct PutClosingRecord { Incident incident; };
+using WriteOp = std::variant<PutAlert, PutIncident, AddTimeline, TouchDevice, PutWorker, PutAssignment,
+                             PutCallTask, AppendAudit, PutClosingRecord>;
 using WriteBatch = std::vector<WriteOp>;
 
 // --- what start-up reads -------------------------------------------------------
@@ -71,11 +89,14 @@ struct LiveState {
   std::vector<Elder> elders;
   std::vector<Device> devices;
   std::vector<Worker> workers;
-  std::vector<Incident> open_incidents;  // with their timelines
+  std::vector<Incident> open_incidents;  // with timelines, responders, calls and escalations
+  std::vector<Incident> incidents_since;  // headers of incidents opened since load(since_ms)
   std::vector<std::pair<std::string, Principal>> tokens;  // token hash -> principal
   std::vector<DeviceProgress> progress;
   AlertId max_alert_id = 0;
   IncidentId max_incident_id = 0;
+  std::int64_t max_assignment_id = 0;
+  std::int64_t max_call_id = 0;
 };
 
 // BLAKE2b-256 of a token, hex. Only hashes are stored.
@@ -88,14 +109,17 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   int schema_version() const;
 
   // Synchronous, on the caller's thread; for set-up before the writer starts.
   void import_registry(const std::vector<Elder>& elders, const std::vector<Device>& devices,
                        const std::vector<Worker>& workers);
   void put_token(std::string_view token, const Principal& who);
-  LiveState load() const;
+  // Everything live; `since_ms` bounds incidents_since (for today's metrics).
+  LiveState load(Millis since_ms = 0) const;
+  std::vector<AuditEntry> audit_log() const;
+  std::optional<Incident> closing_record(IncidentId id) const;
   std::optional<Alert> find_alert(const DeviceId& device, std::int64_t device_seq) const;
 
   // The writer. submit() may be called from any thread; callbacks run on the writer

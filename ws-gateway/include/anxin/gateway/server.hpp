@@ -14,6 +14,8 @@
 #include <string>
 
 #include "anxin/core/clock.hpp"
+#include "anxin/core/dispatcher.hpp"
+#include "anxin/core/notifier.hpp"
 
 namespace anxin::gateway {
 
@@ -23,6 +25,10 @@ struct ServerOptions {
   std::string interface;         // empty: all interfaces
   bool synchronous_full = true;  // SQLite synchronous=FULL
   size_t max_queued_per_client = 8192;  // messages; a client further behind is dropped
+  DispatchConfig config;         // timeouts, escalation thresholds, ranking weights
+  int tick_ms = 250;             // how often timers are checked
+  std::string webhook_url;       // where notices are POSTed; empty: logged only
+  Notifier* notifier = nullptr;  // overrides the webhook notifier (tests); not owned
 };
 
 struct ServerStats {

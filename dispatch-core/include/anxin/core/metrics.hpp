@@ -1,0 +1,52 @@
+// Response metrics: for each incident, the five intervals from alarm to resolution,
+// and for the dashboard their live p50/p90 and how many incidents were acknowledged
+// within the TSA thresholds (97.5% within 60 s, 99% within 180 s).
+#pragma once
+
+#include <array>
+#include <string_view>
+#include <unordered_map>
+#include <cstdint>
+#include <vector>
+
+#include "anxin/core/domain.hpp"
+
+namespace anxin {
+
+enum class Interval {
+  to_acknowledge,  // received -> acknowledged
+  to_dispatch,     // acknowledged -> first offer
+  to_accept,       // first offer -> first acceptance
+  to_arrive,       // acceptance -> on scene
+  on_scene,        // on scene -> resolved
+};
+inline constexpr size_t kIntervals = 5;
+std::string_view name_of(Interval);
+
+struct IntervalStats {
+  size_t count = 0;
+  Millis p50_ms = 0;
+  Millis p90_ms = 0;
+};
+
+struct MetricsSummary {
+  std::array<IntervalStats, kIntervals> intervals;
+  size_t acknowledged = 0;
+  size_t acknowledged_within_60s = 0;
+  size_t acknowledged_within_180s = 0;
+};
+
+class ResponseMetrics {
+ public:
+  // Takes what an incident has reached so far; each interval counts once per incident.
+  void observe(const Incident& incident);
+  MetricsSummary summary() const;
+  void clear();
+
+ private:
+  std::array<std::vector<Millis>, kIntervals> samples_;
+  std::unordered_map<IncidentId, std::uint8_t> counted_;  // a bit per interval already taken
+  size_t within_60s_ = 0, within_180s_ = 0;
+};
+
+}  // namespace anxin

@@ -1,0 +1,63 @@
+// What leaves the centre: SMS notices to emergency contacts and call requests to a
+// telephony gateway. The core only says what should be sent; a Notifier delivers
+// it. The server's default notifier logs each notice and POSTs it as JSON to a
+// configured webhook, where a real SMS or telephony gateway can be plugged in.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "anxin/core/domain.hpp"
+
+namespace anxin {
+
+enum class NoticeKind {
+  contact_sms,     // "warn and notify the emergency contacts at the same time" (000, 001)
+  family_call,     // one step of the family cascade: call this contact
+  ambulance_120,   // call 120 for the elder
+  fire_119,        // call 119 for the home
+};
+std::string_view name_of(NoticeKind);
+
+struct Notice {
+  NoticeKind kind = NoticeKind::contact_sms;
+  std::int64_t task_id = 0;  // the call task it belongs to, 0 for none
+  IncidentId incident = 0;
+  ElderId elder = 0;
+  std::string to_name;
+  std::string to_phone;
+  std::string text;  // what to say or send, in Chinese
+  Millis at_ms = 0;
+};
+
+// Renders a notice as the JSON object the webhook receives.
+std::string notice_json(const Notice& notice);
+
+class Notifier {
+ public:
+  virtual ~Notifier() = default;
+  // Must not block: called on the dispatcher's thread.
+  virtual void send(const Notice& notice) = 0;
+};
+
+// Keeps what it is given; for tests and the replay.
+class RecordingNotifier final : public Notifier {
+ public:
+  void send(const Notice& n) override {
+    std::lock_guard lock(mu_);
+    sent_.push_back(n);
+  }
+  std::vector<Notice> sent() const {
+    std::lock_guard lock(mu_);
+    return sent_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<Notice> sent_;
+};
+
+}  // namespace anxin

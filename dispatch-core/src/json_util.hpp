@@ -1,0 +1,75 @@
+// Private helpers for reading JSON with coded errors, shared by the protocol codec
+// and the store. Reading stops at the first problem, with a message naming the field.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "anxin/core/domain.hpp"
+#include "anxin/core/errors.hpp"
+
+namespace anxin::json_util {
+
+using json = nlohmann::json;
+
+struct Failure {
+  Error error;
+};
+[[noreturn]] inline void fail(ErrorCode code, std::string message) { throw Failure{{code, std::move(message)}}; }
+
+inline bool has(const json& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && !it->is_null();
+}
+inline const json& need(const json& o, const char* key) {
+  if (!o.is_object()) fail(ErrorCode::bad_field, std::string("expected an object holding '") + key + "'");
+  auto it = o.find(key);
+  if (it == o.end() || it->is_null()) fail(ErrorCode::missing_field, std::string("missing field '") + key + "'");
+  return *it;
+}
+inline std::string need_string(const json& o, const char* key) {
+  const json& v = need(o, key);
+  if (!v.is_string()) fail(ErrorCode::bad_field, std::string("'") + key + "' must be a string");
+  return v.get<std::string>();
+}
+inline std::int64_t need_int(const json& o, const char* key) {
+  const json& v = need(o, key);
+  if (!v.is_number_integer()) fail(ErrorCode::bad_field, std::string("'") + key + "' must be an integer");
+  return v.get<std::int64_t>();
+}
+inline double need_number(const json& o, const char* key) {
+  const json& v = need(o, key);
+  if (!v.is_number()) fail(ErrorCode::bad_field, std::string("'") + key + "' must be a number");
+  return v.get<double>();
+}
+inline bool need_bool(const json& o, const char* key) {
+  const json& v = need(o, key);
+  if (!v.is_boolean()) fail(ErrorCode::bad_field, std::string("'") + key + "' must be true or false");
+  return v.get<bool>();
+}
+inline std::string opt_string(const json& o, const char* key) { return has(o, key) ? need_string(o, key) : ""; }
+inline std::int64_t opt_int(const json& o, const char* key, std::int64_t fallback) {
+  return has(o, key) ? need_int(o, key) : fallback;
+}
+inline double opt_number(const json& o, const char* key, double fallback) {
+  return has(o, key) ? need_number(o, key) : fallback;
+}
+inline bool opt_bool(const json& o, const char* key, bool fallback) {
+  return has(o, key) ? need_bool(o, key) : fallback;
+}
+template <class E> E need_enum(const json& o, const char* key) {
+  std::string text = need_string(o, key);
+  auto e = parse_enum<E>(text);
+  if (!e) fail(ErrorCode::bad_field, std::string("'") + key + "' has no value '" + text + "'");
+  return *e;
+}
+template <class E> E opt_enum(const json& o, const char* key, E fallback) {
+  return has(o, key) ? need_enum<E>(o, key) : fallback;
+}
+inline const json& need_array(const json& o, const char* key) {
+  const json& v = need(o, key);
+  if (!v.is_array()) fail(ErrorCode::bad_field, std::string("'") + key + "' must be an array");
+  return v;
+}
+
+}  // namespace anxin::json_util

@@ -1,0 +1,67 @@
+#include "anxin/core/metrics.hpp"
+
+#include <algorithm>
+
+namespace anxin {
+
+std::string_view name_of(Interval i) {
+  switch (i) {
+    case Interval::to_acknowledge: return "to_acknowledge";
+    case Interval::to_dispatch: return "to_dispatch";
+    case Interval::to_accept: return "to_accept";
+    case Interval::to_arrive: return "to_arrive";
+    case Interval::on_scene: return "on_scene";
+  }
+  return "?";
+}
+
+void ResponseMetrics::observe(const Incident& i) {
+  std::uint8_t& done = counted_[i.id];
+  auto take = [&](Interval which, Millis from, Millis to) {
+    const auto bit = static_cast<std::uint8_t>(1u << static_cast<unsigned>(which));
+    if (!from || !to || (done & bit)) return;
+    done |= bit;
+    samples_[static_cast<size_t>(which)].push_back(std::max<Millis>(0, to - from));
+  };
+  const bool had_ack = done & 1u;
+  take(Interval::to_acknowledge, i.opened_ms, i.acknowledged_ms);
+  if (!had_ack && i.acknowledged_ms) {
+    const Millis waited = i.acknowledged_ms - i.opened_ms;
+    within_60s_ += waited <= 60'000;
+    within_180s_ += waited <= 180'000;
+  }
+  take(Interval::to_dispatch, i.acknowledged_ms, i.dispatched_ms);
+  take(Interval::to_accept, i.dispatched_ms, i.accepted_ms);
+  take(Interval::to_arrive, i.accepted_ms, i.on_scene_ms);
+  take(Interval::on_scene, i.on_scene_ms, i.resolved_ms);
+}
+
+MetricsSummary ResponseMetrics::summary() const {
+  MetricsSummary s;
+  for (size_t k = 0; k < kIntervals; ++k) {
+    std::vector<Millis> v = samples_[k];
+    s.intervals[k].count = v.size();
+    if (v.empty()) continue;
+    // Nearest-rank percentiles: the value below which p of the samples lie.
+    auto at = [&](double p) {
+      size_t rank = static_cast<size_t>(p * static_cast<double>(v.size()) + 0.999999);
+      size_t idx = std::clamp<size_t>(rank, 1, v.size()) - 1;
+      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(idx), v.end());
+      return v[idx];
+    };
+    s.intervals[k].p50_ms = at(0.5);
+    s.intervals[k].p90_ms = at(0.9);
+  }
+  s.acknowledged = samples_[0].size();
+  s.acknowledged_within_60s = within_60s_;
+  s.acknowledged_within_180s = within_180s_;
+  return s;
+}
+
+void ResponseMetrics::clear() {
+  for (auto& v : samples_) v.clear();
+  counted_.clear();
+  within_60s_ = within_180s_ = 0;
+}
+
+}  // namespace anxin

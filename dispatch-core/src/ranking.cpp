@@ -1,0 +1,91 @@
+#include "anxin/core/ranking.hpp"
+
+#include "anxin/core/care_tier.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace anxin {
+
+int kind_points(AlertKind kind, bool dementia, const RankWeights& w) {
+  switch (kind) {
+    case AlertKind::smoke: return w.smoke;
+    case AlertKind::gas: return w.gas;
+    case AlertKind::sos: return w.sos;
+    case AlertKind::fall: return w.fall;
+    case AlertKind::inactivity: return w.inactivity;
+    case AlertKind::vital_abnormal: return w.vital_abnormal;
+    // 走失: a wandering elder with dementia is in danger; a geofence exit of
+    // someone else is more often a walk.
+    case AlertKind::geofence_exit: return dementia ? w.geofence_exit_dementia : w.geofence_exit;
+    case AlertKind::bed_exit_long: return w.bed_exit_long;
+    case AlertKind::no_water_use: return w.no_water_use;
+    case AlertKind::water_leak: return w.water_leak;
+    case AlertKind::door_open_long: return w.door_open_long;
+    case AlertKind::offline: return w.offline;
+    case AlertKind::low_battery: return w.low_battery;
+  }
+  return 0;
+}
+
+RankBase rank_base(const Incident& incident, const Elder& elder, int age, const RankWeights& w) {
+  RankBase r;
+  auto add = [&](std::string code, int points) {
+    if (points == 0) return;
+    r.points += points;
+    r.reasons.push_back({std::move(code), points});
+  };
+
+  // The most urgent alert counts in full; other kinds add a bounded bonus, because
+  // several different alarms at once (a fall and then no movement) confirm each other.
+  std::set<AlertKind> kinds;
+  int best = 0;
+  AlertKind lead = AlertKind::low_battery;
+  for (const auto& e : incident.timeline) {
+    if (e.kind != TimelineKind::alert) continue;
+    kinds.insert(e.alert_kind);
+    int p = kind_points(e.alert_kind, elder.dementia, w);
+    if (p > best) best = p, lead = e.alert_kind;
+  }
+  if (!kinds.empty()) add("kind:" + std::string(name_of(lead)), best);
+  if (kinds.size() > 1)
+    add("alerts:" + std::to_string(kinds.size()),
+        std::min(w.max_extra_kinds, w.per_extra_kind * static_cast<int>(kinds.size() - 1)));
+
+  // 000 二.(一): the key group comes first among the elders.
+  switch (care_tier(elder, age)) {
+    case CareTier::key: add("tier:key", w.tier_key); break;
+    case CareTier::sub_key: add("tier:sub_key", w.tier_sub_key); break;
+    case CareTier::general: break;
+  }
+  // Nobody at home to help: the centre is the only one who knows.
+  switch (elder.living) {
+    case LivingSituation::alone: add("living:alone", w.living_alone); break;
+    case LivingSituation::elderly_only: add("living:elderly_only", w.elderly_only); break;
+    case LivingSituation::empty_nest: add("living:empty_nest", w.empty_nest); break;
+    case LivingSituation::left_behind: add("living:left_behind", w.left_behind); break;
+    case LivingSituation::with_family: break;
+  }
+  // 004: the "old-old" (80+) are the most fragile.
+  if (age >= 90) add("age:90", w.age_90);
+  else if (age >= 80) add("age:80", w.age_80);
+
+  if (incident.callback == CallbackOutcome::no_answer) add("callback:no_answer", w.callback_no_answer);
+  if (incident.callback == CallbackOutcome::needs_help) add("callback:needs_help", w.callback_needs_help);
+  return r;
+}
+
+int waiting_points(const Incident& incident, Millis now, const RankWeights& w) {
+  const Millis until = incident.acknowledged_ms ? incident.acknowledged_ms : now;
+  const Millis waited = std::max<Millis>(0, until - incident.opened_ms);
+  return static_cast<int>(waited * w.waiting_points_per_min / 60'000);
+}
+
+bool ranks_before(const Incident& a, const Incident& b, Millis now, const RankWeights& w) {
+  const int sa = rank_score(a, now, w), sb = rank_score(b, now, w);
+  if (sa != sb) return sa > sb;
+  if (a.opened_ms != b.opened_ms) return a.opened_ms < b.opened_ms;
+  return a.id < b.id;
+}
+
+}  // namespace anxin

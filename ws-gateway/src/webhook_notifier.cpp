@@ -1,0 +1,154 @@
+#include "anxin/gateway/webhook_notifier.hpp"
+
+#include <curl/curl.h>
+
+#include <cstdio>
+#include <utility>
+
+namespace anxin::gateway {
+
+namespace {
+
+// One line per notice, written with a single fprintf so lines from different
+// threads do not interleave. Names and texts stay out of the log (they are in
+// the webhook body); the phone is masked.
+void log_notice(const Notice& n, const std::string& outcome) {
+  std::fprintf(stderr, "anxin notify: %s incident %lld task %lld elder %lld to %s: %s\n",
+               std::string(name_of(n.kind)).c_str(), static_cast<long long>(n.incident),
+               static_cast<long long>(n.task_id), static_cast<long long>(n.elder),
+               masked_phone(n.to_phone).c_str(), outcome.c_str());
+}
+
+size_t discard_body(char*, size_t size, size_t count, void*) { return size * count; }
+
+// Lets the destructor abort a request in flight instead of waiting out its timeout.
+int abort_when_stopping(void* stopping, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<std::atomic<bool>*>(stopping)->load() ? 1 : 0;
+}
+
+}  // namespace
+
+std::string masked_phone(std::string_view phone) {
+  if (phone.size() < 8) return std::string(phone.size(), '*');
+  return std::string(phone.substr(0, 3)) + std::string(phone.size() - 7, '*') +
+         std::string(phone.substr(phone.size() - 4));
+}
+
+WebhookNotifier::WebhookNotifier(Options options) : options_(std::move(options)) {
+  // Refcounted, and thread-safe in Debian's libcurl (feature "threadsafe"); done
+  // here on the constructing thread so the worker never triggers it lazily.
+  static const CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (init != CURLE_OK) std::fprintf(stderr, "anxin notify: curl init failed: %s\n", curl_easy_strerror(init));
+  if (options_.url.empty()) std::fprintf(stderr, "anxin notify: no webhook configured, notices are only logged\n");
+  worker_ = std::thread([this] { run(); });
+}
+
+WebhookNotifier::~WebhookNotifier() {
+  flush(std::chrono::milliseconds(options_.timeout_ms));
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  worker_.join();
+}
+
+void WebhookNotifier::send(const Notice& notice) {
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.size() < options_.max_queue) {
+      queue_.push_back(notice);
+      ++stats_.queued;
+      wake_.notify_one();
+      return;
+    }
+    ++stats_.dropped;
+  }
+  // Newest is dropped: older notices are already promised to someone in the log.
+  log_notice(notice, "dropped, queue full");
+}
+
+WebhookNotifier::Stats WebhookNotifier::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+bool WebhookNotifier::flush(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return idle_.wait_for(lock, timeout, [&] { return queue_.empty() && !busy_; });
+}
+
+bool WebhookNotifier::pause(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  return !wake_.wait_for(lock, d, [&] { return stopping_.load(); });
+}
+
+void WebhookNotifier::run() {
+  // One handle for the worker's life, so a keep-alive gateway reuses its connection.
+  CURL* curl = curl_easy_init();
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json; charset=utf-8");
+  headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+  curl_easy_setopt(curl, CURLOPT_URL, options_.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // we are one thread among many
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, abort_when_stopping);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &stopping_);
+
+  std::unique_lock lock(mu_);
+  for (;;) {
+    wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) break;
+    Notice notice = std::move(queue_.front());
+    queue_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    deliver(curl, notice);
+    lock.lock();
+    busy_ = false;
+    if (queue_.empty()) idle_.notify_all();
+  }
+  std::deque<Notice> abandoned;
+  abandoned.swap(queue_);
+  stats_.failed += abandoned.size();
+  lock.unlock();
+  for (const Notice& n : abandoned) log_notice(n, "failed, not sent before shutdown");
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+}
+
+void WebhookNotifier::deliver(void* curl, const Notice& notice) {
+  if (options_.url.empty()) {
+    log_notice(notice, "logged only (no webhook)");
+    return;
+  }
+  const std::string body = notice_json(notice);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  std::string why;
+  int tried = 0;
+  for (auto backoff = std::chrono::milliseconds(options_.backoff_ms); tried < options_.attempts; backoff *= 2) {
+    if (tried > 0 && !pause(backoff)) break;
+    ++tried;
+    const CURLcode rc = curl_easy_perform(curl);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (rc == CURLE_OK && status >= 200 && status < 300) {
+      count(&Stats::delivered);
+      log_notice(notice, "delivered");
+      return;
+    }
+    why = rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP " + std::to_string(status);
+  }
+  count(&Stats::failed);
+  log_notice(notice, "failed after " + std::to_string(tried) + " attempt(s): " + why);
+}
+
+void WebhookNotifier::count(uint64_t Stats::*field) {
+  std::lock_guard lock(mu_);
+  ++(stats_.*field);
+}
+
+}  // namespace anxin::gateway
