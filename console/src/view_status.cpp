@@ -1,0 +1,100 @@
+// Top bar: connection dot and state, operator, server clock, queue counts, and the
+// language toggle; below it, a banner whenever what is shown is not live.
+#include <string>
+
+#include "views.hpp"
+
+namespace anxin::console {
+namespace {
+
+const char* state_text(const App& app) {
+  switch (app.link_state()) {
+    case LinkState::connecting: return app.tr(Msg::conn_connecting);
+    case LinkState::authenticating: return app.tr(Msg::conn_authenticating);
+    case LinkState::synced: return app.tr(app.replica().synced() ? Msg::conn_synced : Msg::conn_resyncing);
+    case LinkState::disconnected: return app.tr(Msg::conn_disconnected);
+  }
+  return "";
+}
+
+void dot(ImVec4 color) {
+  // Centred on the text line, which sits FramePadding.y below the cursor in this
+  // bar (AlignTextToFramePadding); a Dummy does not get that offset itself.
+  const float h = ImGui::GetTextLineHeight();
+  const float y = ImGui::GetStyle().FramePadding.y;
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImGui::GetWindowDrawList()->AddCircleFilled(ImVec2(p.x + h * 0.5f, p.y + y + h * 0.55f), h * 0.32f,
+                                              ImGui::GetColorU32(color));
+  ImGui::Dummy(ImVec2(h, h + 2 * y));
+}
+
+void divider() {
+  ImGui::SameLine(0, 18);
+  ImGui::TextColored(ImGui::GetStyle().Colors[ImGuiCol_Border], "|");
+  ImGui::SameLine(0, 18);
+}
+
+void label_value(const char* label, const std::string& value) {
+  ImGui::TextColored(kMutedText, "%s", label);
+  ImGui::SameLine();
+  ImGui::TextUnformatted(value.c_str());
+}
+
+void banner(const App& app) {
+  const bool link_down = app.link_state() != LinkState::synced;
+  const bool first_connect = link_down && app.replica().incidents().empty() && app.link_state() != LinkState::disconnected;
+  const ImVec4 color = app.link_state() == LinkState::disconnected ? ImVec4(0.55f, 0.16f, 0.15f, 1.0f)
+                                                                   : ImVec4(0.50f, 0.36f, 0.10f, 1.0f);
+  const char* text = !link_down ? app.tr(Msg::banner_stale)
+                     : first_connect ? app.tr(Msg::conn_connecting)
+                                     : app.tr(Msg::banner_reconnecting);
+  std::string error = link_down ? app.link_error() : "";
+
+  ImGui::PushStyleColor(ImGuiCol_ChildBg, color);
+  ImGui::BeginChild("banner", ImVec2(0, ImGui::GetFrameHeight() + 4), false, ImGuiWindowFlags_NoScrollbar);
+  ImGui::SetCursorPos(ImVec2(12, 2 + ImGui::GetStyle().FramePadding.y));
+  ImGui::TextUnformatted(text);
+  if (!error.empty()) {
+    ImGui::SameLine(0, 24);
+    ImGui::TextColored(ImVec4(1, 1, 1, 0.7f), "%s", error.c_str());
+  }
+  ImGui::EndChild();
+  ImGui::PopStyleColor();
+}
+
+}  // namespace
+
+Commands draw_status(const App& app) {
+  Commands out;
+  const Replica& r = app.replica();
+  int open = 0, acknowledged = 0;
+  for (const auto& [id, i] : r.incidents()) (i.state == IncidentState::open ? open : acknowledged)++;
+
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextUnformatted("安心 Anxin");
+  ImGui::SameLine(0, 24);
+  dot(state_color(app.link_state(), r.synced()));
+  ImGui::SameLine(0, 4);
+  ImGui::TextUnformatted(state_text(app));
+  divider();
+  label_value(app.tr(Msg::operator_label), app.operator_name().empty() ? "—" : app.operator_name());
+  divider();
+  label_value(app.tr(Msg::server_time), format_date_hms(app.server_now_ms()));
+  divider();
+  ImGui::TextColored(kMutedText, "%s", app.tr(Msg::count_open));
+  ImGui::SameLine();
+  ImGui::TextColored(open > 0 ? kWarnText : ImGui::GetStyle().Colors[ImGuiCol_Text], "%d", open);
+  ImGui::SameLine(0, 18);
+  label_value(app.tr(Msg::count_acknowledged), std::to_string(acknowledged));
+
+  // The toggle names the language it switches to, so it reads in that language.
+  const char* other = app.tr(Msg::other_language);
+  const float w = ImGui::CalcTextSize(other).x + ImGui::GetStyle().FramePadding.x * 2;
+  ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - w);
+  if (ImGui::Button(other)) out.toggle_language = true;
+
+  if (!app.live()) banner(app);
+  return out;
+}
+
+}  // namespace anxin::console
