@@ -6,7 +6,8 @@
 // a console before it is on disk.
 //
 // Reads (load, lookups) use a separate connection and are meant for start-up and
-// tools; the live state is the dispatcher's, in memory.
+// tools; the live state is the dispatcher's, in memory. A third connection
+// checkpoints the WAL in the background, so no commit waits for a checkpoint.
 #pragma once
 
 #include <condition_variable>
@@ -138,6 +139,7 @@ class Store {
     std::function<void()> on_durable;
   };
   void writer_loop();
+  void checkpoint_loop();
   void apply(const WriteOp& op);
   void exec(const char* sql) const;
 
@@ -145,16 +147,18 @@ class Store {
   StoreOptions options_;
   sqlite3* write_db_ = nullptr;
   sqlite3* read_db_ = nullptr;
+  sqlite3* checkpoint_db_ = nullptr;
   struct Statements;
   std::unique_ptr<Statements> stmts_;
 
   mutable std::mutex mu_;
-  std::condition_variable wake_, idle_;
+  std::condition_variable wake_, idle_, checkpoint_wake_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
   bool busy_ = false;
   std::uint64_t commits_ = 0;
   std::thread writer_;
+  std::thread checkpointer_;
 };
 
 }  // namespace anxin
