@@ -17,4 +17,13 @@ struct LatencyOptions {
 
 int run_latency(const LatencyOptions&);
 
+struct OfferOptions {
+  double rate = 20;     // alarms per second
+  double seconds = 10;
+  int workers = 200;    // all on duty
+  std::string dir = "build/bench";
+};
+
+int run_offer(const OfferOptions&);
+
 }  // namespace anxin::bench

@@ -10,12 +10,34 @@ void usage() {
   std::puts(
       "usage: anxin-bench latency [--rate N] [--seconds S] [--warmup S] [--consoles N] [--dir DIR]\n"
       "                           [--full-only]\n"
-      "  alarm -> console delta latency over loopback with a real server and SQLite file");
+      "  alarm -> console delta latency over loopback with a real server and SQLite file\n"
+      "       anxin-bench offer [--rate N] [--seconds S] [--workers N] [--dir DIR]\n"
+      "  alarm -> offer delivered to the field worker's client");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "offer") == 0) {
+    anxin::bench::OfferOptions o;
+    for (int i = 2; i + 1 < argc; i += 2) {
+      std::string a = argv[i];
+      if (a == "--rate") o.rate = std::stod(argv[i + 1]);
+      else if (a == "--seconds") o.seconds = std::stod(argv[i + 1]);
+      else if (a == "--workers") o.workers = std::stoi(argv[i + 1]);
+      else if (a == "--dir") o.dir = argv[i + 1];
+      else {
+        usage();
+        return 2;
+      }
+    }
+    try {
+      return anxin::bench::run_offer(o);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "anxin-bench: %s\n", e.what());
+      return 1;
+    }
+  }
   if (argc < 2 || std::strcmp(argv[1], "latency") != 0) {
     usage();
     return 2;
