@@ -64,6 +64,14 @@ void seed_small_registry(const std::string& db_path) {
   store.put_token("tok-w2", {Role::field, "worker:2"});
 }
 
+void add_small_accounts(const std::string& db_path) {
+  Store store(db_path);
+  store.put_account({"wangfang", "", "operator", "王芳", 0, false}, "correct horse");
+  store.put_account({"zhangmin", "", "supervisor", "张敏", 0, false}, "correct horse");
+  store.put_account({"w1", "", "worker", "赵敏", 1, false}, "correct horse");
+  store.put_account({"w2", "", "worker", "钱进", 2, false}, "correct horse");
+}
+
 long long count_rows(const std::string& db_path, const std::string& table) {
   // No Catch assertions here: store callbacks call this from the writer thread.
   sqlite3* db = nullptr;

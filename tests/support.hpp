@@ -45,6 +45,10 @@ struct SmallRegistry {
 };
 SmallRegistry small_registry();
 void seed_small_registry(const std::string& db_path);
+// Logins (password "correct horse" for all): wangfang (operator 王芳), zhangmin
+// (supervisor 张敏), w1 and w2 (the two workers). Each costs an argon2 hash (~0.1 s),
+// so only the tests that log in add them.
+void add_small_accounts(const std::string& db_path);
 
 long long count_rows(const std::string& db_path, const std::string& table);
 

@@ -24,6 +24,11 @@ void Dispatcher::clear_escalation(Incident& incident, EscalationKind kind) {
 
 void Dispatcher::tick() {
   const Millis now = clock_.now_ms();
+  // The dashboard's figures are for today: a new day starts them afresh.
+  if (std::string day = today(); day != metrics_day_) {
+    metrics_.clear();
+    metrics_day_ = std::move(day);
+  }
   for (auto& [id, incident] : open_) {
     const size_t mark = incident.timeline.size();
     const size_t escalations = incident.escalations.size();

@@ -358,7 +358,8 @@ Result<std::int64_t> Dispatcher::arrive(const Principal& who, std::int64_t id) {
   return id;
 }
 
-Result<std::int64_t> Dispatcher::complete(const Principal& who, std::int64_t id, const std::string& outcome) {
+Result<std::int64_t> Dispatcher::complete(const Principal& who, std::int64_t id, const std::string& outcome,
+                                          const VisitReport* report) {
   auto ref = own_assignment(who, id);
   if (!ref) return ref.error();
   auto [incident, a, w] = ref.value();
@@ -366,15 +367,33 @@ Result<std::int64_t> Dispatcher::complete(const Principal& who, std::int64_t id,
     return Error{ErrorCode::bad_state, "assignment " + std::to_string(id) + " is " + std::string(name_of(a->state)) +
                                            "; report on scene first"};
   if (outcome.empty()) return Error{ErrorCode::missing_field, "an outcome is required"};
-  if (outcome.size() > 8000) return Error{ErrorCode::bad_field, "the report is at most 8000 bytes"};
+  if (outcome.size() > 2000) return Error{ErrorCode::bad_field, "the outcome is at most 2000 bytes"};
+  if (report && report->notes.size() + report->hazards.size() > 8000)
+    return Error{ErrorCode::bad_field, "the report is at most 8000 bytes"};
   const size_t mark = incident->timeline.size();
   a->state = AssignmentState::completed;
   a->completed_ms = clock_.now_ms();
   a->note = outcome;
   save(*a);
   note(*incident, TimelineKind::completed, w->name, outcome);
+  if (report) {
+    // The responder's report is a home visit on the elder's record.
+    Visit v;
+    v.elder = incident->elder;
+    v.worker = w->id;
+    v.at_ms = a->completed_ms;
+    v.mode = VisitMode::home;
+    v.areas = report->areas;
+    v.notes = report->notes;
+    v.hazards = report->hazards;
+    v.incident = incident->id;
+    effects_.writes.push_back(PutVisit{std::move(v)});
+    // Hazards found must be followed up (000 二.(三)2): they go on the incident for the operator.
+    if (!report->hazards.empty()) note(*incident, TimelineKind::note, w->name, "隐患: " + report->hazards);
+  }
   set_status(*w, WorkerStatus::available, 0);
-  audit(who, "complete", incident->id, nlohmann::json{{"assignment_id", id}}.dump());
+  audit(who, "complete", incident->id,
+        nlohmann::json{{"assignment_id", id}, {"hazards", report ? report->hazards : ""}}.dump());
   field_update(effects_, w->id, FieldEvent::task_updated, *a, *incident);
   detail::append_since(emit(DeltaKind::incident_updated, *incident), *incident, mark);
   return id;

@@ -68,7 +68,8 @@ void Dispatcher::restore(LiveState st) {
     open_.emplace(i.id, std::move(i));
   }
   for (const auto& i : st.incidents_since) metrics_.observe(i);
-  for (auto& [hash, who] : st.tokens) tokens_.emplace(std::move(hash), std::move(who));
+  metrics_day_ = today();
+  for (auto& t : st.tokens) tokens_.emplace(t.hash, std::move(t));
   for (auto& p : st.progress) progress_.emplace(p.device, std::move(p));
   last_alert_ = st.max_alert_id;
   last_incident_ = st.max_incident_id;
@@ -81,7 +82,33 @@ std::optional<Principal> Dispatcher::authenticate(std::string_view token) const 
   if (token.empty()) return std::nullopt;
   auto it = tokens_.find(token_hash(token));
   if (it == tokens_.end()) return std::nullopt;
-  return it->second;
+  if (it->second.expires_ms && clock_.now_ms() >= it->second.expires_ms) return std::nullopt;
+  return it->second.who;
+}
+
+std::string Dispatcher::open_session(const Principal& who, Millis ttl_ms) {
+  std::string token = random_token("sess-");
+  TokenRow row{token_hash(token), who, clock_.now_ms() + ttl_ms};
+  effects_.writes.push_back(PutToken{row});
+  tokens_[row.hash] = std::move(row);
+  audit(who, "login", 0);
+  return token;
+}
+
+void Dispatcher::close_session(const Principal& who, std::string_view token) {
+  const std::string hash = token_hash(token);
+  auto it = tokens_.find(hash);
+  if (it == tokens_.end() || it->second.who.subject != who.subject || !it->second.expires_ms) return;
+  tokens_.erase(it);
+  effects_.writes.push_back(DeleteToken{hash});
+  audit(who, "logout", 0);
+}
+
+MetricsSummary Dispatcher::metrics() const {
+  MetricsSummary m = metrics_.summary();
+  for (const auto& [id, i] : open_)
+    if (!i.acknowledged_by.empty()) ++m.operators[i.acknowledged_by].open;
+  return m;
 }
 
 std::string Dispatcher::today() const { return local_date(clock_.now_ms()); }
@@ -300,6 +327,7 @@ Result<IncidentId> Dispatcher::resolve(const Principal& who, IncidentId id, Disp
   if (!text.empty()) note(incident, TimelineKind::note, actor, text);
   incident.state = IncidentState::resolved;
   incident.resolved_ms = clock_.now_ms();
+  incident.resolved_by = actor;
   incident.disposition = std::string(name_of(disposition));
   for (auto& e : incident.escalations) e.cleared = true;
   note(incident, TimelineKind::resolved, actor, incident.disposition);
@@ -360,6 +388,14 @@ const Device* Dispatcher::device(const DeviceId& id) const {
   auto it = devices_.find(id);
   return it == devices_.end() ? nullptr : &it->second;
 }
+std::vector<const Device*> Dispatcher::devices_of(ElderId elder) const {
+  std::vector<const Device*> out;
+  for (const auto& [id, d] : devices_)
+    if (d.elder == elder) out.push_back(&d);
+  std::sort(out.begin(), out.end(), [](auto a, auto b) { return a->id < b->id; });
+  return out;
+}
+
 const Worker* Dispatcher::worker(WorkerId id) const {
   auto it = workers_.find(id);
   return it == workers_.end() ? nullptr : &it->second;

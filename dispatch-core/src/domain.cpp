@@ -169,6 +169,13 @@ template <> struct Names<EscalationKind> {
   static constexpr std::array v{"unacknowledged", "unacknowledged_long", "visitor_late",
                                 "no_responder"};
 };
+template <> struct Names<VisitMode> {
+  static constexpr std::array v{"phone", "online", "encounter", "home"};
+};
+template <> struct Names<ServiceArea> {
+  static constexpr std::array v{"health", "home_safety", "policy", "care_advice", "emotional",
+                                "activities", "emergency", "green_channel"};
+};
 template <> struct Names<TransportMode> {
   static constexpr std::array v{"walk", "ebike", "car"};
 };
@@ -201,6 +208,8 @@ std::string_view name_of(AssignmentState e) { return lookup(e); }
 std::string_view name_of(CallKind e) { return lookup(e); }
 std::string_view name_of(CallState e) { return lookup(e); }
 std::string_view name_of(EscalationKind e) { return lookup(e); }
+std::string_view name_of(VisitMode e) { return lookup(e); }
+std::string_view name_of(ServiceArea e) { return lookup(e); }
 
 template <class E> std::optional<E> parse_enum(std::string_view text) {
   const auto& names = Names<E>::v;
@@ -227,5 +236,7 @@ template std::optional<CallKind> parse_enum(std::string_view);
 template std::optional<CallState> parse_enum(std::string_view);
 template std::optional<EscalationKind> parse_enum(std::string_view);
 template std::optional<TransportMode> parse_enum(std::string_view);
+template std::optional<VisitMode> parse_enum(std::string_view);
+template std::optional<ServiceArea> parse_enum(std::string_view);
 
 }  // namespace anxin

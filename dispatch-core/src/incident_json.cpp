@@ -144,6 +144,7 @@ json header(const Incident& i) {
   if (i.on_scene_ms) j["on_scene_ms"] = i.on_scene_ms;
   if (i.resolved_ms) {
     j["resolved_ms"] = i.resolved_ms;
+    j["resolved_by"] = i.resolved_by;
     j["disposition"] = i.disposition;
   }
   if (i.proposed_worker) j["proposed_worker_id"] = i.proposed_worker;
@@ -174,6 +175,7 @@ Incident header_from(const json& j) {
   i.accepted_ms = opt_int(j, "accepted_ms", 0);
   i.on_scene_ms = opt_int(j, "on_scene_ms", 0);
   i.resolved_ms = opt_int(j, "resolved_ms", 0);
+  i.resolved_by = opt_string(j, "resolved_by");
   i.disposition = opt_string(j, "disposition");
   i.proposed_worker = opt_int(j, "proposed_worker_id", 0);
   i.responders_wanted = static_cast<int>(opt_int(j, "responders_wanted", 0));

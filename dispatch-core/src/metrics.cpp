@@ -16,7 +16,12 @@ std::string_view name_of(Interval i) {
 }
 
 void ResponseMetrics::observe(const Incident& i) {
-  std::uint8_t& done = counted_[i.id];
+  auto [slot, first_time] = counted_.try_emplace(i.id, 0);
+  std::uint8_t& done = slot->second;
+  if (first_time) {
+    constexpr Millis kHour = 3'600'000, kUtcPlus8 = 8 * kHour;  // China time, no DST
+    ++opened_per_hour_[static_cast<size_t>(((i.opened_ms + kUtcPlus8) / kHour) % 24)];
+  }
   auto take = [&](Interval which, Millis from, Millis to) {
     const auto bit = static_cast<std::uint8_t>(1u << static_cast<unsigned>(which));
     if (!from || !to || (done & bit)) return;
@@ -29,6 +34,12 @@ void ResponseMetrics::observe(const Incident& i) {
     const Millis waited = i.acknowledged_ms - i.opened_ms;
     within_60s_ += waited <= 60'000;
     within_180s_ += waited <= 180'000;
+    ++operators_[i.acknowledged_by].acknowledged;
+  }
+  constexpr std::uint8_t kResolvedBit = 1u << kIntervals;
+  if (i.resolved_ms && !(done & kResolvedBit)) {
+    done |= kResolvedBit;
+    if (!i.resolved_by.empty()) ++operators_[i.resolved_by].resolved;
   }
   take(Interval::to_dispatch, i.acknowledged_ms, i.dispatched_ms);
   take(Interval::to_accept, i.dispatched_ms, i.accepted_ms);
@@ -55,6 +66,8 @@ MetricsSummary ResponseMetrics::summary() const {
   s.acknowledged = samples_[0].size();
   s.acknowledged_within_60s = within_60s_;
   s.acknowledged_within_180s = within_180s_;
+  s.opened_per_hour = opened_per_hour_;
+  s.operators = operators_;
   return s;
 }
 
@@ -62,6 +75,8 @@ void ResponseMetrics::clear() {
   for (auto& v : samples_) v.clear();
   counted_.clear();
   within_60s_ = within_180s_ = 0;
+  opened_per_hour_ = {};
+  operators_.clear();
 }
 
 }  // namespace anxin

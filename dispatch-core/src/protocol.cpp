@@ -156,6 +156,19 @@ Result<ClientMessage> parse_client(std::string_view text) {
       auto role = parse_role(need_string(j, "role"));
       if (!role) fail(ErrorCode::bad_field, "'role' must be device, console or field");
       m.body = Hello{*role, need_string(j, "token")};
+    } else if (type == "login") {
+      auto role = parse_role(need_string(j, "role"));
+      if (!role || *role == Role::device) fail(ErrorCode::bad_field, "'role' must be console or field");
+      std::string user = need_string(j, "username"), password = need_string(j, "password");
+      if (user.empty() || user.size() > 64) fail(ErrorCode::bad_field, "'username' must be 1..64 bytes");
+      if (password.size() > 256) fail(ErrorCode::bad_field, "'password' is longer than 256 bytes");
+      m.body = Login{*role, std::move(user), std::move(password)};
+    } else if (type == "logout") {
+      m.body = Logout{};
+    } else if (type == "elder") {
+      m.body = ElderQuery{need_int(j, "elder_id")};
+    } else if (type == "my_tasks") {
+      m.body = MyTasks{};
     } else if (type == "alarm") {
       AlarmIn a;
       a.device = need_string(j, "device");
@@ -212,7 +225,22 @@ Result<ClientMessage> parse_client(std::string_view text) {
     } else if (type == "on_scene") {
       m.body = OnScene{need_int(j, "assignment_id")};
     } else if (type == "complete") {
-      m.body = Complete{need_int(j, "assignment_id"), need_string(j, "outcome")};
+      Complete c{need_int(j, "assignment_id"), need_string(j, "outcome"), std::nullopt};
+      if (has(j, "report")) {
+        const json& r = need(j, "report");
+        if (!r.is_object()) fail(ErrorCode::bad_field, "'report' must be an object");
+        VisitReport report;
+        if (has(r, "areas"))
+          for (const auto& a : need_array(r, "areas")) {
+            auto area = a.is_string() ? parse_enum<ServiceArea>(a.get<std::string>()) : std::nullopt;
+            if (!area) fail(ErrorCode::bad_field, "unknown service area " + a.dump());
+            report.areas.push_back(*area);
+          }
+        report.notes = opt_string(r, "notes");
+        report.hazards = opt_string(r, "hazards");
+        c.report = std::move(report);
+      }
+      m.body = std::move(c);
     } else {
       fail(ErrorCode::unknown_type, "unknown message type '" + type + "'");
     }
@@ -229,6 +257,14 @@ std::string encode(const ClientMessage& m) {
         using T = std::decay_t<decltype(b)>;
         if constexpr (std::is_same_v<T, Hello>) {
           j = {{"type", "hello"}, {"v", kVersion}, {"role", name_of(b.role)}, {"token", b.token}};
+        } else if constexpr (std::is_same_v<T, Login>) {
+          j = {{"type", "login"}, {"role", name_of(b.role)}, {"username", b.username}, {"password", b.password}};
+        } else if constexpr (std::is_same_v<T, Logout>) {
+          j = {{"type", "logout"}};
+        } else if constexpr (std::is_same_v<T, ElderQuery>) {
+          j = {{"type", "elder"}, {"elder_id", b.elder}};
+        } else if constexpr (std::is_same_v<T, MyTasks>) {
+          j = {{"type", "my_tasks"}};
         } else if constexpr (std::is_same_v<T, Subscribe>) {
           j = {{"type", "subscribe"}};
         } else if constexpr (std::is_same_v<T, Ping>) {
@@ -273,6 +309,11 @@ std::string encode(const ClientMessage& m) {
           j = {{"type", "on_scene"}, {"assignment_id", b.assignment}};
         } else if constexpr (std::is_same_v<T, Complete>) {
           j = {{"type", "complete"}, {"assignment_id", b.assignment}, {"outcome", b.outcome}};
+          if (b.report) {
+            json areas = json::array();
+            for (auto a : b.report->areas) areas.push_back(name_of(a));
+            j["report"] = {{"areas", areas}, {"notes", b.report->notes}, {"hazards", b.report->hazards}};
+          }
         }
       },
       m.body);
@@ -291,10 +332,16 @@ json metrics_json(const MetricsSummary& s) {
     intervals[std::string(name_of(static_cast<Interval>(k)))] = {
         {"count", x.count}, {"p50_ms", x.p50_ms}, {"p90_ms", x.p90_ms}};
   }
+  json operators = json::array();
+  for (const auto& [name, load] : s.operators)
+    operators.push_back({{"operator", name}, {"acknowledged", load.acknowledged}, {"resolved", load.resolved},
+                         {"open", load.open}});
   return {{"intervals", intervals},
           {"acknowledged", s.acknowledged},
           {"acknowledged_within_60s", s.acknowledged_within_60s},
-          {"acknowledged_within_180s", s.acknowledged_within_180s}};
+          {"acknowledged_within_180s", s.acknowledged_within_180s},
+          {"per_hour", s.opened_per_hour},
+          {"per_operator", operators}};
 }
 
 MetricsSummary metrics_from(const json& j) {
@@ -307,7 +354,34 @@ MetricsSummary metrics_from(const json& j) {
   s.acknowledged = static_cast<size_t>(need_int(j, "acknowledged"));
   s.acknowledged_within_60s = static_cast<size_t>(need_int(j, "acknowledged_within_60s"));
   s.acknowledged_within_180s = static_cast<size_t>(need_int(j, "acknowledged_within_180s"));
+  if (has(j, "per_hour")) {
+    const json& h = need_array(j, "per_hour");
+    for (size_t k = 0; k < 24 && k < h.size(); ++k) s.opened_per_hour[k] = h[k].get<size_t>();
+  }
+  if (has(j, "per_operator"))
+    for (const auto& x : need_array(j, "per_operator"))
+      s.operators[need_string(x, "operator")] = {static_cast<size_t>(need_int(x, "acknowledged")),
+                                                 static_cast<size_t>(need_int(x, "resolved")),
+                                                 static_cast<size_t>(need_int(x, "open"))};
   return s;
+}
+
+json task_json(const Task& t) {
+  json j = {{"type", "task"}, {"event", name_of(t.event)}, {"assignment", assignment_json(t.assignment)},
+            {"incident", ij::header(t.incident)}};
+  if (t.elder) j["elder"] = card_json(*t.elder);
+  return j;
+}
+
+FieldEvent field_event_from(const std::string& event);
+
+Task task_from(const json& j) {
+  Task t;
+  t.event = field_event_from(need_string(j, "event"));
+  t.assignment = ij::assignment_from(need(j, "assignment"), need_int(need(j, "assignment"), "incident_id"));
+  t.incident = ij::header_from(need(j, "incident"));
+  if (has(j, "elder")) t.elder = card_from(j["elder"]);
+  return t;
 }
 
 DeltaKind delta_kind_from(const std::string& event) {
@@ -333,6 +407,11 @@ std::string encode(const ServerMessage& m) {
         if constexpr (std::is_same_v<T, Welcome>) {
           j = {{"type", "welcome"}, {"v", kVersion}, {"role", name_of(b.role)}, {"subject", b.subject},
                {"server_time_ms", b.server_time_ms}, {"epoch", b.epoch}};
+          if (!b.session.empty()) j["session"] = b.session;
+          if (!b.user.kind.empty()) {
+            j["user"] = {{"name", b.user.name}, {"kind", b.user.kind}};
+            if (b.user.worker) j["user"]["worker_id"] = b.user.worker;
+          }
         } else if constexpr (std::is_same_v<T, Ack>) {
           j = {{"type", "ack"}, {"device", b.device}, {"seq", b.seq}, {"alert_id", b.ack.alert},
                {"incident_id", b.ack.incident}, {"duplicate", b.ack.duplicate}};
@@ -375,9 +454,30 @@ std::string encode(const ServerMessage& m) {
           j["type"] = "metrics";
           j["server_time_ms"] = b.server_time_ms;
         } else if constexpr (std::is_same_v<T, Task>) {
-          j = {{"type", "task"}, {"event", name_of(b.event)}, {"assignment", assignment_json(b.assignment)},
-               {"incident", ij::header(b.incident)}};
-          if (b.elder) j["elder"] = card_json(*b.elder);
+          j = task_json(b);
+        } else if constexpr (std::is_same_v<T, TaskList>) {
+          json tasks = json::array();
+          for (const auto& t : b.tasks) tasks.push_back(task_json(t));
+          j = {{"type", "my_tasks"}, {"tasks", tasks}};
+        } else if constexpr (std::is_same_v<T, ElderDetail>) {
+          json devices = json::array();
+          for (const auto& d : b.devices)
+            devices.push_back({{"id", d.id}, {"kind", name_of(d.kind)}, {"vendor", d.vendor},
+                               {"battery_pct", d.battery_pct}, {"last_seen_ms", d.last_seen_ms}});
+          json incidents = json::array();
+          for (const auto& i : b.incidents)
+            incidents.push_back({{"id", i.id}, {"opened_ms", i.opened_ms}, {"resolved_ms", i.resolved_ms},
+                                 {"lead_kind", name_of(i.lead_kind)}, {"disposition", i.disposition}});
+          json visits = json::array();
+          for (const auto& v : b.visits) {
+            json areas = json::array();
+            for (auto a : v.visit.areas) areas.push_back(name_of(a));
+            visits.push_back({{"at_ms", v.visit.at_ms}, {"mode", name_of(v.visit.mode)}, {"worker", v.worker},
+                              {"worker_id", v.visit.worker}, {"areas", areas}, {"notes", v.visit.notes},
+                              {"hazards", v.visit.hazards}, {"incident_id", v.visit.incident}});
+          }
+          j = {{"type", "elder"}, {"card", card_json(b.card)}, {"devices", devices}, {"incidents", incidents},
+               {"visits", visits}};
         }
       },
       m.body);
@@ -395,7 +495,13 @@ Result<ServerMessage> parse_server(std::string_view text) {
     if (type == "welcome") {
       auto role = parse_role(need_string(j, "role"));
       if (!role) fail(ErrorCode::bad_field, "bad role");
-      m.body = Welcome{*role, need_string(j, "subject"), need_int(j, "server_time_ms"), need_string(j, "epoch")};
+      Welcome w{*role, need_string(j, "subject"), need_int(j, "server_time_ms"), need_string(j, "epoch"),
+                opt_string(j, "session"), {}};
+      if (has(j, "user")) {
+        const json& u = j["user"];
+        w.user = {need_string(u, "name"), need_string(u, "kind"), opt_int(u, "worker_id", 0)};
+      }
+      m.body = std::move(w);
     } else if (type == "ack") {
       m.body = Ack{need_string(j, "device"), need_int(j, "seq"),
                    AlarmAck{need_int(j, "alert_id"), need_int(j, "incident_id"), need_bool(j, "duplicate")}};
@@ -453,12 +559,37 @@ Result<ServerMessage> parse_server(std::string_view text) {
     } else if (type == "metrics") {
       m.body = Metrics{metrics_from(j), need_int(j, "server_time_ms")};
     } else if (type == "task") {
-      Task t;
-      t.event = field_event_from(need_string(j, "event"));
-      t.assignment = ij::assignment_from(need(j, "assignment"), need_int(need(j, "assignment"), "incident_id"));
-      t.incident = ij::header_from(need(j, "incident"));
-      if (has(j, "elder")) t.elder = card_from(j["elder"]);
-      m.body = std::move(t);
+      m.body = task_from(j);
+    } else if (type == "my_tasks") {
+      TaskList list;
+      for (const auto& x : need_array(j, "tasks")) list.tasks.push_back(task_from(x));
+      m.body = std::move(list);
+    } else if (type == "elder") {
+      ElderDetail d;
+      d.card = card_from(need(j, "card"));
+      for (const auto& x : need_array(j, "devices"))
+        d.devices.push_back({need_string(x, "id"), need_enum<DeviceKind>(x, "kind"), opt_string(x, "vendor"),
+                             static_cast<int>(need_int(x, "battery_pct")), need_int(x, "last_seen_ms")});
+      for (const auto& x : need_array(j, "incidents"))
+        d.incidents.push_back({need_int(x, "id"), need_int(x, "opened_ms"), opt_int(x, "resolved_ms", 0),
+                               need_enum<AlertKind>(x, "lead_kind"), opt_string(x, "disposition")});
+      for (const auto& x : need_array(j, "visits")) {
+        VisitView v;
+        v.visit.elder = d.card.id;
+        v.visit.at_ms = need_int(x, "at_ms");
+        v.visit.mode = need_enum<VisitMode>(x, "mode");
+        v.visit.worker = opt_int(x, "worker_id", 0);
+        if (has(x, "areas"))
+          for (const auto& a : need_array(x, "areas"))
+            if (auto area = a.is_string() ? parse_enum<ServiceArea>(a.get<std::string>()) : std::nullopt)
+              v.visit.areas.push_back(*area);
+        v.visit.notes = opt_string(x, "notes");
+        v.visit.hazards = opt_string(x, "hazards");
+        v.visit.incident = opt_int(x, "incident_id", 0);
+        v.worker = opt_string(x, "worker");
+        d.visits.push_back(std::move(v));
+      }
+      m.body = std::move(d);
     } else {
       fail(ErrorCode::unknown_type, "unknown message type '" + type + "'");
     }

@@ -181,6 +181,31 @@ CREATE TABLE closing_records(
   disposition TEXT NOT NULL,
   record TEXT NOT NULL);
 )sql",
+    // 3: logins, sessions and visits. Staff and field workers log in with a
+    // password (argon2id hashes only); a login opens an expiring session token.
+    R"sql(
+CREATE TABLE accounts(
+  username TEXT PRIMARY KEY,
+  password_hash TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('operator', 'supervisor', 'worker')),
+  display_name TEXT NOT NULL,
+  worker_id INTEGER REFERENCES workers(id),
+  disabled INTEGER NOT NULL DEFAULT 0);
+ALTER TABLE tokens ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN resolved_by TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE visits(
+  id INTEGER PRIMARY KEY,
+  elder_id INTEGER NOT NULL REFERENCES elders(id),
+  worker_id INTEGER REFERENCES workers(id),
+  at_ms INTEGER NOT NULL,
+  mode TEXT NOT NULL,
+  areas TEXT NOT NULL DEFAULT '',            -- comma-separated service areas
+  notes TEXT NOT NULL DEFAULT '',
+  hazards TEXT NOT NULL DEFAULT '',
+  incident_id INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX visits_by_elder ON visits(elder_id, at_ms);
+)sql",
 };
 
 void check(sqlite3* db, int rc, const char* what) {
@@ -296,9 +321,15 @@ std::optional<Role> parse_role(std::string_view s) {
   return std::nullopt;
 }
 
-std::string token_hash(std::string_view token) {
+namespace {
+void sodium_ready() {
   static const bool ready = sodium_init() >= 0;
   if (!ready) throw StoreError("libsodium failed to initialise");
+}
+}  // namespace
+
+std::string token_hash(std::string_view token) {
+  sodium_ready();
   unsigned char h[crypto_generichash_BYTES];
   crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(token.data()),
                      token.size(), nullptr, 0);
@@ -307,9 +338,41 @@ std::string token_hash(std::string_view token) {
   return hex;
 }
 
+std::string random_token(std::string_view prefix) {
+  sodium_ready();
+  unsigned char raw[18];
+  randombytes_buf(raw, sizeof raw);
+  char hex[sizeof raw * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  return std::string(prefix) + hex;
+}
+
+bool verify_password(const std::string& hash, std::string_view password) {
+  sodium_ready();
+  return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+}
+
+Principal Account::principal() const {
+  if (kind == "worker") return {Role::field, "worker:" + std::to_string(worker)};
+  return {Role::console, kind + ":" + display_name};
+}
+
+namespace {
+
+Stmt& bind_visit(Stmt& s, const Visit& v) {
+  std::vector<std::string> areas;
+  for (auto a : v.areas) areas.emplace_back(name_of(a));
+  s.bind(1, v.elder);
+  if (v.worker) s.bind(2, v.worker); else s.bind_null(2);
+  return s.bind(3, v.at_ms).bind(4, name_of(v.mode)).bind(5, join(areas)).bind(6, v.notes).bind(7, v.hazards)
+      .bind(8, v.incident);
+}
+
+}  // namespace
+
 struct Store::Statements {
   Stmt put_alert, put_incident, add_timeline, touch_device, put_worker, put_assignment, put_call,
-      append_audit, put_closing, begin, commit;
+      append_audit, put_closing, put_visit, put_token, delete_token, begin, commit;
   explicit Statements(sqlite3* db)
       : put_alert(db,
                   "INSERT INTO alerts(id, device_id, elder_id, kind, device_time_ms, received_ms,"
@@ -317,15 +380,15 @@ struct Store::Statements {
         put_incident(db,
                      "INSERT INTO incidents(id, elder_id, state, opened_ms, acknowledged_ms,"
                      " acknowledged_by, resolved_ms, disposition, callback, dispatched_ms, accepted_ms,"
-                     " on_scene_ms, proposed_worker, escalations, responders_wanted)"
-                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                     " on_scene_ms, proposed_worker, escalations, responders_wanted, resolved_by)"
+                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                      " ON CONFLICT(id) DO UPDATE SET state=excluded.state,"
                      " acknowledged_ms=excluded.acknowledged_ms, acknowledged_by=excluded.acknowledged_by,"
                      " resolved_ms=excluded.resolved_ms, disposition=excluded.disposition,"
                      " callback=excluded.callback, dispatched_ms=excluded.dispatched_ms,"
                      " accepted_ms=excluded.accepted_ms, on_scene_ms=excluded.on_scene_ms,"
                      " proposed_worker=excluded.proposed_worker, escalations=excluded.escalations,"
-                     " responders_wanted=excluded.responders_wanted"),
+                     " responders_wanted=excluded.responders_wanted, resolved_by=excluded.resolved_by"),
         add_timeline(db,
                      "INSERT INTO incident_events(incident_id, at_ms, kind, actor, alert_id,"
                      " alert_kind, text) VALUES (?,?,?,?,?,?,?)"),
@@ -344,6 +407,11 @@ struct Store::Statements {
         put_closing(db,
                     "INSERT OR REPLACE INTO closing_records(incident_id, closed_ms, disposition, record)"
                     " VALUES (?,?,?,?)"),
+        put_visit(db,
+                  "INSERT INTO visits(elder_id, worker_id, at_ms, mode, areas, notes, hazards, incident_id)"
+                  " VALUES (?,?,?,?,?,?,?,?)"),
+        put_token(db, "INSERT OR REPLACE INTO tokens(token_hash, role, subject, expires_ms) VALUES (?,?,?,?)"),
+        delete_token(db, "DELETE FROM tokens WHERE token_hash=?"),
         begin(db, "BEGIN IMMEDIATE"),
         commit(db, "COMMIT") {}
 };
@@ -449,9 +517,106 @@ void Store::import_registry(const std::vector<Elder>& elders, const std::vector<
   }
 }
 
-void Store::put_token(std::string_view token, const Principal& who) {
-  Stmt s(write_db_, "INSERT OR REPLACE INTO tokens(token_hash, role, subject) VALUES (?,?,?)");
-  s.bind(1, token_hash(token)).bind(2, name_of(who.role)).bind(3, who.subject).run();
+void Store::put_token(std::string_view token, const Principal& who, Millis expires_ms) {
+  Stmt s(write_db_, "INSERT OR REPLACE INTO tokens(token_hash, role, subject, expires_ms) VALUES (?,?,?,?)");
+  s.bind(1, token_hash(token)).bind(2, name_of(who.role)).bind(3, who.subject).bind(4, expires_ms).run();
+}
+
+void Store::put_account(const Account& a, std::string_view password) {
+  if (a.kind != "operator" && a.kind != "supervisor" && a.kind != "worker")
+    throw StoreError("account kind must be operator, supervisor or worker");
+  if (password.size() < 8) throw StoreError("a password needs at least 8 characters");
+  sodium_ready();
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(hash, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    throw StoreError("out of memory hashing a password");
+  Stmt s(write_db_,
+         "INSERT OR REPLACE INTO accounts(username, password_hash, kind, display_name, worker_id, disabled)"
+         " VALUES (?,?,?,?,?,?)");
+  s.bind(1, a.username).bind(2, std::string_view(hash)).bind(3, a.kind).bind(4, a.display_name);
+  if (a.worker) s.bind(5, a.worker); else s.bind_null(5);
+  s.bind(6, a.disabled).run();
+}
+
+void Store::import_visits(const std::vector<Visit>& visits) {
+  exec("BEGIN IMMEDIATE");
+  try {
+    Stmt s(write_db_,
+           "INSERT INTO visits(elder_id, worker_id, at_ms, mode, areas, notes, hazards, incident_id)"
+           " VALUES (?,?,?,?,?,?,?,?)");
+    for (const auto& v : visits) bind_visit(s, v).run();
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(write_db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+std::optional<Account> Store::find_account(std::string_view username) const {
+  Stmt s(read_db_,
+         "SELECT username, password_hash, kind, display_name, IFNULL(worker_id, 0), disabled FROM accounts"
+         " WHERE username=?");
+  s.bind(1, username);
+  std::optional<Account> found;
+  while (s.next()) found = Account{s.text(0), s.text(1), s.text(2), s.text(3), s.i64(4), s.i64(5) != 0};
+  return found;
+}
+
+ElderHistory Store::elder_history(ElderId elder, size_t limit) const {
+  ElderHistory h;
+  Stmt s(read_db_,
+         "SELECT i.id, i.opened_ms, i.resolved_ms, i.disposition,"
+         " (SELECT kind FROM alerts WHERE incident_id = i.id ORDER BY id LIMIT 1)"
+         " FROM incidents i WHERE i.elder_id=? AND i.state='resolved' ORDER BY i.opened_ms DESC LIMIT ?");
+  s.bind(1, elder).bind(2, static_cast<std::int64_t>(limit));
+  while (s.next())
+    h.incidents.push_back({s.i64(0), s.i64(1), s.i64(2), enum_or(s.text(4), AlertKind::sos), s.text(3)});
+  Stmt v(read_db_,
+         "SELECT id, elder_id, IFNULL(worker_id, 0), at_ms, mode, areas, notes, hazards, incident_id FROM visits"
+         " WHERE elder_id=? ORDER BY at_ms DESC LIMIT ?");
+  v.bind(1, elder).bind(2, static_cast<std::int64_t>(limit));
+  while (v.next()) {
+    Visit x;
+    x.id = v.i64(0); x.elder = v.i64(1); x.worker = v.i64(2); x.at_ms = v.i64(3);
+    x.mode = enum_or(v.text(4), VisitMode::home);
+    for (const auto& a : split(v.text(5)))
+      if (auto area = parse_enum<ServiceArea>(a)) x.areas.push_back(*area);
+    x.notes = v.text(6); x.hazards = v.text(7); x.incident = v.i64(8);
+    h.visits.push_back(std::move(x));
+  }
+  return h;
+}
+
+std::vector<Incident> Store::worker_history(WorkerId worker, Millis since_ms, size_t limit) const {
+  std::vector<Incident> out;
+  Stmt s(read_db_,
+         "SELECT DISTINCT i.id, i.elder_id, i.state, i.opened_ms, i.resolved_ms, i.disposition FROM incidents i"
+         " JOIN assignments a ON a.incident_id = i.id"
+         " WHERE a.worker_id=? AND i.state='resolved' AND i.opened_ms >= ? ORDER BY i.opened_ms DESC LIMIT ?");
+  s.bind(1, worker).bind(2, since_ms).bind(3, static_cast<std::int64_t>(limit));
+  while (s.next()) {
+    Incident i;
+    i.id = s.i64(0); i.elder = s.i64(1); i.state = enum_or(s.text(2), IncidentState::resolved);
+    i.opened_ms = s.i64(3); i.resolved_ms = s.i64(4); i.disposition = s.text(5);
+    out.push_back(std::move(i));
+  }
+  Stmt a(read_db_,
+         "SELECT id, worker_id, state, chosen_by_operator, eta_s, distance_m, offered_ms, expires_ms,"
+         " accepted_ms, on_scene_ms, completed_ms, note FROM assignments WHERE incident_id=? AND worker_id=?"
+         " ORDER BY id");
+  for (auto& i : out) {
+    a.bind(1, i.id).bind(2, worker);
+    while (a.next()) {
+      Assignment x;
+      x.id = a.i64(0); x.incident = i.id; x.worker = a.i64(1);
+      x.state = enum_or(a.text(2), AssignmentState::cancelled); x.chosen_by_operator = a.i64(3) != 0;
+      x.eta_s = a.f64(4); x.distance_m = a.f64(5); x.offered_ms = a.i64(6); x.expires_ms = a.i64(7);
+      x.accepted_ms = a.i64(8); x.on_scene_ms = a.i64(9); x.completed_ms = a.i64(10); x.note = a.text(11);
+      i.assignments.push_back(std::move(x));
+    }
+  }
+  return out;
 }
 
 LiveState Store::load(Millis since_ms) const {
@@ -517,7 +682,7 @@ LiveState Store::load(Millis since_ms) const {
     const char* columns =
         "SELECT id, elder_id, state, opened_ms, acknowledged_ms, acknowledged_by, resolved_ms,"
         " disposition, callback, dispatched_ms, accepted_ms, on_scene_ms, proposed_worker, escalations,"
-        " responders_wanted FROM incidents ";
+        " responders_wanted, resolved_by FROM incidents ";
     auto read = [](Stmt& s) {
       Incident i;
       i.id = s.i64(0); i.elder = s.i64(1); i.state = enum_or(s.text(2), IncidentState::open);
@@ -529,6 +694,7 @@ LiveState Store::load(Millis since_ms) const {
       auto esc = incident_json::json::parse(s.text(13), nullptr, false);
       if (esc.is_array()) i.escalations = incident_json::escalations_from(esc);
       i.responders_wanted = static_cast<int>(s.i64(14));
+      i.resolved_by = s.text(15);
       return i;
     };
     Stmt s(read_db_, (std::string(columns) + "WHERE state <> 'resolved' ORDER BY id").c_str());
@@ -582,10 +748,9 @@ LiveState Store::load(Millis since_ms) const {
     while (r.next()) st.incidents_since.push_back(read(r));
   }
   {
-    Stmt s(read_db_, "SELECT token_hash, role, subject FROM tokens");
+    Stmt s(read_db_, "SELECT token_hash, role, subject, expires_ms FROM tokens");
     while (s.next())
-      if (auto role = parse_role(s.text(1)))
-        st.tokens.push_back({s.text(0), Principal{*role, s.text(2)}});
+      if (auto role = parse_role(s.text(1))) st.tokens.push_back({s.text(0), Principal{*role, s.text(2)}, s.i64(3)});
   }
   {
     // SQLite takes the bare columns of an aggregate from the row holding the MAX.
@@ -718,7 +883,8 @@ void Store::apply(const WriteOp& op) {
         .bind(5, i.acknowledged_ms).bind(6, i.acknowledged_by).bind(7, i.resolved_ms)
         .bind(8, i.disposition).bind(9, name_of(i.callback)).bind(10, i.dispatched_ms)
         .bind(11, i.accepted_ms).bind(12, i.on_scene_ms).bind(13, i.proposed_worker)
-        .bind(14, incident_json::escalations(i.escalations).dump()).bind(15, i.responders_wanted).run();
+        .bind(14, incident_json::escalations(i.escalations).dump()).bind(15, i.responders_wanted)
+        .bind(16, i.resolved_by).run();
   } else if (auto* p = std::get_if<AddTimeline>(&op)) {
     const TimelineEntry& e = p->entry;
     s.add_timeline.bind(1, p->incident).bind(2, e.at_ms).bind(3, name_of(e.kind)).bind(4, e.actor);
@@ -749,6 +915,13 @@ void Store::apply(const WriteOp& op) {
     const AuditEntry& e = p->entry;
     s.append_audit.bind(1, e.at_ms).bind(2, e.actor).bind(3, e.action).bind(4, e.incident)
         .bind(5, e.detail).run();
+  } else if (auto* p = std::get_if<PutVisit>(&op)) {
+    bind_visit(s.put_visit, p->visit).run();
+  } else if (auto* p = std::get_if<PutToken>(&op)) {
+    const TokenRow& t = p->token;
+    s.put_token.bind(1, t.hash).bind(2, name_of(t.who.role)).bind(3, t.who.subject).bind(4, t.expires_ms).run();
+  } else if (auto* p = std::get_if<DeleteToken>(&op)) {
+    s.delete_token.bind(1, p->hash).run();
   } else if (auto* p = std::get_if<PutClosingRecord>(&op)) {
     const Incident& i = p->incident;
     s.put_closing.bind(1, i.id).bind(2, i.resolved_ms).bind(3, i.disposition)

@@ -23,6 +23,7 @@
 #include "anxin/gateway/ws_client.hpp"
 #include "district.hpp"
 #include "replay.hpp"
+#include "visits.hpp"
 
 using json = nlohmann::json;
 using namespace anxin;
@@ -91,6 +92,8 @@ int generate(const Args& a) {
   sim::District d = sim::generate_district(o);
   Store store(db);
   store.import_registry(d.elders, d.devices, d.workers);
+  const std::vector<Visit> visits = sim::generate_visits(d, o);
+  store.import_visits(visits);
 
   // Demo credentials: one token per vendor platform, and operator tokens. Random, so
   // two demo databases never share them; only their hashes go into the database.
@@ -102,11 +105,24 @@ int generate(const Args& a) {
     store.put_token(t, {Role::device, "vendor:" + v});
     tokens["vendors"][v] = t;
   }
-  for (const char* op : {"王芳", "李强", "值班长 张敏"}) {
+  for (const char* op : {"王芳", "李强", "张敏"}) {
     std::string t = random_token("op-");
     store.put_token(t, {Role::console, std::string("operator:") + op});
     tokens["consoles"].push_back({{"operator", op}, {"token", t}});
   }
+  // Demo logins, all with the same published password: operators, a shift
+  // supervisor, and every field worker as w<id>.
+  const std::string password = a.get("password", "anxin-demo");
+  tokens["password"] = password;
+  tokens["accounts"] = json::array();
+  auto account = [&](Account acc) {
+    store.put_account(acc, password);
+    tokens["accounts"].push_back({{"username", acc.username}, {"kind", acc.kind}, {"name", acc.display_name}});
+  };
+  account({"wangfang", "", "operator", "王芳", 0, false});
+  account({"liqiang", "", "operator", "李强", 0, false});
+  account({"zhangmin", "", "supervisor", "张敏", 0, false});
+  for (const auto& w : d.workers) account({"w" + std::to_string(w.id), "", "worker", w.name, w.id, false});
   const std::string path = a.get("tokens", default_tokens_path(db));
   {
     std::ofstream f(path);
@@ -114,8 +130,9 @@ int generate(const Args& a) {
     if (!f) die("cannot write " + path);
   }
   std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  std::printf("anxin-sim: %s: %zu elders in %zu towns, %zu devices, %zu workers (seed %llu); tokens in %s\n",
-              db.c_str(), d.elders.size(), d.towns.size(), d.devices.size(), d.workers.size(),
+  std::printf("anxin-sim: %s: %zu elders in %zu towns, %zu devices, %zu workers, %zu visits (seed %llu);\n"
+              "           logins and tokens in %s\n",
+              db.c_str(), d.elders.size(), d.towns.size(), d.devices.size(), d.workers.size(), visits.size(),
               static_cast<unsigned long long>(o.seed), path.c_str());
   return 0;
 }
@@ -342,7 +359,7 @@ void usage() {
   std::puts(
       "usage:\n"
       "  anxin-sim generate [--db FILE] [--seed N] [--elders N] [--workers N] [--today YYYY-MM-DD]\n"
-      "                     [--tokens FILE]\n"
+      "                     [--tokens FILE] [--password P]\n"
       "  anxin-sim play [--db FILE] [--port N] [--host H] [--rate ALARMS_PER_S] [--count N]\n"
       "                 [--seed N] [--tokens FILE] [--ack-log FILE]\n"
       "  anxin-sim replay [--db FILE] [--seed N] [--date YYYY-MM-DD] [--alarms N] [--elders N]\n"
@@ -361,7 +378,7 @@ int main(int argc, char** argv) {
   const std::string cmd = argv[1];
   try {
     if (cmd == "generate")
-      return generate(parse_args(argc, argv, 2, {"db", "seed", "elders", "workers", "today", "tokens"}));
+      return generate(parse_args(argc, argv, 2, {"db", "seed", "elders", "workers", "today", "tokens", "password"}));
     if (cmd == "play")
       return play(parse_args(argc, argv, 2, {"db", "port", "host", "rate", "count", "seed", "tokens", "ack-log"}));
     if (cmd == "replay")

@@ -21,18 +21,24 @@ void usage() {
   std::puts(
       "usage: anxin-server [--db FILE] [--port N] [--interface IP] [--sync full|normal]\n"
       "                    [--status] [--port-file FILE] [--webhook URL]\n"
+      "                    [--field-port N] [--field-root DIR] [--offer-timeout-s S]\n"
       "  --db FILE         SQLite database (default anxin.db; created and migrated if new)\n"
       "  --port N          WebSocket port (default 7600; 0 picks a free one)\n"
       "  --sync MODE       SQLite synchronous mode: full (default) or normal\n"
       "  --status          print a one-line live status every second\n"
-      "  --port-file FILE  write the bound port to FILE once listening\n"
-      "  --webhook URL     POST SMS notices and call requests there as JSON (default: log only)");
+      "  --port-file FILE  write 'PORT FIELD_PORT' to FILE once listening\n"
+      "  --webhook URL     POST SMS notices and call requests there as JSON (default: log only)\n"
+      "  --field-port N    serve the field staff page at http://HOST:N/field/ (default 7601; -1: off)\n"
+      "  --field-root DIR  the page's files (default: ws-gateway/field in the source tree)\n"
+      "  --offer-timeout-s S  how long an offer waits for an answer (default 60)");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   anxin::gateway::ServerOptions options;
+  options.field_port = 7601;
+  options.field_root = ANXIN_FIELD_ROOT;
   bool status = false;
   std::string port_file;
   for (int i = 1; i < argc; ++i) {
@@ -57,6 +63,9 @@ int main(int argc, char** argv) {
     } else if (a == "--status") status = true;
     else if (a == "--port-file") port_file = value();
     else if (a == "--webhook") options.webhook_url = value();
+    else if (a == "--field-port") options.field_port = std::stoi(value());
+    else if (a == "--field-root") options.field_root = value();
+    else if (a == "--offer-timeout-s") options.config.offer_timeout_ms = std::stoll(value()) * 1000;
     else if (a == "-h" || a == "--help") { usage(); return 0; }
     else {
       std::fprintf(stderr, "anxin-server: unknown option %s\n", a.c_str());
@@ -74,10 +83,12 @@ int main(int argc, char** argv) {
     anxin::gateway::Server server(options, clock);
     server.start();
     std::fprintf(stderr, "anxin-server: %s, listening on port %d\n", options.db_path.c_str(), server.port());
+    if (server.field_port() > 0)
+      std::fprintf(stderr, "anxin-server: field staff page at http://localhost:%d/field/\n", server.field_port());
     if (!port_file.empty()) {
       std::string tmp = port_file + ".tmp";
       if (FILE* f = std::fopen(tmp.c_str(), "w")) {
-        std::fprintf(f, "%d\n", server.port());
+        std::fprintf(f, "%d %d\n", server.port(), server.field_port());
         std::fclose(f);
         std::rename(tmp.c_str(), port_file.c_str());
       }

@@ -1,9 +1,12 @@
 #include "anxin/gateway/server.hpp"
 
 #include <libwebsockets.h>
+#include <sodium.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -35,6 +38,7 @@ struct Session {
   lws* wsi = nullptr;
   std::optional<Principal> who;
   WorkerId worker = 0;        // for field sessions
+  std::string current_token;  // the token or session this connection said hello with
   int auth_failures = 0;
   bool subscribed = false;    // a console receiving deltas
   bool close_after_send = false;
@@ -75,6 +79,30 @@ struct Server::Impl {
 
   lws_context* context = nullptr;
   lws_vhost* vhost = nullptr;
+  lws_vhost* field_vhost = nullptr;
+  std::atomic<int> bound_field_port{-1};
+  lws_http_mount field_mount{};
+
+  // Passwords are checked on their own thread: argon2 takes ~0.1 s on purpose, and
+  // the service thread must not stop for it.
+  struct LoginJob {
+    std::uint64_t session;
+    std::string req;
+    Role role;
+    std::string password;
+    std::optional<Account> account;
+  };
+  struct LoginResult {
+    LoginJob job;
+    bool ok;
+  };
+  std::mutex login_mu;
+  std::condition_variable login_cv;
+  std::deque<LoginJob> login_jobs;
+  std::vector<LoginResult> login_results;
+  std::thread login_thread;
+  bool login_stopping = false;
+  std::string dummy_hash;  // checked for unknown users, so timing does not tell who exists
   std::thread service;
   std::atomic<bool> stopping{false};
   std::atomic<int> bound_port{0};
@@ -114,6 +142,65 @@ struct Server::Impl {
                   static_cast<unsigned>(getpid()));
     epoch = buf;
     tick_timer.self = this;
+    char hash[crypto_pwhash_STRBYTES];
+    const std::string nobody = random_token("");
+    if (crypto_pwhash_str(hash, nobody.data(), nobody.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0)
+      dummy_hash = hash;
+  }
+
+  // --- logins ---------------------------------------------------------------------------
+
+  void login_loop() {
+    std::unique_lock lock(login_mu);
+    for (;;) {
+      login_cv.wait(lock, [&] { return login_stopping || !login_jobs.empty(); });
+      if (login_stopping) return;
+      LoginJob job = std::move(login_jobs.front());
+      login_jobs.pop_front();
+      lock.unlock();
+      const bool usable = job.account && !job.account->disabled;
+      const bool ok = verify_password(usable ? job.account->password_hash : dummy_hash, job.password) && usable;
+      lock.lock();
+      login_results.push_back({std::move(job), ok});
+      lws_cancel_service(context);
+    }
+  }
+
+  // Service thread: finish the logins whose passwords have been checked.
+  void finish_logins() {
+    std::vector<LoginResult> done;
+    {
+      std::lock_guard lock(login_mu);
+      done.swap(login_results);
+    }
+    for (auto& r : done) {
+      auto it = sessions.find(r.job.session);
+      if (it == sessions.end()) continue;
+      Session& s = it->second;
+      std::vector<Outbound> replies;
+      const Account* a = r.ok ? &*r.job.account : nullptr;
+      if (!a || a->principal().role != r.job.role) {
+        auto e = error_reply(s, r.job.req, {ErrorCode::auth_failed, "wrong username or password"});
+        e.then_close = ++s.auth_failures >= kMaxAuthFailures;
+        replies.push_back(std::move(e));
+      } else {
+        const Principal who = a->principal();
+        const std::string token = dispatcher.open_session(who, options.session_ttl_ms);
+        admit(s, who);
+        s.current_token = token;
+        replies.push_back(reply(s, r.job.req,
+                                proto::Welcome{who.role, who.subject, clock.now_ms(), epoch, token,
+                                               {a->display_name, a->kind, a->worker}}));
+      }
+      commit_and_send(std::move(replies));
+    }
+  }
+
+  void admit(Session& s, const Principal& who) {
+    s.who = who;
+    if (who.role == Role::field && who.subject.rfind("worker:", 0) == 0) s.worker = std::stoll(who.subject.substr(7));
+    (who.role == Role::device ? n_devices : who.role == Role::console ? n_consoles : n_fields)++;
   }
 
   // --- from the service thread to the store and back -----------------------------
@@ -161,6 +248,7 @@ struct Server::Impl {
       ready.swap(outbox);
     }
     for (auto& o : ready) {
+      if (!o.frame) continue;  // a command that answers later (a login being checked)
       if (o.worker) {
         for (auto& [id, s] : sessions)
           if (s.worker == o.worker) enqueue(s, o.frame);
@@ -223,6 +311,7 @@ struct Server::Impl {
     if (!parsed) {
       replies.push_back(error_reply(s, "", parsed.error()));
     } else if (!s.who && !std::holds_alternative<proto::Hello>(parsed->body) &&
+               !std::holds_alternative<proto::Login>(parsed->body) &&
                !std::holds_alternative<proto::Ping>(parsed->body)) {
       replies.push_back(error_reply(s, parsed->req, {ErrorCode::not_authenticated, "say hello with a token first"}));
     } else {
@@ -235,16 +324,14 @@ struct Server::Impl {
   Outbound handle(Session& s, const std::string& req, const proto::Hello& h) {
     if (s.who) return error_reply(s, req, {ErrorCode::bad_state, "already authenticated"});
     auto who = dispatcher.authenticate(h.token);
+    if (who) s.current_token = h.token;
     if (!who || who->role != h.role) {
       auto r = error_reply(s, req, {ErrorCode::auth_failed, "unknown token for role " + std::string(name_of(h.role))});
       r.then_close = ++s.auth_failures >= kMaxAuthFailures;
       return r;
     }
-    s.who = who;
-    if (who->role == Role::field && who->subject.rfind("worker:", 0) == 0)
-      s.worker = std::stoll(who->subject.substr(7));
-    (who->role == Role::device ? n_devices : who->role == Role::console ? n_consoles : n_fields)++;
-    return reply(s, req, proto::Welcome{who->role, who->subject, clock.now_ms(), epoch});
+    admit(s, *who);
+    return reply(s, req, proto::Welcome{who->role, who->subject, clock.now_ms(), epoch, "", {}});
   }
 
   Outbound handle(Session& s, const std::string& req, const AlarmIn& a) {
@@ -281,6 +368,63 @@ struct Server::Impl {
 
   Outbound handle(Session& s, const std::string& req, const proto::Ping&) {
     return reply(s, req, proto::Pong{clock.now_ms()});
+  }
+
+  Outbound handle(Session& s, const std::string& req, const proto::Login& l) {
+    if (s.who) return error_reply(s, req, {ErrorCode::bad_state, "already authenticated"});
+    std::lock_guard lock(login_mu);
+    if (login_jobs.size() >= 64) return error_reply(s, req, {ErrorCode::auth_failed, "too many logins at once; retry"});
+    login_jobs.push_back({s.id, req, l.role, l.password, store.find_account(l.username)});
+    login_cv.notify_one();
+    return {};  // answered by finish_logins()
+  }
+
+  Outbound handle(Session& s, const std::string& req, const proto::Logout&) {
+    if (!s.current_token.empty()) dispatcher.close_session(*s.who, s.current_token);
+    auto r = reply(s, req, proto::Ok{0});
+    r.then_close = true;
+    return r;
+  }
+
+  // A console may look at any elder; a field worker only at the elders of their tasks.
+  Outbound handle(Session& s, const std::string& req, const proto::ElderQuery& q) {
+    const Elder* e = dispatcher.elder(q.elder);
+    if (s.who->role == Role::device) return error_reply(s, req, {ErrorCode::forbidden, "devices do not read the registry"});
+    if (s.who->role == Role::field) {
+      const auto tasks = dispatcher.tasks_of(s.worker);
+      if (!e || std::none_of(tasks.begin(), tasks.end(), [&](const Incident* i) { return i->elder == q.elder; }))
+        return error_reply(s, req, {ErrorCode::forbidden, "not an elder of your tasks"});
+    }
+    if (!e) return error_reply(s, req, {ErrorCode::bad_field, "no elder " + std::to_string(q.elder)});
+    proto::ElderDetail d;
+    d.card = card_for(e->id, dispatcher.today());
+    for (const Device* dev : dispatcher.devices_of(e->id))
+      d.devices.push_back({dev->id, dev->kind, dev->vendor, dev->battery_pct, dev->last_seen_ms});
+    ElderHistory h = store.elder_history(e->id, 20);
+    d.incidents = std::move(h.incidents);
+    for (auto& v : h.visits) {
+      const Worker* w = dispatcher.worker(v.worker);
+      d.visits.push_back({std::move(v), w ? w->name : ""});
+    }
+    return reply(s, req, std::move(d));
+  }
+
+  // A field worker's current tasks and those of the last week.
+  Outbound handle(Session& s, const std::string& req, const proto::MyTasks&) {
+    if (s.who->role != Role::field) return error_reply(s, req, {ErrorCode::forbidden, "only field workers have tasks"});
+    const std::string today = dispatcher.today();
+    proto::TaskList list;
+    auto add = [&](const Incident& i) {
+      for (const auto& a : i.assignments) {
+        if (a.worker != s.worker) continue;
+        Incident header = i;
+        header.timeline.clear();
+        list.tasks.push_back({FieldEvent::task_updated, a, std::move(header), card_for(i.elder, today)});
+      }
+    };
+    for (const Incident* i : dispatcher.tasks_of(s.worker)) add(*i);
+    for (const Incident& i : store.worker_history(s.worker, clock.now_ms() - 7LL * 86'400'000, 50)) add(i);
+    return reply(s, req, std::move(list));
   }
 
   // --- console commands
@@ -341,7 +485,7 @@ struct Server::Impl {
     return answer(s, req, dispatcher.arrive(*s.who, a.assignment));
   }
   Outbound handle(Session& s, const std::string& req, const proto::Complete& a) {
-    return answer(s, req, dispatcher.complete(*s.who, a.assignment, a.outcome));
+    return answer(s, req, dispatcher.complete(*s.who, a.assignment, a.outcome, a.report ? &*a.report : nullptr));
   }
 
   // --- time -----------------------------------------------------------------------------
@@ -434,6 +578,7 @@ struct Server::Impl {
         if (Session* s = session()) self->on_closed(*s);
         return 0;
       case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        self->finish_logins();
         self->drain_outbox();
         return 0;
       default:
@@ -449,20 +594,51 @@ struct Server::Impl {
     lws_set_log_level(LLL_ERR | LLL_WARN, nullptr);
     lws_context_creation_info info;
     std::memset(&info, 0, sizeof info);
-    info.port = options.port;
-    info.iface = options.interface.empty() ? nullptr : options.interface.c_str();
-    info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     info.user = this;
-    info.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
     context = lws_create_context(&info);
-    if (!context) throw std::runtime_error("cannot listen on port " + std::to_string(options.port));
-    vhost = lws_get_vhost_by_name(context, "default");
-    bound_port = vhost ? lws_get_vhost_listen_port(vhost) : options.port;
+    if (!context) throw std::runtime_error("cannot create the WebSocket context");
+
+    // The operators' and devices' port, and the field staff's: the page and its
+    // WebSocket on one origin, so the browser needs nothing but the page's address.
+    auto vhost_info = [&](const char* name, int port) {
+      lws_context_creation_info v;
+      std::memset(&v, 0, sizeof v);
+      v.vhost_name = name;
+      v.port = port;
+      v.iface = options.interface.empty() ? nullptr : options.interface.c_str();
+      v.protocols = protocols;
+      v.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+      return v;
+    };
+    lws_context_creation_info main_info = vhost_info("default", options.port);
+    vhost = lws_create_vhost(context, &main_info);
+    if (!vhost) fail_start("cannot listen on port " + std::to_string(options.port));
+    bound_port = lws_get_vhost_listen_port(vhost);
+    if (options.field_port >= 0) {
+      field_mount.mountpoint = "/field";
+      field_mount.mountpoint_len = 6;
+      field_mount.origin = options.field_root.c_str();
+      field_mount.def = "index.html";
+      field_mount.origin_protocol = LWSMPRO_FILE;
+      lws_context_creation_info field_info = vhost_info("field", options.field_port);
+      field_info.mounts = &field_mount;
+      field_vhost = lws_create_vhost(context, &field_info);
+      if (!field_vhost) fail_start("cannot listen on field port " + std::to_string(options.field_port));
+      bound_field_port = lws_get_vhost_listen_port(field_vhost);
+    }
     store.start();
+    login_thread = std::thread([this] { login_loop(); });
     service = std::thread([this] {
       schedule_tick();
       while (!stopping) lws_service(context, 0);
     });
+  }
+
+  [[noreturn]] void fail_start(const std::string& why) {
+    lws_context_destroy(context);
+    context = nullptr;
+    throw std::runtime_error(why);
   }
 
   void stop() {
@@ -471,6 +647,12 @@ struct Server::Impl {
     lws_cancel_service(context);
     if (service.joinable()) service.join();
     lws_sul_cancel(&tick_timer.sul);
+    {
+      std::lock_guard lock(login_mu);
+      login_stopping = true;
+    }
+    login_cv.notify_all();
+    if (login_thread.joinable()) login_thread.join();
     store.stop();
     lws_context_destroy(context);
     context = nullptr;
@@ -485,6 +667,7 @@ Server::~Server() { stop(); }
 void Server::start() { impl_->start(); }
 void Server::stop() { impl_->stop(); }
 int Server::port() const { return impl_->bound_port; }
+int Server::field_port() const { return impl_->bound_field_port; }
 
 ServerStats Server::stats() const {
   ServerStats st;

@@ -87,6 +87,14 @@ struct FieldMessage {
   Incident incident;  // header, for the task card
 };
 
+// What a responder reports on completing: the eight service areas of a visit
+// (000 二.(三)), notes, and hazards found in the home.
+struct VisitReport {
+  std::vector<ServiceArea> areas;
+  std::string notes;
+  std::string hazards;
+};
+
 struct Effects {
   WriteBatch writes;
   std::vector<Delta> deltas;
@@ -106,6 +114,9 @@ class Dispatcher {
   void set_alert_lookup(AlertLookup lookup) { lookup_ = std::move(lookup); }
 
   std::optional<Principal> authenticate(std::string_view token) const;
+  // A login: a new session token for `who`, valid for ttl_ms. Only its hash is kept.
+  std::string open_session(const Principal& who, Millis ttl_ms);
+  void close_session(const Principal& who, std::string_view token);
 
   // --- devices and operators (dispatcher.cpp)
   Result<AlarmAck> raise_alarm(const Principal& who, const AlarmIn& alarm);
@@ -125,7 +136,8 @@ class Dispatcher {
   Result<std::int64_t> accept(const Principal& who, std::int64_t assignment);
   Result<std::int64_t> decline(const Principal& who, std::int64_t assignment, const std::string& reason);
   Result<std::int64_t> arrive(const Principal& who, std::int64_t assignment);
-  Result<std::int64_t> complete(const Principal& who, std::int64_t assignment, const std::string& outcome);
+  Result<std::int64_t> complete(const Principal& who, std::int64_t assignment, const std::string& outcome,
+                                const VisitReport* report = nullptr);
 
   // --- calls (dispatch_calls.cpp)
   Result<IncidentId> record_callback(const Principal& who, IncidentId incident, CallbackOutcome outcome);
@@ -148,12 +160,13 @@ class Dispatcher {
   const Incident* incident(IncidentId id) const;
   const Elder* elder(ElderId id) const;
   const Device* device(const DeviceId& id) const;
+  std::vector<const Device*> devices_of(ElderId elder) const;  // by id
   const Worker* worker(WorkerId id) const;
   std::vector<const Worker*> workers() const;              // by id
   std::vector<const Incident*> tasks_of(WorkerId worker) const;  // incidents with their assignments
   size_t elder_count() const { return elders_.size(); }
   size_t open_count() const { return open_.size(); }
-  MetricsSummary metrics() const { return metrics_.summary(); }
+  MetricsSummary metrics() const;
   std::string today() const;  // the centre's date, for ages
 
  private:
@@ -209,7 +222,7 @@ class Dispatcher {
   std::unordered_map<ElderId, IncidentId> open_by_elder_;
   std::unordered_map<std::int64_t, IncidentId> assignment_incident_;  // open incidents only
   std::unordered_map<std::int64_t, IncidentId> call_incident_;
-  std::unordered_map<std::string, Principal> tokens_;  // by token hash
+  std::unordered_map<std::string, TokenRow> tokens_;  // by token hash
   std::unordered_map<DeviceId, DeviceProgress> progress_;
   AlertLookup lookup_;
   // The last alarms accepted, which may not be durable yet, so that a retry of one
@@ -223,6 +236,7 @@ class Dispatcher {
   static constexpr size_t kRecent = 1024;
   std::deque<Recent> recent_;
   ResponseMetrics metrics_;
+  std::string metrics_day_;  // the local date the metrics cover
   AlertId last_alert_ = 0;
   IncidentId last_incident_ = 0;
   std::int64_t last_assignment_ = 0;

@@ -214,6 +214,7 @@ struct Incident {
   Millis acknowledged_ms = 0;
   std::string acknowledged_by;
   Millis resolved_ms = 0;
+  std::string resolved_by;
   std::string disposition;
   CallbackOutcome callback = CallbackOutcome::none;
   Millis dispatched_ms = 0;   // first offer
@@ -238,6 +239,27 @@ struct Incident {
 };
 
 enum class WorkerRole { nurse, family_doctor, social_worker, volunteer, property_staff, grid_worker };
+
+// 电话 / 线上 / 路遇 / 入户探访 (000 二.(四)2).
+enum class VisitMode { phone, online, encounter, home };
+
+// The eight service areas a visit checks (000 二.(三)1-8; 002).
+enum class ServiceArea {
+  health, home_safety, policy, care_advice, emotional, activities, emergency, green_channel,
+};
+
+// A welfare visit, or the report of a responder sent to an incident.
+struct Visit {
+  std::int64_t id = 0;
+  ElderId elder = 0;
+  WorkerId worker = 0;
+  Millis at_ms = 0;
+  VisitMode mode = VisitMode::home;
+  std::vector<ServiceArea> areas;
+  std::string notes;
+  std::string hazards;  // found in the home; must be followed up (000 二.(三)2)
+  IncidentId incident = 0;  // when the visit answered an incident
+};
 
 enum class TransportMode { walk, ebike, car };
 
@@ -293,6 +315,8 @@ std::string_view name_of(AssignmentState);
 std::string_view name_of(CallKind);
 std::string_view name_of(CallState);
 std::string_view name_of(EscalationKind);
+std::string_view name_of(VisitMode);
+std::string_view name_of(ServiceArea);
 
 template <class E> std::optional<E> parse_enum(std::string_view text);
 

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <array>
+#include <map>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <cstdint>
@@ -29,8 +31,16 @@ struct IntervalStats {
   Millis p90_ms = 0;
 };
 
+struct OperatorLoad {
+  size_t acknowledged = 0;  // today
+  size_t resolved = 0;      // today
+  size_t open = 0;          // acknowledged by them and still open now
+};
+
 struct MetricsSummary {
   std::array<IntervalStats, kIntervals> intervals;
+  std::array<size_t, 24> opened_per_hour{};  // incidents opened today, by local hour
+  std::map<std::string, OperatorLoad> operators;
   size_t acknowledged = 0;
   size_t acknowledged_within_60s = 0;
   size_t acknowledged_within_180s = 0;
@@ -47,6 +57,8 @@ class ResponseMetrics {
   std::array<std::vector<Millis>, kIntervals> samples_;
   std::unordered_map<IncidentId, std::uint8_t> counted_;  // a bit per interval already taken
   size_t within_60s_ = 0, within_180s_ = 0;
+  std::array<size_t, 24> opened_per_hour_{};
+  std::map<std::string, OperatorLoad> operators_;
 };
 
 }  // namespace anxin

@@ -30,6 +30,16 @@ struct Hello {
   Role role = Role::console;
   std::string token;
 };
+// Staff and field workers log in with a password; the welcome carries a session
+// token to say hello with after a reconnect.
+struct Login {
+  Role role = Role::console;
+  std::string username;
+  std::string password;
+};
+struct Logout {};
+struct ElderQuery { ElderId elder = 0; };
+struct MyTasks {};
 struct Subscribe {};  // consoles: everything live; field workers: their own tasks
 struct Ping {};
 // consoles
@@ -81,11 +91,12 @@ struct OnScene { std::int64_t assignment = 0; };
 struct Complete {
   std::int64_t assignment = 0;
   std::string outcome;
+  std::optional<VisitReport> report;
 };
 
-using ClientBody = std::variant<Hello, Subscribe, Ping, AlarmIn, AckIncident, ResolveIncident, AddNote,
-                                CandidatesQuery, Dispatch, Callback, PlaceCall, CallResult, MetricsQuery, Duty,
-                                Position, Accept, Decline, OnScene, Complete>;
+using ClientBody = std::variant<Hello, Login, Logout, Subscribe, Ping, AlarmIn, AckIncident, ResolveIncident,
+                                AddNote, CandidatesQuery, Dispatch, Callback, PlaceCall, CallResult, MetricsQuery,
+                                ElderQuery, Duty, Position, Accept, Decline, OnScene, Complete, MyTasks>;
 
 struct ClientMessage {
   std::string req;  // optional; echoed in the reply so a client can match them
@@ -124,11 +135,18 @@ struct ElderCard {
 
 ElderCard make_card(const Elder& elder, std::string_view today, const Worker* paired);
 
+struct User {
+  std::string name;
+  std::string kind;  // "operator", "supervisor", "worker"; empty for device tokens
+  WorkerId worker = 0;
+};
 struct Welcome {
   Role role = Role::console;
   std::string subject;
   Millis server_time_ms = 0;
-  std::string epoch;  // changes on every server start; a client resyncs when it does
+  std::string epoch;    // changes on every server start; a client resyncs when it does
+  std::string session;  // after a login: the token to say hello with next time
+  User user;
 };
 struct Ack {
   DeviceId device;
@@ -182,8 +200,31 @@ struct Task {
   std::optional<ElderCard> elder;   // the elder they are sent to
 };
 
+struct DeviceView {
+  DeviceId id;
+  DeviceKind kind = DeviceKind::sos_button;
+  std::string vendor;
+  int battery_pct = 0;
+  Millis last_seen_ms = 0;
+};
+struct VisitView {
+  Visit visit;
+  std::string worker;  // name
+};
+// An elder's card with what the card alone does not hold: devices, history.
+struct ElderDetail {
+  ElderCard card;
+  std::vector<DeviceView> devices;
+  std::vector<PastIncident> incidents;
+  std::vector<VisitView> visits;
+};
+// A field worker's current and recent tasks.
+struct TaskList {
+  std::vector<Task> tasks;
+};
+
 using ServerBody = std::variant<Welcome, Ack, Snapshot, DeltaMessage, Ok, ErrorReply, Pong, CandidateList, Metrics,
-                                Task>;
+                                Task, ElderDetail, TaskList>;
 
 struct ServerMessage {
   std::string req;

@@ -63,21 +63,33 @@ struct PutCallTask { CallTask task; };
 struct AppendAudit { AuditEntry entry; };
 // The closing record of a resolved incident, archived whole (001: 记录归档).
 struct PutClosingRecord { Incident incident; };
-using WriteOp = std::variant<PutAlert, PutIncident, AddTimeline, TouchDevice, PutWorker, PutAssignment,
-                             PutCallTask, AppendAudit, PutClosingRecord>;
-using WriteBatch = std::vector<WriteOp>;
-
-// --- what start-up reads -------------------------------------------------------
+struct PutVisit { Visit visit; };
 
 enum class Role { device, console, field };
 std::string_view name_of(Role);
 std::optional<Role> parse_role(std::string_view);
 
-// Who a token speaks for: "device:D000001", "vendor:hx-iot", "operator:王芳", "worker:12".
+// Who a token speaks for: "device:D000001", "vendor:hx-iot", "operator:王芳",
+// "supervisor:张敏", "worker:12".
 struct Principal {
   Role role = Role::console;
   std::string subject;
 };
+
+// A token: device and platform tokens never expire; login sessions do.
+struct TokenRow {
+  std::string hash;  // token_hash() of the token; the token itself is never stored
+  Principal who;
+  Millis expires_ms = 0;  // 0: never
+};
+struct PutToken { TokenRow token; };
+struct DeleteToken { std::string hash; };
+
+using WriteOp = std::variant<PutAlert, PutIncident, AddTimeline, TouchDevice, PutWorker, PutAssignment,
+                             PutCallTask, AppendAudit, PutClosingRecord, PutVisit, PutToken, DeleteToken>;
+using WriteBatch = std::vector<WriteOp>;
+
+// --- what start-up reads -------------------------------------------------------
 
 struct DeviceProgress {
   DeviceId device;
@@ -92,7 +104,7 @@ struct LiveState {
   std::vector<Worker> workers;
   std::vector<Incident> open_incidents;  // with timelines, responders, calls and escalations
   std::vector<Incident> incidents_since;  // headers of incidents opened since load(since_ms)
-  std::vector<std::pair<std::string, Principal>> tokens;  // token hash -> principal
+  std::vector<TokenRow> tokens;  // unexpired
   std::vector<DeviceProgress> progress;
   AlertId max_alert_id = 0;
   IncidentId max_incident_id = 0;
@@ -103,6 +115,33 @@ struct LiveState {
 // BLAKE2b-256 of a token, hex. Only hashes are stored.
 std::string token_hash(std::string_view token);
 
+// A new random token with a prefix, e.g. "sess-3f9a…" (144 bits of randomness).
+std::string random_token(std::string_view prefix);
+
+// A login account. Passwords are stored as argon2id hashes (libsodium's
+// crypto_pwhash_str at its interactive limits: about 0.1 s to check).
+struct Account {
+  std::string username;
+  std::string password_hash;
+  std::string kind;          // "operator", "supervisor" or "worker"
+  std::string display_name;
+  WorkerId worker = 0;       // for workers
+  bool disabled = false;
+  Principal principal() const;  // console for staff, field for workers
+};
+bool verify_password(const std::string& password_hash, std::string_view password);
+
+struct PastIncident {
+  IncidentId id = 0;
+  Millis opened_ms = 0, resolved_ms = 0;
+  AlertKind lead_kind = AlertKind::sos;
+  std::string disposition;
+};
+struct ElderHistory {
+  std::vector<PastIncident> incidents;  // newest first
+  std::vector<Visit> visits;            // newest first
+};
+
 class Store {
  public:
   explicit Store(const std::string& path, StoreOptions options = {});
@@ -110,16 +149,23 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   int schema_version() const;
 
   // Synchronous, on the caller's thread; for set-up before the writer starts.
   void import_registry(const std::vector<Elder>& elders, const std::vector<Device>& devices,
                        const std::vector<Worker>& workers);
-  void put_token(std::string_view token, const Principal& who);
+  void put_token(std::string_view token, const Principal& who, Millis expires_ms = 0);
+  void put_account(const Account& account, std::string_view password);  // hashes the password
+  void import_visits(const std::vector<Visit>& visits);
   // Everything live; `since_ms` bounds incidents_since (for today's metrics).
   LiveState load(Millis since_ms = 0) const;
   std::vector<AuditEntry> audit_log() const;
+  std::optional<Account> find_account(std::string_view username) const;
+  ElderHistory elder_history(ElderId elder, size_t limit) const;
+  // Resolved incidents since `since_ms` in which the worker had an assignment, newest
+  // first, each with only that worker's assignments.
+  std::vector<Incident> worker_history(WorkerId worker, Millis since_ms, size_t limit) const;
   std::optional<Incident> closing_record(IncidentId id) const;
   std::optional<Alert> find_alert(const DeviceId& device, std::int64_t device_seq) const;
 

@@ -28,6 +28,9 @@ struct ServerOptions {
   DispatchConfig config;         // timeouts, escalation thresholds, ranking weights
   int tick_ms = 250;             // how often timers are checked
   std::string webhook_url;       // where notices are POSTed; empty: logged only
+  int field_port = -1;           // the field staff page and its WebSocket; -1: not served, 0: any free port
+  std::string field_root;        // the page's files, served at /field/
+  Millis session_ttl_ms = 14LL * 3600 * 1000;  // a login lasts a 12-hour shift and then some
   Notifier* notifier = nullptr;  // overrides the webhook notifier (tests); not owned
 };
 
@@ -51,6 +54,7 @@ class Server {
   void start();  // listens, on its own thread
   void stop();
   int port() const;
+  int field_port() const;
   ServerStats stats() const;
 
  private:
