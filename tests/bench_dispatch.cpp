@@ -17,17 +17,10 @@ TEST_CASE("rank refresh with 10,000 open incidents", "[.][bench][dispatch]") {
   st.workers = district.workers;
   d.restore(std::move(st));
   // One alarm per home, a realistic mix of kinds, spread over the last hour.
-  sim::AlarmPicker picker(district, 7);
-  std::map<DeviceId, std::int64_t> seq;
-  std::map<DeviceId, std::string> vendor;
-  for (const auto& dev : district.devices) vendor[dev.id] = dev.vendor;
+  sim::DeviceFleet fleet(district, 7);
   for (int k = 0; d.open_count() < 10'000 && k < 400'000; ++k) {
-    sim::SimAlarm s = picker.next();
-    AlarmIn a;
-    a.device = s.device;
-    a.seq = ++seq[s.device];
-    a.kind = s.kind;
-    d.raise_alarm({Role::device, "vendor:" + vendor[s.device]}, a);
+    const AlarmIn a = fleet.next(clock.now_ms());
+    d.raise_alarm({Role::device, "vendor:" + fleet.vendor_of(a.device)}, a);
     clock.advance(360);
     if (k % 1000 == 0) d.take_effects();
   }

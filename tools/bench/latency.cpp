@@ -21,17 +21,13 @@
 #include "anxin/gateway/ws_client.hpp"
 #include "bench.hpp"
 #include "district.hpp"
+#include "harness.hpp"
 
 namespace anxin::bench {
 
 namespace {
 
 using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
-}
 
 struct Samples {
   std::mutex mu;
@@ -42,18 +38,11 @@ struct Samples {
   }
 };
 
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
 // Waits for `pred`, up to `seconds`.
 template <class F> bool wait_for(F pred, int seconds) {
-  auto deadline = Clock::now() + std::chrono::seconds(seconds);
+  auto deadline = SteadyClock::now() + std::chrono::seconds(seconds);
   while (!pred()) {
-    if (Clock::now() > deadline) return false;
+    if (SteadyClock::now() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return true;
@@ -65,25 +54,10 @@ struct RunResult {
   std::uint64_t commits = 0;
 };
 
-// Notices are delivered on the notifier's own thread; the benchmark measures the
-// dispatch path, so it drops them instead of logging a line per notice.
-class QuietNotifier final : public Notifier {
- public:
-  void send(const Notice&) override {}
-};
-
 RunResult run_once(const LatencyOptions& o, bool synchronous_full) {
   const auto dir = std::filesystem::path(o.dir) / (synchronous_full ? "latency-full" : "latency-normal");
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  const std::string db = (dir / "bench.db").string();
   sim::District district = sim::generate_district({});
-  {
-    Store store(db);
-    store.import_registry(district.elders, district.devices, district.workers);
-    for (const auto& d : district.devices) store.put_token("bench-" + d.vendor, {Role::device, "vendor:" + d.vendor});
-    store.put_token("bench-console", {Role::console, "operator:bench"});
-  }
+  const std::string db = make_bench_db(dir, district);
   SystemClock clock;
   gateway::ServerOptions so;
   so.db_path = db;
@@ -165,29 +139,21 @@ RunResult run_once(const LatencyOptions& o, bool synchronous_full) {
   if (!wait_for([&] { return welcomed == static_cast<int>(platform_of.size()); }, 10))
     throw std::runtime_error("platforms were not welcomed");
 
-  sim::AlarmPicker picker(district, 1);
-  std::map<DeviceId, std::int64_t> seq;
-  std::map<DeviceId, std::string> vendor;
-  for (const auto& d : district.devices) vendor[d.id] = d.vendor;
+  sim::DeviceFleet fleet(district, 1);
   const auto interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / o.rate));
   const size_t total = static_cast<size_t>(o.rate * (o.warmup_s + o.seconds));
-  auto next = Clock::now();
+  auto next = SteadyClock::now();
   for (size_t i = 0; i < total; ++i) {
     std::this_thread::sleep_until(next);
     next += interval;
-    sim::SimAlarm s = picker.next();
-    AlarmIn a;
-    a.device = s.device;
-    a.seq = ++seq[s.device];
-    a.kind = s.kind;
-    a.device_time_ms = clock.now_ms();
+    AlarmIn a = fleet.next(clock.now_ms());
     const std::int64_t t = now_ns();
     a.detail = json{{"t_ns", t}}.dump();
     {
       std::lock_guard lock(pending_mu);
       pending[{a.device, a.seq}] = t;
     }
-    clients.send(platform_of.at(vendor.at(s.device)), protocol::encode({"", a}));
+    clients.send(platform_of.at(fleet.vendor_of(a.device)), protocol::encode({"", a}));
   }
   wait_for([&] { return acked == total && deltas == total * static_cast<size_t>(o.consoles); }, 30);
 
@@ -196,6 +162,7 @@ RunResult run_once(const LatencyOptions& o, bool synchronous_full) {
   r.acked = acked;
   r.deltas = deltas;
   r.commits = server.stats().commits;
+  std::sort(delta_ms.ms.begin(), delta_ms.ms.end());
   r.ack_p50 = percentile(ack_ms.ms, 0.50);
   r.ack_p99 = percentile(ack_ms.ms, 0.99);
   r.delta_p50 = percentile(delta_ms.ms, 0.50);

@@ -13,42 +13,18 @@
 #include <mutex>
 #include <thread>
 
-#include "anxin/core/notifier.hpp"
 #include "anxin/core/protocol.hpp"
 #include "anxin/gateway/server.hpp"
 #include "anxin/gateway/ws_client.hpp"
 #include "bench.hpp"
 #include "district.hpp"
+#include "harness.hpp"
 
 namespace anxin::bench {
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
 namespace proto = anxin::protocol;
 
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
-}
-
-class QuietNotifier final : public Notifier {
- public:
-  void send(const Notice&) override {}
-};
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5))];
-}
-
-}  // namespace
-
 int run_offer(const OfferOptions& o) {
-  const auto dir = std::filesystem::path(o.dir) / "offer";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  const std::string db = (dir / "bench.db").string();
   sim::District district = sim::generate_district({42, 2000, o.workers, "2026-11-26"});
   SystemClock clock;
   for (auto& w : district.workers) {
@@ -56,14 +32,8 @@ int run_offer(const OfferOptions& o) {
     w.on_duty = true;
     w.position_ms = clock.now_ms();
   }
-  {
-    Store store(db);
-    store.import_registry(district.elders, district.devices, district.workers);
-    for (const auto& d : district.devices) store.put_token("bench-" + d.vendor, {Role::device, "vendor:" + d.vendor});
-    store.put_token("bench-console", {Role::console, "operator:bench"});
-    for (const auto& w : district.workers)
-      store.put_token("bench-w" + std::to_string(w.id), {Role::field, "worker:" + std::to_string(w.id)});
-  }
+  const auto dir = std::filesystem::path(o.dir) / "offer";
+  const std::string db = make_bench_db(dir, district);
   gateway::ServerOptions so;
   so.db_path = db;
   so.port = 0;
@@ -170,27 +140,19 @@ int run_offer(const OfferOptions& o) {
   for (int i = 0; i < 1000 && ready < expected; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (ready < expected) throw std::runtime_error("clients did not connect");
 
-  sim::AlarmPicker picker(district, 3);
-  std::map<DeviceId, std::int64_t> seq;
-  std::map<DeviceId, std::string> vendor;
-  for (const auto& d : district.devices) vendor[d.id] = d.vendor;
+  sim::DeviceFleet fleet(district, 3);
   const auto interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / o.rate));
   const int total = static_cast<int>(o.rate * o.seconds);
-  auto next = Clock::now();
+  auto next = SteadyClock::now();
   for (int i = 0; i < total; ++i) {
     std::this_thread::sleep_until(next);
     next += interval;
-    sim::SimAlarm s = picker.next();
-    AlarmIn a;
-    a.device = s.device;
-    a.seq = ++seq[s.device];
-    a.kind = s.kind;
-    a.device_time_ms = clock.now_ms();
+    AlarmIn a = fleet.next(clock.now_ms());
     {
       std::lock_guard lock(mu);
       alarm_sent[{a.device, a.seq}] = now_ns();
     }
-    clients.send(platform_of.at(vendor.at(s.device)), proto::encode({"", a}));
+    clients.send(platform_of.at(fleet.vendor_of(a.device)), proto::encode({"", a}));
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));
   clients.stop();

@@ -647,4 +647,26 @@ SimAlarm AlarmPicker::next() {
   return a;
 }
 
+DeviceFleet::DeviceFleet(const District& d, std::uint64_t seed, std::map<DeviceId, std::int64_t> last_seq)
+    : picker_(d, seed), seq_(std::move(last_seq)) {
+  for (const auto& dev : d.devices) vendor_[dev.id] = dev.vendor;
+}
+
+AlarmIn DeviceFleet::next(Millis device_time_ms) {
+  SimAlarm s = picker_.next();
+  AlarmIn a;
+  a.device = s.device;
+  a.seq = ++seq_[s.device];
+  a.kind = s.kind;
+  a.device_time_ms = device_time_ms;
+  a.detail = std::move(s.detail_json);
+  return a;
+}
+
+std::set<std::string> DeviceFleet::vendors() const {
+  std::set<std::string> out;
+  for (const auto& [device, vendor] : vendor_) out.insert(vendor);
+  return out;
+}
+
 }  // namespace anxin::sim

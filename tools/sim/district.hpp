@@ -12,6 +12,10 @@
 #include <string_view>
 #include <vector>
 
+#include <map>
+#include <set>
+
+#include "anxin/core/dispatcher.hpp"
 #include "anxin/core/domain.hpp"
 
 namespace anxin::sim {
@@ -94,6 +98,22 @@ class AlarmPicker {
   std::vector<Entry> entries_;
   std::vector<std::uint64_t> cumulative_;  // running sum of entry weights
   Rng rng_;
+};
+
+// The district's devices raising alarms: the picker's choices, each device counting
+// its own sequence number as real devices do (a restarted simulator continues from
+// `last_seq`, so the server does not take new alarms for retries).
+class DeviceFleet {
+ public:
+  DeviceFleet(const District&, std::uint64_t seed, std::map<DeviceId, std::int64_t> last_seq = {});
+  AlarmIn next(Millis device_time_ms);
+  const std::string& vendor_of(const DeviceId& device) const { return vendor_.at(device); }
+  std::set<std::string> vendors() const;
+
+ private:
+  AlarmPicker picker_;
+  std::map<DeviceId, std::int64_t> seq_;
+  std::map<DeviceId, std::string> vendor_;
 };
 
 }  // namespace anxin::sim

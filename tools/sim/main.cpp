@@ -257,11 +257,9 @@ int play(const Args& a) {
   district.elders = std::move(st.elders);
   district.devices = std::move(st.devices);
   district.workers = std::move(st.workers);
-  std::map<DeviceId, std::int64_t> seq;
-  for (const auto& p : st.progress) seq[p.device] = p.last_seq;
-  std::map<DeviceId, std::string> vendor_of;
-  for (const auto& d : district.devices) vendor_of[d.id] = d.vendor;
-  sim::AlarmPicker picker(district, seed);
+  std::map<DeviceId, std::int64_t> last_seq;
+  for (const auto& p : st.progress) last_seq[p.device] = p.last_seq;
+  sim::DeviceFleet fleet(district, seed, std::move(last_seq));
 
   FILE* ack_log = nullptr;
   std::mutex log_mu;
@@ -287,14 +285,9 @@ int play(const Args& a) {
   while (!g_stop && (count < 0 || raised < count)) {
     std::this_thread::sleep_until(next);
     next += interval;
-    sim::SimAlarm s = picker.next();
-    AlarmIn alarm;
-    alarm.device = s.device;
-    alarm.seq = ++seq[s.device];
-    alarm.kind = s.kind;
-    alarm.device_time_ms = clock.now_ms();
-    alarm.detail = s.detail_json;
-    platforms.at(vendor_of.at(s.device))->raise(std::move(alarm));
+    AlarmIn alarm = fleet.next(clock.now_ms());
+    const std::string& vendor = fleet.vendor_of(alarm.device);
+    platforms.at(vendor)->raise(std::move(alarm));
     ++raised;
     if (steady_clock::now() - last_status > seconds(5)) {
       last_status = steady_clock::now();

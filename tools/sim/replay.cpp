@@ -39,10 +39,9 @@ class Day {
         store_(o.db_path),
         clock_(local_noon_ms(o.date) - 12 * kHour),
         d_(clock_),
-        picker_(district_, o.seed) {
+        fleet_(district_, o.seed) {
     store_.import_registry(district_.elders, district_.devices, district_.workers);
     d_.restore(store_.load());
-    for (const auto& dev : district_.devices) vendor_of_[dev.id] = dev.vendor;
     store_.start();
   }
 
@@ -106,14 +105,8 @@ class Day {
   }
 
   void raise() {
-    SimAlarm s = picker_.next();
-    AlarmIn a;
-    a.device = s.device;
-    a.seq = ++seq_[s.device];
-    a.kind = s.kind;
-    a.device_time_ms = clock_.now_ms();
-    a.detail = s.detail_json;
-    auto r = d_.raise_alarm({Role::device, "vendor:" + vendor_of_.at(s.device)}, a);
+    const AlarmIn a = fleet_.next(clock_.now_ms());
+    auto r = d_.raise_alarm({Role::device, "vendor:" + fleet_.vendor_of(a.device)}, a);
     if (!ok(r) || r->duplicate || handled_.count(r->incident)) return;
     handled_.insert(r->incident);
     ++result_.incidents_opened;
@@ -243,10 +236,8 @@ class Day {
   Store store_;
   ManualClock clock_;
   Dispatcher d_;
-  AlarmPicker picker_;
+  DeviceFleet fleet_;
   std::vector<Principal> operators_{{Role::console, "operator:王芳"}, {Role::console, "operator:李强"}};
-  std::map<DeviceId, std::string> vendor_of_;
-  std::map<DeviceId, std::int64_t> seq_;
   std::set<IncidentId> handled_, ambulance_;
   std::priority_queue<Event, std::vector<Event>, Later> queue_;
   std::uint64_t order_ = 0;
