@@ -191,3 +191,24 @@ TEST_CASE("a restarted server gives consoles everything still open", "[ws][store
   CHECK(snap["incidents"][0]["timeline"].size() == 2);
   CHECK(snap["incidents"][1]["timeline"][0]["alert_kind"] == "fall");
 }
+
+TEST_CASE("the map gives consoles every home with its tier, and no names", "[ws]") {
+  test::Centre centre;
+  auto console = centre.client("console", "tok-console");
+  console->send(R"({"type":"map","req":"m"})");
+  json map = test::next_json(*console);
+  INFO(map.dump());
+  REQUIRE(map["type"] == "map");
+  REQUIRE(map["towns"].size() == 2);
+  CHECK(map["towns"][0]["name"] == "庄寨镇");  // in name order
+  CHECK(map["towns"][0]["communities"][0]["name"] == "王庄村");
+  CHECK(map["towns"][1]["homes"] == 1);
+  REQUIRE(map["homes"].size() == 2);
+  CHECK(map["homes"][0]["tier"] == "key");
+  CHECK(map["homes"][0]["lat"] == Approx(34.831));
+  CHECK(map.dump().find("张桂英") == std::string::npos);
+
+  auto worker = centre.client("field", "tok-w1");
+  worker->send(R"({"type":"map"})");
+  CHECK(test::next_json(*worker)["code"] == "E_FORBIDDEN");
+}

@@ -388,6 +388,14 @@ const Device* Dispatcher::device(const DeviceId& id) const {
   auto it = devices_.find(id);
   return it == devices_.end() ? nullptr : &it->second;
 }
+std::vector<const Elder*> Dispatcher::elders() const {
+  std::vector<const Elder*> out;
+  out.reserve(elders_.size());
+  for (const auto& [id, e] : elders_) out.push_back(&e);
+  std::sort(out.begin(), out.end(), [](auto a, auto b) { return a->id < b->id; });
+  return out;
+}
+
 std::vector<const Device*> Dispatcher::devices_of(ElderId elder) const {
   std::vector<const Device*> out;
   for (const auto& [id, d] : devices_)

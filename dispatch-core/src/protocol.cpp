@@ -1,5 +1,7 @@
 #include "anxin/core/protocol.hpp"
 
+#include <map>
+
 #include "anxin/core/care_tier.hpp"
 #include "incident_json.hpp"
 #include "json_util.hpp"
@@ -142,6 +144,34 @@ ElderCard make_card(const Elder& e, std::string_view today, const Worker* paired
   return c;
 }
 
+DistrictMap make_map(const std::vector<const Elder*>& elders, std::string_view today) {
+  DistrictMap map;
+  // Running sums per town and community, in name order so the map is the same every time.
+  struct Sum {
+    double lat = 0, lon = 0;
+    size_t n = 0;
+  };
+  std::map<std::string, std::pair<Sum, std::map<std::string, Sum>>> sums;
+  for (const Elder* e : elders) {
+    auto& [town, communities] = sums[e->town];
+    for (Sum* s : {&town, &communities[e->community]}) {
+      s->lat += e->lat;
+      s->lon += e->lon;
+      ++s->n;
+    }
+    map.homes.push_back({e->id, e->lat, e->lon, care_tier(*e, age_on(e->birth_date, today))});
+  }
+  auto place = [](const std::string& name, const Sum& s) {
+    return Place{name, s.lat / static_cast<double>(s.n), s.lon / static_cast<double>(s.n), s.n};
+  };
+  for (const auto& [name, sum] : sums) {
+    MapTown t{place(name, sum.first), {}};
+    for (const auto& [community, c] : sum.second) t.communities.push_back(place(community, c));
+    map.towns.push_back(std::move(t));
+  }
+  return map;
+}
+
 // --- client messages ------------------------------------------------------------------
 
 Result<ClientMessage> parse_client(std::string_view text) {
@@ -169,6 +199,8 @@ Result<ClientMessage> parse_client(std::string_view text) {
       m.body = ElderQuery{need_int(j, "elder_id")};
     } else if (type == "my_tasks") {
       m.body = MyTasks{};
+    } else if (type == "map") {
+      m.body = MapQuery{};
     } else if (type == "alarm") {
       AlarmIn a;
       a.device = need_string(j, "device");
@@ -265,6 +297,8 @@ std::string encode(const ClientMessage& m) {
           j = {{"type", "elder"}, {"elder_id", b.elder}};
         } else if constexpr (std::is_same_v<T, MyTasks>) {
           j = {{"type", "my_tasks"}};
+        } else if constexpr (std::is_same_v<T, MapQuery>) {
+          j = {{"type", "map"}};
         } else if constexpr (std::is_same_v<T, Subscribe>) {
           j = {{"type", "subscribe"}};
         } else if constexpr (std::is_same_v<T, Ping>) {
@@ -459,6 +493,21 @@ std::string encode(const ServerMessage& m) {
           json tasks = json::array();
           for (const auto& t : b.tasks) tasks.push_back(task_json(t));
           j = {{"type", "my_tasks"}, {"tasks", tasks}};
+        } else if constexpr (std::is_same_v<T, DistrictMap>) {
+          auto place = [](const Place& p) {
+            return json{{"name", p.name}, {"lat", p.lat}, {"lon", p.lon}, {"homes", p.homes}};
+          };
+          json towns = json::array();
+          for (const auto& t : b.towns) {
+            json x = place(t.town);
+            x["communities"] = json::array();
+            for (const auto& c : t.communities) x["communities"].push_back(place(c));
+            towns.push_back(std::move(x));
+          }
+          json homes = json::array();
+          for (const auto& h : b.homes)
+            homes.push_back({{"elder_id", h.elder}, {"lat", h.lat}, {"lon", h.lon}, {"tier", name_of(h.tier)}});
+          j = {{"type", "map"}, {"towns", towns}, {"homes", homes}};
         } else if constexpr (std::is_same_v<T, ElderDetail>) {
           json devices = json::array();
           for (const auto& d : b.devices)
@@ -564,6 +613,21 @@ Result<ServerMessage> parse_server(std::string_view text) {
       TaskList list;
       for (const auto& x : need_array(j, "tasks")) list.tasks.push_back(task_from(x));
       m.body = std::move(list);
+    } else if (type == "map") {
+      DistrictMap map;
+      auto place = [](const json& x) {
+        return Place{need_string(x, "name"), need_number(x, "lat"), need_number(x, "lon"),
+                     static_cast<size_t>(opt_int(x, "homes", 0))};
+      };
+      for (const auto& t : need_array(j, "towns")) {
+        MapTown town{place(t), {}};
+        for (const auto& c : need_array(t, "communities")) town.communities.push_back(place(c));
+        map.towns.push_back(std::move(town));
+      }
+      for (const auto& h : need_array(j, "homes"))
+        map.homes.push_back({need_int(h, "elder_id"), need_number(h, "lat"), need_number(h, "lon"),
+                             need_enum<CareTier>(h, "tier")});
+      m.body = std::move(map);
     } else if (type == "elder") {
       ElderDetail d;
       d.card = card_from(need(j, "card"));

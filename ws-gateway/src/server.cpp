@@ -409,6 +409,11 @@ struct Server::Impl {
     return reply(s, req, std::move(d));
   }
 
+  Outbound handle(Session& s, const std::string& req, const proto::MapQuery&) {
+    if (s.who->role != Role::console) return error_reply(s, req, {ErrorCode::forbidden, "only consoles read the map"});
+    return reply(s, req, proto::make_map(dispatcher.elders(), dispatcher.today()));
+  }
+
   // A field worker's current tasks and those of the last week.
   Outbound handle(Session& s, const std::string& req, const proto::MyTasks&) {
     if (s.who->role != Role::field) return error_reply(s, req, {ErrorCode::forbidden, "only field workers have tasks"});

@@ -161,6 +161,7 @@ class Dispatcher {
   const Elder* elder(ElderId id) const;
   const Device* device(const DeviceId& id) const;
   std::vector<const Device*> devices_of(ElderId elder) const;  // by id
+  std::vector<const Elder*> elders() const;                    // by id
   const Worker* worker(WorkerId id) const;
   std::vector<const Worker*> workers() const;              // by id
   std::vector<const Incident*> tasks_of(WorkerId worker) const;  // incidents with their assignments

@@ -40,6 +40,7 @@ struct Login {
 struct Logout {};
 struct ElderQuery { ElderId elder = 0; };
 struct MyTasks {};
+struct MapQuery {};
 struct Subscribe {};  // consoles: everything live; field workers: their own tasks
 struct Ping {};
 // consoles
@@ -96,7 +97,7 @@ struct Complete {
 
 using ClientBody = std::variant<Hello, Login, Logout, Subscribe, Ping, AlarmIn, AckIncident, ResolveIncident,
                                 AddNote, CandidatesQuery, Dispatch, Callback, PlaceCall, CallResult, MetricsQuery,
-                                ElderQuery, Duty, Position, Accept, Decline, OnScene, Complete, MyTasks>;
+                                ElderQuery, MapQuery, Duty, Position, Accept, Decline, OnScene, Complete, MyTasks>;
 
 struct ClientMessage {
   std::string req;  // optional; echoed in the reply so a client can match them
@@ -218,13 +219,35 @@ struct ElderDetail {
   std::vector<PastIncident> incidents;
   std::vector<VisitView> visits;
 };
+// The district for the console's map: towns and communities (where their homes
+// are, on average) and every home with its care tier. No names: a map needs none.
+struct Place {
+  std::string name;
+  double lat = 0, lon = 0;
+  size_t homes = 0;
+};
+struct MapTown {
+  Place town;
+  std::vector<Place> communities;
+};
+struct Home {
+  ElderId elder = 0;
+  double lat = 0, lon = 0;
+  CareTier tier = CareTier::general;
+};
+struct DistrictMap {
+  std::vector<MapTown> towns;
+  std::vector<Home> homes;
+};
+DistrictMap make_map(const std::vector<const Elder*>& elders, std::string_view today);
+
 // A field worker's current and recent tasks.
 struct TaskList {
   std::vector<Task> tasks;
 };
 
 using ServerBody = std::variant<Welcome, Ack, Snapshot, DeltaMessage, Ok, ErrorReply, Pong, CandidateList, Metrics,
-                                Task, ElderDetail, TaskList>;
+                                Task, ElderDetail, TaskList, DistrictMap>;
 
 struct ServerMessage {
   std::string req;
