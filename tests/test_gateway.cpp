@@ -163,6 +163,19 @@ TEST_CASE("bad input gets a coded error and changes nothing", "[ws]") {
   CHECK(test::next_json(*device)["type"] == "ack");
 }
 
+TEST_CASE("an error echoes the request id when the frame had one", "[ws]") {
+  test::Centre centre;
+  auto device = centre.client("device", "tok-d1");
+  device->send(R"({"type":"dance","req":"r9"})");
+  json e = test::next_json(*device);
+  CHECK(e["code"] == "E_UNKNOWN_TYPE");
+  CHECK(e["req"] == "r9");
+  device->send(R"({"type":"alarm","device":"D1","req":"r10"})");
+  e = test::next_json(*device);
+  CHECK(e["code"] == "E_MISSING_FIELD");
+  CHECK(e["req"] == "r10");
+}
+
 TEST_CASE("three wrong tokens close the connection", "[ws]") {
   test::Centre centre;
   gateway::SyncClient c(centre.port());

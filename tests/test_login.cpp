@@ -5,9 +5,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include <catch2/catch.hpp>
 #include <fstream>
 
+#include "process.hpp"
 #include "support.hpp"
 
 using namespace anxin;
@@ -235,4 +238,39 @@ TEST_CASE("the field page is served over HTTP on its own port", "[ws][field]") {
   REQUIRE(ws.wait_open());
   ws.send(R"({"type":"hello","role":"field","token":"tok-w1"})");
   CHECK(test::next_json(ws)["type"] == "welcome");
+}
+
+TEST_CASE("the field page can be served over HTTPS", "[ws][field]") {
+  test::TempDir root;
+  std::ofstream(root.file("index.html")) << "<!doctype html><title>安心</title>";
+  {
+    test::Process openssl({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                           root.file("key.pem"), "-out", root.file("cert.pem"), "-days", "1", "-subj", "/CN=localhost"},
+                          root.file("openssl.log"));
+    REQUIRE(openssl.wait(std::chrono::seconds(30)) == 0);
+  }
+  gateway::ServerOptions o;
+  o.field_port = 0;
+  o.field_root = root.path().string();
+  o.tls_cert = root.file("cert.pem");
+  o.tls_key = root.file("key.pem");
+  test::Centre c(true, o);
+  CURL* curl = curl_easy_init();
+  REQUIRE(curl);
+  std::string body;
+  const std::string url = "https://127.0.0.1:" + std::to_string(c.server().field_port()) + "/field/";
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);  // a self-signed test certificate
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char* p, size_t size, size_t n, void* out) {
+    static_cast<std::string*>(out)->append(p, size * n);
+    return size * n;
+  });
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  CHECK(curl_easy_perform(curl) == CURLE_OK);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(curl);
+  CHECK(status == 200);
+  CHECK(body.find("<title>安心</title>") != std::string::npos);
 }

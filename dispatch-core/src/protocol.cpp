@@ -174,10 +174,10 @@ DistrictMap make_map(const std::vector<const Elder*>& elders, std::string_view t
 
 // --- client messages ------------------------------------------------------------------
 
-Result<ClientMessage> parse_client(std::string_view text) {
+Result<ClientMessage> parse_client(std::string_view text, std::string* req_out) {
+  ClientMessage m;
   try {
     json j = parse_object(text);
-    ClientMessage m;
     m.req = read_req(j);
     const std::string type = need_string(j, "type");
     if (type == "hello") {
@@ -278,6 +278,7 @@ Result<ClientMessage> parse_client(std::string_view text) {
     }
     return m;
   } catch (const Failure& f) {
+    if (req_out) *req_out = m.req;
     return f.error;
   }
 }

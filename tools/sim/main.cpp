@@ -90,9 +90,18 @@ int generate(const Args& a) {
   if (sodium_init() < 0) die("libsodium failed to initialise");
 
   sim::District d = sim::generate_district(o);
+  std::vector<Visit> visits = sim::generate_visits(d, o);
+  if (a.get("today").empty()) {
+    // The district's "now" is noon of its day; a live demo's is now. Move every
+    // timestamp so devices were seen, and workers placed, just before now: a
+    // position stamped in the future would make the server ignore real ones.
+    const Millis shift = SystemClock().now_ms() - sim::local_noon_ms(o.today);
+    for (auto& dev : d.devices) dev.last_seen_ms += shift;
+    for (auto& w : d.workers) w.position_ms += shift;
+    for (auto& v : visits) v.at_ms += shift;
+  }
   Store store(db);
   store.import_registry(d.elders, d.devices, d.workers);
-  const std::vector<Visit> visits = sim::generate_visits(d, o);
   store.import_visits(visits);
 
   // Demo credentials: one token per vendor platform, and operator tokens. Random, so

@@ -21,7 +21,8 @@ void usage() {
   std::puts(
       "usage: anxin-server [--db FILE] [--port N] [--interface IP] [--sync full|normal]\n"
       "                    [--status] [--port-file FILE] [--webhook URL]\n"
-      "                    [--field-port N] [--field-root DIR] [--offer-timeout-s S]\n"
+      "                    [--field-port N] [--field-root DIR] [--tls-cert PEM --tls-key PEM]\n"
+      "                    [--offer-timeout-s S]\n"
       "  --db FILE         SQLite database (default anxin.db; created and migrated if new)\n"
       "  --port N          WebSocket port (default 7600; 0 picks a free one)\n"
       "  --sync MODE       SQLite synchronous mode: full (default) or normal\n"
@@ -30,6 +31,8 @@ void usage() {
       "  --webhook URL     POST SMS notices and call requests there as JSON (default: log only)\n"
       "  --field-port N    serve the field staff page at http://HOST:N/field/ (default 7601; -1: off)\n"
       "  --field-root DIR  the page's files (default: ws-gateway/field in the source tree)\n"
+      "  --tls-cert, --tls-key  serve the field port over HTTPS/WSS (phones give positions\n"
+      "                    only to secure pages)\n"
       "  --offer-timeout-s S  how long an offer waits for an answer (default 60)");
 }
 
@@ -65,6 +68,8 @@ int main(int argc, char** argv) {
     else if (a == "--webhook") options.webhook_url = value();
     else if (a == "--field-port") options.field_port = std::stoi(value());
     else if (a == "--field-root") options.field_root = value();
+    else if (a == "--tls-cert") options.tls_cert = value();
+    else if (a == "--tls-key") options.tls_key = value();
     else if (a == "--offer-timeout-s") options.config.offer_timeout_ms = std::stoll(value()) * 1000;
     else if (a == "-h" || a == "--help") { usage(); return 0; }
     else {
@@ -74,6 +79,10 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    std::fprintf(stderr, "anxin-server: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGPIPE, SIG_IGN);
@@ -84,7 +93,8 @@ int main(int argc, char** argv) {
     server.start();
     std::fprintf(stderr, "anxin-server: %s, listening on port %d\n", options.db_path.c_str(), server.port());
     if (server.field_port() > 0)
-      std::fprintf(stderr, "anxin-server: field staff page at http://localhost:%d/field/\n", server.field_port());
+      std::fprintf(stderr, "anxin-server: field staff page at %s://localhost:%d/field/\n",
+                   options.tls_cert.empty() ? "http" : "https", server.field_port());
     if (!port_file.empty()) {
       std::string tmp = port_file + ".tmp";
       if (FILE* f = std::fopen(tmp.c_str(), "w")) {

@@ -104,7 +104,9 @@ struct ClientMessage {
   ClientBody body;
 };
 
-Result<ClientMessage> parse_client(std::string_view text);
+// On failure `req`, when given, receives the request id if the frame got that far,
+// so the error can be matched to its request.
+Result<ClientMessage> parse_client(std::string_view text, std::string* req = nullptr);
 std::string encode(const ClientMessage& message);
 
 // --- server -> client -----------------------------------------------------------

@@ -30,6 +30,9 @@ struct ServerOptions {
   std::string webhook_url;       // where notices are POSTed; empty: logged only
   int field_port = -1;           // the field staff page and its WebSocket; -1: not served, 0: any free port
   std::string field_root;        // the page's files, served at /field/
+  // PEM files for HTTPS/WSS on the field port. Phones allow geolocation only to
+  // secure pages, so a real deployment sets these; empty: plain HTTP.
+  std::string tls_cert, tls_key;
   Millis session_ttl_ms = 14LL * 3600 * 1000;  // a login lasts a 12-hour shift and then some
   Notifier* notifier = nullptr;  // overrides the webhook notifier (tests); not owned
 };

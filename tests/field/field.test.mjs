@@ -1,0 +1,380 @@
+// The field page (ws-gateway/field) driven in headless chromium against a real
+// anxin-server, at phone size (360x740), with a screenshot of each step.
+//
+//   node field.test.mjs SUITE SERVER_BIN SIM_BIN ARTIFACTS_DIR
+//
+// SUITE "main": log in, duty with a manual position, an offer raised by a real alarm
+// and dispatched by a console, accept, on scene, complete with a report, the server's
+// state, English, role isolation over raw WebSocket, and an accept taken while the
+// server is down and sent once it is back.
+// SUITE "timeout": an unanswered offer expires on the open page; an accept queued
+// offline after its offer lapsed is refused with the server's error.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { Centre, Client, launchBrowser, phonePage, artifactsDir, sleep } from './harness.mjs';
+
+const [suite, serverBin, simBin, artifactsRoot] = process.argv.slice(2);
+if (!suite || !serverBin || !simBin || !artifactsRoot) {
+  console.error('usage: node field.test.mjs main|timeout SERVER_BIN SIM_BIN ARTIFACTS_DIR');
+  process.exit(2);
+}
+const shots = artifactsDir(artifactsRoot);
+
+let centre, browser, page, consoleWs;
+
+async function shot(name, opts = {}) {
+  await page.waitForTimeout(150);  // let transitions settle
+  await page.screenshot({ path: join(shots, `${name}.png`), ...opts });
+}
+
+// The page's own troubles: script errors and CSP refusals. A refused socket while
+// the server is down is expected.
+function problems() {
+  return page.problems.filter((p) => !/WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/.test(p));
+}
+
+async function setUp() {
+  centre = new Centre({ serverBin, simBin });
+  centre.generate();
+  await centre.start();
+  browser = await launchBrowser();
+  page = await phonePage(browser);
+  // Record the offer's vibration and sound, which a headless browser cannot show.
+  await page.addInitScript(() => {
+    window.__vibrations = [];
+    navigator.vibrate = (p) => { window.__vibrations.push(p); return true; };
+    window.__tones = 0;
+    const make = AudioContext.prototype.createOscillator;
+    AudioContext.prototype.createOscillator = function () { window.__tones++; return make.call(this); };
+  });
+  consoleWs = await centre.console();
+}
+
+async function tearDown() {
+  consoleWs?.close();
+  await browser?.close();
+  await centre?.close();
+}
+
+async function logIn(worker = 1) {
+  await page.goto(centre.pageUrl());
+  await page.locator('#login-view').waitFor();
+  await page.fill('#username', centre.cred[worker].username);
+  await page.fill('#password', 'not-the-password');
+  await page.click('#login-button');
+  await page.locator('#login-error', { hasText: '用户名或密码不正确' }).waitFor();
+  await shot('01-login-refused');
+  await page.fill('#password', centre.cred[worker].password);
+  await page.click('#login-button');
+  await page.locator('#work-view').waitFor();
+  await page.locator('#who', { hasText: centre.workers[worker - 1].name }).waitFor();
+}
+
+// The page logs in again by itself after a restart, unless the session did not
+// survive it: then the login form is shown and we use it.
+async function waitBackOnline() {
+  const login = page.locator('#login-view');
+  const ready = page.locator('#banner');
+  await page.waitForFunction(() => {
+    const b = document.getElementById('banner');
+    return !document.getElementById('login-view').hidden || b.hidden || !/断开|重新连接/.test(b.textContent);
+  }, null, { timeout: 30000 });
+  if (await login.isVisible()) {
+    await page.fill('#username', centre.cred[1].username);
+    await page.fill('#password', centre.cred[1].password);
+    await page.click('#login-button');
+  }
+  await ready.waitFor({ state: 'hidden', timeout: 30000 });
+}
+
+async function goOnDuty(dev) {
+  // Geolocation is not granted to this page: the manual form is the way.
+  await page.locator('#manual-pos').waitFor();
+  await page.fill('#lat', (dev.lat + 0.004).toFixed(6));
+  await page.fill('#lon', (dev.lon + 0.002).toFixed(6));
+  await page.click('#mode [data-mode="ebike"]');
+  await page.click('#send-pos');
+  await page.click('#duty');
+  await page.locator('#duty[aria-checked="true"]').waitFor();
+  await page.locator('#duty.pending').waitFor({ state: 'detached' }).catch(() => {});
+  await page.waitForFunction(() => !document.getElementById('duty').classList.contains('pending'));
+  const snap = await consoleWs.request({ type: 'subscribe' });
+  const me = snap.workers.find((w) => w.id === 1);
+  assert.equal(me.status, 'available');
+  assert.ok(Math.abs(me.lat - (dev.lat + 0.004)) < 1e-5, `position on the server: ${me.lat}`);
+  assert.equal(me.mode, 'ebike');
+}
+
+async function dispatchTo(dev, seq, worker = 1) {
+  const incident = await centre.alarm(dev, seq);
+  const r = await consoleWs.request({ type: 'dispatch', incident_id: incident, worker_id: worker });
+  assert.equal(r.type, 'ok', JSON.stringify(r));
+  return incident;
+}
+
+async function serverIncident(id) {
+  const snap = await consoleWs.request({ type: 'subscribe' });
+  return snap.incidents.find((i) => i.id === id);
+}
+
+if (suite === 'main') {
+  describe('the field page, at phone size', () => {
+    let incident;
+    before(setUp);
+    after(tearDown);
+
+    it('logs in and shows the worker', async () => {
+      await logIn(1);
+      await shot('02-logged-in');
+      assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
+    });
+
+    it('goes on duty with a manual position', async () => {
+      await goOnDuty(centre.devices[0]);
+      await page.locator('#pos-status', { hasText: '手动位置' }).waitFor();
+      await shot('03-on-duty');
+    });
+
+    it('receives an offer raised by a real alarm, with sound and vibration', async () => {
+      const dev = centre.devices[0];
+      incident = await dispatchTo(dev, 1);
+      const offer = page.locator('.offer[data-state="offered"]');
+      await offer.waitFor();
+      const text = await offer.innerText();
+      assert.match(text, /新派单/);
+      assert.match(text, /一键呼叫求助/);
+      assert.ok(text.includes(dev.elder), text);
+      assert.ok(text.includes(dev.address), text);
+      assert.match(text, /距离\s*\d/);
+      assert.match(text, /预计到达\s*\d+ 分钟/);
+      assert.match(text, /剩余 \d+ 秒/);
+      await page.waitForFunction(() => window.__vibrations.length > 0 && window.__tones > 0);
+      await shot('04-offer');
+    });
+
+    it('declines only with a reason, then accepts', async () => {
+      await page.click('.offer button.decline');
+      await page.locator('.decline-panel').waitFor();
+      assert.equal(await page.locator('.decline-panel button.reason').count(), 4);
+      await shot('05-decline-reasons');
+      await page.click('.decline-panel button:has-text("返回")');
+      await page.click('.offer button.accept');
+      const task = page.locator('.task[data-state="accepted"]');
+      await task.waitFor();
+      const dev = centre.devices[0];
+      assert.match(await page.locator('.task a[href^="tel:"]').first().getAttribute('href'), /^tel:\d+/);
+      const geo = await page.locator('.task a[href^="geo:"]').getAttribute('href');
+      assert.ok(geo.startsWith(`geo:${dev.lat},${dev.lon}?q=${dev.lat},${dev.lon}(`), geo);
+      assert.ok(await page.locator('.task .contacts a[href^="tel:"]').count() >= 1);
+      await shot('06-en-route');
+    });
+
+    it('arrives and completes with a report', async () => {
+      await page.click('.task button.accept');  // 我已到达
+      await page.locator('.task[data-state="on_scene"]').waitFor();
+      await shot('07-on-scene');
+      await page.click('.complete button[type="submit"]');  // no outcome yet: refused here
+      await page.locator('.complete .error', { hasText: '请填写处理结果' }).waitFor();
+      await page.fill('textarea[name="outcome"]', '老人摔倒后已扶起，无明显外伤，已联系女儿');
+      for (const area of ['health', 'home_safety', 'emotional', 'emergency']) {
+        await page.check(`input[name="area"][value="${area}"]`);
+      }
+      await page.fill('textarea[name="notes"]', '建议家属加装床边扶手');
+      await page.fill('textarea[name="hazards"]', '卫生间地面湿滑');
+      await page.locator('.complete h2').scrollIntoViewIfNeeded();
+      await page.evaluate(() => window.scrollBy(0, document.querySelector('.complete h2').getBoundingClientRect().top - 70));
+      await shot('08-report');
+      await page.click('.complete button[type="submit"]');
+      await page.locator('.task').waitFor({ state: 'detached' });
+      await page.locator('#tasks li.past .state.s-completed').first().waitFor();
+      await shot('09-completed');
+    });
+
+    it('the server holds the completion, with its outcome', async () => {
+      const inc = await serverIncident(incident);
+      assert.ok(inc, 'the incident is still open for the console');
+      const mine = inc.assignments.find((a) => a.worker_id === 1);
+      assert.equal(mine.state, 'completed');
+      const done = inc.timeline.find((e) => e.kind === 'completed');
+      assert.ok(done, JSON.stringify(inc.timeline));
+      assert.match(JSON.stringify(done), /老人摔倒后已扶起/);
+      // The report is a home visit on the elder's record; its hazard is on the incident.
+      assert.match(JSON.stringify(inc.timeline), /卫生间地面湿滑/);
+      const history = await consoleWs.request({ type: 'elder', elder_id: centre.devices[0].elder_id });
+      const visit = history.visits.find((v) => v.incident_id === incident);
+      assert.ok(visit, JSON.stringify(history.visits));
+      assert.deepEqual([...visit.areas].sort(), ['emergency', 'emotional', 'health', 'home_safety']);
+      assert.equal(visit.notes, '建议家属加装床边扶手');
+      assert.equal(visit.hazards, '卫生间地面湿滑');
+      assert.equal(visit.worker_id, 1);
+      const me = (await consoleWs.request({ type: 'subscribe' })).workers.find((w) => w.id === 1);
+      assert.equal(me.status, 'available');
+    });
+
+    it('speaks English, and remembers it', async () => {
+      await page.click('#lang');
+      await page.locator('#duty-text', { hasText: 'On duty' }).waitFor();
+      assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+      assert.match(await page.locator('#tasks').innerText(), /Completed/);
+      await shot('10-english');
+      await page.reload();
+      await page.locator('#duty-text', { hasText: 'On duty' }).waitFor();
+      await page.click('#lang');
+      await page.locator('#duty-text', { hasText: '在岗' }).waitFor();
+    });
+
+    it("a field token cannot see another worker's task or the registry", async () => {
+      const w2 = await centre.worker(2);
+      const snap = await w2.request({ type: 'subscribe' });
+      assert.equal(snap.type, 'snapshot');
+      assert.deepEqual(snap.incidents, []);
+      assert.deepEqual(snap.elders, []);
+      assert.deepEqual(snap.workers.map((w) => w.id), [2]);
+      const theirs = (await serverIncident(incident)).assignments.find((a) => a.worker_id === 1);
+      for (const frame of [{ type: 'accept', assignment_id: theirs.id }, { type: 'on_scene', assignment_id: theirs.id },
+        { type: 'complete', assignment_id: theirs.id, outcome: 'x' }]) {
+        const r = await w2.request(frame);
+        assert.equal(r.code, 'E_UNKNOWN_ASSIGNMENT', JSON.stringify(r));
+      }
+      for (const frame of [{ type: 'metrics' }, { type: 'candidates', incident_id: incident },
+        { type: 'dispatch', incident_id: incident }, { type: 'ack_incident', incident_id: incident }]) {
+        const r = await w2.request(frame);
+        assert.equal(r.code, 'E_FORBIDDEN', JSON.stringify(r));
+      }
+      const tasks = await w2.request({ type: 'my_tasks' });
+      assert.deepEqual(tasks.tasks, []);
+      const elder = await w2.request({ type: 'elder', elder_id: centre.devices[0].elder_id });
+      assert.equal(elder.code, 'E_FORBIDDEN', JSON.stringify(elder));
+      w2.close();
+    });
+
+    it('on a desktop browser, shares the position from geolocation', async () => {
+      const dev = centre.devices[4];
+      const desk = await phonePage(browser, { width: 1280, height: 800, permissions: ['geolocation'],
+        geolocation: { latitude: dev.lat + 0.001, longitude: dev.lon, accuracy: 12 } });
+      // A session made elsewhere (?token=), and the socket named in the address (?ws=).
+      const w2 = await centre.worker(2);
+      w2.close();
+      await desk.goto(centre.pageUrl({ token: w2.welcome.session, ws: centre.wsUrl }));
+      await desk.locator('#who', { hasText: centre.workers[1].name }).waitFor();
+      await desk.click('#mode [data-mode="walk"]');
+      // The demo puts some workers on duty already.
+      if (await desk.locator('#duty[aria-checked="false"]').count()) await desk.click('#duty');
+      await desk.locator('#pos-status', { hasText: /GPS 定位 ±12 米/ }).waitFor();
+      await desk.waitForFunction(() => !document.getElementById('duty').classList.contains('pending'));
+      assert.ok(await desk.locator('#manual-pos').isHidden(), 'no manual form while GPS works');
+      // The page's last frames may still be on their way: ask until they are in.
+      let rec;
+      for (let i = 0; i < 50; i++) {
+        rec = (await consoleWs.request({ type: 'subscribe' })).workers.find((w) => w.id === 2);
+        if (rec.mode === 'walk' && rec.accuracy_m === 12) break;
+        await sleep(100);
+      }
+      assert.equal(rec.status, 'available');
+      assert.ok(Math.abs(rec.lat - (dev.lat + 0.001)) < 1e-6, `worker 2 at ${rec.lat}`);
+      assert.equal(rec.accuracy_m, 12);
+      assert.equal(rec.mode, 'walk');
+      await desk.screenshot({ path: join(shots, '15-desktop-gps.png') });
+      assert.deepEqual(desk.problems, []);
+      // Off duty again, so the next offers go to worker 1.
+      await desk.click('#duty');
+      await desk.locator('#duty[aria-checked="false"]').waitFor();
+      await desk.waitForFunction(() => !document.getElementById('duty').classList.contains('pending'));
+      await desk.context().close();
+    });
+
+    it('an accept taken while the server is down is sent once it is back', async () => {
+      const id = await dispatchTo(centre.devices[1], 1);
+      await page.locator('.offer[data-state="offered"]').waitFor();
+      consoleWs.close();
+      await centre.stop();
+      await page.locator('#banner.down', { hasText: '连接已断开' }).waitFor();
+      await page.click('.offer button.accept');
+      await page.locator('.offer .pending', { hasText: '恢复连接后自动发送' }).waitFor();
+      await page.locator('#banner', { hasText: '1 项操作等待发送' }).waitFor();
+      await shot('11-offline-queued');
+      await centre.start();
+      await waitBackOnline();
+      await page.locator('.task[data-state="accepted"]').waitFor();
+      consoleWs = await centre.console();
+      const inc = await serverIncident(id);
+      assert.equal(inc.assignments.find((a) => a.worker_id === 1).state, 'accepted');
+      assert.equal(await page.locator('.notice.error').count(), 0);
+      await shot('12-back-online');
+    });
+
+    it('logs out: the session is revoked and the login shows again', async () => {
+      const session = await page.evaluate(() => localStorage.getItem('anxin.session'));
+      assert.ok(session);
+      await page.click('#logout');
+      await page.locator('#login-view').waitFor();
+      assert.equal(await page.evaluate(() => localStorage.getItem('anxin.session')), null);
+      const again = new Client(centre.wsUrl);
+      await again.open();
+      const r = await again.request({ type: 'hello', v: 1, role: 'field', token: session });
+      assert.equal(r.code, 'E_AUTH_FAILED');
+      again.close();
+      await page.reload();
+      await page.locator('#login-view').waitFor();
+      assert.ok(await page.locator('#work-view').isHidden());
+    });
+
+    it('had no script errors and no CSP refusals', () => {
+      assert.deepEqual(problems(), []);
+    });
+  });
+}
+
+if (suite === 'timeout') {
+  describe('offer timeouts on the open page', () => {
+    before(setUp);
+    after(tearDown);
+
+    it('an unanswered offer shows that it has expired', async () => {
+      await logIn(1);
+      await goOnDuty(centre.devices[2]);
+      const id = await dispatchTo(centre.devices[2], 1);
+      await page.locator('.offer[data-state="offered"]').waitFor();
+      await page.locator('.offer[data-state="expired"]').waitFor({ timeout: (centre.offerTimeoutS + 15) * 1000 });
+      assert.match(await page.locator('.offer').innerText(), /派单已超时/);
+      await shot('13-offer-expired');
+      // The server agrees: the offer lapsed, and moved on.
+      const inc = await serverIncident(id);
+      assert.equal(inc.assignments.find((a) => a.worker_id === 1).state, 'expired');
+      await page.click('.offer button');  // 知道了
+      await page.locator('.offer').waitFor({ state: 'detached' });
+      assert.match(await page.locator('#tasks').innerText(), /已超时/);
+    });
+
+    it('an accept queued offline after its offer lapsed is refused with the server\'s error', async () => {
+      const id = await dispatchTo(centre.devices[3], 1);
+      const offer = page.locator('.offer[data-state="offered"]');
+      await offer.waitFor();
+      const expires = Number(await page.locator('.offer .countdown').getAttribute('data-expires'));
+      consoleWs.close();
+      await centre.stop();
+      await page.locator('#banner.down').waitFor();
+      await page.click('.offer button.accept');
+      await page.locator('.offer .pending').waitFor();
+      // Stay down until the offer has lapsed.
+      const serverNow = await page.evaluate(() => Date.now());
+      await sleep(Math.max(0, expires - serverNow) + 1500);
+      await centre.start();
+      await waitBackOnline();
+      const refusal = page.locator('.notice.error', { hasText: /接单未成功/ });
+      await refusal.waitFor();
+      assert.match(await refusal.innerText(), /E_BAD_STATE|E_UNKNOWN_ASSIGNMENT/);
+      await page.locator('.offer[data-state="expired"]').waitFor();
+      await shot('14-refused-after-expiry');
+      consoleWs = await centre.console();
+      const inc = await serverIncident(id);
+      assert.notEqual(inc.assignments.find((a) => a.worker_id === 1).state, 'accepted');
+    });
+
+    it('had no script errors and no CSP refusals', () => {
+      assert.deepEqual(problems(), []);
+    });
+  });
+}

@@ -1,0 +1,380 @@
+// The field page: the worker's state and what changes it. State comes from the
+// server (welcome, snapshot, task events, my_tasks) and from the worker's taps,
+// which become requests through link.js; view.js draws it. What the worker is
+// typing lives in drafts (localStorage), so a redraw or a reload loses nothing.
+
+import { t, tc, getLang, setLang } from './i18n.js';
+import { Link } from './link.js';
+import { Geo } from './geo.js';
+import { createView } from './view.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+
+// --- state --------------------------------------------------------------------------
+
+const state = {
+  view: 'login',             // login | work
+  conn: { state: 'connecting', queued: 0 },
+  offsetMs: 0,               // server clock minus ours
+  me: null,                  // the worker record from the snapshot
+  name: '',
+  tasks: new Map(),          // assignment id -> {assignment, incident, elder}
+  ended: new Map(),          // assignment id -> 'expired' | 'withdrawn', until dismissed
+  pending: new Map(),        // assignment id -> {type, queued, req}
+  dutyPending: null,         // {on, queued}
+  declining: null,           // assignment id whose decline reasons are open
+  geoState: 'off',
+  lastPos: null,             // {lat, lon, accuracy_m, at_ms, manual}
+  mode: localStorage.getItem('anxin.mode'),
+  notices: [],               // {id, kind, text}
+};
+const serverNow = () => Date.now() + state.offsetMs;
+const mine = (a) => state.me && a.worker_id === state.me.id;
+const LIVE = new Set(['offered', 'accepted', 'on_scene']);
+
+// ?ws= overrides the socket (a page served apart from the server); ?token= starts
+// with a session opened elsewhere (a test's, or a login made by another client).
+const wsUrl = params.get('ws') || `${location.protocol === 'https:' ? 'wss://' : 'ws://'}${location.host}/`;
+if (params.get('token')) {
+  localStorage.setItem('anxin.session', params.get('token'));
+  params.delete('token');
+  history.replaceState(null, '', location.pathname + (params.size ? `?${params}` : ''));
+}
+
+const link = new Link(wsUrl, {
+  status: (s) => { state.conn = s; renderBanner(); },
+  needLogin: (why) => {
+    state.view = 'login';
+    if (why === 'expired') showLoginError(t('session_expired'));
+    render();
+  },
+  ready: onWelcome,
+  message: onMessage,
+  sent: onQueuedSent,
+});
+
+const geo = new Geo((fix) => sendPosition({ ...fix, at_ms: fix.at_ms + state.offsetMs }),
+  (s) => { state.geoState = s; renderDuty(); });
+
+// --- from the server ----------------------------------------------------------------
+
+async function onWelcome(welcome) {
+  state.offsetMs = welcome.server_time_ms - Date.now();
+  state.name = welcome.user?.name || state.name;
+  state.view = 'work';
+  render();
+  const snap = await link.request({ type: 'subscribe' });
+  applySnapshot(snap);
+  // Actions queued offline that the server has already applied are not sent twice.
+  await link.flush((frame) => stillApplies(frame));
+  refreshMyTasks();
+}
+
+function applySnapshot(snap) {
+  state.offsetMs = snap.server_time_ms - Date.now();
+  state.me = snap.workers?.[0] || state.me;
+  if (state.me) {
+    state.name = state.name || state.me.name;
+    if (!state.mode) state.mode = state.me.mode;
+    if (state.me.position_ms && !state.lastPos) {
+      state.lastPos = { lat: state.me.lat, lon: state.me.lon, accuracy_m: state.me.accuracy_m,
+        at_ms: state.me.position_ms, manual: true, fromServer: true };
+    }
+  }
+  const elders = new Map((snap.elders || []).map((e) => [e.id, e]));
+  for (const inc of snap.incidents || []) {
+    for (const a of inc.assignments || []) {
+      if (mine(a)) putTask(a, inc, elders.get(inc.elder_id));
+    }
+  }
+  // A live task the snapshot no longer holds has ended while we were away.
+  const open = new Set((snap.incidents || []).flatMap((i) => (i.assignments || []).map((a) => a.id)));
+  for (const [id, task] of state.tasks) {
+    if (LIVE.has(task.assignment.state) && !open.has(id)) {
+      if (task.assignment.state === 'offered') state.ended.set(id, 'withdrawn');
+      task.assignment.state = 'cancelled';
+    }
+  }
+  followDuty();
+  render();
+}
+
+function putTask(assignment, incident, elder) {
+  const old = state.tasks.get(assignment.id);
+  // An offer on screen that lapsed or was withdrawn while we were away says so.
+  if (old?.assignment.state === 'offered' && assignment.state === 'expired') state.ended.set(assignment.id, 'expired');
+  if (old?.assignment.state === 'offered' && assignment.state === 'cancelled') state.ended.set(assignment.id, 'withdrawn');
+  state.tasks.set(assignment.id, { assignment, incident: incident || old?.incident, elder: elder || old?.elder });
+}
+
+async function refreshMyTasks() {
+  try {
+    const r = await link.request({ type: 'my_tasks' });
+    for (const x of r.tasks || []) if (!state.tasks.has(x.assignment.id) || !LIVE.has(x.assignment.state)) {
+      putTask(x.assignment, x.incident, x.elder);
+    }
+    renderTasks();
+  } catch { /* an older server without my_tasks: the list holds what this page has seen */ }
+}
+
+function onMessage(m) {
+  if (m.type === 'task') onTask(m);
+}
+
+function onTask(m) {
+  const a = m.assignment;
+  const before = state.tasks.get(a.id)?.assignment.state;
+  putTask(a, m.incident, m.elder);
+  if (a.state === 'cancelled' && (before === 'accepted' || before === 'on_scene')) {
+    // The incident was closed while the worker was on the way or there.
+    const who = m.elder?.name || '';
+    notice('warn', () => t('task_cancelled', who));
+  }
+  if (m.event === 'offer') {
+    state.ended.delete(a.id);
+    alertWorker();
+    window.scrollTo(0, 0);
+  } else if (m.event === 'offer_expired') {
+    state.ended.set(a.id, 'expired');
+  } else if (m.event === 'offer_withdrawn') {
+    state.ended.set(a.id, 'withdrawn');
+  }
+  if (state.me) state.me.status = workerStatusFor(a.state, state.me.status);
+  render();
+}
+
+function workerStatusFor(assignmentState, current) {
+  return { offered: 'offered', accepted: 'en_route', on_scene: 'on_scene' }[assignmentState] ||
+    (current === 'off_duty' ? 'off_duty' : 'available');
+}
+
+// Whether an action queued offline still needs sending, given the fresh snapshot.
+function stillApplies(frame) {
+  const task = state.tasks.get(frame.assignment_id);
+  const s = task?.assignment.state;
+  switch (frame.type) {
+    case 'accept': return !['accepted', 'on_scene', 'completed'].includes(s);
+    case 'on_scene': return !['on_scene', 'completed'].includes(s);
+    case 'complete': return s !== 'completed';
+    case 'decline': return s !== 'declined';
+    default: return true;
+  }
+}
+
+// --- the worker's actions -----------------------------------------------------------
+
+// "接单未成功：派单已超时或已撤回（assignment 3 is expired, E_BAD_STATE）": what failed,
+// why in the worker's words (for this action if there are such), and the server's own.
+function failure(type, err) {
+  const specific = `${type}:${err.code}`;
+  const why = tc(specific) !== specific ? tc(specific) : tc(err.code);
+  return t('failed', [t(`act_${type}`), why, [err.message, err.code].filter(Boolean).join(', ')]);
+}
+
+function act(frame, onOk) {
+  const p = link.request(frame);
+  const queued = state.conn.state !== 'ready';
+  if (frame.assignment_id) state.pending.set(frame.assignment_id, { type: frame.type, queued });
+  render();
+  p.then((reply) => {
+    state.pending.delete(frame.assignment_id);
+    if (!reply?.skipped && onOk) onOk(reply);
+    render();
+  }, (err) => {
+    state.pending.delete(frame.assignment_id);
+    notice('error', () => failure(frame.type, err));
+    render();
+  });
+}
+
+// Replies to actions queued before a reload, whose promises are gone.
+function onQueuedSent(item, reply, error) {
+  if (link.waiters?.has(item.frame.req)) return;
+  if (error) notice('error', () => failure(item.frame.type, error));
+}
+
+function accept(id) {
+  act({ type: 'accept', assignment_id: id }, () => setState(id, 'accepted'));
+}
+
+function decline(id, reason) {
+  state.declining = null;
+  state.declineText = '';
+  act({ type: 'decline', assignment_id: id, reason }, () => { setState(id, 'declined'); state.ended.delete(id); });
+}
+
+function arrive(id) {
+  act({ type: 'on_scene', assignment_id: id }, () => setState(id, 'on_scene'));
+}
+
+function complete(id) {
+  const d = draft(id);
+  if (!d.outcome?.trim()) {
+    state.needOutcome = id;
+    renderTask();
+    document.querySelector('.complete textarea[name="outcome"]')?.focus();
+    return;
+  }
+  state.needOutcome = null;
+  act({ type: 'complete', assignment_id: id, outcome: d.outcome.trim(),
+    report: { areas: d.areas || [], notes: (d.notes || '').trim(), hazards: (d.hazards || '').trim() } },
+  () => {
+    setState(id, 'completed');
+    localStorage.removeItem(`anxin.draft.${id}`);
+    notice('info', () => t('completed_ok'));
+    window.scrollTo(0, 0);
+    refreshMyTasks();
+  });
+}
+
+function setState(id, s) {
+  const task = state.tasks.get(id);
+  if (task && task.assignment.state !== s && !['completed', 'declined'].includes(task.assignment.state)) {
+    task.assignment.state = s;
+  }
+  if (state.me) state.me.status = workerStatusFor(s, state.me.status);
+}
+
+function setDuty(on) {
+  state.dutyPending = { on, queued: state.conn.state !== 'ready' };
+  render();
+  link.request({ type: 'duty', on }).then(() => {
+    state.dutyPending = null;
+    if (state.me) state.me.status = on ? (state.me.status === 'off_duty' ? 'available' : state.me.status) : 'off_duty';
+    followDuty();
+    render();
+  }, (err) => {
+    state.dutyPending = null;
+    notice('error', () => failure('duty', err));
+    render();
+  });
+}
+
+const onDuty = () => (state.dutyPending ? state.dutyPending.on : state.me && state.me.status !== 'off_duty');
+
+// Geolocation runs only while on duty.
+function followDuty() { onDuty() ? geo.start() : geo.stop(); }
+
+function sendPosition(pos, manual = false) {
+  state.lastPos = { ...pos, manual };
+  const frame = { type: 'position', lat: pos.lat, lon: pos.lon, accuracy_m: pos.accuracy_m, at_ms: pos.at_ms };
+  if (state.mode) frame.mode = state.mode;
+  link.request(frame).catch((err) => notice('error', () => failure('position', err)));
+  renderDuty();
+}
+
+function setMode(mode) {
+  state.mode = mode;
+  localStorage.setItem('anxin.mode', mode);
+  // The same fix again with the new mode: the server takes a position of equal age.
+  // One only read back from the server goes with the next fix instead.
+  if (state.lastPos && !state.lastPos.fromServer) sendPosition(state.lastPos, state.lastPos.manual);
+  renderDuty();
+}
+
+const { render, renderBanner, renderNotices, renderTask, renderDuty, renderTasks, tickCountdowns, showLoginError } =
+  createView({ state, serverNow, mine, onDuty, draft, saveDraft, live: LIVE, reconnectNow: () => link.reconnectNow(),
+    accept, decline, arrive, complete, sendPosition });
+
+// Once a second: the countdowns, the offer's sound again while one runs, the age of
+// the position, and the banner's seconds to the next try.
+setInterval(() => {
+  if (state.view === 'work') {
+    if (tickCountdowns() && Date.now() - lastAlertMs > 6000) alertWorker();
+    renderDuty();
+  }
+  if (state.conn.state === 'offline') renderBanner();
+}, 1000);
+
+// --- sound, vibration, notices ------------------------------------------------------
+
+// Browsers let a page make sound (and vibrate) only after a tap on it: until the
+// first tap, e.g. after a reload, the page asks for one.
+let audio = null;
+document.addEventListener('pointerdown', () => {
+  audio ??= new (window.AudioContext || window.webkitAudioContext)();
+  if (audio.state === 'suspended') audio.resume();
+  // Not at once: the tap's click must land where the finger went down.
+  setTimeout(() => { $('sound').hidden = true; }, 500);
+}, { capture: true });
+$('sound').addEventListener('click', () => beep());
+
+function beep() {
+  if (!audio) return;
+  const t0 = audio.currentTime;
+  for (let i = 0; i < 3; i++) {
+    const o = audio.createOscillator(), g = audio.createGain();
+    o.type = 'square';
+    o.frequency.value = i === 1 ? 1175 : 880;
+    g.gain.setValueAtTime(0.0001, t0 + i * 0.25);
+    g.gain.exponentialRampToValueAtTime(0.3, t0 + i * 0.25 + 0.02);
+    g.gain.exponentialRampToValueAtTime(0.0001, t0 + i * 0.25 + 0.2);
+    o.connect(g).connect(audio.destination);
+    o.start(t0 + i * 0.25);
+    o.stop(t0 + i * 0.25 + 0.22);
+  }
+}
+
+let lastAlertMs = 0;
+function alertWorker() {
+  lastAlertMs = Date.now();
+  beep();
+  navigator.vibrate?.([400, 200, 400, 200, 400]);
+}
+
+let noticeCount = 0;
+// Errors stay until dismissed; good news goes by itself. text() is asked again on
+// each redraw, so a notice follows a change of language.
+function notice(kind, text) {
+  const id = ++noticeCount;
+  state.notices.push({ id, kind, text });
+  renderNotices();
+  if (kind === 'info') setTimeout(() => { state.notices = state.notices.filter((n) => n.id !== id); renderNotices(); }, 8000);
+}
+
+// --- drafts -------------------------------------------------------------------------
+
+function draft(id) { return JSON.parse(localStorage.getItem(`anxin.draft.${id}`) || '{}'); }
+function saveDraft(id, patch) { localStorage.setItem(`anxin.draft.${id}`, JSON.stringify({ ...draft(id), ...patch })); }
+
+// --- wiring -------------------------------------------------------------------------
+
+$('lang').addEventListener('click', () => { setLang(getLang() === 'en' ? 'zh' : 'en'); render(); });
+$('login-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  showLoginError('');
+  const button = $('login-button');
+  button.disabled = true;
+  button.textContent = t('logging_in');
+  try {
+    await link.login($('username').value.trim(), $('password').value);
+    $('password').value = '';
+  } catch (err) {
+    showLoginError(err.code === 'E_AUTH_FAILED' ? t('login_failed') : `${tc(err.code)} (${err.code})`);
+  } finally {
+    button.disabled = false;
+    button.textContent = t('login');
+  }
+});
+$('duty').addEventListener('click', () => { if (!state.dutyPending) setDuty(!onDuty()); });
+$('mode').addEventListener('click', (ev) => { if (ev.target.dataset.mode) setMode(ev.target.dataset.mode); });
+$('manual-pos').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const lat = Number($('lat').value), lon = Number($('lon').value);
+  if (!Number.isFinite(lat) || !Number.isFinite(lon)) return;
+  sendPosition({ lat, lon, accuracy_m: 100, at_ms: serverNow() }, true);
+});
+$('logout').addEventListener('click', () => {
+  geo.stop();
+  Object.assign(state, { view: 'login', me: null, name: '', tasks: new Map(), ended: new Map(), pending: new Map(),
+    lastPos: null, notices: [] });
+  render();
+  link.logout();
+});
+
+// With a session the worker sees their (empty, until the snapshot) work view at once;
+// without, the login form, to fill in while the socket connects.
+state.view = link.session ? 'work' : 'login';
+render();
+link.start();

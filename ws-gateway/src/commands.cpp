@@ -1,0 +1,224 @@
+// One handler per protocol message: check who may send it, call the dispatcher,
+// and say what to answer. Replies ride with the writes to the store and go out
+// once durable (see commit_and_send in server.cpp).
+#include <algorithm>
+#include <set>
+
+#include "server_impl.hpp"
+
+namespace anxin::gateway {
+
+proto::ElderCard Server::Impl::card_for(ElderId id, const std::string& today) const {
+  const Elder* e = dispatcher.elder(id);
+  if (!e) return proto::ElderCard{id};
+  const Worker* paired = e->paired_worker ? dispatcher.worker(*e->paired_worker) : nullptr;
+  return proto::make_card(*e, today, paired);
+}
+
+Outbound Server::Impl::reply(const Session& s, const std::string& req, proto::ServerBody body) {
+  return {s.id, 0, frame_of({req, std::move(body)})};
+}
+
+Outbound Server::Impl::error_reply(const Session& s, const std::string& req, Error e) {
+  ++errors_sent;
+  return reply(s, req, proto::ErrorReply{std::move(e)});
+}
+
+void Server::Impl::on_frame(Session& s, std::string_view text) {
+  ++frames_in;
+  std::vector<Outbound> replies;
+  std::string req_of_bad_frame;
+  auto parsed = proto::parse_client(text, &req_of_bad_frame);
+  if (!parsed) {
+    replies.push_back(error_reply(s, req_of_bad_frame, parsed.error()));
+  } else if (!s.who && !std::holds_alternative<proto::Hello>(parsed->body) &&
+             !std::holds_alternative<proto::Login>(parsed->body) &&
+             !std::holds_alternative<proto::Ping>(parsed->body)) {
+    replies.push_back(error_reply(s, parsed->req, {ErrorCode::not_authenticated, "say hello with a token first"}));
+  } else {
+    const std::string& req = parsed->req;
+    std::visit([&](auto& body) { replies.push_back(handle(s, req, body)); }, parsed->body);
+  }
+  commit_and_send(std::move(replies));
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Hello& h) {
+  if (s.who) return error_reply(s, req, {ErrorCode::bad_state, "already authenticated"});
+  auto who = dispatcher.authenticate(h.token);
+  if (who) s.current_token = h.token;
+  if (!who || who->role != h.role) {
+    auto r = error_reply(s, req, {ErrorCode::auth_failed, "unknown token for role " + std::string(name_of(h.role))});
+    r.then_close = ++s.auth_failures >= kMaxAuthFailures;
+    return r;
+  }
+  admit(s, *who);
+  return reply(s, req, proto::Welcome{who->role, who->subject, clock.now_ms(), epoch, "", {}});
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const AlarmIn& a) {
+  auto r = dispatcher.raise_alarm(*s.who, a);
+  if (!r) return error_reply(s, req, r.error());
+  ++alarms_accepted;
+  return reply(s, req, proto::Ack{a.device, a.seq, r.value()});
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Subscribe&) {
+  if (s.who->role == Role::device) return error_reply(s, req, {ErrorCode::forbidden, "devices do not subscribe"});
+  proto::Snapshot snap;
+  snap.seq = dispatcher.seq();
+  snap.epoch = epoch;
+  snap.server_time_ms = clock.now_ms();
+  const std::string today = dispatcher.today();
+  const bool console = s.who->role == Role::console;
+  std::set<ElderId> seen;
+  for (const Incident* i : console ? dispatcher.open_incidents() : dispatcher.tasks_of(s.worker)) {
+    snap.incidents.push_back(*i);
+    if (seen.insert(i->elder).second) snap.elders.push_back(card_for(i->elder, today));
+  }
+  if (console) {
+    for (const Worker* w : dispatcher.workers()) snap.workers.push_back(*w);
+  } else if (const Worker* w = dispatcher.worker(s.worker)) {
+    snap.workers.push_back(*w);
+  }
+  auto r = reply(s, req, std::move(snap));
+  r.subscribes = console;
+  return r;
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Ping&) {
+  return reply(s, req, proto::Pong{clock.now_ms()});
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Login& l) {
+  if (s.who) return error_reply(s, req, {ErrorCode::bad_state, "already authenticated"});
+  std::lock_guard lock(login_mu);
+  if (login_jobs.size() >= 64) return error_reply(s, req, {ErrorCode::auth_failed, "too many logins at once; retry"});
+  login_jobs.push_back({s.id, req, l.role, l.password, store.find_account(l.username)});
+  login_cv.notify_one();
+  return {};  // answered by finish_logins()
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Logout&) {
+  if (!s.current_token.empty()) dispatcher.close_session(*s.who, s.current_token);
+  auto r = reply(s, req, proto::Ok{0});
+  r.then_close = true;
+  return r;
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::ElderQuery& q) {
+  const Elder* e = dispatcher.elder(q.elder);
+  if (s.who->role == Role::device) return error_reply(s, req, {ErrorCode::forbidden, "devices do not read the registry"});
+  if (s.who->role == Role::field) {
+    const auto tasks = dispatcher.tasks_of(s.worker);
+    if (!e || std::none_of(tasks.begin(), tasks.end(), [&](const Incident* i) { return i->elder == q.elder; }))
+      return error_reply(s, req, {ErrorCode::forbidden, "not an elder of your tasks"});
+  }
+  if (!e) return error_reply(s, req, {ErrorCode::bad_field, "no elder " + std::to_string(q.elder)});
+  proto::ElderDetail d;
+  d.card = card_for(e->id, dispatcher.today());
+  for (const Device* dev : dispatcher.devices_of(e->id))
+    d.devices.push_back({dev->id, dev->kind, dev->vendor, dev->battery_pct, dev->last_seen_ms});
+  ElderHistory h = store.elder_history(e->id, 20);
+  d.incidents = std::move(h.incidents);
+  for (auto& v : h.visits) {
+    const Worker* w = dispatcher.worker(v.worker);
+    d.visits.push_back({std::move(v), w ? w->name : ""});
+  }
+  return reply(s, req, std::move(d));
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::MapQuery&) {
+  if (s.who->role != Role::console) return error_reply(s, req, {ErrorCode::forbidden, "only consoles read the map"});
+  return reply(s, req, proto::make_map(dispatcher.elders(), dispatcher.today()));
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::MyTasks&) {
+  if (s.who->role != Role::field) return error_reply(s, req, {ErrorCode::forbidden, "only field workers have tasks"});
+  const std::string today = dispatcher.today();
+  proto::TaskList list;
+  auto add = [&](const Incident& i) {
+    for (const auto& a : i.assignments) {
+      if (a.worker != s.worker) continue;
+      Incident header = i;
+      header.timeline.clear();
+      list.tasks.push_back({FieldEvent::task_updated, a, std::move(header), card_for(i.elder, today)});
+    }
+  };
+  for (const Incident* i : dispatcher.tasks_of(s.worker)) add(*i);
+  for (const Incident& i : store.worker_history(s.worker, clock.now_ms() - 7LL * 86'400'000, 50)) add(i);
+  return reply(s, req, std::move(list));
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::AckIncident& a) {
+  return answer(s, req, dispatcher.acknowledge(*s.who, a.incident));
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::ResolveIncident& a) {
+  return answer(s, req, dispatcher.resolve(*s.who, a.incident, a.disposition, a.note));
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::AddNote& a) {
+  return answer(s, req, dispatcher.add_note(*s.who, a.incident, a.text));
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Dispatch& a) {
+  return answer(s, req, dispatcher.dispatch(*s.who, a.incident, a.worker, a.responders));
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Callback& a) {
+  return answer(s, req, dispatcher.record_callback(*s.who, a.incident, a.outcome));
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::PlaceCall& a) {
+  if (a.kind == CallKind::family) return answer(s, req, dispatcher.start_family_cascade(*s.who, a.incident));
+  return answer(s, req, dispatcher.call_emergency(*s.who, a.incident, a.kind));
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::CallResult& a) {
+  return answer(s, req, dispatcher.record_call(*s.who, a.task, a.result));
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::CandidatesQuery& q) {
+  if (s.who->role != Role::console) return error_reply(s, req, {ErrorCode::forbidden, "only consoles ask for candidates"});
+  auto r = dispatcher.candidates(q.incident, q.required);
+  if (!r) return error_reply(s, req, r.error());
+  proto::CandidateList list;
+  list.incident = q.incident;
+  for (const auto& c : r.value()) {
+    const Worker* w = dispatcher.worker(c.id);
+    list.candidates.push_back({c, w ? w->name : "", w ? w->role : WorkerRole::volunteer,
+                               w ? w->mode : TransportMode::ebike});
+  }
+  return reply(s, req, std::move(list));
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::MetricsQuery&) {
+  if (s.who->role != Role::console) return error_reply(s, req, {ErrorCode::forbidden, "only consoles read metrics"});
+  return reply(s, req, proto::Metrics{dispatcher.metrics(), clock.now_ms()});
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Duty& a) {
+  return answer(s, req, dispatcher.set_duty(*s.who, a.on));
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Position& p) {
+  return answer(s, req, dispatcher.update_position(*s.who, p.lat, p.lon, p.accuracy_m, p.at_ms, p.mode));
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Accept& a) {
+  return answer(s, req, dispatcher.accept(*s.who, a.assignment));
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Decline& a) {
+  return answer(s, req, dispatcher.decline(*s.who, a.assignment, a.reason));
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::OnScene& a) {
+  return answer(s, req, dispatcher.arrive(*s.who, a.assignment));
+}
+
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Complete& a) {
+  return answer(s, req, dispatcher.complete(*s.who, a.assignment, a.outcome, a.report ? &*a.report : nullptr));
+}
+
+}  // namespace anxin::gateway

@@ -1,0 +1,226 @@
+// Private to ws-gateway: the server's state and methods. server.cpp holds the
+// libwebsockets plumbing, the outbox, logins and time; commands.cpp holds one
+// handler per protocol message. Everything here runs on the service thread unless
+// a comment says otherwise.
+#pragma once
+
+#include "anxin/gateway/server.hpp"
+
+#include <libwebsockets.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "anxin/core/dispatcher.hpp"
+#include "anxin/core/protocol.hpp"
+#include "anxin/core/store.hpp"
+#include "anxin/gateway/webhook_notifier.hpp"
+
+namespace anxin::gateway {
+
+namespace proto = anxin::protocol;
+using Frame = std::shared_ptr<const std::string>;
+
+constexpr int kMaxAuthFailures = 3;
+
+// One WebSocket connection. Lives on the service thread only.
+struct Session {
+  std::uint64_t id = 0;
+  lws* wsi = nullptr;
+  std::optional<Principal> who;
+  WorkerId worker = 0;        // for field sessions
+  std::string current_token;  // the token or session this connection said hello with
+  int auth_failures = 0;
+  bool subscribed = false;    // a console receiving deltas
+  bool close_after_send = false;
+  std::string rx;             // the message being reassembled from fragments
+  bool rx_overflow = false;
+  std::deque<Frame> tx;
+};
+
+// A frame released by the writer thread: to one session, to one worker's sessions,
+// or to every subscribed console. `subscribes` marks the snapshot that turns a
+// console's deltas on.
+struct Outbound {
+  std::uint64_t session = 0;  // 0 and worker 0: every subscribed console
+  WorkerId worker = 0;
+  Frame frame;
+  bool subscribes = false;
+  bool then_close = false;
+};
+
+Frame frame_of(proto::ServerMessage m);
+
+struct Server::Impl {
+  ServerOptions options;
+  const Clock& clock;
+  Store store;
+  Dispatcher dispatcher;
+  std::unique_ptr<WebhookNotifier> own_notifier;
+  Notifier* notifier;
+  std::string epoch;
+
+  lws_context* context = nullptr;
+  lws_vhost* vhost = nullptr;
+  lws_vhost* field_vhost = nullptr;
+  std::atomic<int> bound_field_port{-1};
+  lws_http_mount field_mount{};
+
+  // Passwords are checked on their own thread: argon2 takes ~0.1 s on purpose, and
+  // the service thread must not stop for it.
+  struct LoginJob {
+    std::uint64_t session;
+    std::string req;
+    Role role;
+    std::string password;
+    std::optional<Account> account;
+  };
+  struct LoginResult {
+    LoginJob job;
+    bool ok;
+  };
+  std::mutex login_mu;
+  std::condition_variable login_cv;
+  std::deque<LoginJob> login_jobs;
+  std::vector<LoginResult> login_results;
+  std::thread login_thread;
+  bool login_stopping = false;
+  std::string dummy_hash;  // checked for unknown users, so timing does not tell who exists
+  std::thread service;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> bound_port{0};
+  struct Timer {
+    lws_sorted_usec_list_t sul;  // first, so the callback can find the Impl
+    Impl* self;
+  } tick_timer{};
+
+  // Service thread only.
+  std::unordered_map<std::uint64_t, Session> sessions;
+  std::uint64_t next_session = 0;
+
+  // Filled by the writer thread, drained by the service thread.
+  std::mutex outbox_mu;
+  std::vector<Outbound> outbox;
+
+  std::atomic<std::uint64_t> frames_in{0}, alarms_accepted{0}, errors_sent{0};
+  std::atomic<int> n_devices{0}, n_consoles{0}, n_fields{0};
+  std::atomic<size_t> n_open{0};
+
+  Impl(ServerOptions o, const Clock& c);
+
+  // --- logins ---------------------------------------------------------------------------
+
+  void login_loop();
+
+  // Service thread: finish the logins whose passwords have been checked.
+  void finish_logins();
+
+  void admit(Session& s, const Principal& who);
+
+  // --- from the service thread to the store and back -----------------------------
+
+  // Hands the dispatcher's effects and the replies to the store; they go out once
+  // durable. Called once per received frame and once per tick.
+  void commit_and_send(std::vector<Outbound> replies);
+
+  // Writer thread.
+  void release(std::vector<Outbound> frames);
+
+  // Service thread, on LWS_CALLBACK_EVENT_WAIT_CANCELLED.
+  void drain_outbox();
+
+  void enqueue(Session& s, const Frame& frame);
+
+  proto::ElderCard card_for(ElderId id, const std::string& today) const;
+
+  // --- handling one frame -----------------------------------------------------------
+
+  Outbound reply(const Session& s, const std::string& req, proto::ServerBody body);
+
+  Outbound error_reply(const Session& s, const std::string& req, Error e);
+
+  // Most commands answer ok with an id, or an error.
+  template <class T> Outbound answer(const Session& s, const std::string& req, const Result<T>& r) {
+    return r ? reply(s, req, proto::Ok{static_cast<std::int64_t>(r.value())}) : error_reply(s, req, r.error());
+  }
+
+  void on_frame(Session& s, std::string_view text);
+
+  Outbound handle(Session& s, const std::string& req, const proto::Hello& h);
+
+  Outbound handle(Session& s, const std::string& req, const AlarmIn& a);
+
+  // A console gets everything live; a field worker only their own tasks and the
+  // elders in them (issue 5: the server, not the page, enforces this).
+  Outbound handle(Session& s, const std::string& req, const proto::Subscribe&);
+
+  Outbound handle(Session& s, const std::string& req, const proto::Ping&);
+
+  Outbound handle(Session& s, const std::string& req, const proto::Login& l);
+
+  Outbound handle(Session& s, const std::string& req, const proto::Logout&);
+
+  // A console may look at any elder; a field worker only at the elders of their tasks.
+  Outbound handle(Session& s, const std::string& req, const proto::ElderQuery& q);
+
+  Outbound handle(Session& s, const std::string& req, const proto::MapQuery&);
+
+  // A field worker's current tasks and those of the last week.
+  Outbound handle(Session& s, const std::string& req, const proto::MyTasks&);
+
+  // --- console commands
+  Outbound handle(Session& s, const std::string& req, const proto::AckIncident& a);
+  Outbound handle(Session& s, const std::string& req, const proto::ResolveIncident& a);
+  Outbound handle(Session& s, const std::string& req, const proto::AddNote& a);
+  Outbound handle(Session& s, const std::string& req, const proto::Dispatch& a);
+  Outbound handle(Session& s, const std::string& req, const proto::Callback& a);
+  Outbound handle(Session& s, const std::string& req, const proto::PlaceCall& a);
+  Outbound handle(Session& s, const std::string& req, const proto::CallResult& a);
+  Outbound handle(Session& s, const std::string& req, const proto::CandidatesQuery& q);
+  Outbound handle(Session& s, const std::string& req, const proto::MetricsQuery&);
+
+  // --- field commands
+  Outbound handle(Session& s, const std::string& req, const proto::Duty& a);
+  Outbound handle(Session& s, const std::string& req, const proto::Position& p);
+  Outbound handle(Session& s, const std::string& req, const proto::Accept& a);
+  Outbound handle(Session& s, const std::string& req, const proto::Decline& a);
+  Outbound handle(Session& s, const std::string& req, const proto::OnScene& a);
+  Outbound handle(Session& s, const std::string& req, const proto::Complete& a);
+
+  // --- time -----------------------------------------------------------------------------
+
+  static void on_tick(lws_sorted_usec_list_t* sul);
+
+  void schedule_tick();
+
+  // --- lws plumbing -------------------------------------------------------------------
+
+  void on_closed(Session& s);
+
+  int on_writeable(Session& s);
+
+  void on_receive(Session& s, const void* in, size_t len);
+
+  static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
+
+  void start();
+
+  [[noreturn]] void fail_start(const std::string& why);
+
+  void stop();
+};
+
+}  // namespace anxin::gateway
