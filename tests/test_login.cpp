@@ -132,6 +132,10 @@ TEST_CASE("sessions expire", "[ws][login]") {
   auto b = connect(*c);
   b->send(json{{"type", "hello"}, {"role", "field"}, {"token", session}}.dump());
   CHECK(test::next_json(*b)["code"] == "E_AUTH_FAILED");
+  // A restart clears expired sessions from the file; device tokens stay.
+  const auto before = test::count_rows(c->db(), "tokens");
+  c->restart();
+  CHECK(test::count_rows(c->db(), "tokens") == before - 1);
 }
 
 TEST_CASE("the elder detail carries devices and history; field workers see only their elders", "[ws][login]") {

@@ -539,6 +539,12 @@ void Store::put_account(const Account& a, std::string_view password) {
   s.bind(6, a.disabled).run();
 }
 
+size_t Store::purge_expired_tokens(Millis now) {
+  Stmt s(write_db_, "DELETE FROM tokens WHERE expires_ms > 0 AND expires_ms <= ?");
+  s.bind(1, now).run();
+  return static_cast<size_t>(sqlite3_changes(write_db_));
+}
+
 void Store::import_visits(const std::vector<Visit>& visits) {
   exec("BEGIN IMMEDIATE");
   try {

@@ -29,6 +29,7 @@ Server::Impl::Impl(ServerOptions o, const Clock& c)
       clock(c),
       store(options.db_path, StoreOptions{options.synchronous_full}),
       dispatcher(clock, options.config) {
+  store.purge_expired_tokens(clock.now_ms());
   dispatcher.restore(store.load(start_of_local_day(clock.now_ms())));
   dispatcher.set_alert_lookup([this](const DeviceId& d, std::int64_t seq) { return store.find_alert(d, seq); });
   n_open = dispatcher.open_count();

@@ -158,6 +158,7 @@ class Store {
   void put_token(std::string_view token, const Principal& who, Millis expires_ms = 0);
   void put_account(const Account& account, std::string_view password);  // hashes the password
   void import_visits(const std::vector<Visit>& visits);
+  size_t purge_expired_tokens(Millis now);  // login sessions past their expiry
   // Everything live; `since_ms` bounds incidents_since (for today's metrics).
   LiveState load(Millis since_ms = 0) const;
   std::vector<AuditEntry> audit_log() const;
