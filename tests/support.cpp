@@ -88,7 +88,10 @@ long long count_rows(const std::string& db_path, const std::string& table) {
   return n;
 }
 
-Centre::Centre(bool seed, gateway::ServerOptions options) : db_(dir_.file("centre.db")), options_(std::move(options)) {
+Centre::Centre(bool seed, gateway::ServerOptions options, const Clock* clock, std::string db_path)
+    : db_(db_path.empty() ? dir_.file("centre.db") : std::move(db_path)),
+      clock_(clock ? *clock : system_clock_),
+      options_(std::move(options)) {
   if (seed) seed_small_registry(db_);
   restart();
 }

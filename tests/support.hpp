@@ -52,10 +52,13 @@ void add_small_accounts(const std::string& db_path);
 
 long long count_rows(const std::string& db_path, const std::string& table);
 
-// An in-process anxin-server on a free port, over a seeded database.
+// An in-process anxin-server on a free port, over a seeded database in a fresh
+// directory, or over `db_path` when given.
 class Centre {
  public:
-  explicit Centre(bool seed = true, gateway::ServerOptions options = {});
+  // `clock`, when given, replaces the system clock (e.g. to look at a replayed day).
+  explicit Centre(bool seed = true, gateway::ServerOptions options = {}, const Clock* clock = nullptr,
+                  std::string db_path = "");
   ~Centre();
   int port() const { return server_->port(); }
   const std::string& db() const { return db_; }
@@ -68,7 +71,8 @@ class Centre {
  private:
   TempDir dir_;
   std::string db_;
-  SystemClock clock_;
+  SystemClock system_clock_;
+  const Clock& clock_;
   std::unique_ptr<gateway::Server> server_;
   gateway::ServerOptions options_;
 };
