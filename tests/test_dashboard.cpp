@@ -80,7 +80,7 @@ TEST_CASE("dashboard figures match a known replayed day", "[ws][replay][dashboar
   // And what the file says, computed another way.
   const auto waits = column(o.db_path, "SELECT acknowledged_ms - opened_ms FROM incidents WHERE acknowledged_ms > 0");
   // Every incident was acknowledged (two alarms of one elder make one incident).
-  REQUIRE(waits.size() == column(o.db_path, "SELECT COUNT(*) FROM incidents")[0]);
+  REQUIRE(static_cast<long long>(waits.size()) == column(o.db_path, "SELECT COUNT(*) FROM incidents")[0]);
   REQUIRE(waits.size() > 150);
   CHECK(m["intervals"]["to_acknowledge"]["count"] == waits.size());
   CHECK(m["intervals"]["to_acknowledge"]["p50_ms"] == nearest_rank(waits, 0.5));

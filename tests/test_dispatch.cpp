@@ -583,3 +583,42 @@ TEST_CASE("refused dispatch commands change nothing", "[dispatch]") {
   CHECK(fx.deltas.empty());
   CHECK(c.d.seq() == seq);
 }
+
+TEST_CASE("the operator can call a chosen contact first", "[dispatch][calls]") {
+  Centre c;
+  auto id = c.alarm("D1", AlertKind::sos);
+  REQUIRE(c.d.start_family_cascade(c.op, id, 1).ok());
+  REQUIRE(c.incident(id).calls.size() == 1);
+  CHECK(c.incident(id).calls[0].contact_index == 1);
+  CHECK(c.incident(id).calls[0].phone == "13900000002");
+  CHECK(c.d.start_family_cascade(c.op, id, 1).error().code == ErrorCode::bad_state);  // already ringing
+  CHECK(c.d.start_family_cascade(c.op, id, 5).error().code == ErrorCode::bad_field);
+  // Choosing another contact stops the pending call for it.
+  REQUIRE(c.d.start_family_cascade(c.op, id, 0).ok());
+  const Incident& i = c.incident(id);
+  REQUIRE(i.calls.size() == 2);
+  CHECK(i.calls[0].state == CallState::cancelled);
+  CHECK(i.calls[1].contact_index == 0);
+  CHECK(i.calls[1].open());
+}
+
+TEST_CASE("a shift is dated from going on duty", "[dispatch]") {
+  Centre c;
+  REQUIRE(c.d.set_duty(Centre::field(1), false).ok());
+  CHECK(c.d.worker(1)->duty_since_ms == 0);
+  c.clock.advance(60'000);
+  REQUIRE(c.d.set_duty(Centre::field(1), true).ok());
+  CHECK(c.d.worker(1)->duty_since_ms == kStart + 60'000);
+  c.clock.advance(60'000);
+  REQUIRE(c.d.dispatch(c.op, c.alarm("D1", AlertKind::sos), WorkerId{1}).ok());
+  CHECK(c.d.worker(1)->duty_since_ms == kStart + 60'000);  // an offer does not start a new shift
+}
+
+TEST_CASE("incidents count in their hour as soon as they open", "[dispatch][metrics]") {
+  Centre c;  // 10:00 Beijing
+  c.alarm("D1", AlertKind::sos);
+  c.alarm("D3", AlertKind::sos);
+  const MetricsSummary m = c.d.metrics();
+  CHECK(m.opened_per_hour[10] == 2);
+  CHECK(m.intervals[0].count == 0);  // nothing acknowledged yet
+}

@@ -149,19 +149,27 @@ Result<std::int64_t> Dispatcher::call_emergency(const Principal& who, IncidentId
   return t.id;
 }
 
-Result<std::int64_t> Dispatcher::start_family_cascade(const Principal& who, IncidentId id) {
+Result<std::int64_t> Dispatcher::start_family_cascade(const Principal& who, IncidentId id, int from) {
   if (who.role != Role::console) return Error{ErrorCode::forbidden, "only consoles place calls"};
   auto found = open_incident(id);
   if (!found) return found.error();
   Incident& incident = *found.value();
-  if (elders_.at(incident.elder).contacts.empty())
-    return Error{ErrorCode::bad_state, "the elder has no emergency contacts on record"};
-  const bool running = std::any_of(incident.calls.begin(), incident.calls.end(),
-                                   [](const CallTask& c) { return c.kind == CallKind::family && c.open(); });
-  if (running) return Error{ErrorCode::bad_state, "the family is already being called"};
+  const auto& contacts = elders_.at(incident.elder).contacts;
+  if (contacts.empty()) return Error{ErrorCode::bad_state, "the elder has no emergency contacts on record"};
+  if (from < 0 || from >= static_cast<int>(contacts.size()))
+    return Error{ErrorCode::bad_field, "contact_index must be 0.." + std::to_string(contacts.size() - 1)};
   const size_t mark = incident.timeline.size();
-  call_contact(incident, 0, display_name(who));
-  audit(who, "family_cascade", id);
+  const std::string actor = display_name(who);
+  for (auto& c : incident.calls) {
+    if (c.kind != CallKind::family || !c.open()) continue;
+    if (c.contact_index == from) return Error{ErrorCode::bad_state, c.name + " is already being called"};
+    c.state = CallState::cancelled;  // the operator chose someone else
+    c.closed_ms = clock_.now_ms();
+    c.actor = actor;
+    save(c);
+  }
+  call_contact(incident, from, actor);
+  audit(who, "family_cascade", id, nlohmann::json{{"from", from}}.dump());
   detail::append_since(emit(DeltaKind::incident_updated, incident), incident, mark);
   return incident.calls.back().id;
 }

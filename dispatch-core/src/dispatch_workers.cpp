@@ -56,6 +56,8 @@ void Dispatcher::index_worker(const Worker& w) {
 }
 
 void Dispatcher::set_status(Worker& w, WorkerStatus status, IncidentId incident) {
+  if (w.status == WorkerStatus::off_duty && status != WorkerStatus::off_duty) w.duty_since_ms = clock_.now_ms();
+  if (status == WorkerStatus::off_duty) w.duty_since_ms = 0;
   w.status = status;
   w.on_duty = status != WorkerStatus::off_duty;
   w.incident = incident;

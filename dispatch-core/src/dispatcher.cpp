@@ -262,6 +262,7 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
   if (recent_.size() > kRecent) recent_.pop_front();
 
   effects_.writes.push_back(TouchDevice{device.id, device.battery_pct, now});
+  if (kind == DeltaKind::incident_opened) observe(*incident);  // counts it in its hour
   audit(who, "alarm", incident->id,
         nlohmann::json{{"device", device.id}, {"seq", in.seq}, {"kind", name_of(in.kind)}, {"alert_id", alert.id}}
             .dump());

@@ -213,7 +213,7 @@ json worker(const Worker& w) {
           {"role", name_of(w.role)}, {"skills", skills},  {"town", w.town},
           {"status", name_of(w.status)}, {"mode", name_of(w.mode)}, {"lat", w.lat},
           {"lon", w.lon},       {"accuracy_m", w.accuracy_m}, {"position_ms", w.position_ms},
-          {"incident_id", w.incident}};
+          {"incident_id", w.incident}, {"duty_since_ms", w.duty_since_ms}};
 }
 
 Worker worker_from(const json& j) {
@@ -234,6 +234,7 @@ Worker worker_from(const json& j) {
   w.accuracy_m = opt_number(j, "accuracy_m", 0);
   w.position_ms = opt_int(j, "position_ms", 0);
   w.incident = opt_int(j, "incident_id", 0);
+  w.duty_since_ms = opt_int(j, "duty_since_ms", 0);
   return w;
 }
 

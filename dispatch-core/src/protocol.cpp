@@ -235,7 +235,8 @@ Result<ClientMessage> parse_client(std::string_view text, std::string* req_out) 
     } else if (type == "callback") {
       m.body = Callback{need_int(j, "incident_id"), need_enum<CallbackOutcome>(j, "outcome")};
     } else if (type == "call") {
-      m.body = PlaceCall{need_int(j, "incident_id"), need_enum<CallKind>(j, "kind")};
+      m.body = PlaceCall{need_int(j, "incident_id"), need_enum<CallKind>(j, "kind"),
+                         static_cast<int>(opt_int(j, "contact_index", 0))};
     } else if (type == "call_result") {
       m.body = CallResult{need_int(j, "task_id"), need_enum<CallState>(j, "result")};
     } else if (type == "metrics") {
@@ -327,6 +328,7 @@ std::string encode(const ClientMessage& m) {
           j = {{"type", "callback"}, {"incident_id", b.incident}, {"outcome", name_of(b.outcome)}};
         } else if constexpr (std::is_same_v<T, PlaceCall>) {
           j = {{"type", "call"}, {"incident_id", b.incident}, {"kind", name_of(b.kind)}};
+          if (b.kind == CallKind::family && b.contact_index) j["contact_index"] = b.contact_index;
         } else if constexpr (std::is_same_v<T, CallResult>) {
           j = {{"type", "call_result"}, {"task_id", b.task}, {"result", name_of(b.result)}};
         } else if constexpr (std::is_same_v<T, MetricsQuery>) {

@@ -206,6 +206,10 @@ CREATE TABLE visits(
   incident_id INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX visits_by_elder ON visits(elder_id, at_ms);
 )sql",
+    // 4: when each worker's shift began, for the workers board.
+    R"sql(
+ALTER TABLE workers ADD COLUMN duty_since_ms INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 void check(sqlite3* db, int rc, const char* what) {
@@ -395,7 +399,7 @@ struct Store::Statements {
         touch_device(db, "UPDATE devices SET battery_pct=?, last_seen_ms=? WHERE id=?"),
         put_worker(db,
                    "UPDATE workers SET status=?, on_duty=?, mode=?, lat=?, lon=?, accuracy_m=?,"
-                   " position_ms=?, incident_id=? WHERE id=?"),
+                   " position_ms=?, incident_id=?, duty_since_ms=? WHERE id=?"),
         put_assignment(db,
                        "INSERT OR REPLACE INTO assignments(id, incident_id, worker_id, state,"
                        " chosen_by_operator, eta_s, distance_m, offered_ms, expires_ms, accepted_ms,"
@@ -471,14 +475,14 @@ void Store::import_registry(const std::vector<Elder>& elders, const std::vector<
   try {
     Stmt w(write_db_,
            "INSERT INTO workers(id, name, phone, role, skills, town, on_duty, lat, lon,"
-           " position_ms, status, mode, accuracy_m) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+           " position_ms, status, mode, accuracy_m, duty_since_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const auto& x : workers) {
       // A registry that only says "on duty" means available.
       WorkerStatus status = x.status == WorkerStatus::off_duty && x.on_duty ? WorkerStatus::available : x.status;
       w.bind(1, x.id).bind(2, x.name).bind(3, x.phone).bind(4, name_of(x.role))
           .bind(5, join(x.skills)).bind(6, x.town).bind(7, status != WorkerStatus::off_duty).bind(8, x.lat)
           .bind(9, x.lon).bind(10, x.position_ms).bind(11, name_of(status)).bind(12, name_of(x.mode))
-          .bind(13, x.accuracy_m).run();
+          .bind(13, x.accuracy_m).bind(14, status == WorkerStatus::off_duty ? 0 : x.duty_since_ms).run();
     }
 
     Stmt e(write_db_,
@@ -630,7 +634,7 @@ LiveState Store::load(Millis since_ms) const {
   {
     Stmt s(read_db_,
            "SELECT id, name, phone, role, skills, town, status, lat, lon, position_ms, mode,"
-           " accuracy_m, incident_id FROM workers ORDER BY id");
+           " accuracy_m, incident_id, duty_since_ms FROM workers ORDER BY id");
     while (s.next()) {
       Worker w;
       w.id = s.i64(0); w.name = s.text(1); w.phone = s.text(2);
@@ -640,7 +644,7 @@ LiveState Store::load(Millis since_ms) const {
       w.on_duty = w.status != WorkerStatus::off_duty;
       w.lat = s.f64(7); w.lon = s.f64(8); w.position_ms = s.i64(9);
       w.mode = enum_or(s.text(10), TransportMode::ebike);
-      w.accuracy_m = s.f64(11); w.incident = s.i64(12);
+      w.accuracy_m = s.f64(11); w.incident = s.i64(12); w.duty_since_ms = s.i64(13);
       st.workers.push_back(std::move(w));
     }
   }
@@ -905,7 +909,7 @@ void Store::apply(const WriteOp& op) {
     const Worker& w = p->worker;
     s.put_worker.bind(1, name_of(w.status)).bind(2, w.status != WorkerStatus::off_duty)
         .bind(3, name_of(w.mode)).bind(4, w.lat).bind(5, w.lon).bind(6, w.accuracy_m)
-        .bind(7, w.position_ms).bind(8, w.incident).bind(9, w.id).run();
+        .bind(7, w.position_ms).bind(8, w.incident).bind(9, w.duty_since_ms).bind(10, w.id).run();
   } else if (auto* p = std::get_if<PutAssignment>(&op)) {
     const Assignment& a = p->assignment;
     s.put_assignment.bind(1, a.id).bind(2, a.incident).bind(3, a.worker).bind(4, name_of(a.state))

@@ -100,6 +100,9 @@ int generate(const Args& a) {
     for (auto& w : d.workers) w.position_ms += shift;
     for (auto& v : visits) v.at_ms += shift;
   }
+  // Shifts began between two and seven hours before the last position report.
+  for (auto& w : d.workers)
+    if (w.on_duty) w.duty_since_ms = w.position_ms - (2 + w.id % 6) * 3'600'000LL;
   Store store(db);
   store.import_registry(d.elders, d.devices, d.workers);
   store.import_visits(visits);

@@ -170,7 +170,8 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::C
 }
 
 Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::PlaceCall& a) {
-  if (a.kind == CallKind::family) return answer(s, req, dispatcher.start_family_cascade(*s.who, a.incident));
+  if (a.kind == CallKind::family)
+    return answer(s, req, dispatcher.start_family_cascade(*s.who, a.incident, a.contact_index));
   return answer(s, req, dispatcher.call_emergency(*s.who, a.incident, a.kind));
 }
 

@@ -142,7 +142,9 @@ class Dispatcher {
   // --- calls (dispatch_calls.cpp)
   Result<IncidentId> record_callback(const Principal& who, IncidentId incident, CallbackOutcome outcome);
   Result<std::int64_t> call_emergency(const Principal& who, IncidentId incident, CallKind kind);
-  Result<std::int64_t> start_family_cascade(const Principal& who, IncidentId incident);
+  // Calls the emergency contacts in order from `from` (the operator may pick one on
+  // the card); a family call already pending is cancelled for it.
+  Result<std::int64_t> start_family_cascade(const Principal& who, IncidentId incident, int from = 0);
   Result<std::int64_t> record_call(const Principal& who, std::int64_t task, CallState result);
 
   // --- time (dispatch_timers.cpp): expiries, cascades and escalations due by now.

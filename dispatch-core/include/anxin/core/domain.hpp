@@ -281,6 +281,7 @@ struct Worker {
   double accuracy_m = 0;
   Millis position_ms = 0;
   IncidentId incident = 0;    // the incident they are offered or working, 0 for none
+  Millis duty_since_ms = 0;   // when this shift began; 0 when off duty
 };
 
 // --- rules ------------------------------------------------------------------

@@ -70,6 +70,7 @@ struct Callback {
 struct PlaceCall {
   IncidentId incident = 0;
   CallKind kind = CallKind::ambulance_120;  // family starts the cascade
+  int contact_index = 0;                     // family: the contact to start from
 };
 struct CallResult {
   std::int64_t task = 0;
