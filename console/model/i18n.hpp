@@ -1,91 +1,84 @@
 // The console's words in Simplified Chinese and English: every label the views
 // draw and a display name for every domain enum. Pure data, no ImGui, so the
 // table can be checked headless and scanned for the glyphs the font must hold.
+// Labels are in i18n.cpp, domain names and rank reasons in i18n_names.cpp.
 #pragma once
 
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "anxin/core/domain.hpp"
+#include "anxin/core/metrics.hpp"
 
 namespace anxin::console {
 
 enum class Lang { zh, en };
 
-std::optional<Lang> parse_lang(std::string_view text);  // "zh" / "en"
+std::optional<Lang> parse_lang(std::string_view text);  // "zh" / "zh-CN" / "en"
+const char* lang_name(Lang);                            // "中文" / "English", each in its own language
 
-// Labels. Add a key here and a row in i18n.cpp (a static_assert keeps them paired).
+// Labels. Add a key here and a row in i18n.cpp; a static_assert checks every row
+// sits at its key's position. Keys ending in _fmt are printf formats.
 enum class Msg {
   app_name,
-  // connection
-  conn_connecting,
-  conn_authenticating,
-  conn_synced,
-  conn_disconnected,
-  conn_resyncing,
-  banner_reconnecting,
-  banner_stale,
-  // status bar
-  operator_label,
-  server_time,
-  count_open,
-  count_acknowledged,
-  other_language,  // the toggle shows the language it switches to
+  // connection and status bar
+  conn_connecting, conn_authenticating, conn_synced, conn_disconnected, conn_resyncing,
+  banner_reconnecting, banner_stale,
+  operator_label, supervisor_label, server_time, count_open, count_acknowledged, count_escalated,
+  other_language, logout,
+  // views
+  view_queue, view_incident, view_map, view_workers, view_dashboard,
   // queue
-  queue_title,
-  queue_empty,
-  col_elder,
-  col_tier,
-  col_alert,
-  col_town,
-  col_state,
-  col_waiting,
-  // incident
-  incident_none_selected,
-  incident_gone,
-  incident_label,
-  opened_at,
-  acknowledge,
-  ack_sending,
-  ack_ok,
-  ack_refused,
-  ack_no_reply,
-  ack_not_connected,
-  acknowledged_by,
-  elder_card,
-  sex,
-  age,
-  years_old,
-  tier,
-  living,
-  ability,
-  not_assessed,
-  disability_grade,
-  grade_prefix,  // "Grade 2" / "2级"
-  grade_suffix,
-  none,
-  dementia,
-  special_family,
-  economic,
-  address,
-  phone,
-  id_number,
-  contacts,
-  contact_name,
-  contact_relation,
-  family_doctor,
-  paired_worker,
-  visit_consent,
-  yes,
-  no,
-  consent_given,
-  consent_missing,
-  timeline,
-  col_time,
-  col_event,
-  col_actor,
-  col_detail,
+  queue_title, queue_empty, queue_no_match, shown_of_fmt,
+  col_score, col_elder, col_tier, col_alert, col_town, col_state, col_waiting, col_sla,
+  filter_all_towns, filter_all_kinds, search_hint, clear_filters,
+  new_top_banner, keys_hint,
+  // incident workspace
+  incident_none_selected, incident_gone, incident_label, opened_at,
+  acknowledge, acknowledged_by, key_hint_fmt,
+  sla_title, sla_left_fmt, sla_over_fmt, sla_met_fmt, sla_missed_fmt,
+  rank_title, rank_total,
+  callback_title, callback_none,
+  dispatch_title, dispatch_best, dispatch_two, dispatch_row, refresh, candidates_none, candidates_loading,
+  col_name, col_role, col_mode, col_distance, col_eta, col_flags, paired, stale, preferred_role,
+  proposed_fmt, confirm_proposed,
+  responders_title, responders_none, offer_expires_fmt, responders_wanted_fmt,
+  calls_title, call_120, call_119, call_family, calls_none, col_contact, next_contact_fmt,
+  note_title, note_hint, add_note,
+  resolve, resolve_title, resolve_note_hint, confirm, cancel,
+  // a request's fate
+  req_sending, req_ok, req_refused, req_no_reply, req_not_sent,
+  act_acknowledge, act_callback, act_dispatch, act_call, act_call_result, act_note, act_resolve,
+  // elder card
+  elder_card, sex, age, years_old, tier, living, ability, not_assessed, disability_grade, grade_fmt, none,
+  dementia, special_family, economic, address, phone, id_number, contacts, contact_name, contact_relation,
+  family_doctor, paired_worker, visit_consent, yes, no, consent_given, consent_missing,
+  devices_title, col_device, col_kind, col_battery, col_last_seen,
+  history_title, visits_title, history_unavailable, loading, col_disposition, col_worker, col_summary, still_open,
+  // timeline
+  timeline, col_time, col_event, col_actor, col_detail,
+  // map
+  map_fit, map_hint, map_no_data, legend_homes, legend_incidents, legend_workers,
+  // workers
+  workers_title, col_status, col_position_age, col_task, col_shift, on_duty_only,
+  age_now, age_min_fmt, age_hour_fmt, age_never,
+  // dashboard
+  dash_queue_depth, dash_unacknowledged, dash_oldest, dash_ack_60, dash_ack_180, dash_target_fmt,
+  dash_of_fmt, dash_intervals, col_interval, col_count, col_p50, col_p90, dash_per_hour,
+  dash_per_operator, col_operator, col_acknowledged, col_resolved, col_open, dash_escalations,
+  dash_export, dash_exported, dash_export_failed, dash_waiting_metrics, dash_updated_fmt,
+  dash_load_from_queue, dash_no_escalations,
+  // login
+  login_title, login_username, login_password, login_server, login_language, login_submit,
+  login_signing_in, login_failed,
+  seconds_unit,
+  device_never,
+  login_wrong,
+  actor_system,
+  cascade_exhausted,
+  notified_fmt,
   count_  // not a label
 };
 
@@ -99,6 +92,22 @@ const char* tr(Lang, IncidentState);
 const char* tr(Lang, TimelineKind);
 const char* tr(Lang, Sex);
 const char* tr(Lang, Severity);
+const char* tr(Lang, WorkerStatus);
+const char* tr(Lang, WorkerRole);
+const char* tr(Lang, TransportMode);
+const char* tr(Lang, AssignmentState);
+const char* tr(Lang, CallKind);
+const char* tr(Lang, CallState);
+const char* tr(Lang, EscalationKind);
+const char* tr(Lang, Disposition);
+const char* tr(Lang, CallbackOutcome);
+const char* tr(Lang, DeviceKind);
+const char* tr(Lang, VisitMode);
+const char* tr(Lang, Interval);
+
+// A rank reason code ("living:alone", "kind:sos", "alerts:3", "age:80") as words:
+// "独居", "一键呼叫", "3种告警", "80岁以上". Unknown codes come back as they are.
+std::string rank_reason(Lang, std::string_view code);
 
 // Calls `each` with every string above, in both languages: the font loader
 // builds its glyph set from them when it cannot afford the full CJK block.

@@ -1,6 +1,9 @@
+// App, the receiving half: the link's messages into the replica and the answers
+// to this console's requests; what views read. Commands are in app_commands.cpp.
 #include "app.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <type_traits>
 
@@ -9,42 +12,87 @@ namespace proto = anxin::protocol;
 
 namespace {
 
+constexpr Millis kFlashMs = 4000;                  // how long a new top-priority incident pulses
+constexpr Millis kCandidatesRefreshMs = 10'000;    // workers move; re-ask while an incident is open on screen
+constexpr Millis kCandidatesMinGapMs = 1'000;      // but not more than once a second on a busy incident
+
 Millis local_now_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 // The server names a console principal "operator:王芳"; people only need the name.
-std::string display_name(const std::string& subject) {
+std::string after_colon(const std::string& subject) {
   auto colon = subject.find(':');
   return colon == std::string::npos ? subject : subject.substr(colon + 1);
+}
+std::string before_colon(const std::string& subject) {
+  auto colon = subject.find(':');
+  return colon == std::string::npos ? "" : subject.substr(0, colon);
 }
 
 }  // namespace
 
-Commands& Commands::operator+=(const Commands& o) {
-  if (o.select) select = o.select;
-  if (o.acknowledge) acknowledge = o.acknowledge;
-  toggle_language = toggle_language != o.toggle_language;
-  return *this;
+App::App(AppOptions options, std::function<void()> wake)
+    : options_(std::move(options)), wake_(std::move(wake)), chime_(!options_.mute && !options_.offline) {
+  if (!options_.settings_path.empty()) settings_ = load_settings(options_.settings_path);
+  lang_ = options_.lang.value_or(settings_.lang);
+  operator_name_ = options_.operator_name;
 }
 
-App::App(AppOptions options, std::function<void()> wake)
-    : link_(std::move(options.link), std::move(wake)),
-      lang_(options.lang),
-      operator_name_(std::move(options.operator_name)) {}
+App::~App() = default;
+
+void App::start() {
+  if (!options_.link.token.empty()) connect(options_.link);
+}
+
+void App::connect(LinkOptions link) {
+  link_.reset();
+  welcomed_ = false;
+  login_error_.reset();
+  link_ = std::make_unique<ConsoleLink>(std::move(link), wake_);
+  link_->start();
+}
+
+void App::disconnect() {
+  link_.reset();  // stops the network thread
+  welcomed_ = false;
+  district_asked_ = false;  // the next sign-in may be to another centre
+  replica_.lose_sync();
+  for (auto& [req, r] : requests_)
+    if (r.status == Request::Status::sending) r.status = Request::Status::no_reply;
+}
+
+LinkState App::link_state() const {
+  if (options_.offline) return LinkState::synced;
+  return link_ ? link_->state() : LinkState::disconnected;
+}
+
+std::string App::link_error() const { return link_ ? link_->last_error() : ""; }
+
+bool App::live() const {
+  if (options_.offline) return replica_.synced();
+  return link_ && link_->state() == LinkState::synced && replica_.synced();
+}
+
+// --- receiving --------------------------------------------------------------------------
 
 void App::pump() {
-  for (auto& event : link_.take()) {
-    if (const auto* m = std::get_if<proto::ServerMessage>(&event)) {
-      on_message(*m);
-    } else {
-      // Keep showing what we had, marked stale; the next snapshot replaces it.
-      replica_.lose_sync();
-      for (auto& [id, a] : acks_)
-        if (a.status == AckRequest::Status::sending) a.status = AckRequest::Status::no_reply;
+  if (link_) {
+    for (auto& event : link_->take()) {
+      if (const auto* m = std::get_if<proto::ServerMessage>(&event)) {
+        on_message(*m);
+        if (!link_) break;  // a refused login ended the link
+      } else {
+        // Keep showing what we had, marked stale; the next snapshot replaces it.
+        replica_.lose_sync();
+        for (auto& [req, r] : requests_)
+          if (r.status == Request::Status::sending) r.status = Request::Status::no_reply;
+      }
     }
   }
+  if (live()) refresh_selected(server_now_ms());
+  chime_.reap();
 }
 
 void App::on_message(const proto::ServerMessage& m) {
@@ -52,63 +100,185 @@ void App::on_message(const proto::ServerMessage& m) {
       [&](const auto& b) {
         using T = std::decay_t<decltype(b)>;
         if constexpr (std::is_same_v<T, proto::Welcome>) {
+          welcomed_ = true;
           clock_offset_ms_ = b.server_time_ms - local_now_ms();
-          operator_name_ = display_name(b.subject);
+          operator_name_ = b.user.name.empty() ? after_colon(b.subject) : b.user.name;
+          user_kind_ = b.user.kind.empty() ? before_colon(b.subject) : b.user.kind;
         } else if constexpr (std::is_same_v<T, proto::Snapshot>) {
           clock_offset_ms_ = b.server_time_ms - local_now_ms();
           replica_.apply(b);
-        } else if constexpr (std::is_same_v<T, proto::DeltaMessage>) {
-          if (replica_.apply(b) == Replica::Applied::resync) {
-            std::fprintf(stderr, "anxin-console: delta %llu out of sequence after %llu; resubscribing\n",
-                         static_cast<unsigned long long>(b.seq),
-                         static_cast<unsigned long long>(replica_.seq()));
-            link_.subscribe();
+          candidates_version_ = 0;  // ask again: the world may have moved while we were away
+          // The district's homes change with the registry, not the night: once.
+          if (!district_asked_) {
+            district_asked_ = true;
+            send(Action::map, 0, proto::MapQuery{});
           }
+        } else if constexpr (std::is_same_v<T, proto::DeltaMessage>) {
+          const auto applied = replica_.apply(b);
+          if (applied == Replica::Applied::resync) {
+            std::fprintf(stderr, "anxin-console: delta %llu out of sequence after %llu; resubscribing\n",
+                         static_cast<unsigned long long>(b.seq), static_cast<unsigned long long>(replica_.seq()));
+            link_->subscribe();
+          } else if (applied == Replica::Applied::changed && b.kind == DeltaKind::incident_opened) {
+            flash_if_top({b.incident.id});
+          }
+        } else if constexpr (std::is_same_v<T, proto::CandidateList>) {
+          if (selected_ == b.incident) candidates_ = b;
+          on_reply(m.req, std::nullopt);
+        } else if constexpr (std::is_same_v<T, proto::ElderDetail>) {
+          elder_details_[b.card.id] = b;
+          replica_.remember(b.card);
+          on_reply(m.req, std::nullopt);
+        } else if constexpr (std::is_same_v<T, proto::DistrictMap>) {
+          district_ = b;
+          on_reply(m.req, std::nullopt);
+        } else if constexpr (std::is_same_v<T, proto::Metrics>) {
+          metrics_ = b;
+          metrics_at_ms_ = local_now_ms();
+          on_reply(m.req, std::nullopt);
         } else if constexpr (std::is_same_v<T, proto::Ok>) {
           on_reply(m.req, std::nullopt);
         } else if constexpr (std::is_same_v<T, proto::ErrorReply>) {
+          // A refused login, or a session that expired: back to the login screen.
+          // (A fixed --token keeps retrying, its error in the banner.)
+          const bool login_mode = link_ && !link_->options().username.empty();
+          if (login_mode && (m.req == kLoginReq ||
+                             (m.req == kHelloReq && b.error.code == ErrorCode::auth_failed))) {
+            login_error_ = b.error;
+            disconnect();
+            return;
+          }
           on_reply(m.req, b.error);
         }
-        // Ack (device side) and Pong are not for consoles.
+        // Ack (device side), Pong, Task and TaskList are not for consoles.
       },
       m.body);
 }
 
 void App::on_reply(const std::string& req, const std::optional<Error>& error) {
-  for (auto& [id, a] : acks_) {
-    if (a.req != req) continue;
-    if (error) {
-      a.status = AckRequest::Status::refused;
-      a.error = std::string(code_name(error->code)) + ": " + error->message;
-    } else {
-      a.status = AckRequest::Status::ok;
-    }
-    return;
+  auto it = requests_.find(req);
+  if (it == requests_.end()) return;
+  Request& r = it->second;
+  if (error) {
+    r.status = Request::Status::refused;
+    r.error = std::string(code_name(error->code)) + ": " + error->message;
+    // A server without the `elder` message: show what the replica has, stop asking.
+    if (r.action == Action::elder && (error->code == ErrorCode::unknown_type || error->code == ErrorCode::forbidden))
+      elder_detail_supported_ = false;
+  } else {
+    r.status = Request::Status::ok;
   }
 }
 
-void App::execute(const Commands& c) {
-  if (c.select) selected_ = c.select;
-  if (c.acknowledge) acknowledge(*c.acknowledge);
-  if (c.toggle_language) lang_ = lang_ == Lang::zh ? Lang::en : Lang::zh;
+// A new incident at the head of the queue pulses and chimes, once.
+void App::flash_if_top(const std::vector<IncidentId>& opened) {
+  const Millis now = server_now_ms();
+  for (IncidentId id : opened) {
+    const Incident* fresh = replica_.incident(id);
+    if (!fresh || !unacknowledged(*fresh)) continue;
+    const int score = queue_score(*fresh, now);
+    bool top = true;
+    for (const auto& [other_id, other] : replica_.incidents()) {
+      if (other_id == id || !unacknowledged(other)) continue;
+      const int s = queue_score(other, now);
+      if (s > score || (s == score && (other.opened_ms < fresh->opened_ms ||
+                                       (other.opened_ms == fresh->opened_ms && other_id < id)))) {
+        top = false;
+        break;
+      }
+    }
+    if (!top) continue;
+    flash_incident_ = id;
+    flash_until_ms_ = local_now_ms() + kFlashMs;
+    chime_.play();
+  }
 }
 
-void App::acknowledge(IncidentId id) {
-  AckRequest& a = acks_[id];
-  a = AckRequest{"ack-" + std::to_string(next_req_++), AckRequest::Status::sending, ""};
-  if (!link_.send({a.req, proto::AckIncident{id}})) a.status = AckRequest::Status::not_sent;
+// Keeps what the workspace shows of the selected incident fresh: the candidate
+// list after the incident changed (an offer declined, a responder accepted) and
+// every few seconds as workers move; the elder's detail once.
+void App::refresh_selected(Millis now) {
+  if (!selected_) return;
+  const Incident* i = replica_.incident(*selected_);
+  if (!i) return;
+  const std::uint64_t v = replica_.incident_version(i->id);
+  const bool changed = v != candidates_version_;
+  const Millis since = now - candidates_asked_ms_;
+  const Request* pending = last_request(i->id, Action::candidates);
+  const bool in_flight = pending && pending->status == Request::Status::sending;
+  if (!in_flight && ((changed && since >= kCandidatesMinGapMs) || since >= kCandidatesRefreshMs)) {
+    candidates_version_ = v;
+    candidates_asked_ms_ = now;
+    send(Action::candidates, i->id, proto::CandidatesQuery{i->id, 0});
+  }
+  if (elder_detail_supported_ && !elder_details_.count(i->elder)) {
+    const Request* asked = last_request(i->id, Action::elder);
+    if (!asked || asked->status == Request::Status::no_reply || asked->status == Request::Status::not_sent)
+      send(Action::elder, i->id, proto::ElderQuery{i->elder});
+  }
 }
 
-const AckRequest* App::ack_request(IncidentId id) const {
-  auto it = acks_.find(id);
-  return it == acks_.end() ? nullptr : &it->second;
+void App::load_offline(const proto::Snapshot& snapshot) {
+  clock_offset_ms_ = snapshot.server_time_ms - local_now_ms();
+  replica_.apply(snapshot);
+}
+
+// --- what views read --------------------------------------------------------------------
+
+const proto::CandidateList* App::candidates(IncidentId incident) const {
+  return candidates_ && candidates_->incident == incident ? &*candidates_ : nullptr;
+}
+
+bool App::candidates_pending(IncidentId incident) const {
+  const Request* r = last_request(incident, Action::candidates);
+  return r && r->status == Request::Status::sending;
+}
+
+const proto::ElderDetail* App::elder_detail(ElderId elder) const {
+  auto it = elder_details_.find(elder);
+  return it == elder_details_.end() ? nullptr : &it->second;
+}
+
+const Request* App::last_request(IncidentId incident, Action action) const {
+  auto it = last_req_.find({incident, action});
+  if (it == last_req_.end()) return nullptr;
+  auto r = requests_.find(it->second);
+  return r == requests_.end() ? nullptr : &r->second;
+}
+
+const Request* App::latest_request(IncidentId incident) const {
+  auto it = latest_req_.find(incident);
+  if (it == latest_req_.end()) return nullptr;
+  auto r = requests_.find(it->second);
+  return r == requests_.end() ? nullptr : &r->second;
 }
 
 std::vector<IncidentId> App::acknowledged_by_me() const {
   std::vector<IncidentId> ids;
-  for (const auto& [id, a] : acks_)
-    if (a.status == AckRequest::Status::ok) ids.push_back(id);
+  for (const auto& [req, r] : requests_)
+    if (r.action == Action::acknowledge && r.status == Request::Status::ok) ids.push_back(r.incident);
   return ids;
+}
+
+Millis App::metrics_age_ms() const { return metrics_ ? local_now_ms() - metrics_at_ms_ : 1'000'000'000; }
+
+bool App::metrics_pending() const {
+  for (auto it = request_order_.rbegin(); it != request_order_.rend(); ++it) {
+    const Request& r = requests_.at(*it);
+    if (r.action == Action::metrics) return r.status == Request::Status::sending;
+  }
+  return false;
+}
+
+std::optional<IncidentId> App::flashing() const {
+  if (!flash_incident_ || local_now_ms() >= flash_until_ms_) return std::nullopt;
+  return flash_incident_;
+}
+
+float App::flash_phase() const {
+  // Two gentle pulses a second: visible across the room, not strobing.
+  const double t = static_cast<double>(local_now_ms() % 1000) / 1000.0;
+  return static_cast<float>(0.5 + 0.5 * std::sin(t * 2 * M_PI * 2));
 }
 
 Millis App::server_now_ms() const { return local_now_ms() + clock_offset_ms_; }

@@ -1,89 +1,177 @@
-// App: the console's state on the UI thread. It owns the link to the server, the
-// replica of live incidents and the little UI state there is (selection,
-// language, the fate of each acknowledge this console sent). Views read it by
-// const reference and hand back Commands; only execute() changes anything, so a
-// button, a key and the autotest all take the same path.
+// App: the console's state on the UI thread. It owns the link to the server (once
+// someone has signed in), the replica, the answers to this console's requests
+// (candidates, elder details, metrics, each command's fate), the chime, and the
+// UI state. Views read it by const reference and hand back Commands; execute()
+// is the only way anything changes, so a button, a key and the autotest take the
+// same path.
 #pragma once
 
+#include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "chime.hpp"
+#include "commands.hpp"
 #include "i18n.hpp"
 #include "net.hpp"
 #include "replica.hpp"
+#include "settings.hpp"
+#include "ui_state.hpp"
 
 namespace anxin::console {
 
-// What a view asks for this frame. Views fill in fields; execute() acts on them.
-struct Commands {
-  std::optional<IncidentId> select;
-  std::optional<IncidentId> acknowledge;
-  bool toggle_language = false;
+// What a request was for, so its answer can be shown where the operator acted.
+enum class Action { acknowledge, callback, candidates, dispatch, call, call_result, note, resolve, elder, metrics, map };
 
-  Commands& operator+=(const Commands& other);
-  bool empty() const { return !select && !acknowledge && !toggle_language; }
-};
-
-// This console's acknowledge request for one incident, as far as it got.
-struct AckRequest {
+// One request this console sent, as far as it got.
+struct Request {
   enum class Status { sending, ok, refused, no_reply, not_sent };
   std::string req;
+  Action action = Action::acknowledge;
+  IncidentId incident = 0;
   Status status = Status::sending;
   std::string error;  // "E_BAD_STATE: ..." when refused
+  Millis sent_ms = 0;
 };
 
 struct AppOptions {
-  LinkOptions link;
+  LinkOptions link;           // with a token: connect at once; without: the login screen
   std::string operator_name;  // from the tokens file; the server's welcome overrides it
-  Lang lang = Lang::zh;
+  std::optional<Lang> lang;   // --lang; else the remembered one
+  std::string settings_path;  // empty: remember nothing (tests, benchmarks)
+  bool offline = false;       // benchmark: no server; the replica is filled by load_offline()
+  bool mute = false;
 };
 
 class App {
  public:
   App(AppOptions options, std::function<void()> wake);
+  ~App();
 
-  void start() { link_.start(); }
-  // Applies everything the link received since the last frame.
+  // Connects now if the options hold a token; otherwise the login screen waits.
+  void start();
+  // Applies everything the link received since the last frame, then does what is
+  // due by the clock (candidate refreshes, reaping the chime).
   void pump();
   void execute(const Commands& commands);
+  void load_offline(const protocol::Snapshot& snapshot);  // benchmark only
 
+  UiState& ui() { return ui_; }
+  const UiState& ui() const { return ui_; }
   const Replica& replica() const { return replica_; }
-  LinkState link_state() const { return link_.state(); }
-  std::string link_error() const { return link_.last_error(); }
-  // Connected and the replica follows the server: commands may be sent.
-  bool live() const { return link_.state() == LinkState::synced && replica_.synced(); }
 
+  // --- the connection and who is signed in
+  // Past the login screen: welcomed once on this link (a reconnect stays signed
+  // in), or connecting with a fixed token.
+  bool signed_in() const {
+    return options_.offline || (link_ && (welcomed_ || link_->options().username.empty()));
+  }
+  LinkState link_state() const;
+  std::string link_error() const;
+  // Connected and the replica follows the server: commands may be sent.
+  bool live() const;
+  const std::string& operator_name() const { return operator_name_; }
+  const std::string& user_kind() const { return user_kind_; }  // "operator", "supervisor" or empty
+  const std::optional<Error>& login_error() const { return login_error_; }
+  bool login_pending() const { return link_ && !welcomed_ && !link_->options().username.empty(); }
+  const Settings& settings() const { return settings_; }
+  // The server given on the command line (or remembered): the login form's default.
+  const LinkOptions& link_defaults() const { return options_.link; }
+
+  // --- language and view
   Lang lang() const { return lang_; }
   const char* tr(Msg m) const { return console::tr(lang_, m); }
   template <class E>
   const char* tr(E value) const {
     return console::tr(lang_, value);
   }
+  View view() const { return view_; }
 
-  const std::string& operator_name() const { return operator_name_; }
+  // --- the selected incident and what the server told us about it
   std::optional<IncidentId> selected() const { return selected_; }
-  const AckRequest* ack_request(IncidentId id) const;
+  const protocol::CandidateList* candidates(IncidentId incident) const;
+  bool candidates_pending(IncidentId incident) const;
+  const protocol::ElderDetail* elder_detail(ElderId elder) const;
+  bool elder_detail_supported() const { return elder_detail_supported_; }
+
+  // --- requests
+  const Request* last_request(IncidentId incident, Action action) const;
+  const Request* latest_request(IncidentId incident) const;  // any action
   std::vector<IncidentId> acknowledged_by_me() const;
+
+  // --- the district for the map (every home), once per sign-in; null until then
+  const protocol::DistrictMap* district() const { return district_ ? &*district_ : nullptr; }
+
+  // --- the supervisor's figures
+  const std::optional<protocol::Metrics>& metrics() const { return metrics_; }
+  Millis metrics_age_ms() const;  // large when never received
+  bool metrics_pending() const;
+  struct ExportResult {
+    bool ok = false;
+    std::string path;
+  };
+  const std::optional<ExportResult>& export_result() const { return export_result_; }
+
+  // --- the new top-priority incident, flashing for a few seconds
+  std::optional<IncidentId> flashing() const;
+  float flash_phase() const;  // 0..1, pulsing while flashing
+  bool animating() const { return flashing().has_value(); }
 
   // The server's clock, estimated from this machine's clock and the offset
   // measured at welcome and snapshot; waiting times are computed from it.
   Millis server_now_ms() const;
 
  private:
+  void connect(LinkOptions link);
+  void disconnect();
   void on_message(const protocol::ServerMessage& m);
   void on_reply(const std::string& req, const std::optional<Error>& error);
-  void acknowledge(IncidentId id);
+  void flash_if_top(const std::vector<IncidentId>& opened);  // pulse and chime a new head of the queue
+  void refresh_selected(Millis now);
+  std::string send(Action action, IncidentId incident, protocol::ClientBody body);
+  void remember_settings();
+  void run(const cmd::Select& c);
+  void run(const cmd::Login& c);
+  void run(const cmd::ExportDashboard& c);
 
-  ConsoleLink link_;
+  AppOptions options_;
+  std::function<void()> wake_;
+  std::unique_ptr<ConsoleLink> link_;
+  bool welcomed_ = false;
   Replica replica_;
-  Lang lang_;
-  std::string operator_name_;
+  UiState ui_;
+  Settings settings_;
+  Lang lang_ = Lang::zh;
+  View view_ = View::queue;
+  std::string operator_name_, user_kind_;
+  std::optional<Error> login_error_;  // why the last login was refused
   std::optional<IncidentId> selected_;
   Millis clock_offset_ms_ = 0;
   int next_req_ = 1;
-  std::map<IncidentId, AckRequest> acks_;
+
+  std::map<std::string, Request> requests_;  // by req id
+  std::deque<std::string> request_order_;    // oldest first, to bound the map
+  std::map<std::pair<IncidentId, Action>, std::string> last_req_;
+  std::map<IncidentId, std::string> latest_req_;
+
+  std::optional<protocol::CandidateList> candidates_;  // for the selected incident
+  std::uint64_t candidates_version_ = 0;               // the incident's version when asked
+  Millis candidates_asked_ms_ = 0;
+  std::map<ElderId, protocol::ElderDetail> elder_details_;
+  bool elder_detail_supported_ = true;
+  std::optional<protocol::DistrictMap> district_;
+  bool district_asked_ = false;
+  std::optional<protocol::Metrics> metrics_;
+  Millis metrics_at_ms_ = 0;
+  std::optional<ExportResult> export_result_;
+
+  IncidentId flash_incident_ = 0;
+  Millis flash_until_ms_ = 0;  // this machine's clock
+  Chime chime_;
 };
 
 }  // namespace anxin::console

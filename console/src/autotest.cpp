@@ -1,131 +1,345 @@
 #include "autotest.hpp"
 
-#include <GLFW/glfw3.h>  // brings the system GL header, for glReadPixels
+#include <GLFW/glfw3.h>  // key codes, and the system GL header for glReadPixels
 #include <stb/stb_image_write.h>
 
 #include <cstdio>
 #include <fstream>
-#include <nlohmann/json.hpp>
-#include <vector>
+#include <map>
+#include <sstream>
 
 namespace anxin::console {
-
 namespace {
-constexpr int kSettleFrames = 3;  // let the last delta's effects reach the screen
+
+using nlohmann::json;
+constexpr int kSettleFrames = 4;  // a view switch or a delta needs a few frames to lay out
+
+const std::map<std::string, View> kViewNames = {{"queue", View::queue},     {"incident", View::incident},
+                                                {"map", View::map},         {"workers", View::workers},
+                                                {"dashboard", View::dashboard}};
+
+std::optional<int> key_code(const std::string& k) {
+  static const std::map<std::string, int> named = {
+      {"Enter", GLFW_KEY_ENTER}, {"Escape", GLFW_KEY_ESCAPE}, {"Up", GLFW_KEY_UP},     {"Down", GLFW_KEY_DOWN},
+      {"F1", GLFW_KEY_F1},       {"F2", GLFW_KEY_F2},         {"F3", GLFW_KEY_F3},     {"F4", GLFW_KEY_F4},
+      {"F5", GLFW_KEY_F5},       {"Tab", GLFW_KEY_TAB}};
+  if (auto it = named.find(k); it != named.end()) return it->second;
+  if (k.size() == 1 && ((k[0] >= 'A' && k[0] <= 'Z') || (k[0] >= '0' && k[0] <= '9'))) return k[0];  // GLFW = ASCII
+  return std::nullopt;
 }
 
-Autotest::Autotest(AutotestOptions options)
-    : options_(std::move(options)),
-      deadline_(std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.timeout_ms)) {}
+json incident_json(const App& app, const Incident& i) {
+  const Replica& r = app.replica();
+  const protocol::ElderCard* e = r.elder(i.elder);
+  json assignments = json::array(), calls = json::array(), escalations = json::array(), reasons = json::array();
+  for (const auto& a : i.assignments)
+    assignments.push_back({{"id", a.id}, {"worker_id", a.worker}, {"state", name_of(a.state)}});
+  for (const auto& c : i.calls)
+    calls.push_back({{"id", c.id}, {"kind", name_of(c.kind)}, {"state", name_of(c.state)}, {"name", c.name}});
+  for (const auto& x : i.escalations)
+    escalations.push_back({{"kind", name_of(x.kind)}, {"cleared", x.cleared}});
+  for (const auto& x : i.rank_reasons) reasons.push_back({{"code", x.code}, {"points", x.points}});
+  return {{"id", i.id},
+          {"elder_id", i.elder},
+          {"elder_name", e ? e->name : ""},
+          {"state", name_of(i.state)},
+          {"lead_kind", name_of(i.lead_kind())},
+          {"alert_count", i.alert_count()},
+          {"score", queue_score(i, app.server_now_ms())},
+          {"rank_base", i.rank_base},
+          {"rank_reasons", reasons},
+          {"acknowledged_by", i.acknowledged_by},
+          {"callback", name_of(i.callback)},
+          {"proposed_worker_id", i.proposed_worker},
+          {"assignments", assignments},
+          {"calls", calls},
+          {"escalations", escalations},
+          {"timeline", i.timeline.size()}};
+}
+
+}  // namespace
+
+json state_dump(const App& app) {
+  const Replica& r = app.replica();
+  json incidents = json::array();
+  for (const Incident* i : r.queue(app.server_now_ms())) incidents.push_back(incident_json(app, *i));
+  json workers = json::array();
+  for (const auto& [id, w] : r.workers())
+    workers.push_back({{"id", id}, {"name", w.name}, {"status", name_of(w.status)}, {"incident_id", w.incident}});
+  json dump = {{"connection", name_of(app.link_state())},
+               {"live", app.live()},
+               {"seq", r.seq()},
+               {"epoch", r.epoch()},
+               {"operator", app.operator_name()},
+               {"lang", app.lang() == Lang::zh ? "zh" : "en"},
+               {"view", static_cast<int>(app.view())},
+               {"incidents", incidents},
+               {"workers", workers},
+               {"selected", app.selected() ? json(*app.selected()) : json(nullptr)},
+               {"selected_incident", nullptr},
+               {"candidates", nullptr},
+               {"elder_detail", nullptr},
+               {"metrics", nullptr},
+               {"flashing", app.flashing() ? json(*app.flashing()) : json(nullptr)},
+               {"map_homes", app.district() ? json(app.district()->homes.size()) : json(nullptr)},
+               {"acknowledged_by_me", app.acknowledged_by_me()}};
+  if (const Incident* i = app.selected() ? r.incident(*app.selected()) : nullptr) {
+    dump["selected_incident"] = incident_json(app, *i);
+    if (const auto* c = app.candidates(i->id)) {
+      json list = json::array();
+      for (const auto& v : c->candidates) list.push_back({{"worker_id", v.candidate.id}, {"name", v.name}});
+      dump["candidates"] = list;
+    }
+    if (const auto* d = app.elder_detail(i->elder))
+      dump["elder_detail"] = {{"devices", d->devices.size()}, {"incidents", d->incidents.size()},
+                              {"visits", d->visits.size()}};
+  }
+  if (const auto& m = app.metrics())
+    dump["metrics"] = {{"acknowledged", m->summary.acknowledged},
+                       {"acknowledged_within_60s", m->summary.acknowledged_within_60s}};
+  return dump;
+}
+
+Autotest::Autotest(AutotestOptions options) : options_(std::move(options)) {
+  if (!options_.script.empty()) {
+    enabled_ = load(options_.script);
+    if (!enabled_) failed_ = enabled_ = true;  // report the unreadable script and exit 3
+  } else if (options_.incidents >= 0) {
+    // The walking skeleton's flags, as a script.
+    steps_.push_back({"wait-sync", std::to_string(options_.incidents), 0});
+    steps_.push_back({"select-top", "", 0});
+    if (options_.acknowledge) {
+      steps_.push_back({"acknowledge", "", 0});
+      steps_.push_back({"wait-state", "/selected_incident/state == acknowledged", 0});
+    }
+    enabled_ = true;
+  }
+  deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.timeout_ms);
+}
+
+bool Autotest::load(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) return fail("cannot read script " + path);
+  std::string line;
+  int n = 0;
+  while (std::getline(f, line)) {
+    ++n;
+    const auto start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] == '#') continue;
+    const auto space = line.find(' ', start);
+    Step s{line.substr(start, space == std::string::npos ? std::string::npos : space - start), "", n};
+    if (space != std::string::npos) s.arg = line.substr(line.find_first_not_of(' ', space));
+    steps_.push_back(std::move(s));
+  }
+  return true;
+}
+
+bool Autotest::fail(const std::string& why) {
+  const int line = step_ < steps_.size() ? steps_[step_].line : 0;
+  error_ = (line ? "line " + std::to_string(line) + ": " : "") + why;
+  std::fprintf(stderr, "anxin-console: autotest: FAILED %s\n", error_.c_str());
+  failed_ = true;
+  return false;
+}
+
+void Autotest::press_keys(bool* keys_down, int count) {
+  for (int k : held_)
+    if (k < count) keys_down[k] = false;
+  held_.clear();
+  for (int k : keys_)
+    if (k < count) keys_down[k] = true, held_.push_back(k);
+  keys_.clear();
+}
+
+// A command on the selected incident; once sent, waits for the server's answer.
+bool Autotest::command_step(const App& app, const Step& s, Commands& out) {
+  if (waiting_) {
+    const Request* r = app.last_request(target_, action_);
+    if (!r || r->status == Request::Status::sending) return false;
+    if (r->status != Request::Status::ok) return fail(s.op + " " + s.arg + ": " + (r->error.empty() ? "no reply" : r->error));
+    return true;
+  }
+  if (!app.selected()) return fail(s.op + ": no incident selected");
+  target_ = *app.selected();
+  const Incident* i = app.replica().incident(target_);
+  waiting_ = true;
+  if (s.op == "acknowledge") {
+    action_ = Action::acknowledge, out.push(cmd::Acknowledge{target_});
+  } else if (s.op == "callback") {
+    auto o = parse_enum<CallbackOutcome>(s.arg);
+    if (!o) return fail("unknown call-back outcome " + s.arg);
+    action_ = Action::callback, out.push(cmd::Callback{target_, *o});
+  } else if (s.op == "dispatch-best" || s.op == "dispatch-two") {
+    action_ = Action::dispatch, out.push(cmd::Dispatch{target_, std::nullopt, s.op == "dispatch-two" ? 2 : 1});
+  } else if (s.op == "dispatch") {
+    action_ = Action::dispatch, out.push(cmd::Dispatch{target_, std::stoll(s.arg), 1});
+  } else if (s.op == "call") {
+    auto k = parse_enum<CallKind>(s.arg);
+    if (!k) return fail("unknown call kind " + s.arg);
+    action_ = Action::call, out.push(cmd::Call{target_, *k});
+  } else if (s.op == "call-result") {
+    auto result = parse_enum<CallState>(s.arg);
+    const CallTask* pending = nullptr;
+    if (i)
+      for (const auto& t : i->calls)
+        if (t.open() && !pending) pending = &t;
+    if (!result || !pending) return fail("call-result: no pending call, or unknown result " + s.arg);
+    action_ = Action::call_result, out.push(cmd::CallResult{target_, pending->id, *result});
+  } else if (s.op == "note") {
+    action_ = Action::note, out.push(cmd::Note{target_, s.arg});
+  } else {  // resolve DISPOSITION [NOTE]
+    const auto space = s.arg.find(' ');
+    auto d = parse_enum<Disposition>(s.arg.substr(0, space));
+    if (!d) return fail("unknown disposition " + s.arg);
+    action_ = Action::resolve;
+    out.push(cmd::Resolve{target_, *d, space == std::string::npos ? "" : s.arg.substr(space + 1)});
+  }
+  return false;
+}
+
+bool Autotest::state_holds(const App& app, const std::string& condition, std::string& seen) const {
+  std::istringstream in(condition);
+  std::string pointer, op, value;
+  in >> pointer >> op;
+  std::getline(in >> std::ws, value);
+  const json dump = state_dump(app);
+  json actual;
+  try {
+    actual = dump.at(json::json_pointer(pointer));
+  } catch (const std::exception&) {
+    actual = nullptr;  // absent reads as null, so "== null" can wait for a thing to go
+  }
+  seen = actual.is_array() ? "array of " + std::to_string(actual.size()) : actual.dump();
+  if (actual.is_array()) actual = actual.size();
+  json expected = json::parse(value, nullptr, false);
+  if (expected.is_discarded()) expected = value;  // a bare word is a string
+  if (op == "==") return actual == expected;
+  if (op == "!=") return actual != expected;
+  if (!actual.is_number() || !expected.is_number()) return false;
+  if (op == ">=") return actual.get<double>() >= expected.get<double>();
+  if (op == "<=") return actual.get<double>() <= expected.get<double>();
+  return false;
+}
 
 Commands Autotest::act(const App& app) {
-  Commands c;
-  if (!enabled()) return c;
-  switch (stage_) {
-    case Stage::wait_sync: {
-      const auto q = app.replica().queue();
-      if (app.live() && static_cast<int>(q.size()) >= options_.incidents && !q.empty()) {
-        target_ = q.front()->id;
-        c.select = target_;
-        stage_ = Stage::selected;
-        std::fprintf(stderr, "anxin-console: autotest: %zu incidents; selected #%lld\n", q.size(),
-                     static_cast<long long>(target_));
-      }
-      break;
-    }
-    case Stage::selected:
-      // A frame later, with the incident on screen, as a person would.
-      if (options_.acknowledge) {
-        c.acknowledge = target_;
-        stage_ = Stage::wait_ack;
-      } else {
-        stage_ = Stage::settle;
-      }
-      break;
-    case Stage::wait_ack: {
-      const Incident* i = app.replica().incident(target_);
-      const AckRequest* req = app.ack_request(target_);
-      if (i && i->state == IncidentState::acknowledged && req && req->status == AckRequest::Status::ok) {
-        std::fprintf(stderr, "anxin-console: autotest: #%lld acknowledged by %s\n", static_cast<long long>(target_),
-                     i->acknowledged_by.c_str());
-        stage_ = Stage::settle;
-      }
-      break;
-    }
-    case Stage::settle:
-      break;
+  Commands out;
+  if (!enabled_ || failed_ || step_ >= steps_.size()) return out;
+  const Step& s = steps_[step_];
+  ++frames_;
+  bool done = false;
+  if (s.op == "wait-sync") {
+    const size_t n = s.arg.empty() ? 0 : std::stoul(s.arg);
+    done = app.live() && app.replica().incidents().size() >= n;
+  } else if (s.op == "select-top") {
+    const auto q = app.replica().queue(app.server_now_ms());
+    if (q.empty()) return fail("select-top: the queue is empty"), out;
+    out.push(cmd::Select{q.front()->id});
+    done = true;
+  } else if (s.op == "select") {
+    out.push(cmd::Select{std::stoll(s.arg)});
+    done = true;
+  } else if (s.op == "view") {
+    auto it = kViewNames.find(s.arg);
+    if (it == kViewNames.end()) return fail("unknown view " + s.arg), out;
+    out.push(cmd::Show{it->second});
+    done = true;
+  } else if (s.op == "lang") {
+    auto l = parse_lang(s.arg);
+    if (!l) return fail("unknown language " + s.arg), out;
+    out.push(cmd::SetLanguage{*l});
+    done = true;
+  } else if (s.op == "login") {
+    // USER PASSWORD: what the login form's button sends, to the server it shows.
+    const auto space = s.arg.find(' ');
+    if (frames_ == 1)
+      out.push(cmd::Login{app.link_defaults().host, app.link_defaults().port, s.arg.substr(0, space),
+                          space == std::string::npos ? "" : s.arg.substr(space + 1)});
+    if (const auto& e = app.login_error()) return fail("login refused: " + e->message), out;
+    done = frames_ > 1 && app.signed_in();
+  } else if (s.op == "key") {
+    auto k = key_code(s.arg);
+    if (!k) return fail("unknown key " + s.arg), out;
+    if (frames_ == 1) keys_.push_back(*k);
+    done = frames_ >= 2;  // held for one frame, then released
+  } else if (s.op == "acknowledge" || s.op == "callback" || s.op == "dispatch-best" || s.op == "dispatch-two" ||
+             s.op == "dispatch" || s.op == "call" || s.op == "call-result" || s.op == "note" || s.op == "resolve") {
+    done = command_step(app, s, out);
+  } else if (s.op == "wait-state") {
+    std::string seen;
+    done = state_holds(app, s.arg, seen);
+    error_ = "waiting for " + s.arg + " (now " + seen + ")";
+  } else if (s.op == "sleep") {
+    if (frames_ == 1) sleep_until_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::stoi(s.arg));
+    done = std::chrono::steady_clock::now() >= sleep_until_;
+  } else if (s.op == "frames") {
+    done = frames_ >= std::stoi(s.arg);
+  } else if (s.op == "dump") {
+    done = write_dump(app, s.arg) || fail("cannot write " + s.arg);
+  } else if (s.op == "export") {
+    if (frames_ == 1) out.push(cmd::ExportDashboard{s.arg});
+    const auto& r = app.export_result();
+    done = r && r->path == s.arg && (r->ok || fail("cannot export to " + s.arg));
+  } else if (s.op == "screenshot") {
+    // taken in after_render
+  } else {
+    return fail("unknown step " + s.op), out;
   }
-  return c;
+  if (done && !failed_) {
+    std::fprintf(stderr, "anxin-console: autotest: %s %s\n", s.op.c_str(), s.arg.c_str());
+    next();
+  }
+  return out;
 }
 
 std::optional<int> Autotest::after_render(const App& app, int w, int h) {
-  if (!enabled()) return std::nullopt;
-  if (stage_ == Stage::wait_ack) {
-    const AckRequest* req = app.ack_request(target_);
-    if (req && req->status != AckRequest::Status::sending && req->status != AckRequest::Status::ok) {
-      std::fprintf(stderr, "anxin-console: autotest: acknowledge of #%lld failed: %s\n",
-                   static_cast<long long>(target_), req->error.empty() ? "no reply" : req->error.c_str());
-      write_artifacts(app, w, h);
-      return 3;
-    }
+  if (!enabled_) return std::nullopt;
+  auto finish = [&](int code) {
+    if (!options_.screenshot.empty()) write_screenshot(options_.screenshot, w, h);
+    if (!options_.dump_state.empty()) write_dump(app, options_.dump_state);
+    return code;
+  };
+  if (!failed_ && step_ < steps_.size() && steps_[step_].op == "screenshot" && frames_ >= kSettleFrames) {
+    if (!write_screenshot(steps_[step_].arg, w, h)) return finish(1);
+    std::fprintf(stderr, "anxin-console: autotest: screenshot %s\n", steps_[step_].arg.c_str());
+    next();
   }
-  if (stage_ == Stage::settle && ++settle_frames_ >= kSettleFrames) return write_artifacts(app, w, h) ? 0 : 1;
+  if (failed_) return finish(3);
+  if (step_ >= steps_.size()) {
+    // A few frames after the last step, so its effect is on the final screenshot.
+    if (++frames_ < kSettleFrames) return std::nullopt;
+    return finish(0);
+  }
   if (std::chrono::steady_clock::now() > deadline_) {
-    std::fprintf(stderr, "anxin-console: autotest: timed out after %d ms (connection %s, %zu incidents)\n",
-                 options_.timeout_ms, name_of(app.link_state()).data(), app.replica().incidents().size());
-    write_artifacts(app, w, h);  // what the screen showed helps explain a failed test
-    return 3;
+    fail("timed out after " + std::to_string(options_.timeout_ms) + " ms at '" + steps_[step_].op + " " +
+         steps_[step_].arg + "' (" + error_ + "; connection " + std::string(name_of(app.link_state())) + ")");
+    return finish(3);
   }
   return std::nullopt;
 }
 
-bool Autotest::write_artifacts(const App& app, int w, int h) const {
-  bool ok = true;
-  if (!options_.screenshot.empty()) ok = write_screenshot(w, h) && ok;
-  if (!options_.dump_state.empty()) ok = write_dump(app) && ok;
-  return ok;
-}
-
-bool Autotest::write_screenshot(int w, int h) const {
+bool Autotest::write_screenshot(const std::string& path, int w, int h) const {
   std::vector<unsigned char> pixels(static_cast<size_t>(w) * h * 3);
   glPixelStorei(GL_PACK_ALIGNMENT, 1);
   glReadBuffer(GL_BACK);
   glReadPixels(0, 0, w, h, GL_RGB, GL_UNSIGNED_BYTE, pixels.data());
   // GL's first row is the bottom one; PNG's is the top.
   stbi_flip_vertically_on_write(1);
-  if (!stbi_write_png(options_.screenshot.c_str(), w, h, 3, pixels.data(), w * 3)) {
-    std::fprintf(stderr, "anxin-console: cannot write %s\n", options_.screenshot.c_str());
+  if (!stbi_write_png(path.c_str(), w, h, 3, pixels.data(), w * 3)) {
+    std::fprintf(stderr, "anxin-console: cannot write %s\n", path.c_str());
     return false;
   }
-  std::fprintf(stderr, "anxin-console: screenshot %dx%d in %s\n", w, h, options_.screenshot.c_str());
   return true;
 }
 
-bool Autotest::write_dump(const App& app) const {
-  using nlohmann::json;
-  const Replica& r = app.replica();
-  json incidents = json::array();
-  for (const Incident* i : r.queue()) {
-    const protocol::ElderCard* e = r.elder(i->elder);
-    incidents.push_back({{"id", i->id},
-                         {"elder_id", i->elder},
-                         {"elder_name", e ? e->name : ""},
-                         {"state", name_of(i->state)},
-                         {"lead_kind", name_of(i->lead_kind())},
-                         {"alert_count", i->alert_count()}});
+bool Autotest::write_dump(const App& app, const std::string& path) const {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp);
+    f << state_dump(app).dump(2) << "\n";
+    if (!f) return false;
   }
-  json dump = {{"connection", name_of(app.link_state())},
-               {"seq", r.seq()},
-               {"incidents", incidents},
-               {"selected", app.selected() ? json(*app.selected()) : json(nullptr)},
-               {"acknowledged_by_me", app.acknowledged_by_me()}};
-  std::ofstream f(options_.dump_state);
-  f << dump.dump(2) << "\n";
-  if (!f) {
-    std::fprintf(stderr, "anxin-console: cannot write %s\n", options_.dump_state.c_str());
-    return false;
-  }
-  return true;
+  // Atomic, so a test polling for the file never reads half of it.
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
 }  // namespace anxin::console

@@ -1,50 +1,91 @@
-// Autotest: drives the real console like an operator would, for a test under
-// xvfb-run. Once synced with enough incidents it selects the top one and, if
-// asked, presses Acknowledge, both as Commands through App::execute (the path
-// the views' widgets take); when the acknowledgement has come back as a delta
-// it renders a few frames, saves a screenshot and a JSON dump of the state, and
-// tells main to exit (0). On timeout (3) it saves both too, to show what it saw.
+// Autotest: drives the real console like an operator would, for tests under
+// xvfb-run. A script (--autotest-script FILE, one step a line) selects, presses
+// keys, issues commands (as Commands through App::execute, the path the widgets
+// take), switches views, waits for the replicated state to reach a condition
+// (checked against the same JSON the `dump` step writes), and saves screenshots,
+// state dumps and the dashboard CSV. Steps:
+//
+//   login USER PASSWORD        sign in through the login screen's path
+//   wait-sync [N]              live, with at least N incidents
+//   select-top | select ID     the queue's first incident, or one by id
+//   view queue|incident|map|workers|dashboard      lang zh|en
+//   key K                      press a key: A D R C N 1-8 Enter Escape Up Down F1-F5
+//   acknowledge | callback OUTCOME | dispatch-best | dispatch-two | dispatch WORKER
+//   call KIND | call-result RESULT (the first pending call) | note TEXT
+//   resolve DISPOSITION [NOTE]  (each command step waits for the server's answer;
+//                               a refusal fails the test)
+//   wait-state POINTER OP VALUE  e.g. /selected_incident/state == acknowledged;
+//                               OP is == != >= <=; an array compares its size
+//   screenshot PATH | dump PATH | export PATH | sleep MS | frames N
+//
+// The old flags (--autotest-incidents N [--autotest-ack]) are a built-in script.
+// Exit codes: 0 done, 3 a step failed or timed out (with a dump and screenshot
+// of what it saw, when paths were given), 1 an artifact could not be written.
 #pragma once
 
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "app.hpp"
 
 namespace anxin::console {
 
 struct AutotestOptions {
-  int incidents = -1;  // -1: autotest off
+  std::string script;      // path; empty: the built-in script, if incidents >= 0
+  int incidents = -1;      // the old flags
   bool acknowledge = false;
-  int timeout_ms = 20000;
-  std::string screenshot;  // PNG path, optional
-  std::string dump_state;  // JSON path, optional
+  int timeout_ms = 20000;  // for the whole script
+  std::string screenshot;  // written at the end (and on failure)
+  std::string dump_state;
 };
+
+// The replicated state as JSON: what the tests check and wait-state reads.
+nlohmann::json state_dump(const App& app);
 
 class Autotest {
  public:
   explicit Autotest(AutotestOptions options);
-  bool enabled() const { return options_.incidents >= 0; }
+  bool enabled() const { return enabled_; }
+  const std::string& error() const { return error_; }
 
-  // Before drawing: what the "operator" does this frame.
+  // Before drawing: what the "operator" does this frame, and keys to hold down.
   Commands act(const App& app);
+  void press_keys(bool* keys_down, int count);
   // After rendering, before the buffer swap: an exit code once finished.
   std::optional<int> after_render(const App& app, int framebuffer_w, int framebuffer_h);
   // True while it needs the next frame at once rather than on the next event.
-  bool busy() const { return enabled() && (stage_ == Stage::selected || stage_ == Stage::settle); }
+  bool busy() const { return enabled_; }
 
  private:
-  enum class Stage { wait_sync, selected, wait_ack, settle };
-  bool write_artifacts(const App& app, int w, int h) const;
-  bool write_screenshot(int w, int h) const;
-  bool write_dump(const App& app) const;
+  struct Step {
+    std::string op, arg;
+    int line = 0;
+  };
+  bool load(const std::string& path);
+  void next() { ++step_, waiting_ = false, frames_ = 0; }
+  bool fail(const std::string& why);
+  bool command_step(const App& app, const Step& s, Commands& out);
+  bool state_holds(const App& app, const std::string& condition, std::string& seen) const;
+  bool write_screenshot(const std::string& path, int w, int h) const;
+  bool write_dump(const App& app, const std::string& path) const;
 
   AutotestOptions options_;
-  Stage stage_ = Stage::wait_sync;
+  bool enabled_ = false;
+  std::vector<Step> steps_;
+  size_t step_ = 0;
+  bool waiting_ = false;  // the current step has acted and waits for its outcome
+  int frames_ = 0;        // frames spent on the current step
   IncidentId target_ = 0;
-  int settle_frames_ = 0;
-  std::chrono::steady_clock::time_point deadline_;
+  Action action_ = Action::acknowledge;
+  std::vector<int> keys_;  // to press on the next frame
+  std::vector<int> held_;  // pressed last frame, to release
+  std::chrono::steady_clock::time_point deadline_, sleep_until_;
+  std::string error_;
+  bool failed_ = false;
 };
 
 }  // namespace anxin::console

@@ -19,13 +19,22 @@ constexpr int kSimplifiedChineseFace = 2;
 constexpr ImWchar kRanges[] = {
     0x0020, 0x00FF,  // Basic Latin + Latin-1 (·, ×)
     0x2000, 0x206F,  // General Punctuation (—, …, ‘ ’ “ ”)
+    0x2190, 0x21FF,  // Arrows (↑ ↓ →), in the key hints and interval names
+    0x2200, 0x22FF,  // Mathematical Operators (≥), in the map legend
+    0x25A0, 0x25FF,  // Geometric Shapes (● ■ ▲)
     0x3000, 0x30FF,  // CJK Symbols and Punctuation (、。《》「」), kana
     0x4E00, 0x9FFF,  // CJK Unified Ideographs: all of them, for names
     0xFF00, 0xFFEF,  // Halfwidth and Fullwidth Forms (，：（）)
     0,
 };
 
+constexpr ImWchar kFigureRanges[] = {0x0020, 0x007E, 0};
+
+ImFont* g_figures = nullptr;  // owned by the atlas; set once at start-up
+
 }  // namespace
+
+ImFont* figures_font() { return g_figures; }
 
 FontReport load_fonts(float size_px) {
   ImGuiIO& io = ImGui::GetIO();
@@ -45,6 +54,10 @@ FontReport load_fonts(float size_px) {
     cfg.PixelSnapH = true;
     report.cjk = io.Fonts->AddFontFromFileTTF(kFontPath, size_px, &cfg, kRanges) != nullptr;
     if (!report.cjk) io.Fonts->AddFontDefault();
+    ImFontConfig big;
+    big.FontNo = kSimplifiedChineseFace;
+    big.OversampleH = 2;
+    g_figures = io.Fonts->AddFontFromFileTTF(kFontPath, size_px * 1.9f, &big, kFigureRanges);
   }
   // Wide texture: ~21 000 glyphs would otherwise make a very tall one.
   io.Fonts->TexDesiredWidth = 4096;

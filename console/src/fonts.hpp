@@ -5,6 +5,8 @@
 
 #include <string>
 
+struct ImFont;
+
 namespace anxin::console {
 
 struct FontReport {
@@ -16,6 +18,12 @@ struct FontReport {
 };
 
 // Loads the font into ImGui's atlas and builds it, before the renderer uploads it.
+// Besides the text face it adds a large face holding only digits and Latin
+// punctuation, for the dashboard's figures (all of CJK at a second size would
+// double the atlas).
 FontReport load_fonts(float size_px);
+
+// The large figures' face, or null before load_fonts (then use the default).
+ImFont* figures_font();
 
 }  // namespace anxin::console

@@ -1,6 +1,6 @@
-// anxin-console: the operator's dispatch console. This file reads the command
-// line, sets up GLFW, OpenGL and ImGui, and runs the frame loop; the state lives
-// in App, the drawing in the view_*.cpp files.
+// anxin-console: the operator's and supervisor's dispatch console. This file reads
+// the command line, sets up GLFW, OpenGL and ImGui, and runs the frame loop; the
+// state lives in App, the drawing in the view_*.cpp files, one frame in frame.cpp.
 #include <GLFW/glfw3.h>
 #include <imgui.h>
 #include <imgui_impl_glfw.h>
@@ -16,7 +16,9 @@
 
 #include "app.hpp"
 #include "autotest.hpp"
+#include "bench.hpp"
 #include "fonts.hpp"
+#include "frame.hpp"
 #include "views.hpp"
 
 using namespace anxin::console;
@@ -28,17 +30,24 @@ void on_signal(int) { g_stop = 1; }
 
 void usage() {
   std::puts(
-      "usage: anxin-console [--host H] [--port N] (--token T | --tokens FILE) [--lang zh|en]\n"
-      "  --host H        server address (default 127.0.0.1)\n"
-      "  --port N        server port (default 7600)\n"
-      "  --token T       operator token\n"
+      "usage: anxin-console [--host H] [--port N] [--token T | --tokens FILE] [--lang zh|en]\n"
+      "  Without a token the console opens its login screen (user name and password).\n"
+      "  --host H        server address (default: the last one used, else 127.0.0.1)\n"
+      "  --port N        server port (default: the last one used, else 7600)\n"
+      "  --token T       sign in with a fixed operator token instead of a login\n"
       "  --tokens FILE   demo tokens file from anxin-sim generate; uses its first console\n"
-      "  --lang zh|en    interface language (default zh)\n"
+      "  --lang zh|en    interface language (default: the last one chosen, else zh)\n"
+      "  --mute          no sound for new top-priority incidents\n"
       "test mode (run under xvfb-run):\n"
+      "  --autotest-script FILE   run the steps in FILE (see console/src/autotest.hpp)\n"
       "  --autotest-incidents N   once synced with N incidents, select the top one\n"
       "  --autotest-ack           then acknowledge it and wait for the delta\n"
       "  --autotest-timeout-ms N  give up with exit code 3 after N ms (default 20000)\n"
-      "  --screenshot FILE.png    --dump-state FILE.json   written when done");
+      "  --screenshot FILE.png    --dump-state FILE.json   written when done\n"
+      "benchmark (not a test):\n"
+      "  --bench-frames N         render N frames of each view over a synthetic centre of\n"
+      "                           10,000 open incidents and 2,000 workers; print CPU ms per frame\n"
+      "  --bench-view NAME        only that pass (queue, incident, map, workers, dashboard)");
 }
 
 [[noreturn]] void die(const std::string& msg) {
@@ -66,51 +75,65 @@ void read_tokens_file(const std::string& path, AppOptions& o) {
   o.operator_name = c.value("operator", "");
 }
 
-void parse_args(int argc, char** argv, AppOptions& app, AutotestOptions& test) {
+struct Args {
+  AppOptions app;
+  AutotestOptions test;
+  BenchOptions bench;
+  std::optional<std::string> host;
+  std::optional<int> port;
+};
+
+void parse_args(int argc, char** argv, Args& args) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
       if (i + 1 >= argc) die(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--host") app.link.host = value();
-    else if (a == "--port") app.link.port = to_int(a, value());
-    else if (a == "--token") app.link.token = value();
-    else if (a == "--tokens") read_tokens_file(value(), app);
+    if (a == "--host") args.host = value();
+    else if (a == "--port") args.port = to_int(a, value());
+    else if (a == "--token") args.app.link.token = value();
+    else if (a == "--tokens") read_tokens_file(value(), args.app);
     else if (a == "--lang") {
       auto lang = parse_lang(value());
       if (!lang) die("--lang must be zh or en");
-      app.lang = *lang;
-    } else if (a == "--autotest-incidents") test.incidents = to_int(a, value());
-    else if (a == "--autotest-ack") test.acknowledge = true;
-    else if (a == "--autotest-timeout-ms") test.timeout_ms = to_int(a, value());
-    else if (a == "--screenshot") test.screenshot = value();
-    else if (a == "--dump-state") test.dump_state = value();
+      args.app.lang = *lang;
+    } else if (a == "--mute") args.app.mute = true;
+    else if (a == "--autotest-script") args.test.script = value();
+    else if (a == "--autotest-incidents") args.test.incidents = to_int(a, value());
+    else if (a == "--autotest-ack") args.test.acknowledge = true;
+    else if (a == "--autotest-timeout-ms") args.test.timeout_ms = to_int(a, value());
+    else if (a == "--screenshot") args.test.screenshot = value();
+    else if (a == "--dump-state") args.test.dump_state = value();
+    else if (a == "--bench-frames") args.bench.frames = to_int(a, value());
+    else if (a == "--bench-view") args.bench.only = value();
     else if (a == "-h" || a == "--help") { usage(); std::exit(0); }
     else die("unknown option " + a + " (see --help)");
   }
-  if (app.link.token.empty()) die("no token: pass --token T or --tokens FILE");
-  if (test.acknowledge && test.incidents < 0) test.incidents = 1;
+  if (args.test.acknowledge && args.test.incidents < 0) args.test.incidents = 1;
 }
 
 // ~/.config/anxin/console.ini keeps window and table layout between shifts.
-std::string ini_path() {
-  const char* xdg = std::getenv("XDG_CONFIG_HOME");
-  const char* home = std::getenv("HOME");
-  if (!(xdg && *xdg) && !home) return "";
-  std::filesystem::path dir = (xdg && *xdg) ? std::filesystem::path(xdg) : std::filesystem::path(home) / ".config";
-  dir /= "anxin";
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  return ec ? "" : (dir / "console.ini").string();
+std::string ini_path(const std::string& settings) {
+  if (settings.empty()) return "";
+  return (std::filesystem::path(settings).parent_path() / "console.ini").string();
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  AppOptions options;
-  AutotestOptions test;
-  parse_args(argc, argv, options, test);
+  Args args;
+  parse_args(argc, argv, args);
+  const bool testing = !args.test.script.empty() || args.test.incidents >= 0;
+  const bool bench = args.bench.frames > 0;
+  args.app.settings_path = settings_path();
+  if (bench) args.app.offline = true, args.app.settings_path.clear();
+  {
+    // The last server used, unless the command line names one.
+    const Settings remembered = load_settings(args.app.settings_path);
+    args.app.link.host = args.host.value_or(remembered.host);
+    args.app.link.port = args.port.value_or(remembered.port);
+  }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 
@@ -128,12 +151,13 @@ int main(int argc, char** argv) {
     return 4;
   }
   glfwMakeContextCurrent(window);
-  glfwSwapInterval(1);
+  // The benchmark measures the console's work, not the wait for the display.
+  glfwSwapInterval(bench ? 0 : 1);
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
-  // Tests must not depend on, or leave behind, a layout file.
-  const std::string ini = test.incidents >= 0 ? "" : ini_path();
+  // Tests and benchmarks must not depend on, or leave behind, a layout file.
+  const std::string ini = testing || bench ? "" : ini_path(args.app.settings_path);
   ImGui::GetIO().IniFilename = ini.empty() ? nullptr : ini.c_str();
   apply_theme();
   load_fonts(18.0f);
@@ -143,38 +167,27 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   {
     // The network thread wakes the frame loop after each message it queues.
-    App app(std::move(options), [] { glfwPostEmptyEvent(); });
-    Autotest autotest(test);
-    app.start();
-    while (!glfwWindowShouldClose(window) && !g_stop) {
-      // Idle costs nothing: sleep until input or a message, but at least twice a
-      // second so waiting times and the clock tick.
-      if (autotest.busy()) glfwPollEvents();
-      else glfwWaitEventsTimeout(0.5);
-      app.pump();
-      Commands commands = autotest.act(app);
-
-      ImGui_ImplOpenGL3_NewFrame();
-      ImGui_ImplGlfw_NewFrame();
-      ImGui::NewFrame();
-      commands += draw_console(app);
-      ImGui::Render();
-      int w = 0, h = 0;
-      glfwGetFramebufferSize(window, &w, &h);
-      glViewport(0, 0, w, h);
-      const ImVec4 bg = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
-      glClearColor(bg.x, bg.y, bg.z, 1.0f);
-      glClear(GL_COLOR_BUFFER_BIT);
-      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-      if (auto code = autotest.after_render(app, w, h)) {
-        exit_code = *code;
-        break;
+    App app(std::move(args.app), [] { glfwPostEmptyEvent(); });
+    if (bench) {
+      exit_code = run_bench(window, app, args.bench);
+    } else {
+      Autotest autotest(args.test);
+      app.start();
+      while (!glfwWindowShouldClose(window) && !g_stop) {
+        // Idle costs nothing: sleep until input or a message, but at least twice a
+        // second so waiting times and the clock tick; faster while something pulses.
+        if (autotest.busy()) glfwPollEvents();
+        else glfwWaitEventsTimeout(app.animating() ? 1.0 / 30 : 0.5);
+        FrameResult frame = run_frame(window, app, autotest);
+        if (frame.exit_code) {
+          exit_code = *frame.exit_code;
+          break;
+        }
+        glfwSwapBuffers(window);
+        app.execute(frame.commands);
+        // Show a command's effect now rather than at the next event.
+        if (!frame.commands.empty()) glfwPostEmptyEvent();
       }
-      glfwSwapBuffers(window);
-
-      app.execute(commands);
-      // Show a command's effect now rather than at the next event.
-      if (!commands.empty()) glfwPostEmptyEvent();
     }
   }  // App, and its network thread, end before GLFW does
 

@@ -5,12 +5,6 @@
 namespace anxin::console {
 namespace proto = anxin::protocol;
 
-namespace {
-// Request ids of the link's own messages, so their errors land in last_error().
-constexpr const char* kHelloReq = "hello";
-constexpr const char* kSubscribeReq = "subscribe";
-}  // namespace
-
 std::string_view name_of(LinkState s) {
   switch (s) {
     case LinkState::connecting: return "connecting";
@@ -22,7 +16,7 @@ std::string_view name_of(LinkState s) {
 }
 
 ConsoleLink::ConsoleLink(LinkOptions options, std::function<void()> wake)
-    : options_(std::move(options)), wake_(std::move(wake)) {
+    : options_(std::move(options)), session_(options_.token), wake_(std::move(wake)) {
   gateway::ClientOptions o;
   o.host = options_.host;
   o.port = options_.port;
@@ -60,8 +54,13 @@ std::string ConsoleLink::last_error() const {
 // --- network thread -------------------------------------------------------------------
 
 void ConsoleLink::on_open() {
-  set_state(LinkState::authenticating, "connected; saying hello");
-  send({kHelloReq, proto::Hello{Role::console, options_.token}});
+  if (!session_.empty()) {
+    set_state(LinkState::authenticating, "connected; saying hello");
+    send({kHelloReq, proto::Hello{Role::console, session_}});
+  } else {
+    set_state(LinkState::authenticating, "connected; logging in as " + options_.username);
+    send({kLoginReq, proto::Login{Role::console, options_.username, options_.password}});
+  }
 }
 
 void ConsoleLink::on_message(std::string text) {
@@ -78,13 +77,14 @@ void ConsoleLink::on_message(std::string text) {
     const auto& w = std::get<proto::Welcome>(m.body);
     std::fprintf(stderr, "anxin-console: welcome as %s (server epoch %s); subscribing\n", w.subject.c_str(),
                  w.epoch.c_str());
+    if (!w.session.empty()) session_ = w.session;  // reconnects say hello with it
     subscribe();
   } else if (const auto* s = std::get_if<proto::Snapshot>(&m.body)) {
     set_error("");
     set_state(LinkState::synced, "snapshot seq " + std::to_string(s->seq) + ", " +
                                      std::to_string(s->incidents.size()) + " incidents");
   } else if (const auto* e = std::get_if<proto::ErrorReply>(&m.body)) {
-    if (m.req == kHelloReq || m.req == kSubscribeReq || m.req.empty())
+    if (m.req == kHelloReq || m.req == kLoginReq || m.req == kSubscribeReq || m.req.empty())
       set_error(std::string(code_name(e->error.code)) + ": " + e->error.message);
   }
   push(std::move(m));

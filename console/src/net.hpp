@@ -1,6 +1,8 @@
 // ConsoleLink: the console's one connection to anxin-server. It owns the
-// WebSocket client (and so its thread), says hello with the operator's token,
-// subscribes once welcomed, and parses every frame on the network thread. Parsed
+// WebSocket client (and so its thread), signs in (a login with user name and
+// password the first time, then hello with the session token the welcome
+// returned, so a reconnect does not ask for the password again; or hello with a
+// fixed token given on the command line), subscribes once welcomed, and parses every frame on the network thread. Parsed
 // messages cross to the UI thread through a queue that is swapped under a lock;
 // after each push the `wake` callback (glfwPostEmptyEvent in the app) ends the UI
 // thread's wait. The link knows nothing of the replica or of ImGui.
@@ -37,8 +39,14 @@ using LinkEvent = std::variant<protocol::ServerMessage, LinkDropped>;
 struct LinkOptions {
   std::string host = "127.0.0.1";
   int port = 7600;
-  std::string token;
+  std::string token;               // a fixed token (--token, tests); or, empty:
+  std::string username, password;  // a login
 };
+
+// Request ids of the link's own messages, so the App can tell their errors apart.
+inline constexpr const char* kHelloReq = "hello";
+inline constexpr const char* kLoginReq = "login";
+inline constexpr const char* kSubscribeReq = "subscribe";
 
 class ConsoleLink {
  public:
@@ -70,6 +78,7 @@ class ConsoleLink {
   void set_error(std::string text);
 
   LinkOptions options_;
+  std::string session_;  // network thread only: the token to say hello with on reconnect
   std::function<void()> wake_;
   std::atomic<LinkState> state_{LinkState::connecting};
 

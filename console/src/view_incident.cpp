@@ -1,5 +1,10 @@
-// The selected incident: a header, the Acknowledge button with the server's
-// answer beside it, the elder's card, and the alert timeline.
+// The incident workspace: everything an operator needs to work one incident, top
+// to bottom in the order they work it: who and what (header, escalations), how
+// long (waiting, the 60 s and 180 s acknowledgement targets), why it ranks where
+// it does, the actions (acknowledge, call back, dispatch, resolve, each with its
+// key), responders and candidates, calls, a note; then the elder and the record.
+// `wide` lays it out in two columns (the Incident view), else one.
+#include <cstdio>
 #include <string>
 
 #include "views.hpp"
@@ -7,190 +12,257 @@
 namespace anxin::console {
 namespace {
 
-void heading(const char* text) {
-  ImGui::Spacing();
-  ImGui::TextColored(kMutedText, "%s", text);
-  ImGui::Separator();
+constexpr Millis kAckTargetMs = 60'000, kAckLongMs = 180'000;
+constexpr int kKeyEscape = 256, kKeyEnter = 257, kKeyKeypadEnter = 335;
+
+constexpr Disposition kDispositions[] = {
+    Disposition::false_alarm,  Disposition::resolved_by_phone, Disposition::visitor_assisted,
+    Disposition::ambulance_took, Disposition::fire_brigade,    Disposition::family_handled,
+    Disposition::not_at_home,  Disposition::device_fault};
+constexpr CallbackOutcome kOutcomes[] = {CallbackOutcome::fine, CallbackOutcome::needs_help, CallbackOutcome::no_answer};
+
+const ImVec4 kAckColor{0.78f, 0.40f, 0.13f, 1.0f};
+const ImVec4 kDispatchColor{0.20f, 0.45f, 0.72f, 1.0f};
+const ImVec4 kResolveColor{0.25f, 0.52f, 0.38f, 1.0f};
+
+bool request_in_flight(const App& app, IncidentId id, Action a) {
+  const Request* r = app.last_request(id, a);
+  return r && r->status == Request::Status::sending;
 }
 
-void header(const App& app, const Incident& i, const protocol::ElderCard* e) {
-  ImGui::TextUnformatted(e ? e->name.c_str() : ("#" + std::to_string(i.elder)).c_str());
-  ImGui::SameLine(0, 14);
-  chip(app.tr(i.severity()), severity_color(i.severity()));
+ImVec4 escalation_color(EscalationKind k) {
+  return k == EscalationKind::unacknowledged ? ImVec4(0.85f, 0.55f, 0.20f, 1) : ImVec4(0.80f, 0.25f, 0.25f, 1);
+}
+
+void header(const App& app, const Incident& i, const protocol::ElderCard* e, int score) {
+  char s[16];
+  std::snprintf(s, sizeof s, "%d", score);
+  chip(s, score_color(score), ImGui::CalcTextSize("000").x + 16);
   ImGui::SameLine(0, 10);
+  ImGui::TextUnformatted(e ? e->name.c_str() : ("#" + std::to_string(i.elder)).c_str());
+  ImGui::SameLine(0, 12);
   ImGui::TextUnformatted(app.tr(i.lead_kind()));
   if (int n = i.alert_count(); n > 1) {
     ImGui::SameLine();
     ImGui::TextColored(kMutedText, "×%d", n);
   }
+  if (e) {
+    ImGui::SameLine(0, 12);
+    chip(app.tr(e->tier), tier_color(e->tier));
+  }
+  for (const Escalation& x : i.escalations) {
+    if (x.cleared) continue;
+    ImGui::SameLine(0, 8);
+    chip(app.tr(x.kind), escalation_color(x.kind));
+  }
   ImGui::TextColored(kMutedText, "%s #%lld  ·  %s %s  ·  %s %s", app.tr(Msg::incident_label),
                      static_cast<long long>(i.id), app.tr(Msg::opened_at), format_date_hms(i.opened_ms).c_str(),
-                     app.tr(Msg::col_waiting), format_waiting(app.server_now_ms() - i.opened_ms).c_str());
+                     e ? e->town.c_str() : "", e ? e->community.c_str() : "");
 }
 
-Commands acknowledge_row(const App& app, const Incident& i) {
-  Commands out;
-  const AckRequest* req = app.ack_request(i.id);
-  const bool sending = req && req->status == AckRequest::Status::sending;
-  const bool enabled = i.state == IncidentState::open && app.live() && !sending;
-
-  // The one call to action on screen is coloured; disabled, it goes plain grey.
-  ImGui::BeginDisabled(!enabled);
-  if (enabled) {
-    ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.78f, 0.40f, 0.13f, 1.0f));
-    ImGui::PushStyleColor(ImGuiCol_ButtonHovered, ImVec4(0.86f, 0.47f, 0.17f, 1.0f));
-    ImGui::PushStyleColor(ImGuiCol_ButtonActive, ImVec4(0.70f, 0.34f, 0.10f, 1.0f));
-  }
-  if (ImGui::Button(app.tr(Msg::acknowledge), ImVec2(160, ImGui::GetFrameHeight() * 1.3f))) out.acknowledge = i.id;
-  if (enabled) ImGui::PopStyleColor(3);
-  ImGui::EndDisabled();
-
-  // Beside the button: who holds the incident, then the server's answer to this
-  // console's own request (an error can be long: it wraps, never clips).
-  const bool held = i.state == IncidentState::acknowledged;
-  ImGui::SameLine(0, 16);
-  ImGui::BeginGroup();
-  if (!(held && req)) ImGui::SetCursorPosY(ImGui::GetCursorPosY() + ImGui::GetFrameHeight() * 0.15f);
-  if (held) {
-    ImGui::TextColored(kMutedText, "%s", app.tr(Msg::acknowledged_by));
-    ImGui::SameLine();
-    ImGui::Text("%s  %s", i.acknowledged_by.c_str(), format_hms(i.acknowledged_ms).c_str());
-  }
-  if (req) {
-    ImGui::PushTextWrapPos(0.0f);  // wrap at the pane's right edge
-    switch (req->status) {
-      case AckRequest::Status::sending: ImGui::TextColored(kMutedText, "%s", app.tr(Msg::ack_sending)); break;
-      case AckRequest::Status::ok: ImGui::TextColored(kGoodText, "%s (ok)", app.tr(Msg::ack_ok)); break;
-      case AckRequest::Status::refused:
-        ImGui::PushStyleColor(ImGuiCol_Text, kBadText);
-        ImGui::TextWrapped("%s  %s", app.tr(Msg::ack_refused), req->error.c_str());
-        ImGui::PopStyleColor();
-        break;
-      case AckRequest::Status::no_reply: ImGui::TextColored(kWarnText, "%s", app.tr(Msg::ack_no_reply)); break;
-      case AckRequest::Status::not_sent: ImGui::TextColored(kBadText, "%s", app.tr(Msg::ack_not_connected)); break;
+// Waiting time and the acknowledgement targets, as the operator must read them:
+// a countdown while there is time, the overrun once there is not.
+void timers(const App& app, const Incident& i, Millis now) {
+  const Millis waited = now - i.opened_ms;
+  auto threshold = [&](Millis ms) { return std::to_string(ms / 1000) + app.tr(Msg::seconds_unit); };
+  char text[160];
+  auto left = [&](Millis target) {
+    std::snprintf(text, sizeof text, app.tr(Msg::sla_left_fmt), threshold(target).c_str(),
+                  format_waiting(target - waited).c_str());
+    ImGui::SameLine(0, 20);
+    ImGui::TextColored(target - waited < 15'000 ? kWarnText : kGoodText, "%s", text);
+  };
+  auto over = [&](Millis target) {
+    std::snprintf(text, sizeof text, app.tr(Msg::sla_over_fmt), threshold(target).c_str(),
+                  format_waiting(waited - target).c_str());
+    ImGui::SameLine(0, 20);
+    ImGui::TextColored(kBadText, "%s", text);
+  };
+  ImGui::TextColored(kMutedText, "%s", app.tr(Msg::col_waiting));
+  ImGui::SameLine();
+  ImGui::TextUnformatted(format_waiting(waited).c_str());
+  if (unacknowledged(i)) {
+    if (waited < kAckTargetMs) {
+      left(kAckTargetMs);
+    } else if (waited < kAckLongMs) {
+      over(kAckTargetMs);
+      left(kAckLongMs);
+    } else {
+      over(kAckLongMs);
     }
-    ImGui::PopTextWrapPos();
+    return;
   }
-  ImGui::EndGroup();
+  const Millis took = i.acknowledged_ms - i.opened_ms;
+  const bool met = took <= kAckTargetMs;
+  std::snprintf(text, sizeof text, app.tr(met ? Msg::sla_met_fmt : Msg::sla_missed_fmt),
+                threshold(kAckTargetMs).c_str(), format_waiting(took).c_str());
+  ImGui::SameLine(0, 20);
+  ImGui::TextColored(met ? kGoodText : kWarnText, "%s", text);
+  ImGui::SameLine(0, 20);
+  ImGui::TextColored(kMutedText, "%s", app.tr(Msg::acknowledged_by));
+  ImGui::SameLine();
+  ImGui::Text("%s  %s", i.acknowledged_by.c_str(), format_hms(i.acknowledged_ms).c_str());
+}
+
+// The score's parts: "一键呼叫 +80  独居 +20 ... 等待 +4 = 139".
+void rank_reasons(const App& app, const Incident& i, Millis now) {
+  ImGui::TextColored(kMutedText, "%s", app.tr(Msg::rank_title));
+  const int waiting = queue_score(i, now) - i.rank_base;
+  auto part = [&](const std::string& text, int points) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "%s +%d", text.c_str(), points);
+    const float w = ImGui::CalcTextSize(buf).x + 14;
+    ImGui::SameLine(0, 8);
+    if (ImGui::GetContentRegionAvail().x < w) ImGui::NewLine();
+    chip(buf, ImVec4(0.22f, 0.25f, 0.30f, 1.0f));
+  };
+  for (const RankReason& r : i.rank_reasons) part(rank_reason(app.lang(), r.code), r.points);
+  if (waiting > 0) part(rank_reason(app.lang(), "waiting"), waiting);
+  ImGui::SameLine(0, 10);
+  ImGui::Text("= %d", queue_score(i, now));
+}
+
+Commands callback_buttons(const App& app, const Incident& i, bool keys) {
+  Commands out;
+  int n = 0;
+  for (CallbackOutcome o : kOutcomes) {
+    ++n;
+    const bool current = i.callback == o;
+    if (current) ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.23f, 0.40f, 0.64f, 1.0f));
+    char label[96];
+    std::snprintf(label, sizeof label, keys ? "%s  %d" : "%s", app.tr(o), n);
+    if (ImGui::Button(label) || (keys && key_pressed('0' + n))) out.push(cmd::Callback{i.id, o});
+    if (current) ImGui::PopStyleColor();
+    ImGui::SameLine();
+  }
+  ImGui::NewLine();
   return out;
 }
 
-// One label/value pair of the card grid.
-void fact(const char* label, const std::string& value, ImVec4 color = ImGui::GetStyle().Colors[ImGuiCol_Text]) {
-  ImGui::TableNextColumn();
-  ImGui::TextColored(kMutedText, "%s", label);
-  ImGui::TableNextColumn();
-  ImGui::PushStyleColor(ImGuiCol_Text, color);
-  ImGui::TextWrapped("%s", value.c_str());
-  ImGui::PopStyleColor();
+Commands actions(const App& app, UiState& ui, const Incident& i) {
+  Commands out;
+  const bool live = app.live();
+  const bool popup = ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId);
+  const bool can_ack = live && unacknowledged(i) && !request_in_flight(app, i.id, Action::acknowledge);
+  const bool can_dispatch = live && !request_in_flight(app, i.id, Action::dispatch);
+  const bool keys = !popup && !typing();
+
+  if (action_button(app.tr(Msg::acknowledge), 'A', can_ack, kAckColor) || (keys && can_ack && key_pressed('A')))
+    out.push(cmd::Acknowledge{i.id});
+  ImGui::SameLine();
+  if (action_button(app.tr(Msg::dispatch_best), 'D', can_dispatch, kDispatchColor) ||
+      (keys && can_dispatch && key_pressed('D')))
+    out.push(cmd::Dispatch{i.id, std::nullopt, 1});
+  ImGui::SameLine();
+  if (action_button(app.tr(Msg::dispatch_two), 0, can_dispatch)) out.push(cmd::Dispatch{i.id, std::nullopt, 2});
+  ImGui::SameLine();
+  if (action_button(app.tr(Msg::callback_title), 'C', live) || (keys && live && key_pressed('C')))
+    ui.callback_open = true;
+  ImGui::SameLine();
+  if (action_button(app.tr(Msg::resolve), 'R', live, kResolveColor) || (keys && live && key_pressed('R'))) {
+    ui.resolve_open = true;
+    ui.disposition = -1;
+  }
+  if (keys && key_pressed('N')) ui.focus_note = true;
+  request_status(app, app.latest_request(i.id));
+
+  // The call-back outcome, and what it led to.
+  ImGui::TextColored(kMutedText, "%s", app.tr(Msg::callback_title));
+  ImGui::SameLine();
+  ImGui::TextUnformatted(i.callback == CallbackOutcome::none ? app.tr(Msg::callback_none) : app.tr(i.callback));
+  if (i.proposed_worker) {
+    const Worker* w = app.replica().worker(i.proposed_worker);
+    char text[160];
+    std::snprintf(text, sizeof text, app.tr(Msg::proposed_fmt), w ? w->name.c_str() : "?");
+    ImGui::SameLine(0, 20);
+    ImGui::TextColored(kWarnText, "%s", text);
+    ImGui::SameLine();
+    if (action_button(app.tr(Msg::confirm_proposed), 0, can_dispatch, kDispatchColor))
+      out.push(cmd::Dispatch{i.id, i.proposed_worker, 1});
+  }
+  return out;
 }
 
-void elder_card(const App& app, const protocol::ElderCard& e) {
-  auto yes_no = [&](bool b) { return std::string(app.tr(b ? Msg::yes : Msg::no)); };
-  heading(app.tr(Msg::elder_card));
-  if (ImGui::BeginTable("card", 4, ImGuiTableFlags_SizingStretchProp)) {
-    ImGui::TableSetupColumn("l1", ImGuiTableColumnFlags_WidthFixed);
-    ImGui::TableSetupColumn("v1", ImGuiTableColumnFlags_WidthStretch, 1.0f);
-    ImGui::TableSetupColumn("l2", ImGuiTableColumnFlags_WidthFixed);
-    ImGui::TableSetupColumn("v2", ImGuiTableColumnFlags_WidthStretch, 1.3f);
-    fact(app.tr(Msg::sex), app.tr(e.sex));
-    fact(app.tr(Msg::age), std::to_string(e.age) + app.tr(Msg::years_old));
-    fact(app.tr(Msg::tier), app.tr(e.tier));
-    fact(app.tr(Msg::living), app.tr(e.living));
-    fact(app.tr(Msg::ability), e.ability ? app.tr(*e.ability) : app.tr(Msg::not_assessed),
-         e.ability ? ImGui::GetStyle().Colors[ImGuiCol_Text] : kMutedText);
-    fact(app.tr(Msg::disability_grade),
-         e.disability_grade > 0 ? app.tr(Msg::grade_prefix) + std::to_string(e.disability_grade) + app.tr(Msg::grade_suffix)
-                                : app.tr(Msg::none));
-    fact(app.tr(Msg::dementia), yes_no(e.dementia), e.dementia ? kWarnText : ImGui::GetStyle().Colors[ImGuiCol_Text]);
-    fact(app.tr(Msg::special_family), yes_no(e.special_family));
-    fact(app.tr(Msg::economic), app.tr(e.economic));
-    fact(app.tr(Msg::visit_consent), app.tr(e.visit_consent ? Msg::consent_given : Msg::consent_missing),
-         e.visit_consent ? ImGui::GetStyle().Colors[ImGuiCol_Text] : kWarnText);
-    fact(app.tr(Msg::phone), e.phone);
-    fact(app.tr(Msg::id_number), e.id_masked);  // masked by the server; shown exactly as sent
-    ImGui::EndTable();
+Commands callback_popup(const App& app, UiState& ui, const Incident& i) {
+  Commands out;
+  if (ui.callback_open && !ImGui::IsPopupOpen("##callback")) ImGui::OpenPopup("##callback");
+  if (ImGui::BeginPopup("##callback")) {
+    ImGui::TextUnformatted(app.tr(Msg::callback_title));
+    ImGui::Separator();
+    out += callback_buttons(app, i, true);
+    if (!out.empty() || key_pressed(kKeyEscape)) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+  } else {
+    ui.callback_open = false;
   }
-  if (ImGui::BeginTable("card_long", 2, ImGuiTableFlags_SizingStretchProp)) {
-    ImGui::TableSetupColumn("l", ImGuiTableColumnFlags_WidthFixed);
-    ImGui::TableSetupColumn("v", ImGuiTableColumnFlags_WidthStretch);
-    fact(app.tr(Msg::address), e.town + " " + e.community + " " + e.address);
-    fact(app.tr(Msg::family_doctor),
-         e.family_doctor.empty() ? app.tr(Msg::none) : e.family_doctor + "  " + e.family_doctor_phone);
-    fact(app.tr(Msg::paired_worker), e.paired_worker.empty() ? app.tr(Msg::none) : e.paired_worker);
-    ImGui::EndTable();
-  }
-
-  heading(app.tr(Msg::contacts));
-  if (e.contacts.empty()) {
-    ImGui::TextColored(kMutedText, "%s", app.tr(Msg::none));
-  } else if (ImGui::BeginTable("contacts", 4, ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_BordersInnerH)) {
-    ImGui::TableSetupColumn("#", ImGuiTableColumnFlags_WidthFixed);
-    ImGui::TableSetupColumn(app.tr(Msg::contact_name), ImGuiTableColumnFlags_WidthStretch, 1.0f);
-    ImGui::TableSetupColumn(app.tr(Msg::contact_relation), ImGuiTableColumnFlags_WidthStretch, 1.0f);
-    ImGui::TableSetupColumn(app.tr(Msg::phone), ImGuiTableColumnFlags_WidthStretch, 1.4f);
-    ImGui::TableHeadersRow();
-    int n = 0;
-    for (const auto& c : e.contacts) {  // in the order to call them
-      ImGui::TableNextRow();
-      ImGui::TableNextColumn();
-      ImGui::TextColored(kMutedText, "%d", ++n);
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(c.name.c_str());
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(c.relation.c_str());
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(c.phone.c_str());
-    }
-    ImGui::EndTable();
-  }
+  if (!out.empty()) ui.callback_open = false;
+  return out;
 }
 
-void timeline(const App& app, const Incident& i) {
-  heading(app.tr(Msg::timeline));
-  const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerH |
-                                ImGuiTableFlags_SizingStretchProp;
-  if (!ImGui::BeginTable("timeline", 4, flags)) return;
-  ImGui::TableSetupScrollFreeze(0, 1);
-  ImGui::TableSetupColumn(app.tr(Msg::col_time), ImGuiTableColumnFlags_WidthFixed);
-  ImGui::TableSetupColumn(app.tr(Msg::col_event), ImGuiTableColumnFlags_WidthFixed);
-  ImGui::TableSetupColumn(app.tr(Msg::col_actor), ImGuiTableColumnFlags_WidthFixed);
-  ImGui::TableSetupColumn(app.tr(Msg::col_detail), ImGuiTableColumnFlags_WidthStretch);
-  ImGui::TableHeadersRow();
-  ImGuiListClipper clipper;
-  clipper.Begin(static_cast<int>(i.timeline.size()));
-  while (clipper.Step()) {
-    for (int k = clipper.DisplayStart; k < clipper.DisplayEnd; ++k) {
-      const TimelineEntry& t = i.timeline[k];
-      ImGui::PushID(k);
-      ImGui::TableNextRow();
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(format_hms(t.at_ms).c_str());
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(t.kind == TimelineKind::alert ? app.tr(t.alert_kind) : app.tr(t.kind));
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(t.actor.c_str());
-      ImGui::TableNextColumn();
-      // Device detail is JSON as the device sent it; one line here, all of it on hover.
-      ImGui::PushStyleColor(ImGuiCol_Text, kMutedText);
-      ImGui::TextUnformatted(t.text.c_str());  // not Text(): it truncates long strings
-      ImGui::PopStyleColor();
-      if (ImGui::IsItemHovered() && !t.text.empty()) {
-        ImGui::BeginTooltip();
-        ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
-        ImGui::TextUnformatted(t.text.c_str());
-        ImGui::PopTextWrapPos();
-        ImGui::EndTooltip();
-      }
-      ImGui::PopID();
-    }
+// The disposition picker: eight outcomes (keys 1-8), an optional closing note,
+// Enter to resolve once one is chosen, Esc to step back.
+Commands resolve_popup(const App& app, UiState& ui, const Incident& i) {
+  Commands out;
+  if (ui.resolve_open && !ImGui::IsPopupOpen("##resolve")) ImGui::OpenPopup("##resolve");
+  ImGui::SetNextWindowSize(ImVec2(ImGui::GetFontSize() * 26, 0));
+  if (!ImGui::BeginPopupModal("##resolve", nullptr, ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_AlwaysAutoResize)) {
+    ui.resolve_open = false;
+    return out;
   }
-  ImGui::EndTable();
+  ImGui::TextUnformatted(app.tr(Msg::resolve_title));
+  ImGui::Separator();
+  const float w = (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) / 2;
+  for (int k = 0; k < 8; ++k) {
+    char label[96];
+    std::snprintf(label, sizeof label, "%d  %s", k + 1, app.tr(kDispositions[k]));
+    if (k % 2) ImGui::SameLine();
+    if (ImGui::Selectable(label, ui.disposition == k, 0, ImVec2(w, 0)) || key_pressed('1' + k)) ui.disposition = k;
+  }
+  ImGui::Spacing();
+  ImGui::SetNextItemWidth(-1);
+  ImGui::InputTextWithHint("##resolve_note", app.tr(Msg::resolve_note_hint), ui.resolve_note.data(),
+                           ui.resolve_note.size());
+  ImGui::Spacing();
+  const bool chosen = ui.disposition >= 0;
+  const bool enter = ImGui::IsKeyPressed(kKeyEnter, false) || ImGui::IsKeyPressed(kKeyKeypadEnter, false);
+  if (action_button(app.tr(Msg::confirm), 0, chosen && app.live(), kResolveColor) || (chosen && enter)) {
+    out.push(cmd::Resolve{i.id, kDispositions[ui.disposition], ui.resolve_note.data()});
+    ui.resolve_note.fill(0);
+    ui.resolve_open = false;
+    ImGui::CloseCurrentPopup();
+  }
+  ImGui::SameLine();
+  if (ImGui::Button(app.tr(Msg::cancel)) || ImGui::IsKeyPressed(kKeyEscape, false)) {
+    ui.resolve_open = false;
+    ImGui::CloseCurrentPopup();
+  }
+  ImGui::EndPopup();
+  return out;
+}
+
+Commands note_input(const App& app, UiState& ui, const Incident& i) {
+  Commands out;
+  heading(app.tr(Msg::note_title));
+  if (ui.focus_note) {
+    ImGui::SetKeyboardFocusHere();
+    ui.focus_note = false;
+  }
+  const float button_w = ImGui::CalcTextSize(app.tr(Msg::add_note)).x + ImGui::GetStyle().FramePadding.x * 2;
+  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - button_w - ImGui::GetStyle().ItemSpacing.x);
+  const bool enter = ImGui::InputTextWithHint("##note", app.tr(Msg::note_hint), ui.note.data(), ui.note.size(),
+                                              ImGuiInputTextFlags_EnterReturnsTrue);
+  ImGui::SameLine();
+  const bool has_text = ui.note[0] != 0;
+  if ((action_button(app.tr(Msg::add_note), 0, has_text && app.live()) || (enter && has_text && app.live()))) {
+    out.push(cmd::Note{i.id, ui.note.data()});
+    ui.note.fill(0);
+  }
+  return out;
 }
 
 }  // namespace
 
-Commands draw_incident(const App& app) {
+Commands draw_incident(const App& app, UiState& ui, bool wide) {
   const std::optional<IncidentId> selected = app.selected();
   if (!selected) {
     ImGui::TextColored(kMutedText, "%s", app.tr(Msg::incident_none_selected));
@@ -199,13 +271,47 @@ Commands draw_incident(const App& app) {
   const Incident* i = app.replica().incident(*selected);
   if (!i) {
     ImGui::TextColored(kMutedText, "%s", app.tr(Msg::incident_gone));
+    request_status(app, app.latest_request(*selected));
     return {};
   }
   const protocol::ElderCard* e = app.replica().elder(i->elder);
-  header(app, *i, e);
-  Commands out = acknowledge_row(app, *i);
-  if (e) elder_card(app, *e);
-  timeline(app, *i);
+  const Millis now = app.server_now_ms();
+  Commands out;
+  header(app, *i, e, queue_score(*i, now));
+  timers(app, *i, now);
+  rank_reasons(app, *i, now);
+  ImGui::Spacing();
+  out += actions(app, ui, *i);
+  out += callback_popup(app, ui, *i);
+  out += resolve_popup(app, ui, *i);
+
+  auto operations = [&] {
+    out += draw_dispatch(app, *i);
+    out += draw_calls(app, *i);
+    out += note_input(app, ui, *i);
+  };
+  auto elder = [&] {
+    if (e) out += draw_elder(app, *i, *e);
+  };
+  if (wide) {
+    // Working on the left, with the record below what it records; who the
+    // elder is on the right.
+    const float left_w = ImGui::GetContentRegionAvail().x * 0.54f;
+    ImGui::BeginChild("ops", ImVec2(left_w, 0), false);
+    operations();
+    draw_timeline(app, *i);
+    ImGui::EndChild();
+    ImGui::SameLine();
+    ImGui::BeginChild("record", ImVec2(0, 0), false);
+    elder();
+    ImGui::EndChild();
+  } else {
+    ImGui::BeginChild("workspace", ImVec2(0, 0), false);
+    operations();
+    elder();
+    draw_timeline(app, *i);
+    ImGui::EndChild();
+  }
   return out;
 }
 

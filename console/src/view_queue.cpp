@@ -1,7 +1,11 @@
-// The live incident queue: one row per open incident in Replica::queue() order,
-// tinted by severity, dimmed once acknowledged, greyed while the data is stale.
-// Click or Up/Down selects.
+// The live queue: every open incident in rank order (docs/ranking.md), with its
+// score as a coloured chip, waiting time and the countdown to the 60 s
+// acknowledgement target. Filters by town and alert kind, a search box, and the
+// keyboard: Up/Down select, Enter opens the workspace. A new top-priority
+// incident pulses in a banner and in its row. `compact` is the narrow strip
+// beside the wide workspace.
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -10,13 +14,21 @@
 namespace anxin::console {
 namespace {
 
+constexpr int kKeyEnter = 257, kKeyDown = 264, kKeyUp = 265;  // GLFW key codes
+constexpr Millis kAckTargetMs = 60'000;
+
+constexpr AlertKind kKinds[] = {AlertKind::smoke,         AlertKind::gas,          AlertKind::sos,
+                                AlertKind::fall,          AlertKind::inactivity,   AlertKind::vital_abnormal,
+                                AlertKind::geofence_exit, AlertKind::bed_exit_long, AlertKind::no_water_use,
+                                AlertKind::water_leak,    AlertKind::door_open_long, AlertKind::offline,
+                                AlertKind::low_battery};
+
 // Up/Down move the selection along the queue. Returns the row to select, or -1.
-int keyboard_move(const std::vector<const Incident*>& q, int current) {
-  if (ImGui::GetIO().WantTextInput || q.empty()) return -1;
-  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_DownArrow)))
-    return current < 0 ? 0 : std::min(current + 1, static_cast<int>(q.size()) - 1);
-  if (ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_UpArrow)))
-    return current < 0 ? 0 : std::max(current - 1, 0);
+int keyboard_move(size_t rows, int current) {
+  if (rows == 0) return -1;
+  const int last = static_cast<int>(rows) - 1;
+  if (!typing() && ImGui::IsKeyPressed(kKeyDown)) return current < 0 ? 0 : std::min(current + 1, last);
+  if (!typing() && ImGui::IsKeyPressed(kKeyUp)) return current < 0 ? 0 : std::max(current - 1, 0);
   return -1;
 }
 
@@ -30,101 +42,208 @@ void scroll_into_view(float header_h) {
   else if (y1 > bottom) ImGui::SetScrollY(ImGui::GetScrollY() + (y1 - bottom));
 }
 
-std::string alert_text(const App& app, const Incident& i) {
-  std::string s = app.tr(i.lead_kind());
-  if (int n = i.alert_count(); n > 1) s += " ×" + std::to_string(n);
-  return s;
+Commands filters(const App& app, UiState& ui, size_t shown, size_t total) {
+  Commands out;
+  ImGui::AlignTextToFramePadding();
+  ImGui::TextUnformatted(app.tr(Msg::queue_title));
+  ImGui::SameLine();
+  if (ui.filter.active()) ImGui::TextColored(kWarnText, app.tr(Msg::shown_of_fmt), shown, total);
+  else ImGui::TextColored(kMutedText, "(%zu)", total);
+
+  const float w = ImGui::GetFontSize() * 7.5f;
+  ImGui::SameLine(0, 16);
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::BeginCombo("##town", ui.filter.town.empty() ? app.tr(Msg::filter_all_towns) : ui.filter.town.c_str())) {
+    if (ImGui::Selectable(app.tr(Msg::filter_all_towns), ui.filter.town.empty())) ui.filter.town.clear();
+    for (const std::string& town : ui.queue.towns(app.replica()))
+      if (ImGui::Selectable(town.c_str(), ui.filter.town == town)) ui.filter.town = town;
+    ImGui::EndCombo();
+  }
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::BeginCombo("##kind", ui.filter.kind ? app.tr(*ui.filter.kind) : app.tr(Msg::filter_all_kinds))) {
+    if (ImGui::Selectable(app.tr(Msg::filter_all_kinds), !ui.filter.kind)) ui.filter.kind.reset();
+    for (AlertKind k : kKinds)
+      if (ImGui::Selectable(app.tr(k), ui.filter.kind == k)) ui.filter.kind = k;
+    ImGui::EndCombo();
+  }
+  ImGui::SameLine();
+  const float clear_w = ui.filter.active() ? ImGui::CalcTextSize(app.tr(Msg::clear_filters)).x + 30 : 0;
+  ImGui::SetNextItemWidth(std::max(120.0f, ImGui::GetContentRegionAvail().x - clear_w));
+  if (ImGui::InputTextWithHint("##search", app.tr(Msg::search_hint), ui.search.data(), ui.search.size()))
+    ui.filter.search = ui.search.data();
+  if (ui.filter.active()) {
+    ImGui::SameLine();
+    if (ImGui::Button(app.tr(Msg::clear_filters))) {
+      ui.filter = {};
+      ui.search.fill(0);
+    }
+  }
+  return out;
+}
+
+// The banner over the queue while a new top-priority incident pulses.
+void flash_banner(const App& app, Commands& out) {
+  const auto id = app.flashing();
+  const Incident* i = id ? app.replica().incident(*id) : nullptr;
+  if (!i) return;
+  const protocol::ElderCard* e = app.replica().elder(i->elder);
+  const ImVec4 c = score_color(queue_score(*i, app.server_now_ms()));
+  const float a = 0.45f + 0.45f * app.flash_phase();
+  ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(c.x, c.y, c.z, a));
+  ImGui::PushStyleColor(ImGuiCol_ButtonHovered, ImVec4(c.x, c.y, c.z, 0.95f));
+  ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 1));
+  char text[256];
+  std::snprintf(text, sizeof text, "%s  ·  %s  ·  %s  ·  %s###flash", app.tr(Msg::new_top_banner),
+                e ? e->name.c_str() : "", app.tr(i->lead_kind()), e ? e->town.c_str() : "");
+  if (ImGui::Button(text, ImVec2(-1, ImGui::GetFrameHeight() * 1.2f))) out.push(cmd::Select{i->id});
+  ImGui::PopStyleColor(3);
+}
+
+void sla_cell(const Incident& i, Millis now) {
+  char buf[32];
+  if (!unacknowledged(i)) {
+    format_waiting(buf, sizeof buf, i.acknowledged_ms - i.opened_ms);
+    ImGui::TextColored(i.acknowledged_ms - i.opened_ms <= kAckTargetMs ? kGoodText : kWarnText, "%s", buf);
+    return;
+  }
+  const Millis left = i.opened_ms + kAckTargetMs - now;
+  if (left >= 0) {
+    format_waiting(buf, sizeof buf, left);
+    ImGui::TextColored(left < 15'000 ? kWarnText : ImGui::GetStyle().Colors[ImGuiCol_Text], "%s", buf);
+  } else {
+    buf[0] = '+';
+    format_waiting(buf + 1, sizeof buf - 1, -left);
+    ImGui::TextColored(kBadText, "%s", buf);
+  }
 }
 
 }  // namespace
 
-Commands draw_queue(const App& app) {
+Commands draw_queue(const App& app, UiState& ui, bool compact) {
   Commands out;
-  const Replica& r = app.replica();
-  const std::vector<const Incident*> q = r.queue();
+  const Millis now = app.server_now_ms();
+  const auto& rows = ui.queue.rows(app.replica(), ui.filter, now);
+  const size_t total = app.replica().incidents().size();
   const bool stale = !app.live();
 
   int selected_row = -1;
-  for (size_t k = 0; k < q.size(); ++k)
-    if (app.selected() == q[k]->id) selected_row = static_cast<int>(k);
-  const int keyed_row = keyboard_move(q, selected_row);
-  if (keyed_row >= 0 && keyed_row != selected_row) {
-    selected_row = keyed_row;
-    out.select = q[keyed_row]->id;
-  }
+  if (app.selected())
+    for (size_t k = 0; k < rows.size(); ++k)
+      if (rows[k].incident->id == *app.selected()) selected_row = static_cast<int>(k);
+  int keyed_row = keyboard_move(rows.size(), selected_row);
+  if (keyed_row >= 0 && keyed_row != selected_row) out.push(cmd::Select{rows[keyed_row].incident->id});
+  if (keyed_row < 0 && ui.scroll_to_selected && selected_row >= 0) keyed_row = selected_row;
+  ui.scroll_to_selected = false;
+  if (key_pressed(kKeyEnter) && selected_row >= 0) out.push(cmd::Show{View::incident});
 
-  ImGui::TextUnformatted(app.tr(Msg::queue_title));
-  ImGui::SameLine();
-  ImGui::TextColored(kMutedText, "(%zu)", q.size());
-  if (q.empty()) {
+  if (!compact) out += filters(app, ui, rows.size(), total);
+  else {
+    ImGui::TextUnformatted(app.tr(Msg::queue_title));
+    ImGui::SameLine();
+    ImGui::TextColored(kMutedText, "(%zu)", rows.size());
+  }
+  flash_banner(app, out);
+  if (rows.empty()) {
     // Before the first snapshot nothing is known: say nothing rather than "none".
     ImGui::Spacing();
-    if (app.replica().synced()) ImGui::TextColored(kMutedText, "%s", app.tr(Msg::queue_empty));
+    if (app.replica().synced())
+      ImGui::TextColored(kMutedText, "%s", app.tr(total ? Msg::queue_no_match : Msg::queue_empty));
     return out;
   }
 
+  const float hint_h = compact ? 0 : ImGui::GetTextLineHeightWithSpacing() + 4;
   const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerH |
                                 ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_PadOuterX;
-  if (!ImGui::BeginTable("queue", 7, flags)) return out;
-  const float chip_w = ImGui::CalcTextSize(app.tr(Severity::critical)).x + 20;
-  ImGui::TableSetupScrollFreeze(0, 1);
-  ImGui::TableSetupColumn("", ImGuiTableColumnFlags_WidthFixed, std::max(chip_w, 52.0f));
-  ImGui::TableSetupColumn(app.tr(Msg::col_elder), ImGuiTableColumnFlags_WidthStretch, 1.0f);
-  ImGui::TableSetupColumn(app.tr(Msg::col_tier), ImGuiTableColumnFlags_WidthStretch, 1.0f);
-  ImGui::TableSetupColumn(app.tr(Msg::col_alert), ImGuiTableColumnFlags_WidthStretch, 1.6f);
-  ImGui::TableSetupColumn(app.tr(Msg::col_town), ImGuiTableColumnFlags_WidthStretch, 1.0f);
-  ImGui::TableSetupColumn(app.tr(Msg::col_state), ImGuiTableColumnFlags_WidthStretch, 0.9f);
-  ImGui::TableSetupColumn(app.tr(Msg::col_waiting), ImGuiTableColumnFlags_WidthFixed,
-                          ImGui::CalcTextSize("00:00:00").x + 8);
-  ImGui::TableHeadersRow();
-
-  const float header_h = ImGui::GetTextLineHeight() + ImGui::GetStyle().CellPadding.y * 2;
-  const Millis now = app.server_now_ms();
-  const float row_h = ImGui::GetTextLineHeight() + 10;
-  ImGuiListClipper clipper;
-  clipper.Begin(static_cast<int>(q.size()));  // measures the first row's height
-  if (keyed_row >= 0) clipper.ForceDisplayRangeByIndices(keyed_row, keyed_row + 1);
-  while (clipper.Step()) {
-    for (int k = clipper.DisplayStart; k < clipper.DisplayEnd; ++k) {
-      const Incident& i = *q[k];
-      const protocol::ElderCard* elder = r.elder(i.elder);
-      const bool acknowledged = i.state != IncidentState::open;
-      const ImVec4 sev = stale ? severity_color(Severity::low) : severity_color(i.severity());
-
-      ImGui::PushID(static_cast<int>(i.id));
-      ImGui::PushStyleVar(ImGuiStyleVar_Alpha, stale ? 0.5f : acknowledged ? 0.6f : 1.0f);
-      ImGui::TableNextRow(ImGuiTableRowFlags_None, row_h);
-      ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg0,
-                             ImGui::GetColorU32(ImVec4(sev.x, sev.y, sev.z, acknowledged ? 0.05f : 0.11f)));
-
-      ImGui::TableNextColumn();
-      const ImVec2 row_start = ImGui::GetCursorPos();
-      const bool selected = k == selected_row;
-      if (ImGui::Selectable("##row", selected, ImGuiSelectableFlags_SpanAllColumns | ImGuiSelectableFlags_AllowItemOverlap,
-                            ImVec2(0, row_h)))
-        out.select = i.id;
-      if (k == keyed_row) scroll_into_view(header_h);
-      ImGui::SetCursorPos(ImVec2(row_start.x, row_start.y + 4));
-      chip(app.tr(i.severity()), sev, std::max(chip_w, 52.0f) - 8);
-
-      // Text sits on the row's centre line; the Selectable above fills the row.
-      auto cell = [&](const std::string& text) {
-        ImGui::TableNextColumn();
-        ImGui::SetCursorPosY(ImGui::GetCursorPosY() + 5);
-        ImGui::TextUnformatted(text.c_str());
-      };
-      cell(elder ? elder->name : "#" + std::to_string(i.elder));
-      cell(elder ? app.tr(elder->tier) : "");
-      cell(alert_text(app, i));
-      cell(elder ? elder->town : "");
-      cell(app.tr(i.state));
-      cell(format_waiting(now - i.opened_ms));
-
-      ImGui::PopStyleVar();
-      ImGui::PopID();
+  const int columns = compact ? 3 : 8;
+  if (ImGui::BeginTable("queue", columns, flags, ImVec2(0, -hint_h))) {
+    const float chip_w = ImGui::CalcTextSize("000").x + 18;
+    const float time_w = ImGui::CalcTextSize("+00:00:00").x + 6;
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn(app.tr(Msg::col_score), ImGuiTableColumnFlags_WidthFixed,
+                            std::max(chip_w, ImGui::CalcTextSize(app.tr(Msg::col_score)).x));
+    ImGui::TableSetupColumn(app.tr(Msg::col_elder), ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    if (!compact) {
+      ImGui::TableSetupColumn(app.tr(Msg::col_alert), ImGuiTableColumnFlags_WidthStretch, 1.5f);
+      ImGui::TableSetupColumn(app.tr(Msg::col_tier), ImGuiTableColumnFlags_WidthStretch, 0.9f);
+      ImGui::TableSetupColumn(app.tr(Msg::col_town), ImGuiTableColumnFlags_WidthStretch, 1.0f);
+      ImGui::TableSetupColumn(app.tr(Msg::col_state), ImGuiTableColumnFlags_WidthStretch, 0.75f);
     }
+    ImGui::TableSetupColumn(app.tr(Msg::col_waiting), ImGuiTableColumnFlags_WidthFixed, time_w);
+    if (!compact)
+      ImGui::TableSetupColumn(app.tr(Msg::col_sla), ImGuiTableColumnFlags_WidthFixed,
+                              std::max(time_w, ImGui::CalcTextSize(app.tr(Msg::col_sla)).x));
+    ImGui::TableHeadersRow();
+
+    const auto flash = app.flashing();
+    const float row_h = ImGui::GetTextLineHeight() + 8;
+    ImGuiListClipper clipper;
+    clipper.Begin(static_cast<int>(rows.size()));
+    if (keyed_row >= 0) clipper.ForceDisplayRangeByIndices(keyed_row, keyed_row + 1);
+    while (clipper.Step()) {
+      for (int k = clipper.DisplayStart; k < clipper.DisplayEnd; ++k) {
+        const QueueRow& row = rows[k];
+        const Incident& i = *row.incident;
+        const bool acknowledged = !unacknowledged(i);
+        const ImVec4 sev = stale ? score_color(0) : score_color(row.score);
+        float tint = acknowledged ? 0.05f : 0.12f;
+        if (flash == i.id) tint = 0.15f + 0.35f * app.flash_phase();
+
+        ImGui::PushID(static_cast<int>(i.id));
+        ImGui::PushStyleVar(ImGuiStyleVar_Alpha, stale ? 0.5f : acknowledged ? 0.62f : 1.0f);
+        ImGui::TableNextRow(ImGuiTableRowFlags_None, row_h);
+        ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg0, ImGui::GetColorU32(ImVec4(sev.x, sev.y, sev.z, tint)));
+
+        ImGui::TableNextColumn();
+        const ImVec2 start = ImGui::GetCursorPos();
+        if (ImGui::Selectable("##row", k == selected_row,
+                              ImGuiSelectableFlags_SpanAllColumns | ImGuiSelectableFlags_AllowItemOverlap |
+                                  ImGuiSelectableFlags_AllowDoubleClick,
+                              ImVec2(0, row_h))) {
+          out.push(cmd::Select{i.id});
+          if (ImGui::IsMouseDoubleClicked(0)) out.push(cmd::Show{View::incident});
+        }
+        if (k == keyed_row) scroll_into_view(ImGui::GetTextLineHeight() + ImGui::GetStyle().CellPadding.y * 2);
+        ImGui::SetCursorPos(ImVec2(start.x, start.y + 3));
+        char score[16];
+        std::snprintf(score, sizeof score, "%d", row.score);
+        chip(score, sev, chip_w - 6);
+
+        // Text sits on the row's centre line; the Selectable above fills the row.
+        auto cell = [&](const char* text, ImVec4 color = ImVec4(0, 0, 0, 0)) {
+          ImGui::TableNextColumn();
+          ImGui::SetCursorPosY(ImGui::GetCursorPosY() + 4);
+          if (color.w > 0) ImGui::TextColored(color, "%s", text);
+          else ImGui::TextUnformatted(text);
+        };
+        char id_text[24];
+        std::snprintf(id_text, sizeof id_text, "#%lld", static_cast<long long>(i.elder));
+        cell(row.elder ? row.elder->name.c_str() : id_text);
+        if (!compact) {
+          const int n = i.alert_count();
+          char alert[96];
+          if (n > 1) std::snprintf(alert, sizeof alert, "%s ×%d", app.tr(i.lead_kind()), n);
+          else std::snprintf(alert, sizeof alert, "%s", app.tr(i.lead_kind()));
+          cell(alert);
+          cell(row.elder ? app.tr(row.elder->tier) : "", row.elder ? tier_color(row.elder->tier) : kMutedText);
+          cell(row.elder ? row.elder->town.c_str() : "");
+          cell(app.tr(i.state), acknowledged ? kMutedText : kWarnText);
+        }
+        char waited[24];
+        format_waiting(waited, sizeof waited, now - i.opened_ms);
+        cell(waited);
+        if (!compact) {
+          ImGui::TableNextColumn();
+          ImGui::SetCursorPosY(ImGui::GetCursorPosY() + 4);
+          sla_cell(i, now);
+        }
+        ImGui::PopStyleVar();
+        ImGui::PopID();
+      }
+    }
+    ImGui::EndTable();
   }
-  ImGui::EndTable();
+  if (!compact) ImGui::TextColored(kMutedText, "%s", app.tr(Msg::keys_hint));
   return out;
 }
 

@@ -1,5 +1,6 @@
-// Top bar: connection dot and state, operator, server clock, queue counts, and the
-// language toggle; below it, a banner whenever what is shown is not live.
+// Top bar: connection dot and state, who is signed in (the name the server puts
+// on every action), server clock, queue counts, the language switch and sign
+// out; below it, a banner whenever what is shown is not live.
 #include <string>
 
 #include "views.hpp"
@@ -29,26 +30,27 @@ void dot(ImVec4 color) {
 }
 
 void divider() {
-  ImGui::SameLine(0, 18);
+  ImGui::SameLine(0, 16);
   ImGui::TextColored(ImGui::GetStyle().Colors[ImGuiCol_Border], "|");
-  ImGui::SameLine(0, 18);
+  ImGui::SameLine(0, 16);
 }
 
-void label_value(const char* label, const std::string& value) {
+void count(const char* label, int n, ImVec4 hot) {
   ImGui::TextColored(kMutedText, "%s", label);
   ImGui::SameLine();
-  ImGui::TextUnformatted(value.c_str());
+  ImGui::TextColored(n > 0 ? hot : ImGui::GetStyle().Colors[ImGuiCol_Text], "%d", n);
 }
 
 void banner(const App& app) {
   const bool link_down = app.link_state() != LinkState::synced;
-  const bool first_connect = link_down && app.replica().incidents().empty() && app.link_state() != LinkState::disconnected;
+  const bool first_connect =
+      link_down && app.replica().incidents().empty() && app.link_state() != LinkState::disconnected;
   const ImVec4 color = app.link_state() == LinkState::disconnected ? ImVec4(0.55f, 0.16f, 0.15f, 1.0f)
                                                                    : ImVec4(0.50f, 0.36f, 0.10f, 1.0f);
-  const char* text = !link_down ? app.tr(Msg::banner_stale)
+  const char* text = !link_down       ? app.tr(Msg::banner_stale)
                      : first_connect ? app.tr(Msg::conn_connecting)
                                      : app.tr(Msg::banner_reconnecting);
-  std::string error = link_down ? app.link_error() : "";
+  const std::string error = link_down ? app.link_error() : "";
 
   ImGui::PushStyleColor(ImGuiCol_ChildBg, color);
   ImGui::BeginChild("banner", ImVec2(0, ImGui::GetFrameHeight() + 4), false, ImGuiWindowFlags_NoScrollbar);
@@ -62,36 +64,60 @@ void banner(const App& app) {
   ImGui::PopStyleColor();
 }
 
+// Counted once per replica change, not every frame.
+void count_incidents(const Replica& r, UiState& ui) {
+  if (ui.counts_version == r.version()) return;
+  ui.count_open = ui.count_in_hand = ui.count_escalated = 0;
+  for (const auto& [id, i] : r.incidents()) {
+    (unacknowledged(i) ? ui.count_open : ui.count_in_hand)++;
+    for (const Escalation& x : i.escalations)
+      if (!x.cleared) {
+        ++ui.count_escalated;
+        break;
+      }
+  }
+  ui.counts_version = r.version();
+}
+
 }  // namespace
 
-Commands draw_status(const App& app) {
+Commands draw_status(const App& app, UiState& ui) {
   Commands out;
   const Replica& r = app.replica();
-  int open = 0, acknowledged = 0;
-  for (const auto& [id, i] : r.incidents()) (i.state == IncidentState::open ? open : acknowledged)++;
+  count_incidents(r, ui);
+  const int open = ui.count_open, in_hand = ui.count_in_hand, escalated = ui.count_escalated;
 
   ImGui::AlignTextToFramePadding();
   ImGui::TextUnformatted("安心 Anxin");
-  ImGui::SameLine(0, 24);
+  ImGui::SameLine(0, 20);
   dot(state_color(app.link_state(), r.synced()));
   ImGui::SameLine(0, 4);
   ImGui::TextUnformatted(state_text(app));
   divider();
-  label_value(app.tr(Msg::operator_label), app.operator_name().empty() ? "—" : app.operator_name());
-  divider();
-  label_value(app.tr(Msg::server_time), format_date_hms(app.server_now_ms()));
-  divider();
-  ImGui::TextColored(kMutedText, "%s", app.tr(Msg::count_open));
+  ImGui::TextColored(kMutedText, "%s", app.tr(app.user_kind() == "supervisor" ? Msg::supervisor_label : Msg::operator_label));
   ImGui::SameLine();
-  ImGui::TextColored(open > 0 ? kWarnText : ImGui::GetStyle().Colors[ImGuiCol_Text], "%d", open);
-  ImGui::SameLine(0, 18);
-  label_value(app.tr(Msg::count_acknowledged), std::to_string(acknowledged));
+  ImGui::TextUnformatted(app.operator_name().empty() ? "—" : app.operator_name().c_str());
+  divider();
+  ImGui::TextColored(kMutedText, "%s", app.tr(Msg::server_time));
+  ImGui::SameLine();
+  ImGui::TextUnformatted(format_date_hms(app.server_now_ms()).c_str());
+  divider();
+  count(app.tr(Msg::count_open), open, kWarnText);
+  ImGui::SameLine(0, 16);
+  count(app.tr(Msg::count_acknowledged), in_hand, ImGui::GetStyle().Colors[ImGuiCol_Text]);
+  ImGui::SameLine(0, 16);
+  count(app.tr(Msg::count_escalated), escalated, kBadText);
 
   // The toggle names the language it switches to, so it reads in that language.
   const char* other = app.tr(Msg::other_language);
-  const float w = ImGui::CalcTextSize(other).x + ImGui::GetStyle().FramePadding.x * 2;
+  const char* logout = app.tr(Msg::logout);
+  const float pad = ImGui::GetStyle().FramePadding.x * 2;
+  const float w = ImGui::CalcTextSize(other).x + pad + ImGui::CalcTextSize(logout).x + pad +
+                  ImGui::GetStyle().ItemSpacing.x;
   ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - w);
-  if (ImGui::Button(other)) out.toggle_language = true;
+  if (ImGui::Button(other)) out.push(cmd::SetLanguage{app.lang() == Lang::zh ? Lang::en : Lang::zh});
+  ImGui::SameLine();
+  if (ImGui::Button(logout)) out.push(cmd::Logout{});
 
   if (!app.live()) banner(app);
   return out;

@@ -1,39 +1,74 @@
-// The console's views, one file each (view_*.cpp), and what they share: colours
-// and time formats. A view reads the App, draws with ImGui and returns the
-// Commands its widgets produced; it changes nothing itself.
+// The console's views, one file each (view_*.cpp), and what they share: colours,
+// time formats, small widgets. A view reads the App, may change its own UiState
+// (text being typed, filters, the map camera), and returns the Commands its
+// widgets and keys produced; it sends nothing and changes no business state.
 #pragma once
 
 #include <imgui.h>
 
+#include <ctime>
 #include <string>
 
 #include "app.hpp"
 
 namespace anxin::console {
 
-// The whole frame: status bar on top, queue on the left, incident on the right.
-Commands draw_console(const App& app);
+// The whole frame: status bar, view tabs, the view; or the login screen.
+Commands draw_console(App& app);
 
-Commands draw_status(const App& app);    // view_status.cpp: top bar and connection banner
-Commands draw_queue(const App& app);     // view_queue.cpp: the live incident queue
-Commands draw_incident(const App& app);  // view_incident.cpp: the selected incident
+Commands draw_status(const App& app, UiState& ui);       // view_status.cpp: top bar and banners
+Commands draw_login(const App& app, UiState& ui);        // view_login.cpp
+Commands draw_queue(const App& app, UiState& ui, bool compact);  // view_queue.cpp
+Commands draw_incident(const App& app, UiState& ui, bool wide);  // view_incident.cpp: the workspace
+Commands draw_map(const App& app, UiState& ui);          // view_map.cpp
+Commands draw_workers(const App& app, UiState& ui);      // view_workers.cpp
+Commands draw_dashboard(const App& app, UiState& ui);    // view_dashboard.cpp
+
+// Parts of the incident workspace, each in its own file.
+Commands draw_dispatch(const App& app, const Incident& i);                 // view_dispatch.cpp
+Commands draw_calls(const App& app, const Incident& i);                    // view_calls.cpp
+Commands draw_elder(const App& app, const Incident& i, const protocol::ElderCard& e);  // view_elder.cpp
+void draw_timeline(const App& app, const Incident& i);                     // view_timeline.cpp
+
+// Keys act only when no text field has focus, so typing a note never dispatches.
+bool key_pressed(int key);  // ImGui key index (GLFW key code; letters are 'A'..'Z')
+bool typing();
 
 // --- shared look ------------------------------------------------------------------
 
 void apply_theme();
-ImVec4 severity_color(Severity s);
 ImVec4 state_color(LinkState s, bool replica_synced);
+// Priority colour by score: red from 100 (fire, gas, a fall or SOS with any
+// aggravation), orange from 70, amber from 40, grey below.
+ImVec4 score_color(int score);
+ImVec4 tier_color(CareTier tier);
+ImVec4 worker_color(WorkerStatus status);
 inline const ImVec4 kMutedText{0.60f, 0.63f, 0.68f, 1.0f};
 inline const ImVec4 kGoodText{0.42f, 0.80f, 0.52f, 1.0f};
 inline const ImVec4 kBadText{0.95f, 0.45f, 0.42f, 1.0f};
 inline const ImVec4 kWarnText{0.95f, 0.75f, 0.35f, 1.0f};
+inline const ImVec4 kAccent{0.36f, 0.58f, 0.88f, 1.0f};
 
-// A rounded colour pill with a short label, e.g. the severity in the queue.
+// A rounded colour pill with a short label, e.g. the score in the queue.
 void chip(const char* label, ImVec4 color, float min_width = 0);
+// A section heading: muted text over a thin rule.
+void heading(const char* text);
+// A button in the call-to-action colour; `key` (0: none) is shown on it.
+bool action_button(const char* label, char key, bool enabled, ImVec4 color = ImVec4(0, 0, 0, 0),
+                   float width = 0);
+// A muted line saying how the last request for this incident went.
+void request_status(const App& app, const Request* r);
 
-// Local wall-clock time of a server timestamp.
-std::string format_hms(Millis ms);         // 14:03:22
-std::string format_date_hms(Millis ms);    // 2024-05-01 14:03:22
+// Wall-clock time at the centre (UTC+8) of a server timestamp.
+std::tm centre_time(Millis ms);
+std::string format_hms(Millis ms);           // 14:03:22
+std::string format_hm(Millis ms);            // 14:03
+std::string format_date_hms(Millis ms);      // 2024-05-01 14:03:22
+std::string format_date(Millis ms);          // 2024-05-01
 std::string format_waiting(Millis span_ms);  // 03:12, or 1:03:12 past an hour
+// The same into a caller's buffer, for rows drawn every frame.
+void format_waiting(char* out, size_t size, Millis span_ms);
+std::string format_age(const App& app, Millis since_ms, Millis now);  // "5 分钟前"
+std::string format_distance(double metres);                           // 850 m, 2.4 km
 
 }  // namespace anxin::console

@@ -1,0 +1,144 @@
+// App, the commands half: each Command becomes a protocol message (send), or,
+// for the few local ones, a change of selection, view, language or a file.
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <type_traits>
+
+#include "app.hpp"
+#include "dashboard.hpp"
+
+namespace anxin::console {
+namespace proto = anxin::protocol;
+
+namespace {
+constexpr size_t kKeptRequests = 256;  // answers shown per incident; older ones are forgotten
+}  // namespace
+
+std::string App::send(Action action, IncidentId incident, proto::ClientBody body) {
+  Request r;
+  r.req = "c" + std::to_string(next_req_++);
+  r.action = action;
+  r.incident = incident;
+  r.sent_ms = server_now_ms();
+  if (!link_ || !link_->send({r.req, std::move(body)})) r.status = Request::Status::not_sent;
+  if (incident) {
+    last_req_[{incident, action}] = r.req;
+    // Background refreshes are not the operator's actions: they do not replace
+    // the answer shown beside the buttons.
+    if (action != Action::candidates && action != Action::elder) latest_req_[incident] = r.req;
+  }
+  request_order_.push_back(r.req);
+  requests_[r.req] = std::move(r);
+  while (request_order_.size() > kKeptRequests) {
+    requests_.erase(request_order_.front());
+    request_order_.pop_front();
+  }
+  return request_order_.back();
+}
+
+void App::execute(const Commands& commands) {
+  for (const Command& command : commands.list) {
+    std::visit(
+        [&](const auto& c) {
+          using T = std::decay_t<decltype(c)>;
+          if constexpr (std::is_same_v<T, cmd::Acknowledge>) {
+            send(Action::acknowledge, c.incident, proto::AckIncident{c.incident});
+          } else if constexpr (std::is_same_v<T, cmd::Callback>) {
+            send(Action::callback, c.incident, proto::Callback{c.incident, c.outcome});
+          } else if constexpr (std::is_same_v<T, cmd::Candidates>) {
+            candidates_asked_ms_ = server_now_ms();
+            candidates_version_ = replica_.incident_version(c.incident);
+            send(Action::candidates, c.incident, proto::CandidatesQuery{c.incident, 0});
+          } else if constexpr (std::is_same_v<T, cmd::Dispatch>) {
+            send(Action::dispatch, c.incident, proto::Dispatch{c.incident, c.worker, c.responders});
+          } else if constexpr (std::is_same_v<T, cmd::Call>) {
+            send(Action::call, c.incident, proto::PlaceCall{c.incident, c.kind});
+          } else if constexpr (std::is_same_v<T, cmd::CallResult>) {
+            send(Action::call_result, c.incident, proto::CallResult{c.task, c.result});
+          } else if constexpr (std::is_same_v<T, cmd::Note>) {
+            send(Action::note, c.incident, proto::AddNote{c.incident, c.text});
+          } else if constexpr (std::is_same_v<T, cmd::Resolve>) {
+            send(Action::resolve, c.incident, proto::ResolveIncident{c.incident, c.disposition, c.note});
+          } else if constexpr (std::is_same_v<T, cmd::ElderDetail>) {
+            send(Action::elder, 0, proto::ElderQuery{c.elder});
+          } else if constexpr (std::is_same_v<T, cmd::Metrics>) {
+            send(Action::metrics, 0, proto::MetricsQuery{});
+          } else if constexpr (std::is_same_v<T, cmd::Login>) {
+            run(c);
+          } else if constexpr (std::is_same_v<T, cmd::Logout>) {
+            if (link_) link_->send({"logout", proto::Logout{}});
+            disconnect();
+            operator_name_.clear();
+            user_kind_.clear();
+          } else if constexpr (std::is_same_v<T, cmd::Select>) {
+            run(c);
+          } else if constexpr (std::is_same_v<T, cmd::Show>) {
+            view_ = c.view;
+          } else if constexpr (std::is_same_v<T, cmd::SetLanguage>) {
+            lang_ = c.lang;
+            remember_settings();
+          } else if constexpr (std::is_same_v<T, cmd::ExportDashboard>) {
+            run(c);
+          }
+        },
+        command);
+  }
+}
+
+void App::run(const cmd::Select& c) {
+  if (selected_ == c.incident) return;
+  selected_ = c.incident;
+  candidates_.reset();
+  candidates_version_ = 0;
+  candidates_asked_ms_ = 0;
+  ui_.resolve_open = false;
+  ui_.callback_open = false;
+  ui_.disposition = -1;
+  ui_.scroll_to_selected = true;
+  if (live()) refresh_selected(server_now_ms());
+}
+
+void App::run(const cmd::Login& c) {
+  settings_.host = c.host;
+  settings_.port = c.port;
+  settings_.username = c.username;
+  remember_settings();
+  LinkOptions link;
+  link.host = c.host;
+  link.port = c.port;
+  link.username = c.username;
+  link.password = c.password;
+  connect(std::move(link));
+}
+
+void App::run(const cmd::ExportDashboard& c) {
+  std::string path = c.path;
+  if (path.empty()) {
+    const char* home = std::getenv("HOME");
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&t, &tm);  // the supervisor's own clock names their files
+    char name[64];
+    std::strftime(name, sizeof name, "anxin-dashboard-%Y%m%d-%H%M.csv", &tm);
+    path = std::string(home && *home ? home : ".") + "/" + name;
+  }
+  const Millis now = server_now_ms();
+  std::optional<MetricsSummary> summary;
+  if (metrics_) summary = metrics_->summary;
+  std::ofstream f(path, std::ios::trunc);
+  f << dashboard_csv(dashboard_figures(replica_, summary, now));
+  f.close();
+  export_result_ = ExportResult{static_cast<bool>(f), path};
+  std::fprintf(stderr, "anxin-console: dashboard %s %s\n", f ? "exported to" : "could not be written to",
+               path.c_str());
+}
+
+void App::remember_settings() {
+  settings_.lang = lang_;
+  if (!options_.settings_path.empty() && !save_settings(options_.settings_path, settings_))
+    std::fprintf(stderr, "anxin-console: cannot write %s\n", options_.settings_path.c_str());
+}
+
+}  // namespace anxin::console

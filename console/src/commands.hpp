@@ -1,0 +1,61 @@
+// Commands: everything a view, a key or the autotest can ask for. A widget's
+// `true` becomes one of these; App::execute() turns each into a protocol message
+// (or, for the few local ones, a change of view or language). Views never send
+// or mutate anything themselves, so a button, its key and a test script all take
+// the same path.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "anxin/core/domain.hpp"
+#include "i18n.hpp"
+
+namespace anxin::console {
+
+enum class View { queue, incident, map, workers, dashboard };
+inline constexpr View kViews[] = {View::queue, View::incident, View::map, View::workers, View::dashboard};
+
+namespace cmd {
+// to the server
+struct Acknowledge { IncidentId incident = 0; };
+struct Callback { IncidentId incident = 0; CallbackOutcome outcome = CallbackOutcome::fine; };
+struct Candidates { IncidentId incident = 0; };
+struct Dispatch {
+  IncidentId incident = 0;
+  std::optional<WorkerId> worker;  // empty: the best candidate(s)
+  int responders = 1;
+};
+struct Call { IncidentId incident = 0; CallKind kind = CallKind::family; };
+struct CallResult { IncidentId incident = 0; std::int64_t task = 0; CallState result = CallState::answered; };
+struct Note { IncidentId incident = 0; std::string text; };
+struct Resolve { IncidentId incident = 0; Disposition disposition = Disposition::false_alarm; std::string note; };
+struct ElderDetail { ElderId elder = 0; };
+struct Metrics {};
+struct Login { std::string host; int port = 7600; std::string username, password; };
+struct Logout {};
+// local
+struct Select { IncidentId incident = 0; };
+struct Show { View view = View::queue; };
+struct SetLanguage { Lang lang = Lang::zh; };
+struct ExportDashboard { std::string path; };  // empty: ~/anxin-dashboard-YYYYMMDD-HHMM.csv
+}  // namespace cmd
+
+using Command = std::variant<cmd::Acknowledge, cmd::Callback, cmd::Candidates, cmd::Dispatch, cmd::Call,
+                             cmd::CallResult, cmd::Note, cmd::Resolve, cmd::ElderDetail, cmd::Metrics, cmd::Login,
+                             cmd::Logout, cmd::Select, cmd::Show, cmd::SetLanguage, cmd::ExportDashboard>;
+
+struct Commands {
+  std::vector<Command> list;
+
+  void push(Command c) { list.push_back(std::move(c)); }
+  Commands& operator+=(Commands&& other) {
+    for (auto& c : other.list) list.push_back(std::move(c));
+    return *this;
+  }
+  bool empty() const { return list.empty(); }
+};
+
+}  // namespace anxin::console

@@ -1,0 +1,102 @@
+// UiState: what the screen itself remembers from frame to frame and nothing else:
+// text being typed, open pickers, filters, the map's camera, view caches. No
+// business state lives here (that is the replica's); losing all of it loses no
+// work. Views may change it directly, because it is theirs; anything that touches
+// the server goes out as a Command.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "anxin/core/domain.hpp"
+#include "dashboard.hpp"
+#include "map_places.hpp"
+#include "queue_index.hpp"
+
+namespace anxin::console {
+
+struct MapCamera {
+  bool fitted = false;       // fit to the known homes once, then the operator pans and zooms
+  double lat = 0, lon = 0;   // the centre of the view
+  double px_per_deg = 0;     // zoom
+};
+
+// A coarse occupancy grid over the map canvas: one marker per cell when
+// thousands overlap. Reused every frame, so it allocates only when the canvas grows.
+class ScreenCells {
+ public:
+  void reset(float x0, float y0, float w, float h, float cell) {
+    x0_ = x0, y0_ = y0, cell_ = cell;
+    cols_ = static_cast<int>(w / cell) + 1, rows_ = static_cast<int>(h / cell) + 1;
+    taken_.assign(static_cast<size_t>(cols_) * static_cast<size_t>(rows_), 0);
+  }
+  // True the first time a point in this cell asks; points off the grid always pass.
+  bool claim(float x, float y) {
+    std::uint8_t* t = at(x, y);
+    return !t || (*t ? false : (*t = 1));
+  }
+  bool taken(float x, float y) {
+    const std::uint8_t* t = at(x, y);
+    return t && *t;
+  }
+
+ private:
+  std::uint8_t* at(float x, float y) {
+    const int c = static_cast<int>((x - x0_) / cell_), r = static_cast<int>((y - y0_) / cell_);
+    if (x < x0_ || y < y0_ || c >= cols_ || r >= rows_) return nullptr;
+    return &taken_[static_cast<size_t>(r) * static_cast<size_t>(cols_) + static_cast<size_t>(c)];
+  }
+
+  float x0_ = 0, y0_ = 0, cell_ = 1;
+  int cols_ = 0, rows_ = 0;
+  std::vector<std::uint8_t> taken_;
+};
+
+struct UiState {
+  // the queue
+  QueueFilter filter;
+  std::array<char, 96> search{};
+  QueueIndex queue;  // cached rank order; see queue_index.hpp
+  bool scroll_to_selected = false;
+
+  // the incident workspace
+  std::array<char, 512> note{};
+  bool focus_note = false;
+  bool resolve_open = false;    // the disposition picker
+  int disposition = -1;         // index into the dispositions, -1: none chosen yet
+  std::array<char, 256> resolve_note{};
+  bool callback_open = false;   // the call-back outcome picker (key C)
+
+  // the map
+  MapCamera map;
+  MapPlaces places;
+  Millis places_built_ms = 0;
+  ScreenCells map_cells, map_incident_cells;  // scratch, per frame
+  std::vector<const QueueRow*> map_markers;  // scratch, per frame
+
+  // the status bar's counts, for this replica version
+  std::uint64_t counts_version = ~0ull;
+  int count_open = 0, count_in_hand = 0, count_escalated = 0;
+
+  // the dashboard's figures, for this replica version, second and metrics reply
+  std::uint64_t figures_version = ~0ull;
+  Millis figures_second = -1, figures_metrics_ms = -1;
+  DashboardFigures figures;
+
+  // the workers board
+  bool workers_on_duty_only = true;
+  std::uint64_t workers_version = ~0ull;  // the replica version the order below is for
+  bool workers_sorted_on_duty_only = true;
+  std::vector<const Worker*> workers_sorted;
+
+  // the login form
+  std::array<char, 64> username{};
+  std::array<char, 128> password{};
+  std::array<char, 128> server{};
+  bool login_prefilled = false;
+};
+
+}  // namespace anxin::console

@@ -1,0 +1,99 @@
+// The incident's record, oldest first: alerts, acknowledgement, call-back,
+// offers and responders, calls, notes, escalations. Codes the server writes into
+// an entry's text (a call-back outcome, a disposition, an escalation) are shown
+// in words; device detail JSON as sent, whole on hover.
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+#include "views.hpp"
+
+namespace anxin::console {
+namespace {
+
+std::string detail_text(const App& app, const TimelineEntry& t) {
+  switch (t.kind) {
+    case TimelineKind::callback:
+      if (auto o = parse_enum<CallbackOutcome>(t.text)) return app.tr(*o);
+      break;
+    case TimelineKind::resolved:
+      if (auto d = parse_enum<Disposition>(t.text)) return app.tr(*d);
+      break;
+    case TimelineKind::escalated:
+      if (auto k = parse_enum<EscalationKind>(t.text)) return app.tr(*k);
+      break;
+    case TimelineKind::alert:
+      if (t.text == "{}") return "";
+      break;
+    case TimelineKind::call: {
+      // "ambulance_120", "ambulance_120:answered", "family:王建国", "family:exhausted"
+      const auto colon = t.text.find(':');
+      auto kind = parse_enum<CallKind>(t.text.substr(0, colon));
+      if (!kind) break;
+      std::string out = app.tr(*kind);
+      if (colon == std::string::npos) return out;
+      const std::string rest = t.text.substr(colon + 1);
+      if (auto state = parse_enum<CallState>(rest)) return out + " · " + app.tr(*state);
+      if (rest == "exhausted") return out + " · " + app.tr(Msg::cascade_exhausted);
+      return out + " · " + rest;  // the contact's name
+    }
+    case TimelineKind::notified: {
+      char text[96];
+      std::snprintf(text, sizeof text, app.tr(Msg::notified_fmt), t.text.c_str());
+      return text;
+    }
+    default: break;
+  }
+  return t.text;
+}
+
+}  // namespace
+
+void draw_timeline(const App& app, const Incident& i) {
+  heading(app.tr(Msg::timeline));
+  const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerH |
+                                ImGuiTableFlags_SizingStretchProp;
+  // In a scrolling pane the table needs a height of its own: its rows, up to a
+  // screenful, or the rest of the pane when that is larger.
+  const float row_h = ImGui::GetTextLineHeightWithSpacing() + 2;
+  const float wanted = row_h * static_cast<float>(std::min<size_t>(i.timeline.size(), 14) + 1) + 8;
+  const float height = std::max(wanted, ImGui::GetContentRegionAvail().y);
+  if (!ImGui::BeginTable("timeline", 4, flags, ImVec2(0, height))) return;
+  ImGui::TableSetupScrollFreeze(0, 1);
+  ImGui::TableSetupColumn(app.tr(Msg::col_time), ImGuiTableColumnFlags_WidthFixed);
+  ImGui::TableSetupColumn(app.tr(Msg::col_event), ImGuiTableColumnFlags_WidthFixed);
+  ImGui::TableSetupColumn(app.tr(Msg::col_actor), ImGuiTableColumnFlags_WidthFixed);
+  ImGui::TableSetupColumn(app.tr(Msg::col_detail), ImGuiTableColumnFlags_WidthStretch);
+  ImGui::TableHeadersRow();
+  ImGuiListClipper clipper;
+  clipper.Begin(static_cast<int>(i.timeline.size()));
+  while (clipper.Step()) {
+    for (int k = clipper.DisplayStart; k < clipper.DisplayEnd; ++k) {
+      const TimelineEntry& t = i.timeline[k];
+      ImGui::PushID(k);
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextColored(kMutedText, "%s", format_hms(t.at_ms).c_str());
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(t.kind == TimelineKind::alert ? app.tr(t.alert_kind) : app.tr(t.kind));
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(t.actor == "system" ? app.tr(Msg::actor_system) : t.actor.c_str());
+      ImGui::TableNextColumn();
+      const std::string detail = detail_text(app, t);
+      ImGui::PushStyleColor(ImGuiCol_Text, kMutedText);
+      ImGui::TextUnformatted(detail.c_str());  // not Text(): it truncates long strings
+      ImGui::PopStyleColor();
+      if (ImGui::IsItemHovered() && !detail.empty()) {
+        ImGui::BeginTooltip();
+        ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
+        ImGui::TextUnformatted(detail.c_str());
+        ImGui::PopTextWrapPos();
+        ImGui::EndTooltip();
+      }
+      ImGui::PopID();
+    }
+  }
+  ImGui::EndTable();
+}
+
+}  // namespace anxin::console
