@@ -101,6 +101,7 @@ constexpr Row kMessages[] = {
     {Msg::call_120, {"呼叫 120", "Call 120"}},
     {Msg::call_119, {"呼叫 119", "Call 119"}},
     {Msg::call_family, {"联系家属", "Call family"}},
+    {Msg::call_contact, {"呼叫", "Call"}},
     {Msg::calls_none, {"暂无电话任务", "No calls"}},
     {Msg::col_contact, {"联系人", "Contact"}},
     {Msg::next_contact_fmt, {"%s 后转下一位", "next contact in %s"}},

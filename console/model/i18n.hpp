@@ -45,7 +45,7 @@ enum class Msg {
   col_name, col_role, col_mode, col_distance, col_eta, col_flags, paired, stale, preferred_role,
   proposed_fmt, confirm_proposed,
   responders_title, responders_none, offer_expires_fmt, responders_wanted_fmt,
-  calls_title, call_120, call_119, call_family, calls_none, col_contact, next_contact_fmt,
+  calls_title, call_120, call_119, call_family, call_contact, calls_none, col_contact, next_contact_fmt,
   note_title, note_hint, add_note,
   resolve, resolve_title, resolve_note_hint, confirm, cancel,
   // a request's fate

@@ -54,7 +54,7 @@ void App::execute(const Commands& commands) {
           } else if constexpr (std::is_same_v<T, cmd::Dispatch>) {
             send(Action::dispatch, c.incident, proto::Dispatch{c.incident, c.worker, c.responders});
           } else if constexpr (std::is_same_v<T, cmd::Call>) {
-            send(Action::call, c.incident, proto::PlaceCall{c.incident, c.kind});
+            send(Action::call, c.incident, proto::PlaceCall{c.incident, c.kind, c.contact});
           } else if constexpr (std::is_same_v<T, cmd::CallResult>) {
             send(Action::call_result, c.incident, proto::CallResult{c.task, c.result});
           } else if constexpr (std::is_same_v<T, cmd::Note>) {

@@ -28,7 +28,8 @@ struct Dispatch {
   std::optional<WorkerId> worker;  // empty: the best candidate(s)
   int responders = 1;
 };
-struct Call { IncidentId incident = 0; CallKind kind = CallKind::family; };
+// For family calls, `contact` is where the cascade starts (a row on the card).
+struct Call { IncidentId incident = 0; CallKind kind = CallKind::family; int contact = 0; };
 struct CallResult { IncidentId incident = 0; std::int64_t task = 0; CallState result = CallState::answered; };
 struct Note { IncidentId incident = 0; std::string text; };
 struct Resolve { IncidentId incident = 0; Disposition disposition = Disposition::false_alarm; std::string note; };

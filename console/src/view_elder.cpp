@@ -101,12 +101,14 @@ Commands contacts(const App& app, const Incident& i, const protocol::ElderCard& 
         if (r != CallState::answered) ImGui::SameLine(0, 4);
         if (action_button(app.tr(r), 0, app.live())) out.push(cmd::CallResult{i.id, t->id, r});
       }
-    } else if (t) {
-      ImGui::AlignTextToFramePadding();
-      ImGui::TextColored(t->state == CallState::answered ? kGoodText : kMutedText, "%s", app.tr(t->state));
-    } else if (k == 0 && app.live()) {
-      // The cascade starts with the first contact; this starts it.
-      if (action_button(app.tr(Msg::call_family), 0, true)) out.push(cmd::Call{i.id, CallKind::family});
+    } else {
+      if (t) {
+        ImGui::AlignTextToFramePadding();
+        ImGui::TextColored(t->state == CallState::answered ? kGoodText : kMutedText, "%s", app.tr(t->state));
+        ImGui::SameLine(0, 8);
+      }
+      // One click calls this contact; the cascade goes on down the list from here.
+      if (action_button(app.tr(Msg::call_contact), 0, app.live())) out.push(cmd::Call{i.id, CallKind::family, k});
     }
     ImGui::PopID();
     ++k;
