@@ -372,6 +372,20 @@ Stmt& bind_visit(Stmt& s, const Visit& v) {
       .bind(8, v.incident);
 }
 
+// One assignment row; queries select kAssignmentColumns from `assignments a`.
+constexpr const char* kAssignmentColumns =
+    "a.id, a.incident_id, a.worker_id, a.state, a.chosen_by_operator, a.eta_s, a.distance_m, a.offered_ms,"
+    " a.expires_ms, a.accepted_ms, a.on_scene_ms, a.completed_ms, a.note";
+
+Assignment read_assignment(const Stmt& a) {
+  Assignment x;
+  x.id = a.i64(0); x.incident = a.i64(1); x.worker = a.i64(2);
+  x.state = enum_or(a.text(3), AssignmentState::cancelled); x.chosen_by_operator = a.i64(4) != 0;
+  x.eta_s = a.f64(5); x.distance_m = a.f64(6); x.offered_ms = a.i64(7); x.expires_ms = a.i64(8);
+  x.accepted_ms = a.i64(9); x.on_scene_ms = a.i64(10); x.completed_ms = a.i64(11); x.note = a.text(12);
+  return x;
+}
+
 }  // namespace
 
 struct Store::Statements {
@@ -611,20 +625,11 @@ std::vector<Incident> Store::worker_history(WorkerId worker, Millis since_ms, si
     i.opened_ms = s.i64(3); i.resolved_ms = s.i64(4); i.disposition = s.text(5);
     out.push_back(std::move(i));
   }
-  Stmt a(read_db_,
-         "SELECT id, worker_id, state, chosen_by_operator, eta_s, distance_m, offered_ms, expires_ms,"
-         " accepted_ms, on_scene_ms, completed_ms, note FROM assignments WHERE incident_id=? AND worker_id=?"
-         " ORDER BY id");
+  Stmt a(read_db_, (std::string("SELECT ") + kAssignmentColumns +
+                    " FROM assignments a WHERE a.incident_id=? AND a.worker_id=? ORDER BY a.id").c_str());
   for (auto& i : out) {
     a.bind(1, i.id).bind(2, worker);
-    while (a.next()) {
-      Assignment x;
-      x.id = a.i64(0); x.incident = i.id; x.worker = a.i64(1);
-      x.state = enum_or(a.text(2), AssignmentState::cancelled); x.chosen_by_operator = a.i64(3) != 0;
-      x.eta_s = a.f64(4); x.distance_m = a.f64(5); x.offered_ms = a.i64(6); x.expires_ms = a.i64(7);
-      x.accepted_ms = a.i64(8); x.on_scene_ms = a.i64(9); x.completed_ms = a.i64(10); x.note = a.text(11);
-      i.assignments.push_back(std::move(x));
-    }
+    while (a.next()) i.assignments.push_back(read_assignment(a));
   }
   return out;
 }
@@ -728,17 +733,11 @@ LiveState Store::load(Millis since_ms) const {
       e.alert = t.i64(4); e.alert_kind = enum_or(t.text(5), AlertKind::sos); e.text = t.text(6);
       if (Incident* i = owner(t.i64(0))) i->timeline.push_back(std::move(e));
     }
-    Stmt a(read_db_,
-           "SELECT a.id, a.incident_id, a.worker_id, a.state, a.chosen_by_operator, a.eta_s, a.distance_m,"
-           " a.offered_ms, a.expires_ms, a.accepted_ms, a.on_scene_ms, a.completed_ms, a.note"
-           " FROM assignments a JOIN incidents i ON i.id = a.incident_id"
-           " WHERE i.state <> 'resolved' ORDER BY a.id");
+    Stmt a(read_db_, (std::string("SELECT ") + kAssignmentColumns +
+                      " FROM assignments a JOIN incidents i ON i.id = a.incident_id"
+                      " WHERE i.state <> 'resolved' ORDER BY a.id").c_str());
     while (a.next()) {
-      Assignment x;
-      x.id = a.i64(0); x.incident = a.i64(1); x.worker = a.i64(2);
-      x.state = enum_or(a.text(3), AssignmentState::cancelled); x.chosen_by_operator = a.i64(4) != 0;
-      x.eta_s = a.f64(5); x.distance_m = a.f64(6); x.offered_ms = a.i64(7); x.expires_ms = a.i64(8);
-      x.accepted_ms = a.i64(9); x.on_scene_ms = a.i64(10); x.completed_ms = a.i64(11); x.note = a.text(12);
+      Assignment x = read_assignment(a);
       if (Incident* i = owner(x.incident)) i->assignments.push_back(std::move(x));
     }
     Stmt c(read_db_,
