@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "anxin/core/candidates.hpp"
+#include "prng.hpp"
 #include "anxin/core/geo.hpp"
 
 using namespace anxin;
@@ -23,20 +24,7 @@ constexpr double kMPerDegLat = kEarthRadiusM * std::numbers::pi / 180;
 constexpr double kHalfSideM = 30'000;
 constexpr Millis kNowMs = 1'700'000'000'000;
 
-// splitmix64, as in test_candidates.cpp: the same county on every machine.
-struct Prng {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  double uniform(double lo, double hi) {
-    return lo + (hi - lo) * static_cast<double>(next() >> 11) * 0x1p-53;
-  }
-  std::uint64_t below(std::uint64_t n) { return next() % n; }
-};
+using test::Prng;
 
 struct PlaceM {
   double north_m, east_m;
