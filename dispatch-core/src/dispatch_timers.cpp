@@ -52,8 +52,7 @@ void Dispatcher::tick() {
         Worker& w = workers_.at(a.worker);
         note(incident, TimelineKind::expired, "system", w.name);
         set_status(w, WorkerStatus::available, 0);
-        effects_.field.push_back({w.id, FieldEvent::offer_expired, a, incident});
-        effects_.field.back().incident.timeline.clear();
+        tell(w.id, FieldEvent::offer_expired, a, incident);
         audit_system("offer_expired", incident.id, nlohmann::json{{"assignment_id", a.id}}.dump());
         lapsed = changed = true;
       } else if (a.state == AssignmentState::accepted) {

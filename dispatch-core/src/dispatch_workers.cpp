@@ -55,6 +55,11 @@ void Dispatcher::index_worker(const Worker& w) {
   index_.upsert(spot);
 }
 
+void Dispatcher::tell(WorkerId worker, FieldEvent event, const Assignment& a, const Incident& incident) {
+  effects_.field.push_back({worker, event, a, incident});
+  effects_.field.back().incident.timeline.clear();  // the task card needs the header only
+}
+
 void Dispatcher::set_status(Worker& w, WorkerStatus status, IncidentId incident) {
   if (w.status == WorkerStatus::off_duty && status != WorkerStatus::off_duty) w.duty_since_ms = clock_.now_ms();
   if (status == WorkerStatus::off_duty) w.duty_since_ms = 0;
@@ -188,8 +193,7 @@ void Dispatcher::offer(Incident& incident, Worker& w, const Candidate* estimate,
   save(a);
   note(incident, TimelineKind::offered, actor, w.name);
   set_status(w, WorkerStatus::offered, incident.id);
-  effects_.field.push_back({w.id, FieldEvent::offer, a, incident});
-  effects_.field.back().incident.timeline.clear();
+  tell(w.id, FieldEvent::offer, a, incident);
   audit(who, "offer", incident.id,
         nlohmann::json{{"assignment_id", a.id}, {"worker_id", w.id}, {"eta_s", static_cast<long long>(a.eta_s)},
                        {"chosen_by_operator", by_operator}}
@@ -277,19 +281,12 @@ void Dispatcher::release_responders(Incident& incident, const std::string& actor
       set_status(w->second, WorkerStatus::available, 0);
       note(incident, TimelineKind::cancelled, actor, w->second.name);
     }
-    effects_.field.push_back({a.worker, was_offer ? FieldEvent::offer_withdrawn : FieldEvent::task_updated, a, incident});
-    effects_.field.back().incident.timeline.clear();
+    tell(a.worker, was_offer ? FieldEvent::offer_withdrawn : FieldEvent::task_updated, a, incident);
   }
 }
 
 // --- the worker's answers -----------------------------------------------------------------
 
-namespace {
-void field_update(Effects& fx, WorkerId worker, FieldEvent event, const Assignment& a, const Incident& i) {
-  fx.field.push_back({worker, event, a, i});
-  fx.field.back().incident.timeline.clear();
-}
-}  // namespace
 
 Result<std::int64_t> Dispatcher::accept(const Principal& who, std::int64_t id) {
   auto ref = own_assignment(who, id);
@@ -310,7 +307,7 @@ Result<std::int64_t> Dispatcher::accept(const Principal& who, std::int64_t id) {
   save(*incident);
   observe(*incident);
   audit(who, "accept", incident->id, nlohmann::json{{"assignment_id", id}}.dump());
-  field_update(effects_, w->id, FieldEvent::task_updated, *a, *incident);
+  tell(w->id, FieldEvent::task_updated, *a, *incident);
   detail::append_since(emit(DeltaKind::incident_updated, *incident), *incident, mark);
   return id;
 }
@@ -329,7 +326,7 @@ Result<std::int64_t> Dispatcher::decline(const Principal& who, std::int64_t id, 
   note(*incident, TimelineKind::declined, w->name, reason);
   set_status(*w, WorkerStatus::available, 0);
   audit(who, "decline", incident->id, nlohmann::json{{"assignment_id", id}, {"reason", reason}}.dump());
-  field_update(effects_, w->id, FieldEvent::task_updated, *a, *incident);
+  tell(w->id, FieldEvent::task_updated, *a, *incident);
   offer_next(*incident);
   save(*incident);
   detail::append_since(emit(DeltaKind::incident_updated, *incident), *incident, mark);
@@ -355,7 +352,7 @@ Result<std::int64_t> Dispatcher::arrive(const Principal& who, std::int64_t id) {
   save(*incident);
   observe(*incident);
   audit(who, "on_scene", incident->id, nlohmann::json{{"assignment_id", id}}.dump());
-  field_update(effects_, w->id, FieldEvent::task_updated, *a, *incident);
+  tell(w->id, FieldEvent::task_updated, *a, *incident);
   detail::append_since(emit(DeltaKind::incident_updated, *incident), *incident, mark);
   return id;
 }
@@ -396,7 +393,7 @@ Result<std::int64_t> Dispatcher::complete(const Principal& who, std::int64_t id,
   set_status(*w, WorkerStatus::available, 0);
   audit(who, "complete", incident->id,
         nlohmann::json{{"assignment_id", id}, {"hazards", report ? report->hazards : ""}}.dump());
-  field_update(effects_, w->id, FieldEvent::task_updated, *a, *incident);
+  tell(w->id, FieldEvent::task_updated, *a, *incident);
   detail::append_since(emit(DeltaKind::incident_updated, *incident), *incident, mark);
   return id;
 }

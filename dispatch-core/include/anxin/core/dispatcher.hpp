@@ -199,6 +199,7 @@ class Dispatcher {
 
   // Workers and offers.
   void set_status(Worker& w, WorkerStatus status, IncidentId incident);
+  void tell(WorkerId worker, FieldEvent event, const Assignment& a, const Incident& incident);
   void index_worker(const Worker& w);
   CandidateQuery query_for(const Incident& incident, SkillSet required) const;
   void offer(Incident& incident, Worker& w, const Candidate* estimate, bool by_operator, const Principal& who);
