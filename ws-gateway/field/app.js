@@ -367,10 +367,12 @@ $('manual-pos').addEventListener('submit', (ev) => {
 });
 $('logout').addEventListener('click', () => {
   geo.stop();
+  // link.logout() clears the saved session before its first await: the login form
+  // never shows while a session is still stored.
+  link.logout();
   Object.assign(state, { view: 'login', me: null, name: '', tasks: new Map(), ended: new Map(), pending: new Map(),
     lastPos: null, notices: [] });
   render();
-  link.logout();
 });
 
 // With a session the worker sees their (empty, until the snapshot) work view at once;

@@ -283,20 +283,23 @@ export class Link {
     this.connect();
   }
 
-  // Ends the session on the server (where it can), forgets it here, and starts over
-  // with a fresh connection for the next login.
+  // Forgets the session here at once, whatever the server answers (or whether it
+  // answers at all), then asks the server to end it and starts over with a fresh
+  // connection for the next login. The caller may show the login form as soon as this
+  // returns its promise: nothing of the session is left in storage by then.
   async logout() {
-    if (this.ws) this.ws.onclose = null;  // the server closes it after the logout: no banner for that
-    if (this.state === 'ready') {
-      await Promise.race([this.raw({ type: 'logout' }).catch(() => {}),
-        new Promise((r) => setTimeout(r, 2000))]);
-    }
+    const session = this.session;
     this.session = null;
     this.queue = [];
     this.queueSubject = null;
     this.saveQueue();
     const ws = this.ws;
-    this.ws = null;
+    if (ws) ws.onclose = null;  // the server closes it after the logout: no banner for that
+    if (session && this.state === 'ready') {
+      await Promise.race([this.raw({ type: 'logout' }).catch(() => {}),
+        new Promise((r) => setTimeout(r, 2000))]);
+    }
+    if (this.ws === ws) this.ws = null;
     clearInterval(this.pingTimer);
     ws?.close();
     this.connect();
