@@ -46,7 +46,7 @@ SmallRegistry small_registry() {
   b.visit_consent = false;  // not assessed, no contacts: an incomplete record must still work
   r.elders.push_back(b);
 
-  r.devices = {{"D1", 1, DeviceKind::sos_button, "acme", 90, 0},
+  r.devices = {{"D1", 1, DeviceKind::sos_button, "acme", 90, 0, "1064000000001"},
                {"D2", 1, DeviceKind::smoke, "acme", 80, 0},
                {"D3", 2, DeviceKind::sos_button, "acme", 70, 0},
                {"D4", 2, DeviceKind::infrared, "acme", 60, 0}};

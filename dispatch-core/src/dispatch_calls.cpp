@@ -29,6 +29,7 @@ const char* alarm_words(AlertKind kind) {
     case AlertKind::sos: return "一键呼叫";
     case AlertKind::low_battery: return "设备电量低";
     case AlertKind::offline: return "设备离线";
+    case AlertKind::phone_call: return "电话呼入";
   }
   return "报警";
 }
@@ -95,7 +96,13 @@ Result<IncidentId> Dispatcher::record_callback(const Principal& who, IncidentId 
   if (!found) return found.error();
   Incident& incident = *found.value();
   const size_t mark = incident.timeline.size();
-  const std::string actor = display_name(who);
+  apply_callback(incident, outcome, display_name(who));
+  audit(who, "callback", id, nlohmann::json{{"outcome", name_of(outcome)}}.dump());
+  detail::append_since(emit(DeltaKind::incident_updated, incident), incident, mark);
+  return id;
+}
+
+void Dispatcher::apply_callback(Incident& incident, CallbackOutcome outcome, const std::string& actor) {
   incident.callback = outcome;
   note(incident, TimelineKind::callback, actor, std::string(name_of(outcome)));
   if (outcome != CallbackOutcome::fine) {
@@ -110,9 +117,6 @@ Result<IncidentId> Dispatcher::record_callback(const Principal& who, IncidentId 
   }
   rerank(incident);
   save(incident);
-  audit(who, "callback", id, nlohmann::json{{"outcome", name_of(outcome)}}.dump());
-  detail::append_since(emit(DeltaKind::incident_updated, incident), incident, mark);
-  return id;
 }
 
 Result<std::int64_t> Dispatcher::call_emergency(const Principal& who, IncidentId id, CallKind kind) {
@@ -185,13 +189,19 @@ Result<std::int64_t> Dispatcher::record_call(const Principal& who, std::int64_t 
                            [&](const CallTask& c) { return c.id == task_id; });
   if (!task->open()) return Error{ErrorCode::bad_state, "call task " + std::to_string(task_id) + " is closed"};
   const size_t mark = incident.timeline.size();
-  const std::string actor = display_name(who);
-  task->state = result;
-  task->closed_ms = clock_.now_ms();
-  task->actor = actor;
-  save(*task);
-  const CallKind kind = task->kind;
-  const int next = task->contact_index + 1;  // `task` may move once another call is added
+  settle_call(incident, *task, result, display_name(who));
+  audit(who, "call_result", incident.id, nlohmann::json{{"task_id", task_id}, {"result", name_of(result)}}.dump());
+  detail::append_since(emit(DeltaKind::incident_updated, incident), incident, mark);
+  return task_id;
+}
+
+void Dispatcher::settle_call(Incident& incident, CallTask& task, CallState result, const std::string& actor) {
+  task.state = result;
+  task.closed_ms = clock_.now_ms();
+  task.actor = actor;
+  save(task);
+  const CallKind kind = task.kind;
+  const int next = task.contact_index + 1;  // `task` may move once another call is added
   note(incident, TimelineKind::call, actor, std::string(name_of(kind)) + ":" + std::string(name_of(result)));
   // The cascade moves on when a contact does not answer; an answer ends it.
   if (kind == CallKind::family && result != CallState::answered) {
@@ -200,9 +210,6 @@ Result<std::int64_t> Dispatcher::record_call(const Principal& who, std::int64_t 
     else
       note(incident, TimelineKind::call, actor, "family:exhausted");
   }
-  audit(who, "call_result", incident.id, nlohmann::json{{"task_id", task_id}, {"result", name_of(result)}}.dump());
-  detail::append_since(emit(DeltaKind::incident_updated, incident), incident, mark);
-  return task_id;
 }
 
 }  // namespace anxin

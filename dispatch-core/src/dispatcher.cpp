@@ -38,6 +38,7 @@ std::string display_name(const Principal& who) {
 bool is_automatic(AlertKind kind) {
   switch (kind) {
     case AlertKind::sos:          // a person pressed it, and is usually on the line
+    case AlertKind::phone_call:   // a person is on the line
     case AlertKind::low_battery:  // the device, not the elder, needs attention
     case AlertKind::offline:
       return false;
@@ -75,6 +76,7 @@ void Dispatcher::restore(LiveState st) {
   last_incident_ = st.max_incident_id;
   last_assignment_ = st.max_assignment_id;
   last_call_ = st.max_call_id;
+  index_numbers();
   effects_ = {};
 }
 
@@ -208,16 +210,29 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
                                            std::to_string(last_seq) + ") and unknown"};
   }
 
+  AlarmAck ack = file_alert(who, device, in.kind, in.seq, in.device_time_ms, in.detail);
+  if (in.battery_pct) device.battery_pct = *in.battery_pct;
+  progress_[device.id] = {device.id, in.seq, ack.alert, ack.incident};
+  recent_.push_back({device.id, in.seq, ack.alert, ack.incident});
+  if (recent_.size() > kRecent) recent_.pop_front();
+  effects_.writes.push_back(TouchDevice{device.id, device.battery_pct, device.last_seen_ms});
+  return ack;
+}
+
+// Files one alert of `device` on its elder's incident, opening one if none is open:
+// the alarm frame's path, and the phone line's (dispatch_phone.cpp).
+AlarmAck Dispatcher::file_alert(const Principal& who, Device& device, AlertKind kind_of_alert, std::int64_t seq,
+                                Millis device_time_ms, const std::string& detail) {
   const Millis now = clock_.now_ms();
   Alert alert;
   alert.id = ++last_alert_;
   alert.device = device.id;
   alert.elder = device.elder;
-  alert.kind = in.kind;
-  alert.device_time_ms = in.device_time_ms;
+  alert.kind = kind_of_alert;
+  alert.device_time_ms = device_time_ms;
   alert.received_ms = now;
-  alert.device_seq = in.seq;
-  alert.detail = in.detail;
+  alert.device_seq = seq;
+  alert.detail = detail;
 
   // At most one open incident per elder: a later alert joins it.
   DeltaKind kind;
@@ -238,7 +253,7 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
   alert.incident = incident->id;
   const size_t mark = incident->timeline.size();
   const bool first_automatic =
-      is_automatic(in.kind) && std::none_of(incident->timeline.begin(), incident->timeline.end(),
+      is_automatic(kind_of_alert) && std::none_of(incident->timeline.begin(), incident->timeline.end(),
                                             [](const TimelineEntry& e) { return e.kind == TimelineKind::notified; });
   // The alert row first: the timeline entry and the incident row refer to it.
   if (kind == DeltaKind::incident_opened) save(*incident);
@@ -248,23 +263,17 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
   entry.kind = TimelineKind::alert;
   entry.actor = device.id;
   entry.alert = alert.id;
-  entry.alert_kind = in.kind;
-  entry.text = in.detail;
+  entry.alert_kind = kind_of_alert;
+  entry.text = detail;
   record(*incident, std::move(entry));
-  if (first_automatic) notify_contacts(*incident, in.kind);
+  if (first_automatic) notify_contacts(*incident, kind_of_alert);
   rerank(*incident);
   if (kind == DeltaKind::alert_attached) save(*incident);
 
   device.last_seen_ms = now;
-  if (in.battery_pct) device.battery_pct = *in.battery_pct;
-  progress_[device.id] = {device.id, in.seq, alert.id, incident->id};
-  recent_.push_back({device.id, in.seq, alert.id, incident->id});
-  if (recent_.size() > kRecent) recent_.pop_front();
-
-  effects_.writes.push_back(TouchDevice{device.id, device.battery_pct, now});
   if (kind == DeltaKind::incident_opened) observe(*incident);  // counts it in its hour
   audit(who, "alarm", incident->id,
-        nlohmann::json{{"device", device.id}, {"seq", in.seq}, {"kind", name_of(in.kind)}, {"alert_id", alert.id}}
+        nlohmann::json{{"device", device.id}, {"seq", seq}, {"kind", name_of(kind_of_alert)}, {"alert_id", alert.id}}
             .dump());
   detail::append_since(emit(kind, *incident), *incident, mark);
   return AlarmAck{alert.id, incident->id, false};

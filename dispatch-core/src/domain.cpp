@@ -15,6 +15,7 @@ Severity severity_of(AlertKind kind) {
     case AlertKind::gas:
     case AlertKind::sos:
     case AlertKind::fall:
+    case AlertKind::phone_call:  // a person is on the line to the emergency centre
       return Severity::critical;
     case AlertKind::inactivity:
     case AlertKind::vital_abnormal:
@@ -46,6 +47,7 @@ bool device_can_raise(DeviceKind device, AlertKind alert) {
     case DeviceKind::geofence: return alert == AlertKind::geofence_exit || alert == AlertKind::sos;
     case DeviceKind::water_meter: return alert == AlertKind::no_water_use;
   }
+  // phone_call comes only from the SIP line (Dispatcher::phone_in), never from a frame.
   return false;
 }
 
@@ -133,7 +135,7 @@ template <> struct Names<AlertKind> {
   static constexpr std::array v{"sos", "smoke", "gas", "water_leak", "fall",
                                 "inactivity", "door_open_long", "bed_exit_long",
                                 "vital_abnormal", "geofence_exit", "no_water_use",
-                                "low_battery", "offline"};
+                                "low_battery", "offline", "phone_call"};
 };
 template <> struct Names<IncidentState> {
   static constexpr std::array v{"open", "acknowledged", "resolved"};
@@ -141,7 +143,7 @@ template <> struct Names<IncidentState> {
 template <> struct Names<TimelineKind> {
   static constexpr std::array v{"alert", "acknowledged", "resolved", "note", "callback",
                                 "offered", "accepted", "declined", "expired", "on_scene",
-                                "completed", "cancelled", "call", "notified", "escalated"};
+                                "completed", "cancelled", "call", "notified", "escalated", "phone"};
 };
 template <> struct Names<WorkerStatus> {
   static constexpr std::array v{"off_duty", "available", "offered", "en_route", "on_scene",

@@ -21,6 +21,8 @@ std::string_view code_name(ErrorCode c) {
     case ErrorCode::unknown_worker: return "E_UNKNOWN_WORKER";
     case ErrorCode::unknown_assignment: return "E_UNKNOWN_ASSIGNMENT";
     case ErrorCode::unknown_call: return "E_UNKNOWN_CALL";
+    case ErrorCode::no_line: return "E_NO_LINE";
+    case ErrorCode::unknown_seat: return "E_UNKNOWN_SEAT";
     case ErrorCode::internal: return "E_INTERNAL";
   }
   return "E_INTERNAL";

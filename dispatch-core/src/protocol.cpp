@@ -1,5 +1,6 @@
 #include "anxin/core/protocol.hpp"
 
+#include <cstring>
 #include <map>
 
 #include "anxin/core/care_tier.hpp"
@@ -241,6 +242,27 @@ Result<ClientMessage> parse_client(std::string_view text, std::string* req_out) 
       m.body = CallResult{need_int(j, "task_id"), need_enum<CallState>(j, "result")};
     } else if (type == "metrics") {
       m.body = MetricsQuery{};
+    } else if (type == "seat") {
+      std::string seat = need_string(j, "seat");
+      if (seat.empty() || seat.size() > 64) fail(ErrorCode::bad_field, "'seat' must be 1..64 bytes");
+      m.body = ClaimSeat{std::move(seat)};
+    } else if (type == "dial") {
+      Dial d{need_int(j, "incident_id"), need_string(j, "to"), opt_int(j, "worker_id", 0)};
+      if (d.to != "elder" && d.to != "doctor" && d.to != "worker")
+        fail(ErrorCode::bad_field, "'to' must be elder, doctor or worker (120, 119 and the family: use call)");
+      if (d.to == "worker" && d.worker <= 0) fail(ErrorCode::missing_field, "'worker_id' is required to call a worker");
+      m.body = std::move(d);
+    } else if (type == "answer") {
+      m.body = Answer{};
+    } else if (type == "hangup") {
+      m.body = Hangup{};
+    } else if (type == "recording") {
+      std::string name = need_string(j, "name");
+      // A name under the recordings directory: "<incident>/<file>.wav", nothing else.
+      const bool plain = !name.empty() && name.size() <= 200 && name.find("..") == std::string::npos &&
+                         name.front() != '/' && name.find('\\') == std::string::npos;
+      if (!plain) fail(ErrorCode::bad_field, "'name' must be a recording's name as the timeline gives it");
+      m.body = RecordingQuery{std::move(name)};
     } else if (type == "duty") {
       m.body = Duty{need_bool(j, "on")};
     } else if (type == "position") {
@@ -331,6 +353,17 @@ std::string encode(const ClientMessage& m) {
           if (b.kind == CallKind::family && b.contact_index) j["contact_index"] = b.contact_index;
         } else if constexpr (std::is_same_v<T, CallResult>) {
           j = {{"type", "call_result"}, {"task_id", b.task}, {"result", name_of(b.result)}};
+        } else if constexpr (std::is_same_v<T, ClaimSeat>) {
+          j = {{"type", "seat"}, {"seat", b.seat}};
+        } else if constexpr (std::is_same_v<T, Dial>) {
+          j = {{"type", "dial"}, {"incident_id", b.incident}, {"to", b.to}};
+          if (b.worker) j["worker_id"] = b.worker;
+        } else if constexpr (std::is_same_v<T, Answer>) {
+          j = {{"type", "answer"}};
+        } else if constexpr (std::is_same_v<T, Hangup>) {
+          j = {{"type", "hangup"}};
+        } else if constexpr (std::is_same_v<T, RecordingQuery>) {
+          j = {{"type", "recording"}, {"name", b.name}};
         } else if constexpr (std::is_same_v<T, MetricsQuery>) {
           j = {{"type", "metrics"}};
         } else if constexpr (std::is_same_v<T, Duty>) {
@@ -530,6 +563,19 @@ std::string encode(const ServerMessage& m) {
           }
           j = {{"type", "elder"}, {"card", card_json(b.card)}, {"devices", devices}, {"incidents", incidents},
                {"visits", visits}};
+        } else if constexpr (std::is_same_v<T, LineState>) {
+          json seats = json::array(), calls = json::array();
+          for (const auto& s : b.seats)
+            seats.push_back({{"name", s.name}, {"up", s.up}, {"operator", s.operator_name}, {"state", s.state}});
+          for (const auto& c : b.calls)
+            calls.push_back({{"id", c.id}, {"seat", c.seat}, {"direction", c.outgoing ? "out" : "in"},
+                             {"number", c.number}, {"target", c.target}, {"elder_id", c.elder},
+                             {"incident_id", c.incident}, {"task_id", c.task}, {"state", c.state},
+                             {"since_ms", c.since_ms}, {"answered_ms", c.answered_ms},
+                             {"operator", c.operator_name}});
+          j = {{"type", "line"}, {"configured", b.configured}, {"seats", seats}, {"calls", calls}};
+        } else if constexpr (std::is_same_v<T, Recording>) {
+          j = {{"type", "recording"}, {"name", b.name}, {"wav_base64", base64_encode(b.wav)}};
         }
       },
       m.body);
@@ -631,6 +677,33 @@ Result<ServerMessage> parse_server(std::string_view text) {
         map.homes.push_back({need_int(h, "elder_id"), need_number(h, "lat"), need_number(h, "lon"),
                              need_enum<CareTier>(h, "tier")});
       m.body = std::move(map);
+    } else if (type == "line") {
+      LineState line;
+      line.configured = need_bool(j, "configured");
+      for (const auto& x : need_array(j, "seats"))
+        line.seats.push_back({need_string(x, "name"), need_bool(x, "up"), opt_string(x, "operator"),
+                              opt_string(x, "state")});
+      for (const auto& x : need_array(j, "calls")) {
+        CallView c;
+        c.id = need_string(x, "id");
+        c.seat = opt_string(x, "seat");
+        c.outgoing = need_string(x, "direction") == "out";
+        c.number = opt_string(x, "number");
+        c.target = opt_string(x, "target");
+        c.elder = opt_int(x, "elder_id", 0);
+        c.incident = opt_int(x, "incident_id", 0);
+        c.task = opt_int(x, "task_id", 0);
+        c.state = need_string(x, "state");
+        c.since_ms = opt_int(x, "since_ms", 0);
+        c.answered_ms = opt_int(x, "answered_ms", 0);
+        c.operator_name = opt_string(x, "operator");
+        line.calls.push_back(std::move(c));
+      }
+      m.body = std::move(line);
+    } else if (type == "recording") {
+      auto wav = base64_decode(need_string(j, "wav_base64"));
+      if (!wav) fail(ErrorCode::bad_field, "'wav_base64' is not base64");
+      m.body = Recording{need_string(j, "name"), std::move(*wav)};
     } else if (type == "elder") {
       ElderDetail d;
       d.card = card_from(need(j, "card"));
@@ -666,6 +739,57 @@ Result<ServerMessage> parse_server(std::string_view text) {
   } catch (const json::exception& e) {
     return Error{ErrorCode::bad_json, e.what()};
   }
+}
+
+// --- base64 (RFC 4648), for recordings ---------------------------------------------------
+
+namespace {
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+}
+
+std::string base64_encode(std::string_view in) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t k = 0;
+  for (; k + 2 < in.size(); k += 3) {
+    const unsigned v = static_cast<unsigned char>(in[k]) << 16 | static_cast<unsigned char>(in[k + 1]) << 8 |
+                       static_cast<unsigned char>(in[k + 2]);
+    for (int s : {18, 12, 6, 0}) out.push_back(kB64[(v >> s) & 63]);
+  }
+  if (k < in.size()) {
+    unsigned v = static_cast<unsigned char>(in[k]) << 16;
+    if (k + 1 < in.size()) v |= static_cast<unsigned char>(in[k + 1]) << 8;
+    out.push_back(kB64[(v >> 18) & 63]);
+    out.push_back(kB64[(v >> 12) & 63]);
+    out.push_back(k + 1 < in.size() ? kB64[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view in) {
+  if (in.size() % 4) return std::nullopt;
+  std::string out;
+  out.reserve(in.size() / 4 * 3);
+  for (size_t k = 0; k < in.size(); k += 4) {
+    unsigned v = 0;
+    int pad = 0;
+    for (size_t i = 0; i < 4; ++i) {
+      const char c = in[k + i];
+      const char* at = c ? std::strchr(kB64, c) : nullptr;
+      if (c == '=' && k + 4 == in.size() && i >= 2) {
+        ++pad;
+        v <<= 6;
+        continue;
+      }
+      if (!at || pad) return std::nullopt;
+      v = v << 6 | static_cast<unsigned>(at - kB64);
+    }
+    out.push_back(static_cast<char>(v >> 16));
+    if (pad < 2) out.push_back(static_cast<char>(v >> 8 & 255));
+    if (pad < 1) out.push_back(static_cast<char>(v & 255));
+  }
+  return out;
 }
 
 }  // namespace anxin::protocol

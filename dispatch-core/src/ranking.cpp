@@ -23,6 +23,7 @@ int kind_points(AlertKind kind, bool dementia, const RankWeights& w) {
     case AlertKind::water_leak: return w.water_leak;
     case AlertKind::door_open_long: return w.door_open_long;
     case AlertKind::offline: return w.offline;
+    case AlertKind::phone_call: return w.phone_call;
     case AlertKind::low_battery: return w.low_battery;
   }
   return 0;

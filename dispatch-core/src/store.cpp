@@ -210,6 +210,11 @@ CREATE INDEX visits_by_elder ON visits(elder_id, at_ms);
     R"sql(
 ALTER TABLE workers ADD COLUMN duty_since_ms INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 5: the SIM number of a device that calls the centre (一键通), so a call on the
+    // SIP line finds its elder by the caller's number (issue 9).
+    R"sql(
+ALTER TABLE devices ADD COLUMN sim TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 void check(sqlite3* db, int rc, const char* what) {
@@ -523,11 +528,11 @@ void Store::import_registry(const std::vector<Elder>& elders, const std::vector<
     }
 
     Stmt d(write_db_,
-           "INSERT INTO devices(id, elder_id, kind, vendor, battery_pct, last_seen_ms)"
-           " VALUES (?,?,?,?,?,?)");
+           "INSERT INTO devices(id, elder_id, kind, vendor, battery_pct, last_seen_ms, sim)"
+           " VALUES (?,?,?,?,?,?,?)");
     for (const auto& x : devices)
       d.bind(1, x.id).bind(2, x.elder).bind(3, name_of(x.kind)).bind(4, x.vendor)
-          .bind(5, x.battery_pct).bind(6, x.last_seen_ms).run();
+          .bind(5, x.battery_pct).bind(6, x.last_seen_ms).bind(7, x.sim).run();
     exec("COMMIT");
   } catch (...) {
     sqlite3_exec(write_db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -685,11 +690,12 @@ LiveState Store::load(Millis since_ms) const {
   }
   {
     Stmt s(read_db_,
-           "SELECT id, elder_id, kind, vendor, battery_pct, last_seen_ms FROM devices ORDER BY id");
+           "SELECT id, elder_id, kind, vendor, battery_pct, last_seen_ms, sim FROM devices ORDER BY id");
     while (s.next()) {
       Device d;
       d.id = s.text(0); d.elder = s.i64(1); d.kind = enum_or(s.text(2), DeviceKind::sos_button);
       d.vendor = s.text(3); d.battery_pct = static_cast<int>(s.i64(4)); d.last_seen_ms = s.i64(5);
+      d.sim = s.text(6);
       st.devices.push_back(std::move(d));
     }
   }

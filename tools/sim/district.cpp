@@ -557,6 +557,9 @@ District generate_district(const DistrictOptions& opt) {
       dev.vendor = r.chance(0.10) ? vendor(r) : home_vendor;  // mostly one platform per home
       dev.battery_pct = static_cast<int>(r.chance(0.04) ? r.uniform(5, 19) : r.uniform(20, 100));
       dev.last_seen_ms = noon - r.uniform(0, 3'600'000);
+      // The 一键通 phones the centre on its own IoT SIM (13-digit 1064 numbers); taken
+      // from the serial, not the generator, so every other draw stays as it was.
+      if (kind == DeviceKind::sos_button) dev.sim = "1064" + digits(serial, 9);
       d.devices.push_back(std::move(dev));
     };
     add(DeviceKind::sos_button, 1.0);

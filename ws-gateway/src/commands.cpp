@@ -82,6 +82,7 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::S
   }
   auto r = reply(s, req, std::move(snap));
   r.subscribes = console;
+  line_dirty |= console && line;  // the line's picture follows the snapshot (none without a line)
   return r;
 }
 
@@ -169,10 +170,19 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::C
   return answer(s, req, dispatcher.record_callback(*s.who, a.incident, a.outcome));
 }
 
+// With a seat on the phone line the call is dialled at once; without one (or with
+// the seat busy or down) it stays a task for the operator to dial by hand.
 Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::PlaceCall& a) {
-  if (a.kind == CallKind::family)
-    return answer(s, req, dispatcher.start_family_cascade(*s.who, a.incident, a.contact_index));
-  return answer(s, req, dispatcher.call_emergency(*s.who, a.incident, a.kind));
+  auto task = a.kind == CallKind::family ? dispatcher.start_family_cascade(*s.who, a.incident, a.contact_index)
+                                         : dispatcher.call_emergency(*s.who, a.incident, a.kind);
+  if (task && !s.seat.empty()) {
+    const Incident* i = dispatcher.incident(a.incident);
+    for (const auto& c : i->calls)
+      if (c.id == task.value())
+        dial_from(s.seat, LiveCall{.outgoing = true, .number = c.phone, .target = std::string(name_of(c.kind)),
+                                   .elder = i->elder, .incident = i->id, .task = c.id});
+  }
+  return answer(s, req, task);
 }
 
 Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::CallResult& a) {

@@ -22,7 +22,7 @@ void usage() {
       "usage: anxin-server [--db FILE] [--port N] [--interface IP] [--sync full|normal]\n"
       "                    [--status] [--port-file FILE] [--webhook URL]\n"
       "                    [--field-port N] [--field-root DIR] [--tls-cert PEM --tls-key PEM]\n"
-      "                    [--offer-timeout-s S]\n"
+      "                    [--offer-timeout-s S] [--line FILE]\n"
       "  --db FILE         SQLite database (default anxin.db; created and migrated if new)\n"
       "  --port N          WebSocket port (default 7600; 0 picks a free one)\n"
       "  --sync MODE       SQLite synchronous mode: full (default) or normal\n"
@@ -33,7 +33,9 @@ void usage() {
       "  --field-root DIR  the page's files (default: ws-gateway/field in the source tree)\n"
       "  --tls-cert, --tls-key  serve the field port over HTTPS/WSS (phones give positions\n"
       "                    only to secure pages)\n"
-      "  --offer-timeout-s S  how long an offer waits for an answer (default 60)");
+      "  --offer-timeout-s S  how long an offer waits for an answer (default 60)\n"
+      "  --line FILE       the centre's SIP phone line: seats, dial plan, recordings\n"
+      "                    (docs/telephony.md); without it calls are tasks to dial by hand");
 }
 
 }  // namespace
@@ -71,6 +73,7 @@ int main(int argc, char** argv) {
     else if (a == "--tls-cert") options.tls_cert = value();
     else if (a == "--tls-key") options.tls_key = value();
     else if (a == "--offer-timeout-s") options.config.offer_timeout_ms = std::stoll(value()) * 1000;
+    else if (a == "--line") options.line_file = value();
     else if (a == "-h" || a == "--help") { usage(); return 0; }
     else {
       std::fprintf(stderr, "anxin-server: unknown option %s\n", a.c_str());

@@ -44,6 +44,13 @@ Server::Impl::Impl(ServerOptions o, const Clock& c)
                 static_cast<unsigned>(getpid()));
   epoch = buf;
   tick_timer.self = this;
+  if (!options.line_file.empty()) {
+    auto config = load_line_config(options.line_file);
+    if (!config) throw std::runtime_error(config.error().message);
+    line = std::make_unique<Line>(std::move(config.value()), [this] {
+      if (context) lws_cancel_service(context);
+    });
+  }
   char hash[crypto_pwhash_STRBYTES];
   const std::string nobody = random_token("");
   if (crypto_pwhash_str(hash, nobody.data(), nobody.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -104,6 +111,10 @@ void Server::Impl::admit(Session& s, const Principal& who) {
 
 void Server::Impl::commit_and_send(std::vector<Outbound> replies) {
   Effects fx = dispatcher.take_effects();
+  if (line_dirty) {  // after the deltas it may refer to, which are released with it
+    replies.push_back({0, 0, line_frame()});
+    line_dirty = false;
+  }
   n_open = dispatcher.open_count();
   if (fx.writes.empty() && fx.deltas.empty() && fx.field.empty() && fx.notices.empty() && replies.empty()) return;
   std::vector<Outbound> out;
@@ -177,6 +188,7 @@ void Server::Impl::enqueue(Session& s, const Frame& frame) {
 void Server::Impl::on_tick(lws_sorted_usec_list_t* sul) {
   Impl* self = reinterpret_cast<Timer*>(sul)->self;
   self->dispatcher.tick();
+  self->line_tick();
   self->commit_and_send({});
   self->schedule_tick();
 }
@@ -186,6 +198,7 @@ void Server::Impl::schedule_tick() {
 }
 
 void Server::Impl::on_closed(Session& s) {
+  release_seat(s);
   if (s.who) (s.who->role == Role::device ? n_devices : s.who->role == Role::console ? n_consoles : n_fields)--;
   sessions.erase(s.id);
 }
@@ -261,6 +274,7 @@ int Server::Impl::callback(lws* wsi, lws_callback_reasons reason, void* user, vo
       return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
       self->finish_logins();
+      self->on_line_events();
       self->drain_outbox();
       return 0;
     default:

@@ -27,6 +27,7 @@
 #include "anxin/core/dispatcher.hpp"
 #include "anxin/core/protocol.hpp"
 #include "anxin/core/store.hpp"
+#include "anxin/gateway/line.hpp"
 #include "anxin/gateway/webhook_notifier.hpp"
 
 namespace anxin::gateway {
@@ -46,6 +47,7 @@ struct Session {
   int auth_failures = 0;
   bool subscribed = false;    // a console receiving deltas
   bool close_after_send = false;
+  std::string seat;           // a console's seat on the phone line, once claimed
   std::string rx;             // the message being reassembled from fragments
   bool rx_overflow = false;
   std::deque<Frame> tx;
@@ -106,6 +108,10 @@ struct Server::Impl {
     lws_sorted_usec_list_t sul;  // first, so the callback can find the Impl
     Impl* self;
   } tick_timer{};
+
+  // The phone line, when configured (telephony.cpp). Its calls live on the service thread.
+  std::unique_ptr<Line> line;
+  bool line_dirty = false;  // the consoles' picture of the line is out of date
 
   // Service thread only.
   std::unordered_map<std::uint64_t, Session> sessions;
@@ -191,6 +197,20 @@ struct Server::Impl {
   Outbound handle(Session& s, const std::string& req, const proto::CallResult& a);
   Outbound handle(Session& s, const std::string& req, const proto::CandidatesQuery& q);
   Outbound handle(Session& s, const std::string& req, const proto::MetricsQuery&);
+
+  // --- the phone line (telephony.cpp)
+  Outbound handle(Session& s, const std::string& req, const proto::ClaimSeat& a);
+  Outbound handle(Session& s, const std::string& req, const proto::Dial& a);
+  Outbound handle(Session& s, const std::string& req, const proto::Answer&);
+  Outbound handle(Session& s, const std::string& req, const proto::Hangup&);
+  Outbound handle(Session& s, const std::string& req, const proto::RecordingQuery& q);
+  void on_line_events();          // the seats' events, on EVENT_WAIT_CANCELLED
+  void line_tick();               // hourly purge of old recordings
+  Frame line_frame() const;
+  // Dials `number` from the seat claimed by session `s`, for `incident`; false (and
+  // nothing dialled) when the session has no seat that is up and free.
+  bool dial_from(const std::string& seat, LiveCall call);
+  void release_seat(const Session& s);
 
   // --- field commands
   Outbound handle(Session& s, const std::string& req, const proto::Duty& a);

@@ -53,6 +53,32 @@ struct AlarmIn {
   std::optional<int> battery_pct;
 };
 
+// Who a caller's number belongs to (docs/telephony.md): a device's SIM, the elder's
+// own phone, or one of their emergency contacts, in that order.
+struct CallerMatch {
+  ElderId elder = 0;
+  std::string via;      // "device_sim", "elder_phone", "contact"
+  DeviceId device;      // the device the alert is filed under
+  std::string contact;  // for "contact": the contact's name
+};
+
+// One finished call on the centre's line, as the line reports it.
+struct PhoneLog {
+  IncidentId incident = 0;
+  std::int64_t task = 0;     // the call task it was placed for, 0 if none
+  std::string target;        // "inbound", "elder", "ambulance_120", "fire_119", "family", "worker", "doctor"
+  bool outgoing = true;
+  std::string seat, number, operator_name;
+  std::string result;        // "answered", "no_answer", "busy", "failed"; inbound: "answered" or "missed"
+  std::string reason;        // the line's own words ("486 Busy Here", ...)
+  Millis started_ms = 0, answered_ms = 0, ended_ms = 0;
+  std::string recording;       // what the seat heard: a name under the recordings directory, if any
+  std::string recording_sent;  // what the seat said
+};
+
+// Digits only, without a +86 / 0086 country prefix: how numbers are compared.
+std::string normalise_number(std::string_view number);
+
 struct AlarmAck {
   AlertId alert = 0;
   IncidentId incident = 0;
@@ -147,6 +173,19 @@ class Dispatcher {
   Result<std::int64_t> start_family_cascade(const Principal& who, IncidentId incident, int from = 0);
   Result<std::int64_t> record_call(const Principal& who, std::int64_t task, CallState result);
 
+  // --- the phone line (dispatch_phone.cpp). The line hands the core plain facts
+  // (a number rings, a call ended); the core never knows SIP.
+  std::optional<CallerMatch> match_caller(std::string_view number) const;
+  // A known caller rings the centre: a phone_call alert on the elder's incident,
+  // which opens one when none is open. `who` is the line (role device).
+  Result<AlarmAck> phone_in(const Principal& who, const CallerMatch& caller, const std::string& number,
+                            const std::string& call_id);
+  // A call on the line ended: its summary goes on the incident's timeline, and the
+  // call task it was placed for (120, 119, a family contact) takes its result, which
+  // moves the family cascade on after a real no-answer; an unanswered call back to
+  // the elder counts as the call-back's "no answer".
+  Result<IncidentId> phone_log(const PhoneLog& log);
+
   // --- time (dispatch_timers.cpp): expiries, cascades and escalations due by now.
   void tick();
 
@@ -187,6 +226,10 @@ class Dispatcher {
   void rerank(Incident& incident);
   void observe(const Incident& incident) { metrics_.observe(incident); }
 
+  AlarmAck file_alert(const Principal& who, Device& device, AlertKind kind, std::int64_t seq, Millis device_time_ms,
+                      const std::string& detail);
+  void index_numbers();
+
   // Lookups that fail with coded errors.
   Result<Incident*> open_incident(IncidentId id);
   Result<Worker*> worker_of(const Principal& who);
@@ -210,6 +253,8 @@ class Dispatcher {
   // Calls.
   void notify_contacts(Incident& incident, AlertKind kind);
   void call_contact(Incident& incident, int index, const std::string& actor);
+  void apply_callback(Incident& incident, CallbackOutcome outcome, const std::string& actor);
+  void settle_call(Incident& incident, CallTask& task, CallState result, const std::string& actor);
   void cancel_calls(Incident& incident, const std::string& actor);
 
   // Timers.
@@ -228,6 +273,7 @@ class Dispatcher {
   std::unordered_map<std::int64_t, IncidentId> call_incident_;
   std::unordered_map<std::string, TokenRow> tokens_;  // by token hash
   std::unordered_map<DeviceId, DeviceProgress> progress_;
+  std::unordered_map<std::string, CallerMatch> callers_;  // by normalise_number()
   AlertLookup lookup_;
   // The last alarms accepted, which may not be durable yet, so that a retry of one
   // of them is recognised without asking the store.

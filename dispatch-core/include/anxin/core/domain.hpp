@@ -92,6 +92,7 @@ enum class AlertKind {
   no_water_use,    // no water for 24 h
   low_battery,
   offline,
+  phone_call,      // a call to the centre's line from a known number (docs/telephony.md)
 };
 
 // 1 is the most urgent. Used until the ranking of issue 3 replaces it.
@@ -104,6 +105,7 @@ struct Device {
   std::string vendor;  // the IoT platform that may report for it
   int battery_pct = 100;
   Millis last_seen_ms = 0;
+  std::string sim;  // the SIM's number, for devices that call the centre (一键通); may be empty
 };
 
 struct Alert {
@@ -127,6 +129,7 @@ enum class TimelineKind {
   call,            // a call task was opened or changed; text says which and how
   notified,        // notices went to the emergency contacts
   escalated,       // an escalation was raised; text is its kind
+  phone,           // a real call on the centre's SIP line ended; text is its JSON summary
 };
 
 // The operator's call back to the elder (issue 3, 6).

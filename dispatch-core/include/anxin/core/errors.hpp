@@ -27,6 +27,8 @@ enum class ErrorCode {
   unknown_worker,
   unknown_assignment,
   unknown_call,
+  no_line,            // no SIP line, no seat claimed, or the seat is down or busy
+  unknown_seat,       // the line has no seat by that name
   internal,
 };
 

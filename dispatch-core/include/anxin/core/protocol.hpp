@@ -77,6 +77,16 @@ struct CallResult {
   CallState result = CallState::answered;
 };
 struct MetricsQuery {};
+// consoles, with the centre's phone line (docs/telephony.md)
+struct ClaimSeat { std::string seat; };  // this console sits at that seat
+struct Dial {                            // calls the elder, their family doctor or a worker
+  IncidentId incident = 0;
+  std::string to;                        // "elder", "doctor", "worker"
+  WorkerId worker = 0;                   // for "worker"
+};
+struct Answer {};                        // picks up the call ringing longest at my seat
+struct Hangup {};                        // ends my seat's call
+struct RecordingQuery { std::string name; };
 // field workers
 struct Duty { bool on = false; };
 struct Position {
@@ -98,7 +108,8 @@ struct Complete {
 
 using ClientBody = std::variant<Hello, Login, Logout, Subscribe, Ping, AlarmIn, AckIncident, ResolveIncident,
                                 AddNote, CandidatesQuery, Dispatch, Callback, PlaceCall, CallResult, MetricsQuery,
-                                ElderQuery, MapQuery, Duty, Position, Accept, Decline, OnScene, Complete, MyTasks>;
+                                ElderQuery, MapQuery, Duty, Position, Accept, Decline, OnScene, Complete, MyTasks,
+                                ClaimSeat, Dial, Answer, Hangup, RecordingQuery>;
 
 struct ClientMessage {
   std::string req;  // optional; echoed in the reply so a client can match them
@@ -244,13 +255,43 @@ struct DistrictMap {
 };
 DistrictMap make_map(const std::vector<const Elder*>& elders, std::string_view today);
 
+// The phone line as consoles see it: every seat and every live call. Not durable
+// and not numbered: it is sent whole on every change (docs/protocol.md, "line").
+struct SeatView {
+  std::string name;
+  bool up = false;
+  std::string operator_name;  // who claimed it, empty if nobody
+  std::string state;          // "idle", "ringing", "talking", "dialling"
+};
+struct CallView {
+  std::string id;             // the SIP Call-ID
+  std::string seat;
+  bool outgoing = false;
+  std::string number, target; // target: "inbound", "elder", "ambulance_120", "fire_119", "family", "worker", "doctor"
+  ElderId elder = 0;          // 0: an unknown caller
+  IncidentId incident = 0;
+  std::int64_t task = 0;
+  std::string state;          // "dialling", "ringing", "talking"
+  Millis since_ms = 0, answered_ms = 0;
+  std::string operator_name;
+};
+struct LineState {
+  bool configured = false;    // false: no SIP line; calls stay tasks to dial by hand
+  std::vector<SeatView> seats;
+  std::vector<CallView> calls;  // inbound ringing ones first, longest waiting first
+};
+struct Recording {
+  std::string name;
+  std::string wav;  // the file's bytes (base64 on the wire)
+};
+
 // A field worker's current and recent tasks.
 struct TaskList {
   std::vector<Task> tasks;
 };
 
 using ServerBody = std::variant<Welcome, Ack, Snapshot, DeltaMessage, Ok, ErrorReply, Pong, CandidateList, Metrics,
-                                Task, ElderDetail, TaskList, DistrictMap>;
+                                Task, ElderDetail, TaskList, DistrictMap, LineState, Recording>;
 
 struct ServerMessage {
   std::string req;
@@ -259,5 +300,8 @@ struct ServerMessage {
 
 std::string encode(const ServerMessage& message);
 Result<ServerMessage> parse_server(std::string_view text);
+
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);
 
 }  // namespace anxin::protocol

@@ -20,6 +20,7 @@ struct RankWeights {
   int geofence_exit = 45, geofence_exit_dementia = 80;
   int bed_exit_long = 45, no_water_use = 45, water_leak = 40, door_open_long = 35;
   int offline = 20, low_battery = 10;
+  int phone_call = 80;  // as an SOS: the one-key phone calls the centre
   // the elder
   int tier_key = 25, tier_sub_key = 10;
   int living_alone = 20, elderly_only = 15, empty_nest = 10, left_behind = 10;

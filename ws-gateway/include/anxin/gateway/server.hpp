@@ -35,6 +35,7 @@ struct ServerOptions {
   std::string tls_cert, tls_key;
   Millis session_ttl_ms = 14LL * 3600 * 1000;  // a login lasts a 12-hour shift and then some
   Notifier* notifier = nullptr;  // overrides the webhook notifier (tests); not owned
+  std::string line_file;         // the SIP line's seats and dial plan (docs/telephony.md); empty: no line
 };
 
 struct ServerStats {
