@@ -26,4 +26,12 @@ struct OfferOptions {
 
 int run_offer(const OfferOptions&);
 
+struct RingOptions {
+  int calls = 60;    // each a different elder's one-key phone
+  int warmup = 5;    // not measured
+  std::string dir = "build/bench";
+};
+
+int run_ring(const RingOptions&);
+
 }  // namespace anxin::bench

@@ -12,7 +12,9 @@ void usage() {
       "                           [--full-only]\n"
       "  alarm -> console delta latency over loopback with a real server and SQLite file\n"
       "       anxin-bench offer [--rate N] [--seconds S] [--workers N] [--dir DIR]\n"
-      "  alarm -> offer delivered to the field worker's client");
+      "  alarm -> offer delivered to the field worker's client\n"
+      "       anxin-bench ring [--calls N] [--dir DIR]\n"
+      "  INVITE at the seat -> the elder's card on a console, real SIP agents (needs tcpdump, root)");
 }
 
 }  // namespace
@@ -33,6 +35,24 @@ int main(int argc, char** argv) {
     }
     try {
       return anxin::bench::run_offer(o);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "anxin-bench: %s\n", e.what());
+      return 1;
+    }
+  }
+  if (argc >= 2 && std::strcmp(argv[1], "ring") == 0) {
+    anxin::bench::RingOptions o;
+    for (int i = 2; i + 1 < argc; i += 2) {
+      std::string a = argv[i];
+      if (a == "--calls") o.calls = std::stoi(argv[i + 1]);
+      else if (a == "--dir") o.dir = argv[i + 1];
+      else {
+        usage();
+        return 2;
+      }
+    }
+    try {
+      return anxin::bench::run_ring(o);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "anxin-bench: %s\n", e.what());
       return 1;

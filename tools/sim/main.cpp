@@ -22,6 +22,7 @@
 #include "anxin/core/store.hpp"
 #include "anxin/gateway/ws_client.hpp"
 #include "district.hpp"
+#include "phone.hpp"
 #include "replay.hpp"
 #include "visits.hpp"
 
@@ -360,6 +361,29 @@ int replay(const Args& a) {
   return 0;
 }
 
+// --- phone --------------------------------------------------------------------------
+
+volatile int g_phone_stop = 0;
+
+int phone(const Args& a) {
+  sim::PhoneOptions o;
+  o.db = a.get("db", "anxin.db");
+  o.seat_uri = a.get("seat-uri");
+  if (o.seat_uri.empty()) die("phone needs --seat-uri, e.g. sip:seat1@127.0.0.1:5062");
+  o.dir = a.get("dir", o.db + ".phone");
+  o.every_s = static_cast<double>(a.num("every", 90));
+  o.ring_s = static_cast<int>(a.num("ring", 45));
+  o.talk_s = static_cast<int>(a.num("talk", 20));
+  o.count = a.num("count", -1);
+  o.sip_port = static_cast<int>(a.num("sip-port", o.sip_port));
+  o.ctrl_port = static_cast<int>(a.num("ctrl-port", o.ctrl_port));
+  o.seed = static_cast<std::uint64_t>(a.num("seed", 7));
+  if (o.every_s <= 0) die("--every must be positive");
+  std::signal(SIGINT, [](int) { g_phone_stop = 1; });
+  std::signal(SIGTERM, [](int) { g_phone_stop = 1; });
+  return sim::run_phone(o, g_phone_stop);
+}
+
 void usage() {
   std::puts(
       "usage:\n"
@@ -369,6 +393,9 @@ void usage() {
       "                 [--seed N] [--tokens FILE] [--ack-log FILE]\n"
       "  anxin-sim replay [--db FILE] [--seed N] [--date YYYY-MM-DD] [--alarms N] [--elders N]\n"
       "                   [--workers N] [--audit FILE]\n"
+      "  anxin-sim phone --seat-uri SIP_URI [--db FILE] [--dir DIR] [--every S] [--ring S] [--talk S]\n"
+      "                  [--count N] [--sip-port N] [--ctrl-port N] [--seed N]\n"
+      "      a one-key phone that calls the centre's seat now and then from a device's SIM number\n"
       "The tokens file defaults to DB.tokens.json. replay writes a new database (default replay.db).");
 }
 
@@ -388,6 +415,9 @@ int main(int argc, char** argv) {
       return play(parse_args(argc, argv, 2, {"db", "port", "host", "rate", "count", "seed", "tokens", "ack-log"}));
     if (cmd == "replay")
       return replay(parse_args(argc, argv, 2, {"db", "seed", "date", "alarms", "elders", "workers", "audit"}));
+    if (cmd == "phone")
+      return phone(parse_args(argc, argv, 2,
+                              {"db", "seat-uri", "dir", "every", "ring", "talk", "count", "sip-port", "ctrl-port", "seed"}));
   } catch (const std::exception& e) {
     die(e.what());
   }

@@ -1,0 +1,139 @@
+// The phone line in the core (dispatch_phone.cpp), under a manual clock: who a
+// number belongs to, a ringing call as an alert, and an ended call on the timeline
+// settling its call task.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "anxin/core/dispatcher.hpp"
+#include "support.hpp"
+
+using namespace anxin;
+
+namespace {
+
+constexpr Millis kStart = 1795622400000LL + 10 * 3600 * 1000;  // 2026-11-26 10:00 Beijing
+
+struct Centre {
+  ManualClock clock{kStart};
+  Dispatcher d{clock};
+  Principal line{Role::device, "line"};
+  Principal op{Role::console, "operator:王芳"};
+  Centre() {
+    auto r = test::small_registry();
+    LiveState st;
+    st.elders = r.elders;
+    st.devices = r.devices;
+    st.workers = r.workers;
+    d.restore(std::move(st));
+  }
+  IncidentId ring(const std::string& number) {
+    auto who = d.match_caller(number);
+    REQUIRE(who);
+    auto ack = d.phone_in(line, *who, number, "call-" + number);
+    REQUIRE(ack);
+    return ack->incident;
+  }
+};
+
+nlohmann::json last_phone(const Incident& i) {
+  for (auto e = i.timeline.rbegin(); e != i.timeline.rend(); ++e)
+    if (e->kind == TimelineKind::phone) return nlohmann::json::parse(e->text);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("numbers are normalised before they are compared", "[core][phone]") {
+  CHECK(normalise_number("138-0000-0001") == "13800000001");
+  CHECK(normalise_number("+86 138 0000 0001") == "13800000001");
+  CHECK(normalise_number("0086 13800000001") == "13800000001");
+  CHECK(normalise_number("0530-1234567") == "05301234567");
+  CHECK(normalise_number("") == "");
+}
+
+TEST_CASE("a caller is found by a device's SIM, the elder's phone, or a contact's phone", "[core][phone]") {
+  Centre c;
+  auto sim = c.d.match_caller("1064000000001");  // D1, elder 1's one-key phone
+  REQUIRE(sim);
+  CHECK(sim->elder == 1);
+  CHECK(sim->via == "device_sim");
+  CHECK(sim->device == "D1");
+  auto own = c.d.match_caller("+8613800000002");
+  REQUIRE(own);
+  CHECK(own->elder == 2);
+  CHECK(own->via == "elder_phone");
+  CHECK(own->device == "D3");  // filed under the elder's one-key phone
+  auto son = c.d.match_caller("13900000001");
+  REQUIRE(son);
+  CHECK(son->elder == 1);
+  CHECK(son->via == "contact");
+  CHECK(son->contact == "王建国");
+  CHECK_FALSE(c.d.match_caller("13700000000"));
+  CHECK_FALSE(c.d.match_caller(""));
+}
+
+TEST_CASE("a ringing call opens the elder's incident, and a second one joins it", "[core][phone]") {
+  Centre c;
+  const IncidentId id = c.ring("13800000001");
+  const Incident* i = c.d.incident(id);
+  REQUIRE(i);
+  CHECK(i->elder == 1);
+  CHECK(i->state == IncidentState::open);
+  CHECK(i->timeline.back().alert_kind == AlertKind::phone_call);
+  CHECK(nlohmann::json::parse(i->timeline.back().text)["via"] == "elder_phone");
+  CHECK(i->rank_base >= 80);  // ranked like an SOS
+  c.clock.advance(5000);
+  CHECK(c.ring("13900000002") == id);  // the neighbour calls about the same elder
+  // A device cannot raise phone_call itself: only the line files it.
+  AlarmIn fake{"D1", 1, AlertKind::phone_call, kStart, "{}", std::nullopt};
+  auto refused = c.d.raise_alarm({Role::device, "vendor:acme"}, fake);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::kind_not_supported);
+}
+
+TEST_CASE("an ended call goes on the timeline and settles its task; no answer moves the cascade on",
+          "[core][phone]") {
+  Centre c;
+  const IncidentId id = c.ring("1064000000001");
+  REQUIRE(c.d.acknowledge(c.op, id));
+  auto first = c.d.start_family_cascade(c.op, id, 0);
+  REQUIRE(first);
+  c.clock.advance(30'000);
+  PhoneLog log{id, first.value(), "family", true, "seat1", "13900000001", "王芳", "no_answer", "no answer",
+               kStart, 0, kStart + 30'000, "", ""};
+  REQUIRE(c.d.phone_log(log));
+  const Incident* i = c.d.incident(id);
+  auto summary = last_phone(*i);
+  CHECK(summary["result"] == "no_answer");
+  CHECK(summary["ring_s"] == 30);
+  CHECK(summary["talk_s"] == 0);
+  REQUIRE(i->calls.size() == 2);
+  CHECK(i->calls[0].state == CallState::no_answer);
+  CHECK(i->calls[1].state == CallState::pending);  // the neighbour is next
+  CHECK(i->calls[1].phone == "13900000002");
+
+  PhoneLog reached{id, i->calls[1].id, "family", true, "seat1", "13900000002", "王芳", "answered", "",
+                   kStart + 30'000, kStart + 34'000, kStart + 76'000, "1/seat1-x-heard.wav", "1/seat1-x-sent.wav"};
+  REQUIRE(c.d.phone_log(reached));
+  i = c.d.incident(id);
+  summary = last_phone(*i);
+  CHECK(summary["ring_s"] == 4);
+  CHECK(summary["talk_s"] == 42);
+  CHECK(summary["recording"] == "1/seat1-x-heard.wav");
+  CHECK(i->calls[1].state == CallState::answered);
+  CHECK(i->calls.size() == 2);  // an answer ends the cascade
+}
+
+TEST_CASE("an unanswered call back to the elder counts as the call-back's no answer", "[core][phone]") {
+  Centre c;
+  const IncidentId id = c.ring("1064000000001");
+  PhoneLog log{id, 0, "elder", true, "seat1", "13800000001", "王芳", "no_answer", "no answer",
+               kStart, 0, kStart + 30'000, "", ""};
+  REQUIRE(c.d.phone_log(log));
+  const Incident* i = c.d.incident(id);
+  CHECK(i->callback == CallbackOutcome::no_answer);
+  CHECK(std::any_of(i->calls.begin(), i->calls.end(), [](const CallTask& t) { return t.kind == CallKind::family; }));
+  // A call about an incident that is not open is refused.
+  log.incident = 999;
+  REQUIRE_FALSE(c.d.phone_log(log));
+}
