@@ -2,6 +2,7 @@
 // server (in-process, on a free port) with a real SQLite file.
 #include <catch2/catch.hpp>
 
+#include "anxin/core/protocol.hpp"
 #include "support.hpp"
 
 using namespace anxin;
@@ -130,6 +131,29 @@ TEST_CASE("bad input gets a coded error and changes nothing", "[ws]") {
        R"({"type":"ack_incident","incident_id":42})", "E_UNKNOWN_INCIDENT"},
       {"a console raising an alarm", "console", "tok-console", test::alarm_frame("D1", 1, "sos"), "E_FORBIDDEN"},
       {"protocol version 2", "", "", R"({"type":"hello","v":2,"role":"device","token":"tok-d1"})", "E_BAD_FIELD"},
+      // Numbers are range-checked at full width, never wrapped (issue 10, item 5).
+      {"battery_pct past 32 bits", "device", "tok-d1",
+       R"({"type":"alarm","device":"D1","seq":1,"kind":"sos","device_time_ms":1,"battery_pct":4294967346})",
+       "E_BAD_FIELD"},
+      {"seq past 64 bits signed", "device", "tok-d1",
+       R"({"type":"alarm","device":"D1","seq":18446744073709551615,"kind":"sos","device_time_ms":1})",
+       "E_BAD_FIELD"},
+      {"responders past 32 bits", "console", "tok-console",
+       R"({"type":"dispatch","incident_id":1,"responders":4294967297})", "E_BAD_FIELD"},
+      {"contact_index past 32 bits", "console", "tok-console",
+       R"({"type":"call","incident_id":1,"kind":"family","contact_index":4294967296})", "E_BAD_FIELD"},
+      // The phone line (issue 9): refused without a line, never filed by a device.
+      {"a seat without a line", "console", "tok-console", R"({"type":"seat","seat":"seat1"})", "E_NO_LINE"},
+      {"dialling without a line", "console", "tok-console", R"({"type":"dial","incident_id":1,"to":"elder"})",
+       "E_NO_LINE"},
+      {"dialling nobody", "console", "tok-console", R"({"type":"dial","incident_id":1,"to":"mayor"})",
+       "E_BAD_FIELD"},
+      {"a recording outside the folder", "console", "tok-console", R"({"type":"recording","name":"../centre.db"})",
+       "E_BAD_FIELD"},
+      {"a device asking for a recording", "device", "tok-acme", R"({"type":"recording","name":"1/a.wav"})",
+       "E_FORBIDDEN"},
+      {"a device filing a phone call", "device", "tok-acme", test::alarm_frame("D1", 1, "phone_call"),
+       "E_KIND_NOT_SUPPORTED"},
   }));
   INFO(c.what);
   test::Centre centre;
@@ -224,4 +248,24 @@ TEST_CASE("the map gives consoles every home with its tier, and no names", "[ws]
   auto worker = centre.client("field", "tok-w1");
   worker->send(R"({"type":"map"})");
   CHECK(test::next_json(*worker)["code"] == "E_FORBIDDEN");
+}
+
+TEST_CASE("numbers from the wire are range-checked, not wrapped, on both ends", "[ws][protocol]") {
+  // The console's decoder: a per-hour count of 1e30 or -1 is refused, not undefined.
+  const std::string metrics =
+      R"({"type":"metrics","server_time_ms":1,"acknowledged":0,"acknowledged_within_60s":0,)"
+      R"("acknowledged_within_180s":0,"intervals":{},"per_hour":[PER]})";
+  for (const char* bad : {"1e30", "-1", "18446744073709551615", "\"x\""}) {
+    std::string text = metrics;
+    text.replace(text.find("PER"), 3, bad);
+    INFO(text);
+    CHECK_FALSE(protocol::parse_server(text));
+  }
+  // The server's: the largest values that fit are still read as themselves.
+  auto ok = protocol::parse_client(R"({"type":"alarm","device":"D1","seq":9223372036854775807,"kind":"sos",)"
+                                   R"("device_time_ms":1,"battery_pct":100})");
+  REQUIRE(ok);
+  const auto& alarm = std::get<AlarmIn>(ok->body);
+  CHECK(alarm.seq == INT64_MAX);
+  CHECK(alarm.battery_pct == 100);
 }

@@ -116,7 +116,7 @@ CallTask call_from(const json& j, IncidentId incident) {
   c.id = need_int(j, "id");
   c.incident = incident;
   c.kind = need_enum<CallKind>(j, "kind");
-  c.contact_index = static_cast<int>(opt_int(j, "contact_index", -1));
+  c.contact_index = opt_int_in(j, "contact_index", -1, 99, -1);
   c.name = opt_string(j, "name");
   c.phone = opt_string(j, "phone");
   c.state = need_enum<CallState>(j, "state");
@@ -178,13 +178,13 @@ Incident header_from(const json& j) {
   i.resolved_by = opt_string(j, "resolved_by");
   i.disposition = opt_string(j, "disposition");
   i.proposed_worker = opt_int(j, "proposed_worker_id", 0);
-  i.responders_wanted = static_cast<int>(opt_int(j, "responders_wanted", 0));
+  i.responders_wanted = opt_int_in(j, "responders_wanted", 0, 2, 0);
   if (has(j, "rank")) {
     const json& r = j["rank"];
-    i.rank_base = static_cast<int>(opt_int(r, "base", 0));
+    i.rank_base = opt_int_in(r, "base", -100000, 100000, 0);
     if (has(r, "reasons"))
       for (const auto& x : need_array(r, "reasons"))
-        i.rank_reasons.push_back({need_string(x, "code"), static_cast<int>(need_int(x, "points"))});
+        i.rank_reasons.push_back({need_string(x, "code"), need_int_in(x, "points", -100000, 100000)});
   }
   if (has(j, "assignments"))
     for (const auto& x : need_array(j, "assignments")) i.assignments.push_back(assignment_from(x, i.id));

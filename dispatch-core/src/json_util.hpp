@@ -2,6 +2,7 @@
 // and the store. Reading stops at the first problem, with a message naming the field.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -32,11 +33,28 @@ inline std::string need_string(const json& o, const char* key) {
   if (!v.is_string()) fail(ErrorCode::bad_field, std::string("'") + key + "' must be a string");
   return v.get<std::string>();
 }
+// Integers are read at full width and never wrapped: 18446744073709551615 is not -1,
+// and 4294967346 is not 50 once narrowed (issue 10).
 inline std::int64_t need_int(const json& o, const char* key) {
   const json& v = need(o, key);
-  if (!v.is_number_integer()) fail(ErrorCode::bad_field, std::string("'") + key + "' must be an integer");
+  const bool fits = v.is_number_integer() &&
+                    (!v.is_number_unsigned() || v.get<std::uint64_t>() <= std::uint64_t(INT64_MAX));
+  if (!fits) fail(ErrorCode::bad_field, std::string("'") + key + "' must be a 64-bit integer");
   return v.get<std::int64_t>();
 }
+// An integer that must lie in [lo, hi], as the type it is kept in.
+template <class T = int>
+T need_int_in(const json& o, const char* key, std::int64_t lo, std::int64_t hi) {
+  const std::int64_t v = need_int(o, key);
+  if (v < lo || v > hi)
+    fail(ErrorCode::bad_field, std::string("'") + key + "' must be " + std::to_string(lo) + ".." + std::to_string(hi));
+  return static_cast<T>(v);
+}
+template <class T = int>
+T opt_int_in(const json& o, const char* key, std::int64_t lo, std::int64_t hi, T fallback) {
+  return has(o, key) ? need_int_in<T>(o, key, lo, hi) : fallback;
+}
+inline constexpr std::int64_t kCountMax = std::int64_t(1) << 53;  // counts a JSON double still holds exactly
 inline double need_number(const json& o, const char* key) {
   const json& v = need(o, key);
   if (!v.is_number()) fail(ErrorCode::bad_field, std::string("'") + key + "' must be a number");

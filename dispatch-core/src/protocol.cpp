@@ -48,11 +48,11 @@ ElderCard card_from(const json& j) {
   c.id = need_int(j, "id");
   c.name = need_string(j, "name");
   c.sex = need_enum<Sex>(j, "sex");
-  c.age = static_cast<int>(need_int(j, "age"));
+  c.age = need_int_in(j, "age", 0, 150);
   c.tier = need_enum<CareTier>(j, "tier");
   c.living = need_enum<LivingSituation>(j, "living");
   if (has(j, "ability")) c.ability = need_enum<Ability>(j, "ability");
-  c.disability_grade = static_cast<int>(need_int(j, "disability_grade"));
+  c.disability_grade = need_int_in(j, "disability_grade", 0, 4);
   c.dementia = need_bool(j, "dementia");
   c.special_family = need_bool(j, "special_family");
   c.economic = need_enum<EconomicStatus>(j, "economic");
@@ -212,7 +212,7 @@ Result<ClientMessage> parse_client(std::string_view text, std::string* req_out) 
         if (!j["detail"].is_object()) fail(ErrorCode::bad_field, "'detail' must be an object");
         a.detail = j["detail"].dump();
       }
-      if (has(j, "battery_pct")) a.battery_pct = static_cast<int>(need_int(j, "battery_pct"));
+      if (has(j, "battery_pct")) a.battery_pct = need_int_in(j, "battery_pct", 0, 100);
       m.body = std::move(a);
     } else if (type == "subscribe") {
       m.body = Subscribe{};
@@ -231,13 +231,13 @@ Result<ClientMessage> parse_client(std::string_view text, std::string* req_out) 
       Dispatch d;
       d.incident = need_int(j, "incident_id");
       if (has(j, "worker_id")) d.worker = need_int(j, "worker_id");
-      d.responders = static_cast<int>(opt_int(j, "responders", 1));
+      d.responders = opt_int_in(j, "responders", 1, 2, 1);
       m.body = d;
     } else if (type == "callback") {
       m.body = Callback{need_int(j, "incident_id"), need_enum<CallbackOutcome>(j, "outcome")};
     } else if (type == "call") {
       m.body = PlaceCall{need_int(j, "incident_id"), need_enum<CallKind>(j, "kind"),
-                         static_cast<int>(opt_int(j, "contact_index", 0))};
+                         opt_int_in(j, "contact_index", 0, 99, 0)};
     } else if (type == "call_result") {
       m.body = CallResult{need_int(j, "task_id"), need_enum<CallState>(j, "result")};
     } else if (type == "metrics") {
@@ -419,20 +419,23 @@ MetricsSummary metrics_from(const json& j) {
   const json& intervals = need(j, "intervals");
   for (size_t k = 0; k < kIntervals; ++k) {
     const json& x = need(intervals, std::string(name_of(static_cast<Interval>(k))).c_str());
-    s.intervals[k] = {static_cast<size_t>(need_int(x, "count")), need_int(x, "p50_ms"), need_int(x, "p90_ms")};
+    s.intervals[k] = {need_int_in<size_t>(x, "count", 0, kCountMax), need_int(x, "p50_ms"), need_int(x, "p90_ms")};
   }
-  s.acknowledged = static_cast<size_t>(need_int(j, "acknowledged"));
-  s.acknowledged_within_60s = static_cast<size_t>(need_int(j, "acknowledged_within_60s"));
-  s.acknowledged_within_180s = static_cast<size_t>(need_int(j, "acknowledged_within_180s"));
+  s.acknowledged = need_int_in<size_t>(j, "acknowledged", 0, kCountMax);
+  s.acknowledged_within_60s = need_int_in<size_t>(j, "acknowledged_within_60s", 0, kCountMax);
+  s.acknowledged_within_180s = need_int_in<size_t>(j, "acknowledged_within_180s", 0, kCountMax);
   if (has(j, "per_hour")) {
     const json& h = need_array(j, "per_hour");
-    for (size_t k = 0; k < 24 && k < h.size(); ++k) s.opened_per_hour[k] = h[k].get<size_t>();
+    for (size_t k = 0; k < 24 && k < h.size(); ++k) {
+      const json cell{{"per_hour", h[k]}};
+      s.opened_per_hour[k] = need_int_in<size_t>(cell, "per_hour", 0, kCountMax);
+    }
   }
   if (has(j, "per_operator"))
     for (const auto& x : need_array(j, "per_operator"))
-      s.operators[need_string(x, "operator")] = {static_cast<size_t>(need_int(x, "acknowledged")),
-                                                 static_cast<size_t>(need_int(x, "resolved")),
-                                                 static_cast<size_t>(need_int(x, "open"))};
+      s.operators[need_string(x, "operator")] = {need_int_in<size_t>(x, "acknowledged", 0, kCountMax),
+                                                 need_int_in<size_t>(x, "resolved", 0, kCountMax),
+                                                 need_int_in<size_t>(x, "open", 0, kCountMax)};
   return s;
 }
 
@@ -709,7 +712,7 @@ Result<ServerMessage> parse_server(std::string_view text) {
       d.card = card_from(need(j, "card"));
       for (const auto& x : need_array(j, "devices"))
         d.devices.push_back({need_string(x, "id"), need_enum<DeviceKind>(x, "kind"), opt_string(x, "vendor"),
-                             static_cast<int>(need_int(x, "battery_pct")), need_int(x, "last_seen_ms")});
+                             need_int_in(x, "battery_pct", 0, 100), need_int(x, "last_seen_ms")});
       for (const auto& x : need_array(j, "incidents"))
         d.incidents.push_back({need_int(x, "id"), need_int(x, "opened_ms"), opt_int(x, "resolved_ms", 0),
                                need_enum<AlertKind>(x, "lead_kind"), opt_string(x, "disposition")});
