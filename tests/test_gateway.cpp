@@ -2,6 +2,10 @@
 // server (in-process, on a free port) with a real SQLite file.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
 #include "anxin/core/protocol.hpp"
 #include "support.hpp"
 
@@ -268,4 +272,29 @@ TEST_CASE("numbers from the wire are range-checked, not wrapped, on both ends", 
   const auto& alarm = std::get<AlarmIn>(ok->body);
   CHECK(alarm.seq == INT64_MAX);
   CHECK(alarm.battery_pct == 100);
+}
+
+namespace {
+// The local addresses (hex, as /proc/net shows them) listening on `port`.
+std::vector<std::string> listeners(const char* table, int port) {
+  std::vector<std::string> out;
+  std::ifstream in(table);
+  std::string line;
+  char want[8];
+  std::snprintf(want, sizeof want, ":%04X", port);
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string slot, local, remote, state;
+    f >> slot >> local >> remote >> state;
+    if (state == "0A" && local.size() > 5 && local.substr(local.size() - 5) == want)
+      out.push_back(local.substr(0, local.size() - 5));
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("a server given an interface binds that address only", "[ws]") {
+  test::Centre centre;  // its server is started with interface 127.0.0.1
+  CHECK(listeners("/proc/net/tcp", centre.port()) == std::vector<std::string>{"0100007F"});
+  CHECK(listeners("/proc/net/tcp6", centre.port()).empty());
 }

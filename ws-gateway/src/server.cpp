@@ -3,6 +3,7 @@
 // their own thread, and the timer tick. The commands themselves are in commands.cpp.
 #include <libwebsockets.h>
 #include <sodium.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -306,6 +307,11 @@ void Server::Impl::start() {
     v.iface = options.interface.empty() ? nullptr : options.interface.c_str();
     v.protocols = protocols;
     v.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+    // lws 4.1 with IPv6 built in binds an IPv4 address's listener to every interface
+    // (issue 10, item 4); without IPv6 on that vhost it binds the address given.
+    in_addr v4{};
+    if (!options.interface.empty() && inet_pton(AF_INET, options.interface.c_str(), &v4) == 1)
+      v.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     return v;
   };
   lws_context_creation_info main_info = vhost_info("default", options.port);
