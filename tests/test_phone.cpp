@@ -137,3 +137,83 @@ TEST_CASE("an unanswered call back to the elder counts as the call-back's no ans
   log.incident = 999;
   REQUIRE_FALSE(c.d.phone_log(log));
 }
+
+TEST_CASE("an unknown number opens an incident marked unknown caller, linked to the elder later", "[core][phone]") {
+  Centre c;
+  auto first = c.d.phone_in_unknown(c.line, "+86 137 0000 0000", "call-x");
+  REQUIRE(first);
+  const Incident* i = c.d.incident(first->incident);
+  REQUIRE(i);
+  const Elder* caller = c.d.elder(i->elder);
+  REQUIRE(caller);
+  CHECK(caller->unknown_caller);
+  CHECK(caller->name == "未知来电");
+  CHECK(caller->phone == "13700000000");
+  CHECK(i->timeline.back().alert_kind == AlertKind::phone_call);
+  // The record and the line's device for it are written before the incident and alert.
+  Effects fx = c.d.take_effects();
+  REQUIRE_FALSE(fx.writes.empty());
+  CHECK(std::holds_alternative<PutCaller>(fx.writes.front()));
+  // The same number again joins the same incident.
+  c.clock.advance(60'000);
+  auto again = c.d.phone_in_unknown(c.line, "13700000000", "call-y");
+  REQUIRE(again);
+  CHECK(again->incident == first->incident);
+
+  // Linking: only to a real elder, not to one with an incident open, only for unknown callers.
+  CHECK(c.d.link_caller(c.line, first->incident, 2).error().code == ErrorCode::forbidden);
+  CHECK(c.d.link_caller(c.op, first->incident, 999).error().code == ErrorCode::bad_field);
+  const IncidentId theirs = c.ring("13800000001");  // elder 1 has an incident of their own
+  CHECK(c.d.link_caller(c.op, first->incident, 1).error().code == ErrorCode::bad_state);
+  CHECK(c.d.link_caller(c.op, theirs, 2).error().code == ErrorCode::bad_state);
+  c.d.take_effects();
+  REQUIRE(c.d.link_caller(c.op, first->incident, 2));
+  i = c.d.incident(first->incident);
+  CHECK(i->elder == 2);
+  CHECK(i->timeline.back().kind == TimelineKind::note);
+  fx = c.d.take_effects();
+  REQUIRE(fx.deltas.size() == 1);
+  CHECK(fx.deltas[0].with_card);  // consoles get the elder's card with it
+  // Elder 2's next alarm joins the linked incident.
+  AlarmIn sos{"D3", 1, AlertKind::sos, kStart, "{}", std::nullopt};
+  auto ack = c.d.raise_alarm({Role::device, "vendor:acme"}, sos);
+  REQUIRE(ack);
+  CHECK(ack->incident == first->incident);
+}
+
+TEST_CASE("an unknown caller's record, its incident and a link survive a restart", "[core][phone][store]") {
+  test::TempDir dir;
+  const std::string db = dir.file("centre.db");
+  test::seed_small_registry(db);
+  ManualClock clock{kStart};
+  IncidentId id = 0;
+  {
+    Store store(db);
+    store.start();
+    Dispatcher d(clock);
+    d.restore(store.load());
+    auto ack = d.phone_in_unknown({Role::device, "line"}, "13700000000", "call-x");
+    REQUIRE(ack);
+    id = ack->incident;
+    store.submit(d.take_effects().writes);
+    store.drain();
+  }
+  Store store(db);
+  store.start();
+  Dispatcher d(clock);
+  d.restore(store.load());
+  const Incident* i = d.incident(id);
+  REQUIRE(i);
+  REQUIRE(d.elder(i->elder));
+  CHECK(d.elder(i->elder)->unknown_caller);
+  auto who = d.match_caller("13700000000");  // the number is known now: it joins its incident
+  REQUIRE(who);
+  CHECK(who->elder == i->elder);
+  REQUIRE(d.link_caller({Role::console, "operator:王芳"}, id, 2));
+  store.submit(d.take_effects().writes);
+  store.drain();
+  Dispatcher after(clock);
+  after.restore(store.load());
+  REQUIRE(after.incident(id));
+  CHECK(after.incident(id)->elder == 2);
+}

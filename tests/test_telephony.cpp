@@ -191,7 +191,29 @@ TEST_CASE("the phone line: calls in and out, recorded, on the incident", "[sip][
     if (t["kind"] == "family") family.push_back(t["state"]);
   CHECK(family == std::vector<std::string>{"no_answer", "answered"});
 
-  // 5. Seat 1's agent dies: every console sees it down; the call goes to seat 2,
+  // 5. A number nobody knows: an incident marked unknown caller, which the operator
+  // links to the elder once the caller says who they are calling about.
+  Phone stranger(dir, "13700000000", peers, 4);
+  stranger.seat->dial("sip:seat1@127.0.0.1:" + port(seats, 0), "in3");
+  json unknown = wait_for(*console, "delta", [](const json& d) { return d["event"] == "incident_opened"; });
+  CHECK(unknown["elder"]["unknown_caller"] == true);
+  CHECK(unknown["elder"]["name"] == "未知来电");
+  CHECK(unknown["elder"]["phone"] == "13700000000");
+  const long long unknown_incident = unknown["incident"]["id"];
+  console->send(R"({"type":"find_elders","q":"李德明","req":"f"})");
+  json found = test::next_of_type(*console, "elders");
+  REQUIRE(found["elders"].size() == 1);
+  CHECK(found["elders"][0]["id"] == 2);
+  console->send(json{{"type", "link_caller"}, {"incident_id", unknown_incident}, {"elder_id", 2}, {"req", "l"}}.dump());
+  // The delta goes out with the reply, before it.
+  json linked = wait_for(*console, "delta", [&](const json& d) { return d["incident"]["id"] == unknown_incident; });
+  CHECK(test::next_of_type(*console, "ok")["id"] == unknown_incident);
+  CHECK(linked["incident"]["elder_id"] == 2);
+  CHECK(linked["elder"]["name"] == "李德明");
+  stranger.seat->hangup();
+  wait_for(*console, "line", [](const json& l) { return call_at(l, "seat1").is_null(); });
+
+  // 6. Seat 1's agent dies: every console sees it down; the call goes to seat 2,
   // whose operator answers; seat 1 comes back by itself.
   auto console2 = centre.client("console", "tok-console");
   console2->send(R"({"type":"subscribe"})");

@@ -69,6 +69,59 @@ Result<AlarmAck> Dispatcher::phone_in(const Principal& who, const CallerMatch& c
   return file_alert(who, dev->second, AlertKind::phone_call, -(last_alert_ + 1), clock_.now_ms(), detail.dump());
 }
 
+Result<AlarmAck> Dispatcher::phone_in_unknown(const Principal& who, const std::string& number,
+                                              const std::string& call_id) {
+  const std::string key = normalise_number(number);
+  if (key.empty()) return Error{ErrorCode::bad_field, "the caller's number is hidden"};
+  if (auto known = match_caller(key)) return phone_in(who, *known, number, call_id);
+  Elder e;
+  e.id = ++last_elder_;
+  e.name = "未知来电";
+  e.phone = key;
+  e.id_number = "unknown-caller:" + key;  // unique, and never a real ID number
+  e.living = LivingSituation::with_family;  // nothing known: no points for living alone
+  e.unknown_caller = true;
+  Device d;
+  d.id = "LINE-" + key;
+  d.elder = e.id;
+  d.kind = DeviceKind::sos_button;
+  d.vendor = "phone-line";
+  d.sim = key;
+  d.last_seen_ms = clock_.now_ms();
+  effects_.writes.push_back(PutCaller{e, d});
+  callers_[key] = {e.id, "unknown", d.id, ""};
+  elders_.emplace(e.id, std::move(e));
+  devices_.emplace(d.id, d);
+  return phone_in(who, callers_[key], number, call_id);
+}
+
+Result<IncidentId> Dispatcher::link_caller(const Principal& who, IncidentId id, ElderId elder_id) {
+  if (who.role != Role::console) return Error{ErrorCode::forbidden, "only consoles link callers"};
+  auto found = open_incident(id);
+  if (!found) return found.error();
+  Incident& incident = *found.value();
+  const Elder& caller = elders_.at(incident.elder);
+  if (!caller.unknown_caller) return Error{ErrorCode::bad_state, "incident " + std::to_string(id) + " is not an unknown caller's"};
+  auto target = elders_.find(elder_id);
+  if (target == elders_.end() || target->second.unknown_caller)
+    return Error{ErrorCode::bad_field, "no elder " + std::to_string(elder_id)};
+  if (auto other = open_by_elder_.find(elder_id); other != open_by_elder_.end())
+    return Error{ErrorCode::bad_state, target->second.name + " already has incident " + std::to_string(other->second) +
+                                           " open: note the call there and resolve this one"};
+  const size_t mark = incident.timeline.size();
+  open_by_elder_.erase(incident.elder);
+  open_by_elder_[elder_id] = id;
+  incident.elder = elder_id;
+  note(incident, TimelineKind::note, display_name(who), "来电号码 " + caller.phone + " 已关联到 " + target->second.name);
+  rerank(incident);
+  save(incident);
+  audit(who, "link_caller", id, nlohmann::json{{"number", caller.phone}, {"elder_id", elder_id}}.dump());
+  Delta& d = emit(DeltaKind::incident_updated, incident);
+  d.with_card = true;
+  detail::append_since(d, incident, mark);
+  return id;
+}
+
 Result<IncidentId> Dispatcher::phone_log(const PhoneLog& log) {
   auto found = open_incident(log.incident);
   if (!found) return found.error();

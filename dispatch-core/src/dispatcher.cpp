@@ -55,7 +55,11 @@ void Dispatcher::restore(LiveState st) {
   assignment_incident_.clear(); call_incident_.clear(); tokens_.clear(); progress_.clear();
   recent_.clear(); metrics_.clear();
   index_ = WorkerIndex(config_.travel);
-  for (auto& e : st.elders) elders_.emplace(e.id, std::move(e));
+  last_elder_ = 0;
+  for (auto& e : st.elders) {
+    last_elder_ = std::max(last_elder_, e.id);
+    elders_.emplace(e.id, std::move(e));
+  }
   for (auto& d : st.devices) devices_.emplace(d.id, std::move(d));
   for (auto& w : st.workers) {
     index_worker(w);

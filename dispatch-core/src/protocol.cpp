@@ -40,7 +40,8 @@ json card_json(const ElderCard& c) {
           {"family_doctor_phone", c.family_doctor_phone},
           {"paired_worker_id", c.paired_worker_id},
           {"paired_worker", c.paired_worker},
-          {"visit_consent", c.visit_consent}};
+          {"visit_consent", c.visit_consent},
+          {"unknown_caller", c.unknown_caller}};
 }
 
 ElderCard card_from(const json& j) {
@@ -70,6 +71,7 @@ ElderCard card_from(const json& j) {
   c.paired_worker_id = opt_int(j, "paired_worker_id", 0);
   c.paired_worker = opt_string(j, "paired_worker");
   c.visit_consent = need_bool(j, "visit_consent");
+  c.unknown_caller = opt_bool(j, "unknown_caller", false);
   return c;
 }
 
@@ -121,7 +123,7 @@ ElderCard make_card(const Elder& e, std::string_view today, const Worker* paired
   c.id = e.id;
   c.name = e.name;
   c.sex = e.sex;
-  c.age = age_on(e.birth_date, today);
+  c.age = std::max(0, age_on(e.birth_date, today));  // 0: not known
   c.tier = care_tier(e, c.age);
   c.living = e.living;
   c.ability = e.ability;
@@ -135,13 +137,14 @@ ElderCard make_card(const Elder& e, std::string_view today, const Worker* paired
   c.lat = e.lat;
   c.lon = e.lon;
   c.phone = e.phone;
-  c.id_masked = mask_id_number(e.id_number);
+  c.id_masked = e.unknown_caller ? "" : mask_id_number(e.id_number);
   c.contacts = e.contacts;
   c.family_doctor = e.family_doctor;
   c.family_doctor_phone = e.family_doctor_phone;
   c.paired_worker_id = paired ? paired->id : 0;
   c.paired_worker = paired ? paired->name : "";
   c.visit_consent = e.visit_consent;
+  c.unknown_caller = e.unknown_caller;
   return c;
 }
 
@@ -154,6 +157,7 @@ DistrictMap make_map(const std::vector<const Elder*>& elders, std::string_view t
   };
   std::map<std::string, std::pair<Sum, std::map<std::string, Sum>>> sums;
   for (const Elder* e : elders) {
+    if (e->unknown_caller) continue;  // no home to put on a map
     auto& [town, communities] = sums[e->town];
     for (Sum* s : {&town, &communities[e->community]}) {
       s->lat += e->lat;
@@ -263,6 +267,12 @@ Result<ClientMessage> parse_client(std::string_view text, std::string* req_out) 
                          name.front() != '/' && name.find('\\') == std::string::npos;
       if (!plain) fail(ErrorCode::bad_field, "'name' must be a recording's name as the timeline gives it");
       m.body = RecordingQuery{std::move(name)};
+    } else if (type == "link_caller") {
+      m.body = LinkCaller{need_int(j, "incident_id"), need_int(j, "elder_id")};
+    } else if (type == "find_elders") {
+      std::string q = need_string(j, "q");
+      if (q.empty() || q.size() > 64) fail(ErrorCode::bad_field, "'q' must be 1..64 bytes");
+      m.body = FindElders{std::move(q)};
     } else if (type == "duty") {
       m.body = Duty{need_bool(j, "on")};
     } else if (type == "position") {
@@ -364,6 +374,10 @@ std::string encode(const ClientMessage& m) {
           j = {{"type", "hangup"}};
         } else if constexpr (std::is_same_v<T, RecordingQuery>) {
           j = {{"type", "recording"}, {"name", b.name}};
+        } else if constexpr (std::is_same_v<T, LinkCaller>) {
+          j = {{"type", "link_caller"}, {"incident_id", b.incident}, {"elder_id", b.elder}};
+        } else if constexpr (std::is_same_v<T, FindElders>) {
+          j = {{"type", "find_elders"}, {"q", b.q}};
         } else if constexpr (std::is_same_v<T, MetricsQuery>) {
           j = {{"type", "metrics"}};
         } else if constexpr (std::is_same_v<T, Duty>) {
@@ -579,6 +593,10 @@ std::string encode(const ServerMessage& m) {
           j = {{"type", "line"}, {"configured", b.configured}, {"seats", seats}, {"calls", calls}};
         } else if constexpr (std::is_same_v<T, Recording>) {
           j = {{"type", "recording"}, {"name", b.name}, {"wav_base64", base64_encode(b.wav)}};
+        } else if constexpr (std::is_same_v<T, ElderList>) {
+          json cards = json::array();
+          for (const auto& c : b.elders) cards.push_back(card_json(c));
+          j = {{"type", "elders"}, {"elders", cards}};
         }
       },
       m.body);
@@ -703,6 +721,10 @@ Result<ServerMessage> parse_server(std::string_view text) {
         line.calls.push_back(std::move(c));
       }
       m.body = std::move(line);
+    } else if (type == "elders") {
+      ElderList list;
+      for (const auto& x : need_array(j, "elders")) list.elders.push_back(card_from(x));
+      m.body = std::move(list);
     } else if (type == "recording") {
       auto wav = base64_decode(need_string(j, "wav_base64"));
       if (!wav) fail(ErrorCode::bad_field, "'wav_base64' is not base64");

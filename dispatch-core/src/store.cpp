@@ -214,6 +214,7 @@ ALTER TABLE workers ADD COLUMN duty_since_ms INTEGER NOT NULL DEFAULT 0;
     // SIP line finds its elder by the caller's number (issue 9).
     R"sql(
 ALTER TABLE devices ADD COLUMN sim TEXT NOT NULL DEFAULT '';
+ALTER TABLE elders ADD COLUMN unknown_caller INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 
@@ -395,7 +396,7 @@ Assignment read_assignment(const Stmt& a) {
 
 struct Store::Statements {
   Stmt put_alert, put_incident, add_timeline, touch_device, put_worker, put_assignment, put_call,
-      append_audit, put_closing, put_visit, put_token, delete_token, begin, commit;
+      append_audit, put_closing, put_visit, put_token, delete_token, put_caller, put_caller_device, begin, commit;
   explicit Statements(sqlite3* db)
       : put_alert(db,
                   "INSERT INTO alerts(id, device_id, elder_id, kind, device_time_ms, received_ms,"
@@ -411,7 +412,8 @@ struct Store::Statements {
                      " callback=excluded.callback, dispatched_ms=excluded.dispatched_ms,"
                      " accepted_ms=excluded.accepted_ms, on_scene_ms=excluded.on_scene_ms,"
                      " proposed_worker=excluded.proposed_worker, escalations=excluded.escalations,"
-                     " responders_wanted=excluded.responders_wanted, resolved_by=excluded.resolved_by"),
+                     " responders_wanted=excluded.responders_wanted, resolved_by=excluded.resolved_by,"
+                     " elder_id=excluded.elder_id"),
         add_timeline(db,
                      "INSERT INTO incident_events(incident_id, at_ms, kind, actor, alert_id,"
                      " alert_kind, text) VALUES (?,?,?,?,?,?,?)"),
@@ -435,6 +437,12 @@ struct Store::Statements {
                   " VALUES (?,?,?,?,?,?,?,?)"),
         put_token(db, "INSERT OR REPLACE INTO tokens(token_hash, role, subject, expires_ms) VALUES (?,?,?,?)"),
         delete_token(db, "DELETE FROM tokens WHERE token_hash=?"),
+        put_caller(db,
+                   "INSERT INTO elders(id, name, sex, birth_date, phone, id_number, town, community, address,"
+                   " lat, lon, living, economic, unknown_caller) VALUES (?,?,?,?,?,?,'','','',0,0,?,?,1)"),
+        put_caller_device(db,
+                          "INSERT INTO devices(id, elder_id, kind, vendor, battery_pct, last_seen_ms, sim)"
+                          " VALUES (?,?,?,?,100,?,?)"),
         begin(db, "BEGIN IMMEDIATE"),
         commit(db, "COMMIT") {}
 };
@@ -668,7 +676,7 @@ LiveState Store::load(Millis since_ms) const {
            "SELECT id, name, sex, birth_date, phone, id_number, town, community, address, lat,"
            " lon, living, ability, bedridden, limited_mobility, disability_grade, dementia,"
            " special_family, economic, family_doctor, family_doctor_phone, paired_worker,"
-           " visit_consent FROM elders ORDER BY id");
+           " visit_consent, unknown_caller FROM elders ORDER BY id");
     while (s.next()) {
       Elder e;
       e.id = s.i64(0); e.name = s.text(1); e.sex = enum_or(s.text(2), Sex::male);
@@ -684,6 +692,7 @@ LiveState Store::load(Millis since_ms) const {
       e.family_doctor = s.text(19); e.family_doctor_phone = s.text(20);
       if (!s.is_null(21)) e.paired_worker = s.i64(21);
       e.visit_consent = s.i64(22) != 0;
+      e.unknown_caller = s.i64(23) != 0;
       if (auto it = contacts.find(e.id); it != contacts.end()) e.contacts = std::move(it->second);
       st.elders.push_back(std::move(e));
     }
@@ -892,6 +901,13 @@ void Store::apply(const WriteOp& op) {
     s.put_alert.bind(1, a.id).bind(2, a.device).bind(3, a.elder).bind(4, name_of(a.kind))
         .bind(5, a.device_time_ms).bind(6, a.received_ms).bind(7, a.device_seq)
         .bind(8, a.incident).bind(9, a.detail).run();
+  } else if (auto* p = std::get_if<PutCaller>(&op)) {
+    const Elder& e = p->elder;
+    s.put_caller.bind(1, e.id).bind(2, e.name).bind(3, name_of(e.sex)).bind(4, e.birth_date).bind(5, e.phone)
+        .bind(6, e.id_number).bind(7, name_of(e.living)).bind(8, name_of(e.economic)).run();
+    const Device& d = p->device;
+    s.put_caller_device.bind(1, d.id).bind(2, d.elder).bind(3, name_of(d.kind)).bind(4, d.vendor)
+        .bind(5, d.last_seen_ms).bind(6, d.sim).run();
   } else if (auto* p = std::get_if<PutIncident>(&op)) {
     const Incident& i = p->incident;
     s.put_incident.bind(1, i.id).bind(2, i.elder).bind(3, name_of(i.state)).bind(4, i.opened_ms)

@@ -128,6 +128,23 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::E
   return reply(s, req, std::move(d));
 }
 
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::FindElders& q) {
+  if (s.who->role != Role::console) return error_reply(s, req, {ErrorCode::forbidden, "only consoles search elders"});
+  const bool digits = q.q.size() >= 4 && q.q.find_first_not_of("0123456789Xx") == std::string::npos;
+  auto holds = [&](const std::string& field) { return field.find(q.q) != std::string::npos; };
+  proto::ElderList list;
+  const std::string today = dispatcher.today();
+  for (const Elder* e : dispatcher.elders()) {
+    if (e->unknown_caller) continue;
+    const bool id_tail = digits && e->id_number.size() >= q.q.size() &&
+                         e->id_number.compare(e->id_number.size() - q.q.size(), q.q.size(), q.q) == 0;
+    if (!holds(e->name) && !holds(e->phone) && !holds(e->address) && !id_tail) continue;
+    list.elders.push_back(card_for(e->id, today));
+    if (list.elders.size() == 20) break;
+  }
+  return reply(s, req, std::move(list));
+}
+
 Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::MapQuery&) {
   if (s.who->role != Role::console) return error_reply(s, req, {ErrorCode::forbidden, "only consoles read the map"});
   return reply(s, req, proto::make_map(dispatcher.elders(), dispatcher.today()));

@@ -123,7 +123,7 @@ void Server::Impl::commit_and_send(std::vector<Outbound> replies) {
   const std::string today = dispatcher.today();
   for (auto& d : fx.deltas) {
     proto::DeltaMessage m{d.seq, d.kind, std::move(d.incident), std::move(d.append), {}, std::move(d.worker)};
-    if (d.kind == DeltaKind::incident_opened) m.elder = card_for(m.incident.elder, today);
+    if (d.kind == DeltaKind::incident_opened || d.with_card) m.elder = card_for(m.incident.elder, today);
     out.push_back({0, 0, frame_of({"", std::move(m)})});
   }
   for (auto& f : fx.field) {

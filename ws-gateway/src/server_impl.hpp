@@ -204,6 +204,8 @@ struct Server::Impl {
   Outbound handle(Session& s, const std::string& req, const proto::Answer&);
   Outbound handle(Session& s, const std::string& req, const proto::Hangup&);
   Outbound handle(Session& s, const std::string& req, const proto::RecordingQuery& q);
+  Outbound handle(Session& s, const std::string& req, const proto::LinkCaller& a);
+  Outbound handle(Session& s, const std::string& req, const proto::FindElders& q);
   void on_line_events();          // the seats' events, on EVENT_WAIT_CANCELLED
   void line_tick();               // hourly purge of old recordings
   Frame line_frame() const;

@@ -139,6 +139,14 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::R
   return reply(s, req, proto::Recording{q.name, std::move(wav.value())});
 }
 
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::LinkCaller& a) {
+  auto r = dispatcher.link_caller(*s.who, a.incident, a.elder);
+  if (r && line)  // the live call, if any, now shows the elder too
+    for (auto& [seat, call] : line->calls)
+      if (call.incident == a.incident) call.elder = a.elder, line_dirty = true;
+  return answer(s, req, r);
+}
+
 void Server::Impl::on_line_events() {
   if (!line) return;
   auto events = line->take_events();
@@ -156,10 +164,14 @@ void Server::Impl::on_line_events() {
       case SeatEvent::Kind::incoming: {
         LiveCall call{.call_id = ev.call_id, .number = ev.number, .target = "inbound", .state = "ringing",
                       .since_ms = now};
-        // Matched before anyone answers: the alert opens or joins the elder's incident.
-        if (auto who = dispatcher.match_caller(ev.number)) {
-          auto ack = dispatcher.phone_in(kLine, *who, ev.number, ev.call_id);
-          if (ack) call.elder = who->elder, call.incident = ack->incident;
+        // Matched before anyone answers: the alert opens or joins the elder's incident;
+        // a number nobody knows opens one marked unknown caller.
+        auto who = dispatcher.match_caller(ev.number);
+        auto ack = who ? dispatcher.phone_in(kLine, *who, ev.number, ev.call_id)
+                       : dispatcher.phone_in_unknown(kLine, ev.number, ev.call_id);
+        if (ack) {
+          call.incident = ack->incident;
+          if (const Incident* i = dispatcher.incident(ack->incident)) call.elder = i->elder;
         }
         line->calls[ev.seat] = std::move(call);
         break;

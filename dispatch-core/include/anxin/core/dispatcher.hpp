@@ -100,6 +100,7 @@ struct Delta {
   Incident incident;
   std::vector<TimelineEntry> append;
   std::optional<Worker> worker;
+  bool with_card = false;  // the incident's elder changed: send the card (incident_opened always has it)
 };
 
 // What a field worker is told directly.
@@ -180,6 +181,13 @@ class Dispatcher {
   // which opens one when none is open. `who` is the line (role device).
   Result<AlarmAck> phone_in(const Principal& who, const CallerMatch& caller, const std::string& number,
                             const std::string& call_id);
+  // A number nobody knows rings: a record for the caller (Elder::unknown_caller, with
+  // the line's device for its number) and an incident for the call, so the call is
+  // ranked, escalated and logged like any other. Later calls from it join that incident.
+  Result<AlarmAck> phone_in_unknown(const Principal& who, const std::string& number, const std::string& call_id);
+  // The operator found out who called: the incident moves to that elder, if they have
+  // no other incident open. The caller's record stays, for the history.
+  Result<IncidentId> link_caller(const Principal& who, IncidentId incident, ElderId elder);
   // A call on the line ended: its summary goes on the incident's timeline, and the
   // call task it was placed for (120, 119, a family contact) takes its result, which
   // moves the family cascade on after a real no-answer; an unanswered call back to
@@ -289,6 +297,7 @@ class Dispatcher {
   std::string metrics_day_;  // the local date the metrics cover
   AlertId last_alert_ = 0;
   IncidentId last_incident_ = 0;
+  ElderId last_elder_ = 0;
   std::int64_t last_assignment_ = 0;
   std::int64_t last_call_ = 0;
   std::uint64_t seq_ = 0;

@@ -63,6 +63,9 @@ struct Elder {
   std::string family_doctor_phone;
   std::optional<WorkerId> paired_worker;  // 结对帮扶 (001)
   bool visit_consent = false;             // 入户探访要征得同意 (000)
+  // A record the phone line made for a number it did not know, so the call could
+  // open an incident; the operator links that incident to the real elder later.
+  bool unknown_caller = false;
 };
 
 enum class DeviceKind {

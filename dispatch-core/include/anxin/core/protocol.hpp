@@ -87,6 +87,13 @@ struct Dial {                            // calls the elder, their family doctor
 struct Answer {};                        // picks up the call ringing longest at my seat
 struct Hangup {};                        // ends my seat's call
 struct RecordingQuery { std::string name; };
+struct LinkCaller {                      // an unknown caller's incident belongs to this elder
+  IncidentId incident = 0;
+  ElderId elder = 0;
+};
+// Elders whose name, phone or address holds `q`, or whose ID number ends with it
+// (4 or more digits): to find who is calling, or whom a walk-in is about.
+struct FindElders { std::string q; };
 // field workers
 struct Duty { bool on = false; };
 struct Position {
@@ -109,7 +116,7 @@ struct Complete {
 using ClientBody = std::variant<Hello, Login, Logout, Subscribe, Ping, AlarmIn, AckIncident, ResolveIncident,
                                 AddNote, CandidatesQuery, Dispatch, Callback, PlaceCall, CallResult, MetricsQuery,
                                 ElderQuery, MapQuery, Duty, Position, Accept, Decline, OnScene, Complete, MyTasks,
-                                ClaimSeat, Dial, Answer, Hangup, RecordingQuery>;
+                                ClaimSeat, Dial, Answer, Hangup, RecordingQuery, LinkCaller, FindElders>;
 
 struct ClientMessage {
   std::string req;  // optional; echoed in the reply so a client can match them
@@ -146,6 +153,7 @@ struct ElderCard {
   WorkerId paired_worker_id = 0;
   std::string paired_worker;  // name, empty if none
   bool visit_consent = false;
+  bool unknown_caller = false;  // a record the phone line made for a number it did not know
 };
 
 ElderCard make_card(const Elder& elder, std::string_view today, const Worker* paired);
@@ -280,6 +288,9 @@ struct LineState {
   std::vector<SeatView> seats;
   std::vector<CallView> calls;  // inbound ringing ones first, longest waiting first
 };
+struct ElderList {
+  std::vector<ElderCard> elders;  // at most 20, by id
+};
 struct Recording {
   std::string name;
   std::string wav;  // the file's bytes (base64 on the wire)
@@ -291,7 +302,7 @@ struct TaskList {
 };
 
 using ServerBody = std::variant<Welcome, Ack, Snapshot, DeltaMessage, Ok, ErrorReply, Pong, CandidateList, Metrics,
-                                Task, ElderDetail, TaskList, DistrictMap, LineState, Recording>;
+                                Task, ElderDetail, TaskList, DistrictMap, LineState, Recording, ElderList>;
 
 struct ServerMessage {
   std::string req;

@@ -83,10 +83,13 @@ struct TokenRow {
   Millis expires_ms = 0;  // 0: never
 };
 struct PutToken { TokenRow token; };
+// The record of an unknown caller (Elder::unknown_caller) and the line's device for it.
+struct PutCaller { Elder elder; Device device; };
 struct DeleteToken { std::string hash; };
 
 using WriteOp = std::variant<PutAlert, PutIncident, AddTimeline, TouchDevice, PutWorker, PutAssignment,
-                             PutCallTask, AppendAudit, PutClosingRecord, PutVisit, PutToken, DeleteToken>;
+                             PutCallTask, AppendAudit, PutClosingRecord, PutVisit, PutToken, DeleteToken,
+                             PutCaller>;
 using WriteBatch = std::vector<WriteOp>;
 
 // --- what start-up reads -------------------------------------------------------
