@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "anxin/core/protocol.hpp"
+#include "process.hpp"
 #include "support.hpp"
 
 using namespace anxin;
@@ -297,4 +298,27 @@ TEST_CASE("a server given an interface binds that address only", "[ws]") {
   test::Centre centre;  // its server is started with interface 127.0.0.1
   CHECK(listeners("/proc/net/tcp", centre.port()) == std::vector<std::string>{"0100007F"});
   CHECK(listeners("/proc/net/tcp6", centre.port()).empty());
+}
+
+TEST_CASE("a connection that never says hello is closed; one address cannot hold every file", "[ws]") {
+  gateway::ServerOptions o;
+  o.hello_timeout_s = 1;
+  o.max_connections_per_address = 4;
+  test::Centre centre(true, o);
+  gateway::SyncClient silent(centre.port());
+  REQUIRE(silent.wait_open());
+  auto device = centre.client("device", "tok-acme");  // says hello: stays
+  // The silent one is closed after about a second; the device is not.
+  CHECK(test::eventually([&] { return silent.closed(); }, std::chrono::seconds(4)));
+  device->send(test::alarm_frame("D1", 1, "sos"));
+  CHECK(test::next_json(*device)["type"] == "ack");
+
+  // Four connections from 127.0.0.1 at most: the fifth is refused, the others serve.
+  std::vector<std::unique_ptr<gateway::SyncClient>> more;
+  for (int k = 0; k < 3; ++k) more.push_back(centre.client("console", "tok-console"));
+  gateway::SyncClient fifth(centre.port());
+  fifth.wait_open(std::chrono::seconds(2));
+  CHECK(test::eventually([&] { return fifth.closed(); }, std::chrono::seconds(4)));
+  more[0]->send(R"({"type":"ping","req":"p"})");
+  CHECK(test::next_json(*more[0])["type"] == "pong");
 }

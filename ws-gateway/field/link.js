@@ -96,6 +96,7 @@ export class Link {
       this.loginWaiter = { username, password, resolve, reject };
       if (this.ws?.readyState === WebSocket.OPEN && this.state === 'login') this.sendLogin();
       else if (this.state === 'offline') this.reconnectNow();
+      else if (!this.ws) this.connect();  // closed while the worker was typing: open one now
     });
   }
 
@@ -259,10 +260,14 @@ export class Link {
   }
 
   lost() {
+    // The server closes a connection that has not logged in within a few seconds; a
+    // page waiting for the worker to type needs none until they press the button.
+    const waitingForLogin = this.state === 'login' && !this.session && !this.loginWaiter;
     clearInterval(this.pingTimer);
     for (const [, p] of this.pending) p.reject({ code: 'OFFLINE', message: 'connection lost' });
     this.pending.clear();
     this.ws = null;
+    if (waitingForLogin) return;
     this.scheduleRetry();
   }
 

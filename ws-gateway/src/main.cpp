@@ -1,5 +1,6 @@
 // anxin-server: the service centre's dispatch server. Hosts the dispatch core,
 // its SQLite file and the WebSocket endpoint for devices, consoles and field staff.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -22,7 +23,7 @@ void usage() {
       "usage: anxin-server [--db FILE] [--port N] [--interface IP] [--sync full|normal]\n"
       "                    [--status] [--port-file FILE] [--webhook URL]\n"
       "                    [--field-port N] [--field-root DIR] [--tls-cert PEM --tls-key PEM]\n"
-      "                    [--offer-timeout-s S] [--line FILE]\n"
+      "                    [--offer-timeout-s S] [--line FILE] [--hello-timeout-s S]\n"
       "  --db FILE         SQLite database (default anxin.db; created and migrated if new)\n"
       "  --port N          WebSocket port (default 7600; 0 picks a free one)\n"
       "  --sync MODE       SQLite synchronous mode: full (default) or normal\n"
@@ -34,6 +35,8 @@ void usage() {
       "  --tls-cert, --tls-key  serve the field port over HTTPS/WSS (phones give positions\n"
       "                    only to secure pages)\n"
       "  --offer-timeout-s S  how long an offer waits for an answer (default 60)\n"
+      "  --hello-timeout-s S  close a connection that has not said hello or logged in by then\n"
+      "                    (default 5)\n"
       "  --line FILE       the centre's SIP phone line: seats, dial plan, recordings\n"
       "                    (docs/telephony.md); without it calls are tasks to dial by hand");
 }
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
     else if (a == "--tls-key") options.tls_key = value();
     else if (a == "--offer-timeout-s") options.config.offer_timeout_ms = std::stoll(value()) * 1000;
     else if (a == "--line") options.line_file = value();
+    else if (a == "--hello-timeout-s") options.hello_timeout_s = std::stoi(value());
     else if (a == "-h" || a == "--help") { usage(); return 0; }
     else {
       std::fprintf(stderr, "anxin-server: unknown option %s\n", a.c_str());
@@ -85,6 +89,12 @@ int main(int argc, char** argv) {
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     std::fprintf(stderr, "anxin-server: --tls-cert and --tls-key go together\n");
     return 2;
+  }
+  // Every connection is a file: take all the open files the system allows this
+  // process, not the shell's default 1,024 (issue 10, item 2).
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);

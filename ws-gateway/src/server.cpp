@@ -106,6 +106,7 @@ void Server::Impl::finish_logins() {
 
 void Server::Impl::admit(Session& s, const Principal& who) {
   s.who = who;
+  lws_set_timeout(s.wsi, NO_PENDING_TIMEOUT, 0);  // the hello deadline is met
   if (who.role == Role::field && who.subject.rfind("worker:", 0) == 0) s.worker = std::stoll(who.subject.substr(7));
   (who.role == Role::device ? n_devices : who.role == Role::console ? n_consoles : n_fields)++;
 }
@@ -257,11 +258,25 @@ int Server::Impl::callback(lws* wsi, lws_callback_reasons reason, void* user, vo
   };
   switch (reason) {
     case LWS_CALLBACK_ESTABLISHED: {
+      // Connections cost a file each: one address may not hold more than its share,
+      // and a connection must say who it is within hello_timeout_s (issue 10, item 2).
+      char peer[64] = "";
+      lws_get_peer_simple(wsi, peer, sizeof peer);
+      const auto same = std::count_if(self->sessions.begin(), self->sessions.end(),
+                                      [&](const auto& kv) { return kv.second.peer == peer; });
+      if (same >= self->options.max_connections_per_address) {
+        if (self->refused_connections++ % 1000 == 0)
+          lwsl_warn("refusing connections from %s: %d open (logged once per 1000)\n", peer,
+                    static_cast<int>(same));
+        return -1;
+      }
       std::uint64_t id = ++self->next_session;
       *slot = id;
       Session& s = self->sessions[id];
       s.id = id;
       s.wsi = wsi;
+      s.peer = peer;
+      lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, self->options.hello_timeout_s);
       return 0;
     }
     case LWS_CALLBACK_RECEIVE:

@@ -41,6 +41,7 @@ constexpr int kMaxAuthFailures = 3;
 struct Session {
   std::uint64_t id = 0;
   lws* wsi = nullptr;
+  std::string peer;           // the peer's address
   std::optional<Principal> who;
   WorkerId worker = 0;        // for field sessions
   std::string current_token;  // the token or session this connection said hello with
@@ -122,6 +123,7 @@ struct Server::Impl {
   std::vector<Outbound> outbox;
 
   std::atomic<std::uint64_t> frames_in{0}, alarms_accepted{0}, errors_sent{0};
+  std::uint64_t refused_connections = 0;  // service thread
   std::atomic<int> n_devices{0}, n_consoles{0}, n_fields{0};
   std::atomic<size_t> n_open{0};
 

@@ -25,6 +25,8 @@ struct ServerOptions {
   std::string interface;         // empty: all interfaces
   bool synchronous_full = true;  // SQLite synchronous=FULL
   size_t max_queued_per_client = 8192;  // messages; a client further behind is dropped
+  int hello_timeout_s = 5;              // a connection that has not said hello (or logged in) by then is closed
+  int max_connections_per_address = 256;  // WebSocket connections from one peer address; more are refused
   DispatchConfig config;         // timeouts, escalation thresholds, ranking weights
   int tick_ms = 250;             // how often timers are checked
   std::string webhook_url;       // where notices are POSTed; empty: logged only
