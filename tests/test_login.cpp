@@ -84,9 +84,15 @@ TEST_CASE("an operator logs in with a password and resumes with the session", "[
   }));
   CHECK(std::any_of(log.begin(), log.end(), [](const AuditEntry& e) { return e.action == "login"; }));
 
-  // Logging out ends the session.
+  // Logging out ends the session, and every live connection that uses it; other
+  // consoles and devices stay.
+  auto other = c->client("console", "tok-console");
   a->send(R"({"type":"logout","req":"o"})");
   CHECK(test::next_json(*a)["type"] == "ok");
+  CHECK(test::eventually([&] { return b->closed(); }, std::chrono::seconds(3)));
+  other->send(R"({"type":"ping"})");
+  CHECK(test::next_json(*other)["type"] == "pong");
+  CHECK_FALSE(device->closed());
   auto again = connect(*c);
   again->send(json{{"type", "hello"}, {"role", "console"}, {"token", session}}.dump());
   CHECK(test::next_json(*again)["code"] == "E_AUTH_FAILED");

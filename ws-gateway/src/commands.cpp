@@ -99,8 +99,18 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::L
   return {};  // answered by finish_logins()
 }
 
+// Ends the login session everywhere: every other connection that said hello with it
+// (the same worker's second tab, a phone left logged in) is closed too (issue 10, 7).
 Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Logout&) {
-  if (!s.current_token.empty()) dispatcher.close_session(*s.who, s.current_token);
+  if (!s.current_token.empty()) {
+    dispatcher.close_session(*s.who, s.current_token);
+    if (!dispatcher.authenticate(s.current_token))  // it was a login session, and it is gone
+      for (auto& [id, other] : sessions)
+        if (id != s.id && other.current_token == s.current_token) {
+          other.close_after_send = true;
+          lws_callback_on_writable(other.wsi);
+        }
+  }
   auto r = reply(s, req, proto::Ok{0});
   r.then_close = true;
   return r;
