@@ -174,6 +174,20 @@ TEST_CASE("the elder detail carries devices and history; field workers see only 
   auto w2 = c.client("field", "tok-w2");
   w2->send(R"({"type":"elder","elder_id":1})");
   CHECK(test::next_json(*w2)["code"] == "E_FORBIDDEN");
+
+  // Offered the elder's incident, worker 2 may read the record; once they decline, not.
+  auto device = c.client("device", "tok-acme");
+  device->send(test::alarm_frame("D1", 1, "sos"));
+  const long long incident = test::next_json(*device)["incident_id"];
+  console->send(json{{"type", "dispatch"}, {"incident_id", incident}, {"worker_id", 2}}.dump());
+  json offer = test::next_of_type(*w2, "task");
+  const long long assignment = offer["assignment"]["id"];
+  w2->send(R"({"type":"elder","elder_id":1,"req":"e2"})");
+  CHECK(test::next_of_type(*w2, "elder")["card"]["name"] == "张桂英");
+  w2->send(json{{"type", "decline"}, {"assignment_id", assignment}, {"reason", "busy"}}.dump());
+  test::next_of_type(*w2, "ok");
+  w2->send(R"({"type":"elder","elder_id":1,"req":"e3"})");
+  CHECK(test::next_of_type(*w2, "error")["code"] == "E_FORBIDDEN");
 }
 
 TEST_CASE("a worker's report becomes a visit, and their tasks list it", "[ws][login]") {

@@ -120,8 +120,16 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::E
   const Elder* e = dispatcher.elder(q.elder);
   if (s.who->role == Role::device) return error_reply(s, req, {ErrorCode::forbidden, "devices do not read the registry"});
   if (s.who->role == Role::field) {
+    // Only while the worker is, or was, actually sent: an offer, a task in hand or one
+    // completed. Declining, letting the offer lapse or being stood down ends it (issue 10, 7).
+    auto sent = [&](const Incident* i) {
+      return i->elder == q.elder && std::any_of(i->assignments.begin(), i->assignments.end(), [&](const auto& a) {
+               return a.worker == s.worker && a.state != AssignmentState::declined &&
+                      a.state != AssignmentState::expired && a.state != AssignmentState::cancelled;
+             });
+    };
     const auto tasks = dispatcher.tasks_of(s.worker);
-    if (!e || std::none_of(tasks.begin(), tasks.end(), [&](const Incident* i) { return i->elder == q.elder; }))
+    if (!e || std::none_of(tasks.begin(), tasks.end(), sent))
       return error_reply(s, req, {ErrorCode::forbidden, "not an elder of your tasks"});
   }
   if (!e) return error_reply(s, req, {ErrorCode::bad_field, "no elder " + std::to_string(q.elder)});
