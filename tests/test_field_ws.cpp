@@ -148,3 +148,29 @@ TEST_CASE("notices reach the webhook as JSON", "[ws][notify]") {
   REQUIRE(sink.wait_for(3, std::chrono::seconds(10)));
   CHECK(json::parse(sink.requests()[2].body)["kind"] == "ambulance_120");
 }
+
+TEST_CASE("consoles never see where an off-duty worker is", "[ws][dispatch]") {
+  test::Centre centre;
+  auto console = subscribed_console(centre);
+  auto w1 = centre.client("field", "tok-w1");
+  send_ok(*w1, {{"type", "duty"}, {"on", false}});
+  json off = test::next_of_type(*console, "delta");
+  REQUIRE(off["worker"]["status"] == "off_duty");
+  CHECK(off["worker"]["lat"] == 0);
+  auto t = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  send_ok(*w1, {{"type", "position"}, {"lat", 34.8311}, {"lon", 115.5411}, {"accuracy_m", 8}, {"at_ms", t}});
+  json moved = test::next_of_type(*console, "delta");
+  CHECK(moved["worker"]["lat"] == 0);
+  CHECK(moved["worker"]["lon"] == 0);
+  CHECK(moved["worker"]["position_ms"] == 0);
+  auto late = subscribed_console(centre);  // a snapshot hides it too
+  late->send(R"({"type":"subscribe"})");
+  json snap = test::next_of_type(*late, "snapshot");
+  for (const auto& w : snap["workers"])
+    if (w["id"] == 1) CHECK(w["lat"] == 0);
+  // On duty again, the position is the responder's, for dispatch.
+  send_ok(*w1, {{"type", "duty"}, {"on", true}});
+  json on = test::next_of_type(*console, "delta");
+  CHECK(on["worker"]["status"] == "available");
+  CHECK(on["worker"]["lat"] == Approx(34.8311));
+}

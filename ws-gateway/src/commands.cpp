@@ -76,7 +76,7 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::S
     if (seen.insert(i->elder).second) snap.elders.push_back(card_for(i->elder, today));
   }
   if (console) {
-    for (const Worker* w : dispatcher.workers()) snap.workers.push_back(*w);
+    for (const Worker* w : dispatcher.workers()) snap.workers.push_back(for_consoles(*w));
   } else if (const Worker* w = dispatcher.worker(s.worker)) {
     snap.workers.push_back(*w);
   }

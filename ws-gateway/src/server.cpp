@@ -124,6 +124,7 @@ void Server::Impl::commit_and_send(std::vector<Outbound> replies) {
   const std::string today = dispatcher.today();
   for (auto& d : fx.deltas) {
     proto::DeltaMessage m{d.seq, d.kind, std::move(d.incident), std::move(d.append), {}, std::move(d.worker)};
+    if (m.worker) m.worker = for_consoles(std::move(*m.worker));
     if (d.kind == DeltaKind::incident_opened || d.with_card) m.elder = card_for(m.incident.elder, today);
     out.push_back({0, 0, frame_of({"", std::move(m)})});
   }

@@ -67,6 +67,13 @@ struct Outbound {
 
 Frame frame_of(proto::ServerMessage m);
 
+// What consoles see of a worker: no position while off duty, where it is a private
+// person's whereabouts, not a responder's (issue 10, item 7).
+inline Worker for_consoles(Worker w) {
+  if (w.status == WorkerStatus::off_duty) w.lat = w.lon = w.accuracy_m = 0, w.position_ms = 0;
+  return w;
+}
+
 struct Server::Impl {
   ServerOptions options;
   const Clock& clock;
