@@ -196,6 +196,7 @@ TEST_CASE("the phone line: calls in and out, recorded, on the incident", "[sip][
   Phone stranger(dir, "13700000000", peers, 4);
   stranger.seat->dial("sip:seat1@127.0.0.1:" + port(seats, 0), "in3");
   json unknown = wait_for(*console, "delta", [](const json& d) { return d["event"] == "incident_opened"; });
+  INFO(unknown.dump());
   CHECK(unknown["elder"]["unknown_caller"] == true);
   CHECK(unknown["elder"]["name"] == "未知来电");
   CHECK(unknown["elder"]["phone"] == "13700000000");

@@ -79,6 +79,17 @@ enum class Msg {
   actor_system,
   cascade_exhausted,
   notified_fmt,
+  // the phone line (docs/telephony.md)
+  line_none, seat_label, seat_none, seat_up, seat_down, seat_idle, seat_dialling, seat_ringing, seat_talking,
+  seats_down_fmt, seat_refused_fmt,
+  call_incoming, call_unknown, call_ringing_for, call_to_seat_fmt, call_talking, call_dialling,
+  answer, hangup, open_incident, line_ready_fmt, line_seat_busy,
+  dial_elder, dial_doctor, dial_worker_fmt,
+  phone_in, phone_out, target_elder, target_doctor, target_worker, target_family,
+  result_answered, result_no_answer, result_busy, result_failed, result_missed, phone_talk_fmt, phone_ring_fmt,
+  recording_play, recording_fetching, recording_playing, recording_saved_fmt, recording_failed,
+  act_dial, act_answer, act_hangup, act_seat,
+  via_device_sim, via_elder_phone, via_contact_fmt,
   count_  // not a label
 };
 

@@ -16,7 +16,7 @@ struct Names<AlertKind> {
                                      AlertKind::water_leak, AlertKind::fall,           AlertKind::inactivity,
                                      AlertKind::door_open_long, AlertKind::bed_exit_long, AlertKind::vital_abnormal,
                                      AlertKind::geofence_exit, AlertKind::no_water_use, AlertKind::low_battery,
-                                     AlertKind::offline};
+                                     AlertKind::offline,    AlertKind::phone_call};
   static constexpr Text texts[] = {
       {"一键呼叫", "SOS call"},        {"烟雾报警", "Smoke"},
       {"燃气泄漏", "Gas leak"},        {"水浸报警", "Water leak"},
@@ -24,7 +24,7 @@ struct Names<AlertKind> {
       {"门长时间未关", "Door left open"}, {"夜间离床过久", "Off bed too long"},
       {"生命体征异常", "Vital signs abnormal"}, {"走失越界", "Left safe zone"},
       {"24小时未用水", "No water use 24 h"}, {"设备电量低", "Low battery"},
-      {"设备离线", "Device offline"},
+      {"设备离线", "Device offline"},  {"电话呼入", "Phone call"},
   };
 };
 
@@ -77,12 +77,13 @@ struct Names<TimelineKind> {
       TimelineKind::alert,    TimelineKind::acknowledged, TimelineKind::resolved,  TimelineKind::note,
       TimelineKind::callback, TimelineKind::offered,      TimelineKind::accepted,  TimelineKind::declined,
       TimelineKind::expired,  TimelineKind::on_scene,     TimelineKind::completed, TimelineKind::cancelled,
-      TimelineKind::call,     TimelineKind::notified,     TimelineKind::escalated};
+      TimelineKind::call,     TimelineKind::notified,     TimelineKind::escalated, TimelineKind::phone};
   static constexpr Text texts[] = {
       {"告警", "Alert"},          {"接警", "Acknowledged"},   {"结案", "Resolved"},      {"备注", "Note"},
       {"回访", "Call-back"},      {"派单", "Offered"},        {"接单", "Accepted"},      {"拒单", "Declined"},
       {"派单超时", "Offer lapsed"}, {"到达现场", "On scene"},  {"服务完成", "Completed"}, {"已取消", "Cancelled"},
-      {"电话任务", "Call"},        {"已通知联系人", "Contacts notified"}, {"升级提醒", "Escalated"}};
+      {"电话任务", "Call"},        {"已通知联系人", "Contacts notified"}, {"升级提醒", "Escalated"},
+      {"电话", "Phone"}};
 };
 
 template <>

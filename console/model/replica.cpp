@@ -32,6 +32,7 @@ Replica::Applied Replica::apply(const protocol::Snapshot& s) {
   seq_ = s.seq;
   epoch_ = s.epoch;
   synced_ = true;
+  line_.reset();  // a fresh `line` frame follows the snapshot when the centre has a line
   return Applied::changed;
 }
 

@@ -2,11 +2,14 @@
 // responders, calls, escalations and timelines), the elder cards in them, and
 // every field worker. A snapshot, then deltas applied strictly in sequence. A gap
 // in the sequence means the mirror can no longer be trusted: apply() says so and
-// the caller asks for a fresh snapshot. Owned by the UI thread; no ImGui, no sockets.
+// the caller asks for a fresh snapshot. Also the phone line's last `line` frame,
+// which is not numbered: it comes whole after the snapshot and on every change.
+// Owned by the UI thread; no ImGui, no sockets.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -28,10 +31,16 @@ class Replica {
   // An elder card learnt outside the live stream (an `elder` reply): the map and
   // the search know the elder from then on.
   void remember(const protocol::ElderCard& card);
+  // The phone line's picture, replacing the last one.
+  void apply(const protocol::LineState& line) { line_ = line; }
 
   // The connection is gone: keep showing what we have, marked stale, until the
-  // next snapshot replaces it.
-  void lose_sync() { synced_ = false; }
+  // next snapshot replaces it. The line's picture goes at once: a ringing call
+  // nobody can answer from here must not look answerable.
+  void lose_sync() {
+    synced_ = false;
+    line_.reset();
+  }
 
   bool synced() const { return synced_; }
   std::uint64_t seq() const { return seq_; }
@@ -48,6 +57,8 @@ class Replica {
   const Incident* incident(IncidentId id) const;
   const protocol::ElderCard* elder(ElderId id) const;
   const Worker* worker(WorkerId id) const;
+  // The last `line` frame since the snapshot; none: no SIP line (calls are dialled by hand).
+  const std::optional<protocol::LineState>& line() const { return line_; }
 
   // Open incidents in queue order (docs/ranking.md): unacknowledged first, then
   // by score (rank.base + waiting points at `now`), older first, lower id first.
@@ -67,6 +78,7 @@ class Replica {
   // Hashed: the queue looks up every incident's elder when it re-sorts.
   std::unordered_map<ElderId, protocol::ElderCard> elders_;
   std::map<WorkerId, Worker> workers_;
+  std::optional<protocol::LineState> line_;
 };
 
 // One incident's place in the queue.

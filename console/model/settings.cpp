@@ -33,6 +33,8 @@ Settings load_settings(const std::string& path) {
       if (port > 0 && port < 65536) s.port = port;
     } else if (key == "username") {
       s.username = value;
+    } else if (key == "seat") {
+      s.seat = value;
     }
   }
   return s;
@@ -58,7 +60,8 @@ bool save_settings(const std::string& path, const Settings& s) {
       << "lang=" << (s.lang == Lang::zh ? "zh" : "en") << "\n"
       << "host=" << one_line(s.host) << "\n"
       << "port=" << s.port << "\n"
-      << "username=" << one_line(s.username) << "\n";
+      << "username=" << one_line(s.username) << "\n"
+      << "seat=" << one_line(s.seat) << "\n";
     if (!f) return false;
   }
   std::filesystem::rename(tmp, path, ec);

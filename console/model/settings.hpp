@@ -1,5 +1,5 @@
-// What the console remembers between shifts: the language, the last server and
-// the last user name (never a password or a session). One small key=value file,
+// What the console remembers between shifts: the language, the last server, the
+// last user name and the desk's phone seat (never a password or a session). One small key=value file,
 // $XDG_CONFIG_HOME/anxin/console.conf (default ~/.config/anxin/console.conf), so
 // an operator can read or delete it. No ImGui.
 #pragma once
@@ -16,6 +16,7 @@ struct Settings {
   std::string host = "127.0.0.1";
   int port = 7600;
   std::string username;
+  std::string seat;  // the SIP line's seat this desk claims (--seat); empty: none
 };
 
 // The file's path, or empty when neither XDG_CONFIG_HOME nor HOME is set.

@@ -2,9 +2,14 @@
 // to this console's requests; what views read. Commands are in app_commands.cpp.
 #include "app.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <type_traits>
 
 namespace anxin::console {
@@ -15,6 +20,7 @@ namespace {
 constexpr Millis kFlashMs = 4000;                  // how long a new top-priority incident pulses
 constexpr Millis kCandidatesRefreshMs = 10'000;    // workers move; re-ask while an incident is open on screen
 constexpr Millis kCandidatesMinGapMs = 1'000;      // but not more than once a second on a busy incident
+constexpr Millis kRingRepeatMs = 8'000;            // the chime again while a caller still waits
 
 Millis local_now_ms() {
   using namespace std::chrono;
@@ -34,10 +40,19 @@ std::string before_colon(const std::string& subject) {
 }  // namespace
 
 App::App(AppOptions options, std::function<void()> wake)
-    : options_(std::move(options)), wake_(std::move(wake)), chime_(!options_.mute && !options_.offline) {
+    : options_(std::move(options)),
+      wake_(std::move(wake)),
+      chime_(!options_.mute && !options_.offline),
+      recordings_(!options_.offline) {
   if (!options_.settings_path.empty()) settings_ = load_settings(options_.settings_path);
   lang_ = options_.lang.value_or(settings_.lang);
   operator_name_ = options_.operator_name;
+  // The seat belongs to the desk: a --seat is remembered for the next start.
+  if (!options_.settings_path.empty() && options_.seat != settings_.seat) {
+    settings_.seat = options_.seat;
+    if (!save_settings(options_.settings_path, settings_))
+      std::fprintf(stderr, "anxin-console: cannot write %s\n", options_.settings_path.c_str());
+  }
 }
 
 App::~App() = default;
@@ -57,6 +72,7 @@ void App::connect(LinkOptions link) {
 void App::disconnect() {
   link_.reset();  // stops the network thread
   welcomed_ = false;
+  seat_claimed_ = false;
   district_asked_ = false;  // the next sign-in may be to another centre
   replica_.lose_sync();
   for (auto& [req, r] : requests_)
@@ -86,13 +102,20 @@ void App::pump() {
       } else {
         // Keep showing what we had, marked stale; the next snapshot replaces it.
         replica_.lose_sync();
+        seat_claimed_ = false;  // a new connection is a new session: claim again
         for (auto& [req, r] : requests_)
           if (r.status == Request::Status::sending) r.status = Request::Status::no_reply;
       }
     }
   }
   if (live()) refresh_selected(server_now_ms());
+  if (ringing() && local_now_ms() - ring_chimed_ms_ >= kRingRepeatMs) {
+    chime_.play();
+    ring_chimed_ms_ = local_now_ms();
+  }
   chime_.reap();
+  recordings_.reap();
+  if (playback_ && playback_->status == Playback::Status::playing && !recordings_.playing()) playback_.reset();
 }
 
 void App::on_message(const proto::ServerMessage& m) {
@@ -112,6 +135,11 @@ void App::on_message(const proto::ServerMessage& m) {
           if (!district_asked_) {
             district_asked_ = true;
             send(Action::map, 0, proto::MapQuery{});
+          }
+          // The seat is claimed per session, so once on every connection.
+          if (!options_.seat.empty() && !seat_claimed_) {
+            seat_claimed_ = true;
+            send(Action::seat, 0, proto::ClaimSeat{options_.seat});
           }
         } else if constexpr (std::is_same_v<T, proto::DeltaMessage>) {
           const auto applied = replica_.apply(b);
@@ -136,8 +164,13 @@ void App::on_message(const proto::ServerMessage& m) {
           metrics_ = b;
           metrics_at_ms_ = local_now_ms();
           on_reply(m.req, std::nullopt);
-        } else if constexpr (std::is_same_v<T, proto::Ok>) {
+        } else if constexpr (std::is_same_v<T, proto::LineState>) {
+          on_line(b);
+        } else if constexpr (std::is_same_v<T, proto::Recording>) {
+          on_recording(b);
           on_reply(m.req, std::nullopt);
+        } else if constexpr (std::is_same_v<T, proto::Ok>) {
+          on_reply(m.req, std::nullopt, b.id);
         } else if constexpr (std::is_same_v<T, proto::ErrorReply>) {
           // A refused login, or a session that expired: back to the login screen.
           // (A fixed --token keeps retrying, its error in the banner.)
@@ -155,7 +188,7 @@ void App::on_message(const proto::ServerMessage& m) {
       m.body);
 }
 
-void App::on_reply(const std::string& req, const std::optional<Error>& error) {
+void App::on_reply(const std::string& req, const std::optional<Error>& error, std::int64_t id) {
   auto it = requests_.find(req);
   if (it == requests_.end()) return;
   Request& r = it->second;
@@ -165,9 +198,55 @@ void App::on_reply(const std::string& req, const std::optional<Error>& error) {
     // A server without the `elder` message: show what the replica has, stop asking.
     if (r.action == Action::elder && (error->code == ErrorCode::unknown_type || error->code == ErrorCode::forbidden))
       elder_detail_supported_ = false;
+    if (r.action == Action::recording && playback_) playback_->status = Playback::Status::failed;
   } else {
     r.status = Request::Status::ok;
+    // The caller's incident opens in the workspace as the operator picks up.
+    if (r.action == Action::answer && id) {
+      run(cmd::Select{id});
+      view_ = View::incident;
+    }
   }
+}
+
+// A new caller chimes at once (and again every few seconds in pump() while waiting).
+void App::on_line(const proto::LineState& line) {
+  replica_.apply(line);
+  std::vector<std::string> waiting;
+  bool fresh = false;
+  for (const proto::CallView* c : waiting_calls(line)) {
+    waiting.push_back(c->id);
+    fresh |= std::find(ringing_.begin(), ringing_.end(), c->id) == ringing_.end();
+  }
+  ringing_ = std::move(waiting);
+  if (fresh) {
+    chime_.play();
+    ring_chimed_ms_ = local_now_ms();
+  }
+}
+
+// The recording asked for last: into a private temp file, then to the speaker, or,
+// with no sound device, left there for the operator to open.
+void App::on_recording(const proto::Recording& recording) {
+  if (!playback_ || playback_->name != recording.name) return;  // a late answer to an earlier press
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path dir = fs::temp_directory_path(ec) / ("anxin-recordings-" + std::to_string(getuid()));
+  fs::create_directories(dir, ec);
+  fs::permissions(dir, fs::perms::owner_all, ec);  // the centre's calls, not the machine's
+  std::string file = recording.name;
+  std::replace(file.begin(), file.end(), '/', '-');
+  const std::string path = (dir / file).string();
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(recording.wav.data(), static_cast<std::streamsize>(recording.wav.size()));
+  out.close();
+  if (!out) {
+    playback_->status = Playback::Status::failed;
+    return;
+  }
+  playback_->path = path;
+  recordings_.stop();
+  playback_->status = recordings_.play(path) ? Playback::Status::playing : Playback::Status::saved;
 }
 
 // A new incident at the head of the queue pulses and chimes, once.
@@ -268,6 +347,21 @@ bool App::metrics_pending() const {
     if (r.action == Action::metrics) return r.status == Request::Status::sending;
   }
   return false;
+}
+
+const proto::SeatView* App::my_seat() const {
+  return line() && !options_.seat.empty() ? seat_named(*line(), options_.seat) : nullptr;
+}
+
+const proto::CallView* App::my_call() const {
+  return line() && !options_.seat.empty() ? call_at(*line(), options_.seat) : nullptr;
+}
+
+bool App::ringing() const { return line() && !waiting_calls(*line()).empty(); }
+
+bool App::can_dial() const {
+  const proto::SeatView* seat = my_seat();
+  return live() && seat && seat->up && !my_call();
 }
 
 std::optional<IncidentId> App::flashing() const {

@@ -1,7 +1,9 @@
 // App: the console's state on the UI thread. It owns the link to the server (once
 // someone has signed in), the replica, the answers to this console's requests
-// (candidates, elder details, metrics, each command's fate), the chime, and the
-// UI state. Views read it by const reference and hand back Commands; execute()
+// (candidates, elder details, metrics, each command's fate), the chime, the UI
+// state, and this desk's seat on the phone line (claimed after each snapshot; the
+// line's picture is the replica's). Views read it by const reference and hand back
+// Commands; execute()
 // is the only way anything changes, so a button, a key and the autotest take the
 // same path.
 #pragma once
@@ -17,6 +19,7 @@
 #include "chime.hpp"
 #include "commands.hpp"
 #include "i18n.hpp"
+#include "line.hpp"
 #include "net.hpp"
 #include "replica.hpp"
 #include "settings.hpp"
@@ -25,7 +28,10 @@
 namespace anxin::console {
 
 // What a request was for, so its answer can be shown where the operator acted.
-enum class Action { acknowledge, callback, candidates, dispatch, call, call_result, note, resolve, elder, metrics, map };
+enum class Action {
+  acknowledge, callback, candidates, dispatch, call, call_result, note, resolve, elder, metrics, map,
+  seat, dial, answer, hangup, recording,  // the phone line
+};
 
 // One request this console sent, as far as it got.
 struct Request {
@@ -43,6 +49,7 @@ struct AppOptions {
   std::string operator_name;  // from the tokens file; the server's welcome overrides it
   std::optional<Lang> lang;   // --lang; else the remembered one
   std::string settings_path;  // empty: remember nothing (tests, benchmarks)
+  std::string seat;           // --seat, else the remembered one: the line's seat this desk claims
   bool offline = false;       // benchmark: no server; the replica is filled by load_offline()
   bool mute = false;
 };
@@ -116,10 +123,27 @@ class App {
   };
   const std::optional<ExportResult>& export_result() const { return export_result_; }
 
+  // --- the phone line (docs/telephony.md). No `line` frame: no SIP line, calls are
+  // dialled by hand.
+  const std::string& seat_name() const { return options_.seat; }  // empty: this desk has no seat
+  const std::optional<protocol::LineState>& line() const { return replica_.line(); }
+  const protocol::SeatView* my_seat() const;  // null: no line, no seat, or the line has no such seat
+  const protocol::CallView* my_call() const;  // the call on my seat
+  bool ringing() const;                       // a caller is waiting at any seat
+  bool can_dial() const;                      // live, and my seat is up with no call on it
+  // A recording asked for with PlayRecording, as far as it got; reset once played.
+  struct Playback {
+    enum class Status { fetching, playing, saved, failed };
+    std::string name;
+    Status status = Status::fetching;
+    std::string path;  // the temp file, once written
+  };
+  const std::optional<Playback>& playback() const { return playback_; }
+
   // --- the new top-priority incident, flashing for a few seconds
   std::optional<IncidentId> flashing() const;
-  float flash_phase() const;  // 0..1, pulsing while flashing
-  bool animating() const { return flashing().has_value(); }
+  float flash_phase() const;  // 0..1, pulsing while flashing or ringing
+  bool animating() const { return flashing().has_value() || ringing(); }
 
   // The server's clock, estimated from this machine's clock and the offset
   // measured at welcome and snapshot; waiting times are computed from it.
@@ -129,7 +153,9 @@ class App {
   void connect(LinkOptions link);
   void disconnect();
   void on_message(const protocol::ServerMessage& m);
-  void on_reply(const std::string& req, const std::optional<Error>& error);
+  void on_reply(const std::string& req, const std::optional<Error>& error, std::int64_t id = 0);
+  void on_line(const protocol::LineState& line);
+  void on_recording(const protocol::Recording& recording);
   void flash_if_top(const std::vector<IncidentId>& opened);  // pulse and chime a new head of the queue
   void refresh_selected(Millis now);
   std::string send(Action action, IncidentId incident, protocol::ClientBody body);
@@ -137,6 +163,7 @@ class App {
   void run(const cmd::Select& c);
   void run(const cmd::Login& c);
   void run(const cmd::ExportDashboard& c);
+  void run(const cmd::PlayRecording& c);
 
   AppOptions options_;
   std::function<void()> wake_;
@@ -172,6 +199,12 @@ class App {
   IncidentId flash_incident_ = 0;
   Millis flash_until_ms_ = 0;  // this machine's clock
   Chime chime_;
+
+  bool seat_claimed_ = false;         // on this connection
+  std::vector<std::string> ringing_;  // the waiting calls' ids in the last `line` frame
+  Millis ring_chimed_ms_ = 0;         // this machine's clock
+  std::optional<Playback> playback_;
+  SoundPlayer recordings_;
 };
 
 }  // namespace anxin::console

@@ -23,12 +23,10 @@ std::string App::send(Action action, IncidentId incident, proto::ClientBody body
   r.incident = incident;
   r.sent_ms = server_now_ms();
   if (!link_ || !link_->send({r.req, std::move(body)})) r.status = Request::Status::not_sent;
-  if (incident) {
-    last_req_[{incident, action}] = r.req;
-    // Background refreshes are not the operator's actions: they do not replace
-    // the answer shown beside the buttons.
-    if (action != Action::candidates && action != Action::elder) latest_req_[incident] = r.req;
-  }
+  last_req_[{incident, action}] = r.req;  // incident 0: the console's own (seat, answer, ...)
+  // Background refreshes are not the operator's actions: they do not replace
+  // the answer shown beside the buttons.
+  if (incident && action != Action::candidates && action != Action::elder) latest_req_[incident] = r.req;
   request_order_.push_back(r.req);
   requests_[r.req] = std::move(r);
   while (request_order_.size() > kKeptRequests) {
@@ -65,6 +63,14 @@ void App::execute(const Commands& commands) {
             send(Action::elder, 0, proto::ElderQuery{c.elder});
           } else if constexpr (std::is_same_v<T, cmd::Metrics>) {
             send(Action::metrics, 0, proto::MetricsQuery{});
+          } else if constexpr (std::is_same_v<T, cmd::Answer>) {
+            send(Action::answer, 0, proto::Answer{});
+          } else if constexpr (std::is_same_v<T, cmd::Hangup>) {
+            send(Action::hangup, 0, proto::Hangup{});
+          } else if constexpr (std::is_same_v<T, cmd::Dial>) {
+            send(Action::dial, c.incident, proto::Dial{c.incident, c.to, c.worker});
+          } else if constexpr (std::is_same_v<T, cmd::PlayRecording>) {
+            run(c);
           } else if constexpr (std::is_same_v<T, cmd::Login>) {
             run(c);
           } else if constexpr (std::is_same_v<T, cmd::Logout>) {
@@ -133,6 +139,12 @@ void App::run(const cmd::ExportDashboard& c) {
   export_result_ = ExportResult{static_cast<bool>(f), path};
   std::fprintf(stderr, "anxin-console: dashboard %s %s\n", f ? "exported to" : "could not be written to",
                path.c_str());
+}
+
+void App::run(const cmd::PlayRecording& c) {
+  recordings_.stop();  // a second press starts it again
+  playback_ = Playback{c.name, Playback::Status::fetching, ""};
+  send(Action::recording, 0, proto::RecordingQuery{c.name});
 }
 
 void App::remember_settings() {

@@ -39,6 +39,12 @@ json incident_json(const App& app, const Incident& i) {
   for (const auto& x : i.escalations)
     escalations.push_back({{"kind", name_of(x.kind)}, {"cleared", x.cleared}});
   for (const auto& x : i.rank_reasons) reasons.push_back({{"code", x.code}, {"points", x.points}});
+  json phone = json::array();  // the line's calls on the timeline, as the console reads them
+  for (const auto& t : i.timeline)
+    if (t.kind == TimelineKind::phone)
+      if (auto call = parse_phone_entry(t.text))
+        phone.push_back({{"result", call->result}, {"talk_s", call->talk_s}, {"recording", call->recording},
+                         {"text", describe(app.lang(), *call)}});
   return {{"id", i.id},
           {"elder_id", i.elder},
           {"elder_name", e ? e->name : ""},
@@ -54,7 +60,35 @@ json incident_json(const App& app, const Incident& i) {
           {"assignments", assignments},
           {"calls", calls},
           {"escalations", escalations},
-          {"timeline", i.timeline.size()}};
+          {"timeline", i.timeline.size()},
+          {"phone", phone}};
+}
+
+json seat_json(const protocol::SeatView& s) {
+  return {{"name", s.name}, {"up", s.up}, {"operator", s.operator_name}, {"state", s.state}};
+}
+
+// The line's picture (null: no line frame, so no SIP line) and the callers the
+// console shows as waiting, with the elder each was matched to.
+void line_json(const App& app, json& dump) {
+  const auto& line = app.line();
+  dump["seat"] = app.seat_name();
+  dump["my_seat"] = app.my_seat() ? seat_json(*app.my_seat()) : json(nullptr);
+  dump["line"] = nullptr;
+  dump["ringing"] = json::array();
+  if (!line) return;
+  json seats = json::array(), calls = json::array();
+  for (const auto& s : line->seats) seats.push_back(seat_json(s));
+  for (const auto& c : line->calls)
+    calls.push_back({{"id", c.id}, {"seat", c.seat}, {"direction", c.outgoing ? "out" : "in"}, {"number", c.number},
+                     {"target", c.target}, {"state", c.state}, {"elder_id", c.elder}, {"incident_id", c.incident}});
+  dump["line"] = {{"configured", line->configured}, {"seats", seats}, {"calls", calls}};
+  for (const protocol::CallView* c : waiting_calls(*line)) {
+    const protocol::ElderCard* e = app.replica().elder(c->elder);
+    dump["ringing"].push_back({{"number", c->number}, {"seat", c->seat}, {"incident_id", c->incident},
+                               {"elder_id", c->elder}, {"elder_name", e ? e->name : ""},
+                               {"ringing_ms", app.server_now_ms() - c->since_ms}});
+  }
 }
 
 }  // namespace
@@ -97,6 +131,13 @@ json state_dump(const App& app) {
   if (const auto& m = app.metrics())
     dump["metrics"] = {{"acknowledged", m->summary.acknowledged},
                        {"acknowledged_within_60s", m->summary.acknowledged_within_60s}};
+  line_json(app, dump);
+  if (const auto& p = app.playback()) {
+    static const char* const kStatus[] = {"fetching", "playing", "saved", "failed"};
+    dump["playback"] = {{"name", p->name}, {"status", kStatus[static_cast<int>(p->status)]}, {"path", p->path}};
+  } else {
+    dump["playback"] = nullptr;
+  }
   return dump;
 }
 
@@ -187,6 +228,11 @@ bool Autotest::command_step(const App& app, const Step& s, Commands& out) {
     action_ = Action::call_result, out.push(cmd::CallResult{target_, pending->id, *result});
   } else if (s.op == "note") {
     action_ = Action::note, out.push(cmd::Note{target_, s.arg});
+  } else if (s.op == "dial") {  // elder | doctor | worker ID
+    const auto space = s.arg.find(' ');
+    const std::string to = s.arg.substr(0, space);
+    const WorkerId worker = space == std::string::npos ? 0 : std::stoll(s.arg.substr(space + 1));
+    action_ = Action::dial, out.push(cmd::Dial{target_, to, worker});
   } else {  // resolve DISPOSITION [NOTE]
     const auto space = s.arg.find(' ');
     auto d = parse_enum<Disposition>(s.arg.substr(0, space));
@@ -262,8 +308,23 @@ Commands Autotest::act(const App& app) {
     if (frames_ == 1) keys_.push_back(*k);
     done = frames_ >= 2;  // held for one frame, then released
   } else if (s.op == "acknowledge" || s.op == "callback" || s.op == "dispatch-best" || s.op == "dispatch-two" ||
-             s.op == "dispatch" || s.op == "call" || s.op == "call-result" || s.op == "note" || s.op == "resolve") {
+             s.op == "dispatch" || s.op == "call" || s.op == "call-result" || s.op == "note" || s.op == "resolve" ||
+             s.op == "dial") {
     done = command_step(app, s, out);
+  } else if (s.op == "play-recording") {
+    // What ▶ on the selected incident's last recorded call does.
+    if (frames_ == 1) {
+      std::string name;
+      if (const Incident* i = app.selected() ? app.replica().incident(*app.selected()) : nullptr)
+        for (const auto& t : i->timeline)
+          if (t.kind == TimelineKind::phone)
+            if (auto call = parse_phone_entry(t.text); call && !call->recording.empty()) name = call->recording;
+      if (name.empty()) return fail("play-recording: no recorded call on the selected incident"), out;
+      out.push(cmd::PlayRecording{name});
+    }
+    const auto& p = app.playback();
+    if (frames_ > 1 && p && p->status == App::Playback::Status::failed) return fail("play-recording: failed"), out;
+    done = frames_ > 1 && (!p || p->status != App::Playback::Status::fetching);
   } else if (s.op == "wait-state") {
     std::string seen;
     done = state_holds(app, s.arg, seen);

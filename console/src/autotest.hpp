@@ -9,13 +9,18 @@
 //   wait-sync [N]              live, with at least N incidents
 //   select-top | select ID     the queue's first incident, or one by id
 //   view queue|incident|map|workers|dashboard      lang zh|en
-//   key K                      press a key: A D R C N 1-8 Enter Escape Up Down F1-F5
+//   key K                      press a key: A D R C N P H B 1-8 Enter Escape Up Down F1-F5
 //   acknowledge | callback OUTCOME | dispatch-best | dispatch-two | dispatch WORKER
 //   call KIND | call-result RESULT (the first pending call) | note TEXT
+//   dial elder|doctor|worker ID (from my seat on the phone line)
+//   play-recording             ▶ on the selected incident's last recorded call; waits
+//                              until it plays or is saved (no sound device)
 //   resolve DISPOSITION [NOTE]  (each command step waits for the server's answer;
 //                               a refusal fails the test)
 //   wait-state POINTER OP VALUE  e.g. /selected_incident/state == acknowledged;
-//                               OP is == != >= <=; an array compares its size
+//                               OP is == != >= <=; an array compares its size.
+//                               The phone line: /my_seat/state, /ringing/0/elder_name,
+//                               /line/calls, /selected_incident/phone
 //   screenshot PATH | dump PATH | export PATH | sleep MS | frames N
 //
 // The old flags (--autotest-incidents N [--autotest-ack]) are a built-in script.

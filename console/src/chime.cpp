@@ -1,6 +1,7 @@
 #include "chime.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,41 +111,51 @@ bool write_chime_wav(const std::string& path) {
   return !ec;
 }
 
-Chime::Chime(bool enabled) {
+SoundPlayer::SoundPlayer(bool enabled) {
   if (!enabled) return;
-  wav_ = chime_path();
-  std::error_code ec;
-  if (!fs::exists(wav_, ec) && !write_chime_wav(wav_)) return;
   if (pulse_running()) player_ = find_in_path("paplay");
   if (player_.empty() && alsa_device()) player_ = find_in_path("aplay");
   // No player or no device: stay silent and say nothing; the flash still shows.
 }
 
-Chime::~Chime() {
-  if (child_ > 0) waitpid(child_, nullptr, 0);  // the chime is under a second long
-}
+SoundPlayer::~SoundPlayer() { stop(); }
 
-void Chime::play() {
+bool SoundPlayer::play(const std::string& wav) {
   reap();
-  if (player_.empty() || child_ > 0) return;
+  if (player_.empty() || child_ > 0) return false;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   // The player's chatter must not land in the console's log.
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
   const bool aplay = player_.ends_with("aplay");
+  std::string path = wav, quiet = "-q";
   std::vector<char*> argv{player_.data()};
-  std::string quiet = "-q";
   if (aplay) argv.push_back(quiet.data());
-  argv.push_back(wav_.data());
+  argv.push_back(path.data());
   argv.push_back(nullptr);
   pid_t pid = -1;
   if (posix_spawn(&pid, player_.c_str(), &actions, nullptr, argv.data(), environ) == 0) child_ = pid;
   posix_spawn_file_actions_destroy(&actions);
+  return child_ > 0;
 }
 
-void Chime::reap() {
+void SoundPlayer::stop() {
+  if (child_ <= 0) return;
+  kill(child_, SIGTERM);  // a recording may run for minutes; the chime is under a second
+  waitpid(child_, nullptr, 0);
+  child_ = -1;
+}
+
+void SoundPlayer::reap() {
   if (child_ > 0 && waitpid(child_, nullptr, WNOHANG) != 0) child_ = -1;
+}
+
+Chime::Chime(bool enabled) : player_(enabled) {
+  if (!enabled) return;
+  wav_ = chime_path();
+  std::error_code ec;
+  if (!fs::exists(wav_, ec) && !write_chime_wav(wav_)) wav_.clear();
 }
 
 }  // namespace anxin::console

@@ -34,6 +34,12 @@ struct CallResult { IncidentId incident = 0; std::int64_t task = 0; CallState re
 struct Note { IncidentId incident = 0; std::string text; };
 struct Resolve { IncidentId incident = 0; Disposition disposition = Disposition::false_alarm; std::string note; };
 struct ElderDetail { ElderId elder = 0; };
+// the phone line, from my seat (docs/telephony.md)
+struct Answer {};  // the call ringing at my seat; the answer opens its incident
+struct Hangup {};  // my seat's call
+// to: "elder", "doctor" or "worker" (then `worker`); 120, 119 and the family are Call.
+struct Dial { IncidentId incident = 0; std::string to; WorkerId worker = 0; };
+struct PlayRecording { std::string name; };  // fetched, written to a temp file, played
 struct Metrics {};
 struct Login { std::string host; int port = 7600; std::string username, password; };
 struct Logout {};
@@ -45,8 +51,9 @@ struct ExportDashboard { std::string path; };  // empty: ~/anxin-dashboard-YYYYM
 }  // namespace cmd
 
 using Command = std::variant<cmd::Acknowledge, cmd::Callback, cmd::Candidates, cmd::Dispatch, cmd::Call,
-                             cmd::CallResult, cmd::Note, cmd::Resolve, cmd::ElderDetail, cmd::Metrics, cmd::Login,
-                             cmd::Logout, cmd::Select, cmd::Show, cmd::SetLanguage, cmd::ExportDashboard>;
+                             cmd::CallResult, cmd::Note, cmd::Resolve, cmd::ElderDetail, cmd::Metrics, cmd::Answer,
+                             cmd::Hangup, cmd::Dial, cmd::PlayRecording, cmd::Login, cmd::Logout, cmd::Select,
+                             cmd::Show, cmd::SetLanguage, cmd::ExportDashboard>;
 
 struct Commands {
   std::vector<Command> list;

@@ -30,14 +30,15 @@ void on_signal(int) { g_stop = 1; }
 
 void usage() {
   std::puts(
-      "usage: anxin-console [--host H] [--port N] [--token T | --tokens FILE] [--lang zh|en]\n"
+      "usage: anxin-console [--host H] [--port N] [--token T | --tokens FILE] [--lang zh|en] [--seat NAME]\n"
       "  Without a token the console opens its login screen (user name and password).\n"
       "  --host H        server address (default: the last one used, else 127.0.0.1)\n"
       "  --port N        server port (default: the last one used, else 7600)\n"
       "  --token T       sign in with a fixed operator token instead of a login\n"
       "  --tokens FILE   demo tokens file from anxin-sim generate; uses its first console\n"
       "  --lang zh|en    interface language (default: the last one chosen, else zh)\n"
-      "  --mute          no sound for new top-priority incidents\n"
+      "  --mute          no sound for new top-priority incidents and ringing calls\n"
+      "  --seat NAME     this desk's seat on the centre's phone line (remembered; --seat \"\" forgets it)\n"
       "test mode (run under xvfb-run):\n"
       "  --autotest-script FILE   run the steps in FILE (see console/src/autotest.hpp)\n"
       "  --autotest-incidents N   once synced with N incidents, select the top one\n"
@@ -81,6 +82,7 @@ struct Args {
   BenchOptions bench;
   std::optional<std::string> host;
   std::optional<int> port;
+  std::optional<std::string> seat;
 };
 
 void parse_args(int argc, char** argv, Args& args) {
@@ -93,6 +95,7 @@ void parse_args(int argc, char** argv, Args& args) {
     if (a == "--host") args.host = value();
     else if (a == "--port") args.port = to_int(a, value());
     else if (a == "--token") args.app.link.token = value();
+    else if (a == "--seat") args.seat = value();
     else if (a == "--tokens") read_tokens_file(value(), args.app);
     else if (a == "--lang") {
       auto lang = parse_lang(value());
@@ -129,10 +132,11 @@ int main(int argc, char** argv) {
   args.app.settings_path = settings_path();
   if (bench) args.app.offline = true, args.app.settings_path.clear();
   {
-    // The last server used, unless the command line names one.
+    // The last server and seat used, unless the command line names them.
     const Settings remembered = load_settings(args.app.settings_path);
     args.app.link.host = args.host.value_or(remembered.host);
     args.app.link.port = args.port.value_or(remembered.port);
+    args.app.seat = args.seat.value_or(remembered.seat);
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);

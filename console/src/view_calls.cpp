@@ -1,7 +1,9 @@
 // Calls someone must make for the incident (000, 001: help call 120 or 119, and
 // contact the family): buttons that open call tasks, and each task with its
 // number, the countdown before the family cascade moves to the next contact, and
-// the buttons to record how the call went.
+// the buttons to record how the call went. With the phone line and my seat up,
+// those calls dial out by themselves, and the elder (key B), the family doctor and
+// each responder can be dialled from here; without, the console says to dial by hand.
 #include <cstdio>
 
 #include "views.hpp"
@@ -28,6 +30,50 @@ bool has_pending(const Incident& i, CallKind kind) {
   return false;
 }
 
+// Whether calls dial out from my seat, and if not, why.
+void line_note(const App& app) {
+  const protocol::SeatView* seat = app.my_seat();
+  char text[160];
+  if (!app.line() || !app.line()->configured) {
+    ImGui::TextColored(kWarnText, "%s", app.tr(Msg::line_none));
+  } else if (app.seat_name().empty()) {
+    ImGui::TextColored(kWarnText, "%s", app.tr(Msg::seat_none));
+  } else if (!seat || !seat->up) {
+    std::snprintf(text, sizeof text, app.tr(Msg::seats_down_fmt), app.seat_name().c_str());
+    ImGui::TextColored(kBadText, "%s", text);
+  } else if (app.my_call()) {
+    ImGui::TextColored(kWarnText, "%s", app.tr(Msg::line_seat_busy));
+  } else {
+    std::snprintf(text, sizeof text, app.tr(Msg::line_ready_fmt), app.seat_name().c_str());
+    ImGui::TextColored(kGoodText, "%s", text);
+  }
+}
+
+// The elder, their family doctor and each responder on their way or there, dialled
+// from my seat.
+Commands dial_buttons(const App& app, const Incident& i) {
+  Commands out;
+  const Request* last = app.last_request(i.id, Action::dial);
+  const bool can = app.can_dial() && !(last && last->status == Request::Status::sending);
+  const bool keys = !typing() && !ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId);
+  if (action_button(app.tr(Msg::dial_elder), 'B', can) || (keys && can && key_pressed('B')))
+    out.push(cmd::Dial{i.id, "elder"});
+  ImGui::SameLine();
+  if (action_button(app.tr(Msg::dial_doctor), 0, can)) out.push(cmd::Dial{i.id, "doctor"});
+  for (const Assignment& a : i.assignments) {
+    if (a.state != AssignmentState::accepted && a.state != AssignmentState::on_scene) continue;
+    const Worker* w = app.replica().worker(a.worker);
+    char label[128];
+    std::snprintf(label, sizeof label, app.tr(Msg::dial_worker_fmt), w ? w->name.c_str() : "?");
+    ImGui::PushID(static_cast<int>(a.id));
+    ImGui::SameLine();
+    if (action_button(label, 0, can)) out.push(cmd::Dial{i.id, "worker", a.worker});
+    ImGui::PopID();
+  }
+  line_note(app);
+  return out;
+}
+
 }  // namespace
 
 Commands draw_calls(const App& app, const Incident& i) {
@@ -44,6 +90,7 @@ Commands draw_calls(const App& app, const Incident& i) {
   ImGui::SameLine();
   if (action_button(app.tr(Msg::call_family), 0, live && !has_pending(i, CallKind::family)))
     out.push(cmd::Call{i.id, CallKind::family});
+  out += dial_buttons(app, i);
 
   if (i.calls.empty()) {
     ImGui::TextColored(kMutedText, "%s", app.tr(Msg::calls_none));

@@ -299,7 +299,7 @@ Commands draw_incident(const App& app, UiState& ui, bool wide) {
     const float left_w = ImGui::GetContentRegionAvail().x * 0.54f;
     ImGui::BeginChild("ops", ImVec2(left_w, 0), false);
     operations();
-    draw_timeline(app, *i);
+    out += draw_timeline(app, *i);
     ImGui::EndChild();
     ImGui::SameLine();
     ImGui::BeginChild("record", ImVec2(0, 0), false);
@@ -309,7 +309,7 @@ Commands draw_incident(const App& app, UiState& ui, bool wide) {
     ImGui::BeginChild("workspace", ImVec2(0, 0), false);
     operations();
     elder();
-    draw_timeline(app, *i);
+    out += draw_timeline(app, *i);
     ImGui::EndChild();
   }
   return out;

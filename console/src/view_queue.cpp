@@ -21,7 +21,7 @@ constexpr AlertKind kKinds[] = {AlertKind::smoke,         AlertKind::gas,       
                                 AlertKind::fall,          AlertKind::inactivity,   AlertKind::vital_abnormal,
                                 AlertKind::geofence_exit, AlertKind::bed_exit_long, AlertKind::no_water_use,
                                 AlertKind::water_leak,    AlertKind::door_open_long, AlertKind::offline,
-                                AlertKind::low_battery};
+                                AlertKind::low_battery,   AlertKind::phone_call};
 
 // Up/Down move the selection along the queue. Returns the row to select, or -1.
 int keyboard_move(size_t rows, int current) {

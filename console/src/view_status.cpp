@@ -1,6 +1,8 @@
 // Top bar: connection dot and state, who is signed in (the name the server puts
-// on every action), server clock, queue counts, the language switch and sign
-// out; below it, a banner whenever what is shown is not live.
+// on every action), server clock, queue counts, my phone seat and its state (or
+// that there is no line, so calls are dialled by hand), the language switch and
+// sign out; below it, a banner whenever what is shown is not live, and one for
+// every seat of the line that is down.
 #include <string>
 
 #include "views.hpp"
@@ -41,6 +43,20 @@ void count(const char* label, int n, ImVec4 hot) {
   ImGui::TextColored(n > 0 ? hot : ImGui::GetStyle().Colors[ImGuiCol_Text], "%d", n);
 }
 
+// A full-width strip in `color` under the bar.
+void strip(const char* id, ImVec4 color, const char* text, const std::string& detail = "") {
+  ImGui::PushStyleColor(ImGuiCol_ChildBg, color);
+  ImGui::BeginChild(id, ImVec2(0, ImGui::GetFrameHeight() + 4), false, ImGuiWindowFlags_NoScrollbar);
+  ImGui::SetCursorPos(ImVec2(12, 2 + ImGui::GetStyle().FramePadding.y));
+  ImGui::TextUnformatted(text);
+  if (!detail.empty()) {
+    ImGui::SameLine(0, 24);
+    ImGui::TextColored(ImVec4(1, 1, 1, 0.7f), "%s", detail.c_str());
+  }
+  ImGui::EndChild();
+  ImGui::PopStyleColor();
+}
+
 void banner(const App& app) {
   const bool link_down = app.link_state() != LinkState::synced;
   const bool first_connect =
@@ -50,18 +66,53 @@ void banner(const App& app) {
   const char* text = !link_down       ? app.tr(Msg::banner_stale)
                      : first_connect ? app.tr(Msg::conn_connecting)
                                      : app.tr(Msg::banner_reconnecting);
-  const std::string error = link_down ? app.link_error() : "";
+  strip("banner", color, text, link_down ? app.link_error() : "");
+}
 
-  ImGui::PushStyleColor(ImGuiCol_ChildBg, color);
-  ImGui::BeginChild("banner", ImVec2(0, ImGui::GetFrameHeight() + 4), false, ImGuiWindowFlags_NoScrollbar);
-  ImGui::SetCursorPos(ImVec2(12, 2 + ImGui::GetStyle().FramePadding.y));
-  ImGui::TextUnformatted(text);
-  if (!error.empty()) {
-    ImGui::SameLine(0, 24);
-    ImGui::TextColored(ImVec4(1, 1, 1, 0.7f), "%s", error.c_str());
+// My seat and what it is doing; or why calls must be dialled by hand.
+void seat_status(const App& app) {
+  if (!app.live()) return;  // the banner says why; the line's picture comes after the snapshot
+  divider();
+  const auto& line = app.line();
+  if (!line || !line->configured) {
+    ImGui::TextColored(kWarnText, "%s", app.tr(Msg::line_none));
+    return;
   }
-  ImGui::EndChild();
-  ImGui::PopStyleColor();
+  if (app.seat_name().empty()) {
+    ImGui::TextColored(kWarnText, "%s", app.tr(Msg::seat_none));
+    return;
+  }
+  ImGui::TextColored(kMutedText, "%s", app.tr(Msg::seat_label));
+  ImGui::SameLine();
+  ImGui::TextUnformatted(app.seat_name().c_str());
+  ImGui::SameLine();
+  const protocol::SeatView* seat = app.my_seat();
+  if (!seat || !seat->up) {
+    ImGui::TextColored(kBadText, "%s", app.tr(Msg::seat_down));
+  } else {
+    const ImVec4 color = seat->state == "idle" ? kGoodText : seat->state == "ringing" ? kWarnText : kAccent;
+    ImGui::TextColored(color, "%s", seat_state_text(app.lang(), seat->state));
+  }
+}
+
+// Seats that are down (a caller to them gets nowhere), and a refused claim of mine.
+void line_warnings(const App& app) {
+  const auto& line = app.line();
+  if (!app.live() || !line || !line->configured) return;
+  std::string down;
+  for (const auto& s : line->seats)
+    if (!s.up) down += (down.empty() ? "" : ", ") + s.name;
+  const ImVec4 color{0.50f, 0.36f, 0.10f, 1.0f};
+  char text[256];
+  if (!down.empty()) {
+    std::snprintf(text, sizeof text, app.tr(Msg::seats_down_fmt), down.c_str());
+    strip("seats_down", color, text);
+  }
+  const Request* claim = app.last_request(0, Action::seat);
+  if (claim && claim->status == Request::Status::refused) {
+    std::snprintf(text, sizeof text, app.tr(Msg::seat_refused_fmt), app.seat_name().c_str(), claim->error.c_str());
+    strip("seat_refused", color, text);
+  }
 }
 
 // Counted once per replica change, not every frame.
@@ -107,6 +158,7 @@ Commands draw_status(const App& app, UiState& ui) {
   count(app.tr(Msg::count_acknowledged), in_hand, ImGui::GetStyle().Colors[ImGuiCol_Text]);
   ImGui::SameLine(0, 16);
   count(app.tr(Msg::count_escalated), escalated, kBadText);
+  seat_status(app);
 
   // The toggle names the language it switches to, so it reads in that language.
   const char* other = app.tr(Msg::other_language);
@@ -120,6 +172,7 @@ Commands draw_status(const App& app, UiState& ui) {
   if (ImGui::Button(logout)) out.push(cmd::Logout{});
 
   if (!app.live()) banner(app);
+  line_warnings(app);
   return out;
 }
 

@@ -1,7 +1,8 @@
 // The incident's record, oldest first: alerts, acknowledgement, call-back,
-// offers and responders, calls, notes, escalations. Codes the server writes into
-// an entry's text (a call-back outcome, a disposition, an escalation) are shown
-// in words; device detail JSON as sent, whole on hover.
+// offers and responders, calls, notes, escalations, calls on the phone line. Codes
+// the server writes into an entry's text (a call-back outcome, a disposition, an
+// escalation, a phone call's summary) are shown in words, a call's recording with
+// a play button; device detail JSON as sent, whole on hover.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -24,6 +25,8 @@ std::string detail_text(const App& app, const TimelineEntry& t) {
       break;
     case TimelineKind::alert:
       if (t.text == "{}") return "";
+      if (t.alert_kind == AlertKind::phone_call)
+        if (auto call = describe_phone_alert(app.lang(), t.text)) return *call;
       break;
     case TimelineKind::call: {
       // "ambulance_120", "ambulance_120:answered", "family:王建国", "family:exhausted"
@@ -37,6 +40,9 @@ std::string detail_text(const App& app, const TimelineEntry& t) {
       if (rest == "exhausted") return out + " · " + app.tr(Msg::cascade_exhausted);
       return out + " · " + rest;  // the contact's name
     }
+    case TimelineKind::phone:
+      if (auto call = parse_phone_entry(t.text)) return describe(app.lang(), *call);
+      break;
     case TimelineKind::notified: {
       char text[96];
       std::snprintf(text, sizeof text, app.tr(Msg::notified_fmt), t.text.c_str());
@@ -47,9 +53,33 @@ std::string detail_text(const App& app, const TimelineEntry& t) {
   return t.text;
 }
 
+// ▶ for a call's recording: fetched from the server, played here (or saved, with no
+// sound device); how far the last press got beside it.
+Commands recording_button(const App& app, const std::string& name) {
+  Commands out;
+  ImGui::SameLine(0, 10);
+  if (ImGui::SmallButton(app.tr(Msg::recording_play))) out.push(cmd::PlayRecording{name});
+  const auto& p = app.playback();
+  if (!p || p->name != name) return out;
+  ImGui::SameLine();
+  using S = App::Playback::Status;
+  char saved[512];
+  switch (p->status) {
+    case S::fetching: ImGui::TextColored(kMutedText, "%s", app.tr(Msg::recording_fetching)); break;
+    case S::playing: ImGui::TextColored(kGoodText, "%s", app.tr(Msg::recording_playing)); break;
+    case S::saved:
+      std::snprintf(saved, sizeof saved, app.tr(Msg::recording_saved_fmt), p->path.c_str());
+      ImGui::TextColored(kMutedText, "%s", saved);
+      break;
+    case S::failed: ImGui::TextColored(kBadText, "%s", app.tr(Msg::recording_failed)); break;
+  }
+  return out;
+}
+
 }  // namespace
 
-void draw_timeline(const App& app, const Incident& i) {
+Commands draw_timeline(const App& app, const Incident& i) {
+  Commands out;
   heading(app.tr(Msg::timeline));
   const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerH |
                                 ImGuiTableFlags_SizingStretchProp;
@@ -58,7 +88,7 @@ void draw_timeline(const App& app, const Incident& i) {
   const float row_h = ImGui::GetTextLineHeightWithSpacing() + 2;
   const float wanted = row_h * static_cast<float>(std::min<size_t>(i.timeline.size(), 14) + 1) + 8;
   const float height = std::max(wanted, ImGui::GetContentRegionAvail().y);
-  if (!ImGui::BeginTable("timeline", 4, flags, ImVec2(0, height))) return;
+  if (!ImGui::BeginTable("timeline", 4, flags, ImVec2(0, height))) return out;
   ImGui::TableSetupScrollFreeze(0, 1);
   ImGui::TableSetupColumn(app.tr(Msg::col_time), ImGuiTableColumnFlags_WidthFixed);
   ImGui::TableSetupColumn(app.tr(Msg::col_event), ImGuiTableColumnFlags_WidthFixed);
@@ -90,10 +120,14 @@ void draw_timeline(const App& app, const Incident& i) {
         ImGui::PopTextWrapPos();
         ImGui::EndTooltip();
       }
+      if (t.kind == TimelineKind::phone)
+        if (auto call = parse_phone_entry(t.text); call && !call->recording.empty())
+          out += recording_button(app, call->recording);
       ImGui::PopID();
     }
   }
   ImGui::EndTable();
+  return out;
 }
 
 }  // namespace anxin::console

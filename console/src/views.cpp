@@ -71,6 +71,7 @@ Commands draw_console(App& app) {
     return c;
   }
   Commands c = draw_status(app, ui);
+  c += draw_line(app);  // a caller waiting is shown over every view
   c += view_bar(app);
   // Esc steps back from the workspace to the queue, unless it closes a picker.
   constexpr int kKeyEscape = 256;
@@ -231,6 +232,10 @@ void request_status(const App& app, const Request* r) {
     case Action::call_result: action = Msg::act_call_result; break;
     case Action::note: action = Msg::act_note; break;
     case Action::resolve: action = Msg::act_resolve; break;
+    case Action::seat: action = Msg::act_seat; break;
+    case Action::dial: action = Msg::act_dial; break;
+    case Action::answer: action = Msg::act_answer; break;
+    case Action::hangup: action = Msg::act_hangup; break;
     default: return;  // background refreshes are not shown
   }
   ImGui::PushTextWrapPos(0.0f);

@@ -17,6 +17,7 @@ namespace anxin::console {
 Commands draw_console(App& app);
 
 Commands draw_status(const App& app, UiState& ui);       // view_status.cpp: top bar and banners
+Commands draw_line(const App& app);                      // view_line.cpp: ringing calls, my seat's call
 Commands draw_login(const App& app, UiState& ui);        // view_login.cpp
 Commands draw_queue(const App& app, UiState& ui, bool compact);  // view_queue.cpp
 Commands draw_incident(const App& app, UiState& ui, bool wide);  // view_incident.cpp: the workspace
@@ -28,7 +29,7 @@ Commands draw_dashboard(const App& app, UiState& ui);    // view_dashboard.cpp
 Commands draw_dispatch(const App& app, const Incident& i);                 // view_dispatch.cpp
 Commands draw_calls(const App& app, const Incident& i);                    // view_calls.cpp
 Commands draw_elder(const App& app, const Incident& i, const protocol::ElderCard& e);  // view_elder.cpp
-void draw_timeline(const App& app, const Incident& i);                     // view_timeline.cpp
+Commands draw_timeline(const App& app, const Incident& i);                 // view_timeline.cpp
 
 // Keys act only when no text field has focus, so typing a note never dispatches.
 bool key_pressed(int key);  // ImGui key index (GLFW key code; letters are 'A'..'Z')
