@@ -328,8 +328,8 @@ if (suite === 'main') {
       await page.locator('#login-view').waitFor();
       assert.ok(await page.locator('#work-view').isHidden());
       // The server closes a socket that has not logged in within --hello-timeout-s
-      // (2 s here); a worker who takes longer to type still logs in.
-      await page.waitForTimeout(3000);
+      // (3 s here); a worker who takes longer to type still logs in.
+      await page.waitForTimeout(4000);
       await page.fill('#username', centre.cred[1].username);
       await page.fill('#password', centre.cred[1].password);
       await page.click('#login-button');

@@ -75,7 +75,7 @@ export class Centre {
     this.offerTimeoutS = offerTimeoutS;
     const args = ['--db', this.db, '--port', String(this.port), '--interface', '127.0.0.1',
       '--field-port', String(this.fieldPort), '--field-root', FIELD_DIR,
-      '--offer-timeout-s', String(offerTimeoutS), '--hello-timeout-s', '2'];
+      '--offer-timeout-s', String(offerTimeoutS), '--hello-timeout-s', '3'];
     this.log = '';
     this.proc = spawn(this.serverBin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr.on('data', (d) => { this.log += d; });

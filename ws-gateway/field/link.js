@@ -112,6 +112,8 @@ export class Link {
         this.welcomed(welcome);
       },
       (err) => {
+        // The connection dropped under the login: it is sent again on the next one.
+        if (err.code === 'OFFLINE') return;
         this.loginWaiter = null;
         this.state = 'login';
         this.status();

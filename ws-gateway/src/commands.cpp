@@ -96,6 +96,9 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::L
   if (login_jobs.size() >= 64) return error_reply(s, req, {ErrorCode::auth_failed, "too many logins at once; retry"});
   login_jobs.push_back({s.id, req, l.role, l.password, store.find_account(l.username)});
   login_cv.notify_one();
+  // A login in hand restarts the hello deadline: the connection is not idle while its
+  // password is being checked, and a wrong one leaves it the whole time to try again.
+  lws_set_timeout(s.wsi, PENDING_TIMEOUT_USER_OK, options.hello_timeout_s);
   return {};  // answered by finish_logins()
 }
 
