@@ -4,7 +4,9 @@
 // a real server whose line drives a real baresip agent: the elder's phone (another
 // agent, played by this test) rings the seat, the console shows the caller's card on
 // the first ring, P answers (the phone hears the call established), H hangs up, and
-// the console dials the elder back from the workspace.
+// the console dials the elder back from the workspace. A number nobody knows: the
+// workspace marks the unknown caller, L finds the elder, Enter links the incident
+// (refused for an elder with an incident open, accepted for one without).
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -150,6 +152,33 @@ void check_screenshot(const std::string& path) {
   CHECK(colours.size() > 20);
 }
 
+std::string port_of(int base, int i) { return std::to_string(base + 10 * i); }
+
+// A line with seat1 (SIP on `seats`) whose every dialled number rings the test's
+// phone agent 0 (on `peers`); the path of its file.
+std::string write_line_file(const test::TempDir& dir, int seats, int peers) {
+  json line_file = {
+      {"seats",
+       {{{"name", "seat1"}, {"sip_port", seats}, {"ctrl_port", seats + 5}, {"rtp_min", seats + 50},
+         {"rtp_max", seats + 59}}}},
+      {"dial", {{"default", "sip:{number}@127.0.0.1:" + port_of(peers, 0)}}},
+      {"ring_timeout_s", 30},
+      {"workdir", dir.file("line")},
+      {"recordings", dir.file("recordings")}};
+  std::ofstream(dir.file("line.json")) << line_file.dump(2);
+  return dir.file("line.json");
+}
+
+// The real console under Xvfb, operator 王芳 at seat1, running `script`.
+std::unique_ptr<test::Process> start_console(const test::TempDir& dir, int port, const std::string& script) {
+  return std::make_unique<test::Process>(
+      std::vector<std::string>{"/usr/bin/env", "XDG_CONFIG_HOME=" + dir.file("config"), "/usr/bin/xvfb-run", "-a", "-s",
+                               "-screen 0 1440x900x24", ANXIN_CONSOLE_BIN, "--mute", "--port", std::to_string(port),
+                               "--token", "tok-console", "--seat", "seat1", "--autotest-script", script,
+                               "--autotest-timeout-ms", "90000"},
+      dir.file("console.log"));
+}
+
 }  // namespace
 
 TEST_CASE("a caller rings the console's seat: the card on the first ring, P answers, H hangs up", "[console][sip]") {
@@ -161,18 +190,8 @@ TEST_CASE("a caller rings the console's seat: the card on the first ring, P answ
   std::filesystem::create_directories(kArtifacts);
   const int seats = test::free_port_block(), peers = test::free_port_block();
   REQUIRE(seats != peers);
-  auto port = [](int base, int i) { return std::to_string(base + 10 * i); };
-  json line_file = {
-      {"seats",
-       {{{"name", "seat1"}, {"sip_port", seats}, {"ctrl_port", seats + 5}, {"rtp_min", seats + 50},
-         {"rtp_max", seats + 59}}}},
-      {"dial", {{"default", "sip:{number}@127.0.0.1:" + port(peers, 0)}}},  // every number is the elder's phone
-      {"ring_timeout_s", 30},
-      {"workdir", dir.file("line")},
-      {"recordings", dir.file("recordings")}};
-  std::ofstream(dir.file("line.json")) << line_file.dump(2);
   gateway::ServerOptions options;
-  options.line_file = dir.file("line.json");
+  options.line_file = write_line_file(dir, seats, peers);  // every number is the elder's phone
   test::Centre centre(true, options);
   Phone elder(dir, "13800000001", peers, 0);  // 张桂英's own phone
 
@@ -206,17 +225,12 @@ TEST_CASE("a caller rings the console's seat: the card on the first ring, P answ
                            "key H\n"
                            "wait-state /selected_incident/phone >= 2\n"
                            "screenshot " + artifact("console-line-ended.png") + "\n";
-  auto console = std::make_unique<test::Process>(
-      std::vector<std::string>{"/usr/bin/env", "XDG_CONFIG_HOME=" + dir.file("config"), "/usr/bin/xvfb-run", "-a", "-s",
-                               "-screen 0 1440x900x24", ANXIN_CONSOLE_BIN, "--mute", "--port",
-                               std::to_string(centre.port()), "--token", "tok-console", "--seat", "seat1",
-                               "--autotest-script", script, "--autotest-timeout-ms", "90000"},
-      dir.file("console.log"));
+  auto console = start_console(dir, centre.port(), script);
   auto console_log = [&] { return test::read_file(dir.file("console.log")); };
 
   // Once the console sits at seat1, the elder's phone rings it.
   if (!test::eventually([&] { return std::filesystem::exists(dir.file("ready.json")); }, 40s)) FAIL(console_log());
-  elder.seat->dial("sip:seat1@127.0.0.1:" + port(seats, 0), "in1");
+  elder.seat->dial("sip:seat1@127.0.0.1:" + port_of(seats, 0), "in1");
   // P on the console picks up: the phone hears the call established; H ends it.
   if (!elder.events.next(Kind::established, 40s)) FAIL(console_log());
   if (!elder.events.next(Kind::closed, 40s)) FAIL(console_log());
@@ -279,4 +293,93 @@ TEST_CASE("a caller rings the console's seat: the card on the first ring, P answ
   CHECK(test::read_file(dir.file("config/anxin/console.conf")).find("seat=seat1") != std::string::npos);
   check_screenshot(artifact("console-line-ringing.png"));
   check_screenshot(artifact("console-line-talking.png"));
+}
+
+TEST_CASE("an unknown caller's incident is linked to the elder from the workspace", "[console][sip]") {
+  if (!test::have_baresip()) {
+    WARN("baresip is not installed (./run test installs baresip-core)");
+    return;
+  }
+  test::TempDir dir;
+  std::filesystem::create_directories(kArtifacts);
+  const int seats = test::free_port_block(), peers = test::free_port_block();
+  REQUIRE(seats != peers);
+  gateway::ServerOptions options;
+  options.line_file = write_line_file(dir, seats, peers);
+  test::Centre centre(true, options);
+  Phone stranger(dir, "13700000000", peers, 0);  // a number nobody has on record
+  // 张桂英 has an incident open already: linking the call to her is refused.
+  auto device = centre.client("device", "tok-d1");
+  device->send(test::alarm_frame("D1", 1, "sos"));
+  const long long sos = test::next_json(*device)["incident_id"];
+
+  const std::string script = dir.file("script.txt");
+  std::ofstream(script) << "wait-sync 1\n"
+                           "wait-state /my_seat/up == true\n"
+                           "dump " + dir.file("ready.json") + "\n"
+                           "# the stranger dials seat1 now\n"
+                           "wait-state /ringing/0/elder_name == 未知来电\n"
+                           "key P\n"
+                           "wait-state /view == 1\n"
+                           "wait-state /selected_incident/unknown_caller == true\n"
+                           "key L\n"
+                           "type 张桂英\n"
+                           "key Enter\n"
+                           "wait-state /found_elders/elders/0/name == 张桂英\n"
+                           "key Down\n"
+                           "key Enter\n"
+                           "wait-state /link_caller/status == refused\n"
+                           "dump " + dir.file("refused.json") + "\n"
+                           "screenshot " + artifact("console-line-link-refused.png") + "\n"
+                           "# the field keeps the cursor with its text selected: the next name replaces it\n"
+                           "type 李德明\n"
+                           "key Enter\n"
+                           "wait-state /found_elders/elders/0/name == 李德明\n"
+                           "dump " + dir.file("found.json") + "\n"
+                           "screenshot " + artifact("console-line-link.png") + "\n"
+                           "key Down\n"
+                           "key Enter\n"
+                           "wait-state /selected_incident/elder_name == 李德明\n"
+                           "dump " + dir.file("linked.json") + "\n"
+                           "screenshot " + artifact("console-line-linked.png") + "\n"
+                           "key H\n"
+                           "wait-state /my_seat/state == idle\n";
+  auto console = start_console(dir, centre.port(), script);
+  auto console_log = [&] { return test::read_file(dir.file("console.log")); };
+
+  if (!test::eventually([&] { return std::filesystem::exists(dir.file("ready.json")); }, 40s)) FAIL(console_log());
+  stranger.seat->dial("sip:seat1@127.0.0.1:" + port_of(seats, 0), "in1");
+  if (!stranger.events.next(Kind::established, 40s)) FAIL(console_log());
+  if (!stranger.events.next(Kind::closed, 60s)) FAIL(console_log());
+  auto status = console->wait(60s);
+  INFO(console_log());
+  REQUIRE(status == 0);
+
+  json refused = read_json(dir.file("refused.json"));
+  INFO(refused.dump(2));
+  const long long incident = refused["selected"];
+  CHECK(incident != sos);
+  CHECK(refused["selected_incident"]["elder_name"] == "未知来电");
+  CHECK(refused["link_caller"]["error"].get<std::string>().rfind("E_BAD_STATE: 张桂英 already has incident", 0) == 0);
+
+  json found = read_json(dir.file("found.json"));
+  REQUIRE(found["found_elders"]["elders"].size() == 1);
+  CHECK(found["found_elders"]["elders"][0]["id"] == 2);
+
+  // The delta brought 李德明's card; the server has the incident on elder 2.
+  json linked = read_json(dir.file("linked.json"));
+  CHECK(linked["selected"] == incident);
+  CHECK(linked["selected_incident"]["elder_id"] == 2);
+  CHECK(linked["selected_incident"]["unknown_caller"] == false);
+  CHECK(linked["link_caller"]["status"] == "ok");
+  auto client = centre.client("console", "tok-console");
+  client->send(R"({"type":"subscribe"})");
+  json snapshot = test::next_of_type(*client, "snapshot");
+  bool on_elder_2 = false;
+  for (const auto& i : snapshot["incidents"]) on_elder_2 |= i["id"] == incident && i["elder_id"] == 2;
+  CHECK(on_elder_2);
+
+  check_screenshot(artifact("console-line-link-refused.png"));
+  check_screenshot(artifact("console-line-link.png"));
+  check_screenshot(artifact("console-line-linked.png"));
 }

@@ -160,6 +160,9 @@ TEST_CASE("an unknown number opens an incident marked unknown caller, linked to 
   REQUIRE(again);
   CHECK(again->incident == first->incident);
 
+  // Nobody can be sent to an unknown caller: there is no home to go to.
+  CHECK(c.d.candidates(first->incident).error().code == ErrorCode::bad_state);
+  CHECK(c.d.dispatch(c.op, first->incident, std::nullopt).error().code == ErrorCode::bad_state);
   // Linking: only to a real elder, not to one with an incident open, only for unknown callers.
   CHECK(c.d.link_caller(c.line, first->incident, 2).error().code == ErrorCode::forbidden);
   CHECK(c.d.link_caller(c.op, first->incident, 999).error().code == ErrorCode::bad_field);

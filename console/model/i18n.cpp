@@ -284,6 +284,18 @@ constexpr Row kMessages[] = {
     {Msg::via_device_sim, {"一键通设备来电", "from the SOS device's SIM"}},
     {Msg::via_elder_phone, {"老人本人电话", "from the elder's own phone"}},
     {Msg::via_contact_fmt, {"联系人 %s 来电", "from contact %s"}},
+    // an unknown caller's incident
+    {Msg::caller_number, {"来电号码", "Caller's number"}},
+    {Msg::caller_explain,
+     {"此号码不在档案中：问清是哪位老人，查找并关联", "This number is not on record: ask who the call is about, find the elder and link"}},
+    {Msg::link_title, {"关联老人", "Link to elder"}},
+    {Msg::link_hint, {"姓名 / 电话 / 地址 / 身份证号后几位", "Name / phone / address / last digits of the ID number"}},
+    {Msg::link_find, {"查找", "Find"}},
+    {Msg::link_button, {"关联", "Link"}},
+    {Msg::link_none, {"没有找到老人", "No elder found"}},
+    {Msg::link_keys, {"L 输入   Enter 查找   ↑↓ 选择   Enter 关联", "L type   Enter find   ↑↓ choose   Enter link"}},
+    {Msg::act_find_elders, {"查找老人", "Find elder"}},
+    {Msg::act_link_caller, {"关联老人", "Link to elder"}},
 };
 
 constexpr bool rows_in_order() {

@@ -90,6 +90,9 @@ enum class Msg {
   recording_play, recording_fetching, recording_playing, recording_saved_fmt, recording_failed,
   act_dial, act_answer, act_hangup, act_seat,
   via_device_sim, via_elder_phone, via_contact_fmt,
+  // an unknown caller's incident, linked to the elder it is about
+  caller_number, caller_explain, link_title, link_hint, link_find, link_button, link_none, link_keys,
+  act_find_elders, act_link_caller,
   count_  // not a label
 };
 

@@ -164,6 +164,9 @@ void App::on_message(const proto::ServerMessage& m) {
           metrics_ = b;
           metrics_at_ms_ = local_now_ms();
           on_reply(m.req, std::nullopt);
+        } else if constexpr (std::is_same_v<T, proto::ElderList>) {
+          if (m.req == find_req_) found_elders_ = b;
+          on_reply(m.req, std::nullopt);
         } else if constexpr (std::is_same_v<T, proto::LineState>) {
           on_line(b);
         } else if constexpr (std::is_same_v<T, proto::Recording>) {

@@ -1,11 +1,10 @@
 // App: the console's state on the UI thread. It owns the link to the server (once
 // someone has signed in), the replica, the answers to this console's requests
-// (candidates, elder details, metrics, each command's fate), the chime, the UI
-// state, and this desk's seat on the phone line (claimed after each snapshot; the
-// line's picture is the replica's). Views read it by const reference and hand back
-// Commands; execute()
-// is the only way anything changes, so a button, a key and the autotest take the
-// same path.
+// (candidates, elder details and searches, metrics, each command's fate), the
+// chime, the UI state, and this desk's seat on the phone line (claimed after each
+// snapshot; the line's picture is the replica's). Views read it by const reference
+// and hand back Commands; execute() is the only way anything changes, so a button,
+// a key and the autotest take the same path.
 #pragma once
 
 #include <deque>
@@ -31,6 +30,7 @@ namespace anxin::console {
 enum class Action {
   acknowledge, callback, candidates, dispatch, call, call_result, note, resolve, elder, metrics, map,
   seat, dial, answer, hangup, recording,  // the phone line
+  find_elders, link_caller,               // an unknown caller's incident
 };
 
 // One request this console sent, as far as it got.
@@ -139,6 +139,11 @@ class App {
     std::string path;  // the temp file, once written
   };
   const std::optional<Playback>& playback() const { return playback_; }
+  // An unknown caller's incident: the answer to the last elder search made for it
+  // (null: none yet, or the search was for another incident).
+  const protocol::ElderList* found_elders(IncidentId incident) const {
+    return found_elders_ && found_for_ == incident ? &*found_elders_ : nullptr;
+  }
 
   // --- the new top-priority incident, flashing for a few seconds
   std::optional<IncidentId> flashing() const;
@@ -205,6 +210,9 @@ class App {
   Millis ring_chimed_ms_ = 0;         // this machine's clock
   std::optional<Playback> playback_;
   SoundPlayer recordings_;
+  std::optional<protocol::ElderList> found_elders_;  // the answer to find_req_
+  IncidentId found_for_ = 0;
+  std::string find_req_;  // the last search: an earlier one's late answer is dropped
 };
 
 }  // namespace anxin::console

@@ -25,8 +25,11 @@ std::string App::send(Action action, IncidentId incident, proto::ClientBody body
   if (!link_ || !link_->send({r.req, std::move(body)})) r.status = Request::Status::not_sent;
   last_req_[{incident, action}] = r.req;  // incident 0: the console's own (seat, answer, ...)
   // Background refreshes are not the operator's actions: they do not replace
-  // the answer shown beside the buttons.
-  if (incident && action != Action::candidates && action != Action::elder) latest_req_[incident] = r.req;
+  // the answer shown beside the buttons. Finding and linking an unknown caller's
+  // elder show theirs in their own panel.
+  const bool own_place = action == Action::candidates || action == Action::elder ||
+                         action == Action::find_elders || action == Action::link_caller;
+  if (incident && !own_place) latest_req_[incident] = r.req;
   request_order_.push_back(r.req);
   requests_[r.req] = std::move(r);
   while (request_order_.size() > kKeptRequests) {
@@ -69,6 +72,12 @@ void App::execute(const Commands& commands) {
             send(Action::hangup, 0, proto::Hangup{});
           } else if constexpr (std::is_same_v<T, cmd::Dial>) {
             send(Action::dial, c.incident, proto::Dial{c.incident, c.to, c.worker});
+          } else if constexpr (std::is_same_v<T, cmd::FindElders>) {
+            found_elders_.reset();
+            found_for_ = c.incident;
+            find_req_ = send(Action::find_elders, c.incident, proto::FindElders{c.q});
+          } else if constexpr (std::is_same_v<T, cmd::LinkCaller>) {
+            send(Action::link_caller, c.incident, proto::LinkCaller{c.incident, c.elder});
           } else if constexpr (std::is_same_v<T, cmd::PlayRecording>) {
             run(c);
           } else if constexpr (std::is_same_v<T, cmd::Login>) {
@@ -103,6 +112,9 @@ void App::run(const cmd::Select& c) {
   ui_.callback_open = false;
   ui_.disposition = -1;
   ui_.scroll_to_selected = true;
+  found_elders_.reset();
+  ui_.link_search.fill(0);
+  ui_.link_highlight = -1;
   if (live()) refresh_selected(server_now_ms());
 }
 

@@ -1,6 +1,7 @@
 #include "autotest.hpp"
 
 #include <GLFW/glfw3.h>  // key codes, and the system GL header for glReadPixels
+#include <imgui.h>
 #include <stb/stb_image_write.h>
 
 #include <cstdio>
@@ -48,6 +49,7 @@ json incident_json(const App& app, const Incident& i) {
   return {{"id", i.id},
           {"elder_id", i.elder},
           {"elder_name", e ? e->name : ""},
+          {"unknown_caller", e && e->unknown_caller},
           {"state", name_of(i.state)},
           {"lead_kind", name_of(i.lead_kind())},
           {"alert_count", i.alert_count()},
@@ -114,6 +116,8 @@ json state_dump(const App& app) {
                {"candidates", nullptr},
                {"elder_detail", nullptr},
                {"metrics", nullptr},
+               {"found_elders", nullptr},
+               {"link_caller", nullptr},
                {"flashing", app.flashing() ? json(*app.flashing()) : json(nullptr)},
                {"map_homes", app.district() ? json(app.district()->homes.size()) : json(nullptr)},
                {"acknowledged_by_me", app.acknowledged_by_me()}};
@@ -123,6 +127,15 @@ json state_dump(const App& app) {
       json list = json::array();
       for (const auto& v : c->candidates) list.push_back({{"worker_id", v.candidate.id}, {"name", v.name}});
       dump["candidates"] = list;
+    }
+    if (const auto* found = app.found_elders(i->id)) {
+      json list = json::array();
+      for (const auto& e : found->elders) list.push_back({{"id", e.id}, {"name", e.name}});
+      dump["found_elders"] = {{"incident_id", i->id}, {"elders", list}};
+    }
+    if (const Request* link = app.last_request(i->id, Action::link_caller)) {
+      static const char* const kStatus[] = {"sending", "ok", "refused", "no_reply", "not_sent"};
+      dump["link_caller"] = {{"status", kStatus[static_cast<int>(link->status)]}, {"error", link->error}};
     }
     if (const auto* d = app.elder_detail(i->elder))
       dump["elder_detail"] = {{"devices", d->devices.size()}, {"incidents", d->incidents.size()},
@@ -183,13 +196,16 @@ bool Autotest::fail(const std::string& why) {
   return false;
 }
 
-void Autotest::press_keys(bool* keys_down, int count) {
+void Autotest::press_keys(ImGuiIO& io) {
+  const int count = IM_ARRAYSIZE(io.KeysDown);
   for (int k : held_)
-    if (k < count) keys_down[k] = false;
+    if (k < count) io.KeysDown[k] = false;
   held_.clear();
   for (int k : keys_)
-    if (k < count) keys_down[k] = true, held_.push_back(k);
+    if (k < count) io.KeysDown[k] = true, held_.push_back(k);
   keys_.clear();
+  if (!text_.empty()) io.AddInputCharactersUTF8(text_.c_str());
+  text_.clear();
 }
 
 // A command on the selected incident; once sent, waits for the server's answer.
@@ -307,6 +323,10 @@ Commands Autotest::act(const App& app) {
     if (!k) return fail("unknown key " + s.arg), out;
     if (frames_ == 1) keys_.push_back(*k);
     done = frames_ >= 2;  // held for one frame, then released
+  } else if (s.op == "type") {
+    // Typed the frame after a field has focus (WantTextInput is the last frame's).
+    if (waiting_) done = true;
+    else if (ImGui::GetIO().WantTextInput) text_ = s.arg, waiting_ = true;
   } else if (s.op == "acknowledge" || s.op == "callback" || s.op == "dispatch-best" || s.op == "dispatch-two" ||
              s.op == "dispatch" || s.op == "call" || s.op == "call-result" || s.op == "note" || s.op == "resolve" ||
              s.op == "dial") {

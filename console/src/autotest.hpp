@@ -9,7 +9,9 @@
 //   wait-sync [N]              live, with at least N incidents
 //   select-top | select ID     the queue's first incident, or one by id
 //   view queue|incident|map|workers|dashboard      lang zh|en
-//   key K                      press a key: A D R C N P H B 1-8 Enter Escape Up Down F1-F5
+//   key K                      press a key: A D R C N P H B L 1-8 Enter Escape Up Down F1-F5
+//   type TEXT                  type into the text field that has focus, once one has
+//                              (after e.g. key N or key L); it replaces a selection
 //   acknowledge | callback OUTCOME | dispatch-best | dispatch-two | dispatch WORKER
 //   call KIND | call-result RESULT (the first pending call) | note TEXT
 //   dial elder|doctor|worker ID (from my seat on the phone line)
@@ -20,7 +22,9 @@
 //   wait-state POINTER OP VALUE  e.g. /selected_incident/state == acknowledged;
 //                               OP is == != >= <=; an array compares its size.
 //                               The phone line: /my_seat/state, /ringing/0/elder_name,
-//                               /line/calls, /selected_incident/phone
+//                               /line/calls, /selected_incident/phone; an unknown
+//                               caller: /selected_incident/unknown_caller,
+//                               /found_elders/elders/0/name, /link_caller/status
 //   screenshot PATH | dump PATH | export PATH | sleep MS | frames N
 //
 // The old flags (--autotest-incidents N [--autotest-ack]) are a built-in script.
@@ -36,6 +40,8 @@
 #include <nlohmann/json.hpp>
 
 #include "app.hpp"
+
+struct ImGuiIO;
 
 namespace anxin::console {
 
@@ -57,9 +63,10 @@ class Autotest {
   bool enabled() const { return enabled_; }
   const std::string& error() const { return error_; }
 
-  // Before drawing: what the "operator" does this frame, and keys to hold down.
+  // Before drawing: what the "operator" does this frame, then the keys to hold down
+  // and the text to type (before ImGui::NewFrame).
   Commands act(const App& app);
-  void press_keys(bool* keys_down, int count);
+  void press_keys(ImGuiIO& io);
   // After rendering, before the buffer swap: an exit code once finished.
   std::optional<int> after_render(const App& app, int framebuffer_w, int framebuffer_h);
   // True while it needs the next frame at once rather than on the next event.
@@ -88,6 +95,7 @@ class Autotest {
   Action action_ = Action::acknowledge;
   std::vector<int> keys_;  // to press on the next frame
   std::vector<int> held_;  // pressed last frame, to release
+  std::string text_;       // to type on the next frame
   std::chrono::steady_clock::time_point deadline_, sleep_until_;
   std::string error_;
   bool failed_ = false;

@@ -40,6 +40,10 @@ struct Hangup {};  // my seat's call
 // to: "elder", "doctor" or "worker" (then `worker`); 120, 119 and the family are Call.
 struct Dial { IncidentId incident = 0; std::string to; WorkerId worker = 0; };
 struct PlayRecording { std::string name; };  // fetched, written to a temp file, played
+// an unknown caller's incident: find the elder it is about (name, phone, address or
+// the ID number's last digits), then move the incident to them
+struct FindElders { IncidentId incident = 0; std::string q; };
+struct LinkCaller { IncidentId incident = 0; ElderId elder = 0; };
 struct Metrics {};
 struct Login { std::string host; int port = 7600; std::string username, password; };
 struct Logout {};
@@ -52,8 +56,8 @@ struct ExportDashboard { std::string path; };  // empty: ~/anxin-dashboard-YYYYM
 
 using Command = std::variant<cmd::Acknowledge, cmd::Callback, cmd::Candidates, cmd::Dispatch, cmd::Call,
                              cmd::CallResult, cmd::Note, cmd::Resolve, cmd::ElderDetail, cmd::Metrics, cmd::Answer,
-                             cmd::Hangup, cmd::Dial, cmd::PlayRecording, cmd::Login, cmd::Logout, cmd::Select,
-                             cmd::Show, cmd::SetLanguage, cmd::ExportDashboard>;
+                             cmd::Hangup, cmd::Dial, cmd::PlayRecording, cmd::FindElders, cmd::LinkCaller, cmd::Login,
+                             cmd::Logout, cmd::Select, cmd::Show, cmd::SetLanguage, cmd::ExportDashboard>;
 
 struct Commands {
   std::vector<Command> list;

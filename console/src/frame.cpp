@@ -28,7 +28,7 @@ FrameResult run_frame(GLFWwindow* window, App& app, Autotest& autotest) {
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
   ImGuiIO& io = ImGui::GetIO();
-  autotest.press_keys(io.KeysDown, IM_ARRAYSIZE(io.KeysDown));
+  autotest.press_keys(io);
   ImGui::NewFrame();
   r.commands += draw_console(app);
   ImGui::Render();

@@ -69,6 +69,10 @@ struct UiState {
   int disposition = -1;         // index into the dispositions, -1: none chosen yet
   std::array<char, 256> resolve_note{};
   bool callback_open = false;   // the call-back outcome picker (key C)
+  // an unknown caller's "link to elder" panel (key L)
+  std::array<char, 65> link_search{};  // the server takes 1..64 bytes
+  bool focus_link_search = false;
+  int link_highlight = -1;  // the result ↑/↓ chose; -1: none, so Enter finds
 
   // the map
   MapCamera map;

@@ -3,7 +3,9 @@
 // long (waiting, the 60 s and 180 s acknowledgement targets), why it ranks where
 // it does, the actions (acknowledge, call back, dispatch, resolve, each with its
 // key), responders and candidates, calls, a note; then the elder and the record.
-// `wide` lays it out in two columns (the Incident view), else one.
+// An unknown caller's incident has, in the elder's place, the panel that links it
+// to the elder (view_link.cpp). `wide` lays it out in two columns (the Incident
+// view), else one.
 #include <cstdio>
 #include <string>
 
@@ -39,14 +41,15 @@ void header(const App& app, const Incident& i, const protocol::ElderCard* e, int
   std::snprintf(s, sizeof s, "%d", score);
   chip(s, score_color(score), ImGui::CalcTextSize("000").x + 16);
   ImGui::SameLine(0, 10);
-  ImGui::TextUnformatted(e ? e->name.c_str() : ("#" + std::to_string(i.elder)).c_str());
+  if (e && e->unknown_caller) ImGui::Text("%s  %s", app.tr(Msg::call_unknown), e->phone.c_str());
+  else ImGui::TextUnformatted(e ? e->name.c_str() : ("#" + std::to_string(i.elder)).c_str());
   ImGui::SameLine(0, 12);
   ImGui::TextUnformatted(app.tr(i.lead_kind()));
   if (int n = i.alert_count(); n > 1) {
     ImGui::SameLine();
     ImGui::TextColored(kMutedText, "×%d", n);
   }
-  if (e) {
+  if (e && !e->unknown_caller) {
     ImGui::SameLine(0, 12);
     chip(app.tr(e->tier), tier_color(e->tier));
   }
@@ -290,8 +293,12 @@ Commands draw_incident(const App& app, UiState& ui, bool wide) {
     out += draw_calls(app, *i);
     out += note_input(app, ui, *i);
   };
+  // An unknown caller's record says nothing about anyone: in its place, the panel
+  // that finds the elder the call is about.
+  const bool unknown = e && e->unknown_caller;
   auto elder = [&] {
-    if (e) out += draw_elder(app, *i, *e);
+    if (unknown) out += draw_link_caller(app, ui, *i, *e);
+    else if (e) out += draw_elder(app, *i, *e);
   };
   if (wide) {
     // Working on the left, with the record below what it records; who the
@@ -307,8 +314,9 @@ Commands draw_incident(const App& app, UiState& ui, bool wide) {
     ImGui::EndChild();
   } else {
     ImGui::BeginChild("workspace", ImVec2(0, 0), false);
+    if (unknown) elder();  // first: nothing else can be done well until it is linked
     operations();
-    elder();
+    if (!unknown) elder();
     out += draw_timeline(app, *i);
     ImGui::EndChild();
   }

@@ -236,6 +236,8 @@ void request_status(const App& app, const Request* r) {
     case Action::dial: action = Msg::act_dial; break;
     case Action::answer: action = Msg::act_answer; break;
     case Action::hangup: action = Msg::act_hangup; break;
+    case Action::find_elders: action = Msg::act_find_elders; break;
+    case Action::link_caller: action = Msg::act_link_caller; break;
     default: return;  // background refreshes are not shown
   }
   ImGui::PushTextWrapPos(0.0f);

@@ -30,6 +30,8 @@ Commands draw_dispatch(const App& app, const Incident& i);                 // vi
 Commands draw_calls(const App& app, const Incident& i);                    // view_calls.cpp
 Commands draw_elder(const App& app, const Incident& i, const protocol::ElderCard& e);  // view_elder.cpp
 Commands draw_timeline(const App& app, const Incident& i);                 // view_timeline.cpp
+// view_link.cpp: an unknown caller's incident, its number and the panel that links it to an elder.
+Commands draw_link_caller(const App& app, UiState& ui, const Incident& i, const protocol::ElderCard& caller);
 
 // Keys act only when no text field has focus, so typing a note never dispatches.
 bool key_pressed(int key);  // ImGui key index (GLFW key code; letters are 'A'..'Z')

@@ -157,6 +157,8 @@ Result<std::vector<Candidate>> Dispatcher::candidates(IncidentId id, SkillSet re
   auto it = open_.find(id);
   if (it == open_.end()) return Error{ErrorCode::unknown_incident, "no open incident " + std::to_string(id)};
   const Incident& incident = it->second;
+  if (elders_.at(incident.elder).unknown_caller)  // no home to send anyone to
+    return Error{ErrorCode::bad_state, "the caller is unknown: link the incident to an elder first"};
   std::vector<Candidate> all = index_.nearest(query_for(incident, required));
   std::vector<Candidate> out;
   for (const auto& c : all) {
@@ -207,6 +209,8 @@ Result<IncidentId> Dispatcher::dispatch(const Principal& who, IncidentId id, std
   auto found = open_incident(id);
   if (!found) return found.error();
   Incident& incident = *found.value();
+  if (elders_.at(incident.elder).unknown_caller)
+    return Error{ErrorCode::bad_state, "the caller is unknown: link the incident to an elder first"};
   const std::string actor = display_name(who);
 
   std::vector<std::pair<Worker*, std::optional<Candidate>>> picks;
