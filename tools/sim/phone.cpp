@@ -28,12 +28,17 @@ std::vector<std::string> sim_numbers(const std::string& db) {
     throw std::runtime_error("cannot open " + db);
   }
   std::vector<std::string> out;
-  sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v2(h, "SELECT sim FROM devices WHERE sim <> '' ORDER BY id", -1, &s, nullptr) == SQLITE_OK)
-    while (sqlite3_step(s) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
-  sqlite3_finalize(s);
+  // A district made before devices had SIM numbers: the elders' own mobiles call instead.
+  for (const char* sql : {"SELECT sim FROM devices WHERE sim <> '' ORDER BY id",
+                          "SELECT phone FROM elders WHERE phone LIKE '1%' AND unknown_caller = 0 ORDER BY id"}) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(h, sql, -1, &s, nullptr) == SQLITE_OK)
+      while (sqlite3_step(s) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
+    sqlite3_finalize(s);
+    if (!out.empty()) break;
+  }
   sqlite3_close(h);
-  if (out.empty()) throw std::runtime_error(db + " has no device with a SIM number");
+  if (out.empty()) throw std::runtime_error(db + " has no device SIM or elder's mobile to call from");
   return out;
 }
 
