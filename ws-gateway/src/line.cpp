@@ -96,6 +96,8 @@ Seat* Line::seat(const std::string& name) {
   return nullptr;
 }
 
+const Seat* Line::seat(const std::string& name) const { return const_cast<Line*>(this)->seat(name); }
+
 std::string Line::uri_for(const std::string& number) const {
   if (auto it = config_.dial.find(number); it != config_.dial.end()) return it->second;
   std::string uri = config_.dial_default;

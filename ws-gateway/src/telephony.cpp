@@ -36,7 +36,7 @@ Frame Server::Impl::line_frame() const {
   if (line) {
     for (const auto& sc : line->config().seats) {
       proto::SeatView v{sc.name, false, "", "idle"};
-      if (Seat* seat = const_cast<Line&>(*line).seat(sc.name)) v.up = seat->up();
+      if (const Seat* seat = line->seat(sc.name)) v.up = seat->up();
       if (auto op = line->operator_of.find(sc.name); op != line->operator_of.end()) v.operator_name = op->second;
       if (auto c = line->calls.find(sc.name); c != line->calls.end()) v.state = c->second.state;
       st.seats.push_back(std::move(v));
@@ -199,7 +199,7 @@ void Server::Impl::on_line_events() {
         LiveCall call = std::move(at->second);
         line->calls.erase(at);
         auto [heard, sent] = line->keep_recordings(ev, call.incident);
-        if (!call.incident) break;  // an unknown caller: nothing to file it under yet
+        if (!call.incident) break;  // a hidden number: nothing to file it under
         PhoneLog log{call.incident, call.task, call.target, call.outgoing, ev.seat, call.number,
                      call.operator_name, result_of(ev, call), ev.reason, call.since_ms, call.answered_ms, now,
                      heard, sent};

@@ -57,6 +57,7 @@ class Line {
 
   std::vector<SeatEvent> take_events();  // any thread; oldest first
   Seat* seat(const std::string& name);    // nullptr if there is no such seat
+  const Seat* seat(const std::string& name) const;
   const LineConfig& config() const { return config_; }
   std::string uri_for(const std::string& number) const;
 
