@@ -52,7 +52,7 @@ bool is_simple_json_object(const std::string& s) {
 
 }  // namespace
 
-TEST_CASE("same options give identical districts; another seed differs", "[sim]") {
+TEST_CASE("same options give identical districts, and another seed differs", "[sim]") {
   const District a = generate_district({});
   const District b = generate_district({});
   REQUIRE(a.elders.size() == b.elders.size());
@@ -283,7 +283,7 @@ TEST_CASE("ages, sexes and tiers have realistic spreads", "[sim]") {
   CHECK(tiers[CareTier::key] / n <= 0.60);
 }
 
-TEST_CASE("devices: every home has an SOS button; ids sequential; recently seen", "[sim]") {
+TEST_CASE("devices: every home has an SOS button, ids are sequential, all recently seen", "[sim]") {
   const District& d = default_district();
   const Millis noon = local_noon_ms(DistrictOptions{}.today);
   CHECK(noon == 1'795'665'600'000);  // 2026-11-26T12:00+08:00

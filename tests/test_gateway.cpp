@@ -300,7 +300,7 @@ TEST_CASE("a server given an interface binds that address only", "[ws]") {
   CHECK(listeners("/proc/net/tcp6", centre.port()).empty());
 }
 
-TEST_CASE("a connection that never says hello is closed; one address cannot hold every file", "[ws]") {
+TEST_CASE("a connection that never says hello is closed, and one address cannot hold every file", "[ws]") {
   gateway::ServerOptions o;
   o.hello_timeout_s = 1;
   o.max_connections_per_address = 4;

@@ -144,7 +144,7 @@ TEST_CASE("sessions expire", "[ws][login]") {
   CHECK(test::count_rows(c->db(), "tokens") == before - 1);
 }
 
-TEST_CASE("the elder detail carries devices and history; field workers see only their elders", "[ws][login]") {
+TEST_CASE("the elder detail carries devices and history, and field workers see only their elders", "[ws][login]") {
   test::Centre c;
   {
     Store store(c.db());

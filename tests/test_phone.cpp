@@ -91,7 +91,7 @@ TEST_CASE("a ringing call opens the elder's incident, and a second one joins it"
   CHECK(refused.error().code == ErrorCode::kind_not_supported);
 }
 
-TEST_CASE("an ended call goes on the timeline and settles its task; no answer moves the cascade on",
+TEST_CASE("an ended call goes on the timeline and settles its task, and no answer moves the cascade on",
           "[core][phone]") {
   Centre c;
   const IncidentId id = c.ring("1064000000001");
