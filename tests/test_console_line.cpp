@@ -13,12 +13,12 @@
 #include <fstream>
 #include <set>
 
-#include <stb_image.h>
 
 #include "i18n.hpp"
 #include "line.hpp"
 #include "process.hpp"
 #include "replica.hpp"
+#include "screenshot.hpp"
 #include "settings.hpp"
 #include "sip_support.hpp"
 
@@ -137,20 +137,6 @@ struct Phone {
 };
 
 json read_json(const std::string& path) { return json::parse(test::read_file(path)); }
-
-// The window's size, with text and colour in it, not a blank frame.
-void check_screenshot(const std::string& path) {
-  INFO(path);
-  int w = 0, h = 0, n = 0;
-  unsigned char* pixels = stbi_load(path.c_str(), &w, &h, &n, 3);
-  REQUIRE(pixels);
-  CHECK(w == 1440);
-  CHECK(h == 900);
-  std::set<unsigned> colours;
-  for (int i = 0; i < w * h; i += 7) colours.insert(pixels[3 * i] << 16 | pixels[3 * i + 1] << 8 | pixels[3 * i + 2]);
-  stbi_image_free(pixels);
-  CHECK(colours.size() > 20);
-}
 
 std::string port_of(int base, int i) { return std::to_string(base + 10 * i); }
 
@@ -291,8 +277,8 @@ TEST_CASE("a caller rings the console's seat: the card on the first ring, P answ
   CHECK(dialling["line"]["calls"][0]["target"] == "elder");
 
   CHECK(test::read_file(dir.file("config/anxin/console.conf")).find("seat=seat1") != std::string::npos);
-  check_screenshot(artifact("console-line-ringing.png"));
-  check_screenshot(artifact("console-line-talking.png"));
+  test::check_screenshot(artifact("console-line-ringing.png"));
+  test::check_screenshot(artifact("console-line-talking.png"));
 }
 
 TEST_CASE("an unknown caller's incident is linked to the elder from the workspace", "[console][sip]") {
@@ -379,7 +365,7 @@ TEST_CASE("an unknown caller's incident is linked to the elder from the workspac
   for (const auto& i : snapshot["incidents"]) on_elder_2 |= i["id"] == incident && i["elder_id"] == 2;
   CHECK(on_elder_2);
 
-  check_screenshot(artifact("console-line-link-refused.png"));
-  check_screenshot(artifact("console-line-link.png"));
-  check_screenshot(artifact("console-line-linked.png"));
+  test::check_screenshot(artifact("console-line-link-refused.png"));
+  test::check_screenshot(artifact("console-line-link.png"));
+  test::check_screenshot(artifact("console-line-linked.png"));
 }

@@ -12,9 +12,9 @@
 #include <set>
 
 #include "process.hpp"
+#include "screenshot.hpp"
 #include "support.hpp"
 
-#include <stb_image.h>
 
 using namespace anxin;
 using test::json;
@@ -40,20 +40,6 @@ std::string write_script(const test::TempDir& dir, const std::string& text) {
 }
 
 json read_json(const std::string& path) { return json::parse(test::read_file(path)); }
-
-// A screenshot is the window's size and holds text and colour, not a blank frame.
-void check_screenshot(const std::string& path) {
-  INFO(path);
-  int w = 0, h = 0, n = 0;
-  unsigned char* pixels = stbi_load(path.c_str(), &w, &h, &n, 3);
-  REQUIRE(pixels);
-  CHECK(w == 1440);
-  CHECK(h == 900);
-  std::set<unsigned> colours;
-  for (int i = 0; i < w * h; i += 7) colours.insert(pixels[3 * i] << 16 | pixels[3 * i + 1] << 8 | pixels[3 * i + 2]);
-  stbi_image_free(pixels);
-  CHECK(colours.size() > 20);
-}
 
 std::string sql_text(const std::string& db_path, const std::string& sql) {
   sqlite3* db = nullptr;
@@ -247,7 +233,7 @@ wait-state /view == 0
   for (const char* png : {"console-login.png", "console-queue.png", "console-incident.png", "console-map.png",
                           "console-workers.png", "console-dashboard.png", "console-resolve.png", "console-flash.png",
                           "console-queue-en.png", "console-incident-en.png"})
-    check_screenshot(artifact(png));
+    test::check_screenshot(artifact(png));
 }
 
 TEST_CASE("a console that loses its server comes back with everything", "[console]") {

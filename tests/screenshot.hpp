@@ -1,0 +1,9 @@
+// Checks a console screenshot: the window's size (1440x900) and more than 20 colours,
+// so text, panels and the severity colours, not a blank frame.
+#pragma once
+
+#include <string>
+
+namespace anxin::test {
+void check_screenshot(const std::string& png_path);
+}
