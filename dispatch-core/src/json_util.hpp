@@ -35,20 +35,25 @@ inline std::string need_string(const json& o, const char* key) {
 }
 // Integers are read at full width and never wrapped: 18446744073709551615 is not -1,
 // and 4294967346 is not 50 once narrowed (issue 10).
-inline std::int64_t need_int(const json& o, const char* key) {
-  const json& v = need(o, key);
+// `v` is the value of field `key` (named in the error), or an element of that array.
+inline std::int64_t as_int(const json& v, const char* key) {
   const bool fits = v.is_number_integer() &&
                     (!v.is_number_unsigned() || v.get<std::uint64_t>() <= std::uint64_t(INT64_MAX));
   if (!fits) fail(ErrorCode::bad_field, std::string("'") + key + "' must be a 64-bit integer");
   return v.get<std::int64_t>();
 }
+inline std::int64_t need_int(const json& o, const char* key) { return as_int(need(o, key), key); }
 // An integer that must lie in [lo, hi], as the type it is kept in.
 template <class T = int>
-T need_int_in(const json& o, const char* key, std::int64_t lo, std::int64_t hi) {
-  const std::int64_t v = need_int(o, key);
-  if (v < lo || v > hi)
+T as_int_in(const json& v, const char* key, std::int64_t lo, std::int64_t hi) {
+  const std::int64_t n = as_int(v, key);
+  if (n < lo || n > hi)
     fail(ErrorCode::bad_field, std::string("'") + key + "' must be " + std::to_string(lo) + ".." + std::to_string(hi));
-  return static_cast<T>(v);
+  return static_cast<T>(n);
+}
+template <class T = int>
+T need_int_in(const json& o, const char* key, std::int64_t lo, std::int64_t hi) {
+  return as_int_in<T>(need(o, key), key, lo, hi);
 }
 template <class T = int>
 T opt_int_in(const json& o, const char* key, std::int64_t lo, std::int64_t hi, T fallback) {

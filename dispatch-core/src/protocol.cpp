@@ -440,10 +440,8 @@ MetricsSummary metrics_from(const json& j) {
   s.acknowledged_within_180s = need_int_in<size_t>(j, "acknowledged_within_180s", 0, kCountMax);
   if (has(j, "per_hour")) {
     const json& h = need_array(j, "per_hour");
-    for (size_t k = 0; k < 24 && k < h.size(); ++k) {
-      const json cell{{"per_hour", h[k]}};
-      s.opened_per_hour[k] = need_int_in<size_t>(cell, "per_hour", 0, kCountMax);
-    }
+    for (size_t k = 0; k < 24 && k < h.size(); ++k)
+      s.opened_per_hour[k] = as_int_in<size_t>(h[k], "per_hour", 0, kCountMax);
   }
   if (has(j, "per_operator"))
     for (const auto& x : need_array(j, "per_operator"))
