@@ -58,12 +58,11 @@ bool Server::Impl::dial_from(const std::string& seat_name, LiveCall call) {
   if (!line) return false;
   Seat* seat = line->seat(seat_name);
   if (!seat || !seat->up() || line->calls.count(seat_name)) return false;
-  static std::uint64_t next_token = 0;
-  call.token = "d" + std::to_string(++next_token);
   call.state = "dialling";
   call.since_ms = clock.now_ms();
   call.operator_name = line->operator_of[seat_name];
-  seat->dial(line->uri_for(call.number), call.token);
+  // Calls are kept by seat, so the token only names the incident in the seat's events.
+  seat->dial(line->uri_for(call.number), "incident:" + std::to_string(call.incident));
   line->calls[seat_name] = std::move(call);
   line_dirty = true;
   return true;

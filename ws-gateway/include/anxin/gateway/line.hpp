@@ -38,7 +38,6 @@ Result<LineConfig> load_line_config(const std::string& path);
 // What a seat is doing now: the call on it, if any.
 struct LiveCall {
   std::string call_id;   // the SIP Call-ID, once the agent has named it
-  std::string token;     // outbound: what it was dialled with
   bool outgoing = false;
   std::string number, target;  // target: inbound, elder, ambulance_120, fire_119, family, worker, doctor
   ElderId elder = 0;
