@@ -9,6 +9,7 @@
 #include "dashboard.hpp"
 #include "i18n.hpp"
 #include "map_places.hpp"
+#include "notices.hpp"
 #include "queue_index.hpp"
 #include "settings.hpp"
 #include "support.hpp"
@@ -219,4 +220,32 @@ TEST_CASE("every label and name exists in both languages", "[console]") {
   for_each_text([&](const char* t) { texts.insert(t); });
   CHECK(texts.count("处置结案"));
   CHECK(texts.count("Two responders"));
+}
+
+TEST_CASE("a notice that could not be delivered reads in words on the timeline", "[console]") {
+  CHECK(std::string(tr(Lang::zh, TimelineKind::notice_failed)) == "通知未送达");
+  CHECK(std::string(tr(Lang::en, TimelineKind::notice_failed)) == "Notice failed");
+  auto sms = parse_failed_notice(
+      R"({"notice":"contact_sms","notice_id":"sms-7-0","to_name":"王建国","to":"139****0001","reason":"HTTP 500","attempts":3})");
+  REQUIRE(sms);
+  CHECK(describe(Lang::zh, *sms) == "联系人短信 · 王建国 139****0001 · HTTP 500（试了 3 次）");
+  CHECK(describe(Lang::en, *sms) == "SMS to contact · 王建国 139****0001 · HTTP 500 (3 tries)");
+  auto ambulance = parse_failed_notice(
+      R"({"notice":"ambulance_120","notice_id":"call-4","task_id":4,"to_name":"120急救中心","to":"120","reason":"queue full","attempts":0})");
+  REQUIRE(ambulance);
+  CHECK(ambulance->task_id == 4);
+  CHECK(describe(Lang::zh, *ambulance) == "急救 120 · 待发队列已满，未发出");
+  CHECK(describe(Lang::en, *ambulance) == "Ambulance 120 · queue full, not sent");
+  CHECK_FALSE(parse_failed_notice("family:exhausted"));  // not such an entry: shown as it is
+  CHECK_FALSE(parse_failed_notice(R"({"attempts":"many"})"));
+}
+
+TEST_CASE("a throttled login reads as such on the login screen, with the wait", "[console]") {
+  CHECK(login_refusal(Lang::zh, {ErrorCode::auth_failed, "wrong username or password"}) == "用户名或密码错误");
+  const std::string held = login_refusal(Lang::zh, {ErrorCode::throttled, "too many failed logins; try again in 8 s"});
+  CHECK(held.find("登录失败次数过多") != std::string::npos);
+  CHECK(held.find("try again in 8 s") != std::string::npos);
+  CHECK(login_refusal(Lang::en, {ErrorCode::throttled, "x"}).rfind("Too many failed logins", 0) == 0);
+  CHECK(login_refusal(Lang::en, {ErrorCode::forbidden, "this port serves field workers only"}) ==
+        "E_FORBIDDEN this port serves field workers only");
 }

@@ -487,6 +487,98 @@ TEST_CASE("120 and 119 become call tasks with a notice", "[dispatch][calls]") {
   CHECK(fx.notices[1].kind == NoticeKind::ambulance_120);
 }
 
+TEST_CASE("each notice has an id that stays the same for its receiver to drop duplicates", "[dispatch][calls]") {
+  Centre c;
+  auto id = c.alarm("D2", AlertKind::smoke);
+  REQUIRE(c.d.call_emergency(c.op, id, CallKind::ambulance_120).ok());
+  auto fx = c.d.take_effects();
+  REQUIRE(fx.notices.size() == 3);
+  CHECK(fx.notices[0].id == "sms-" + std::to_string(id) + "-0");
+  CHECK(fx.notices[1].id == "sms-" + std::to_string(id) + "-1");
+  CHECK(fx.notices[2].id == "call-" + std::to_string(fx.notices[2].task_id));
+}
+
+TEST_CASE("a notice that finally fails goes on its incident's timeline and fails its call task", "[dispatch][calls]") {
+  Centre c;
+  auto id = c.alarm("D2", AlertKind::smoke);
+  auto sms = c.d.take_effects().notices;
+  REQUIRE(sms.size() == 2);
+
+  // An SMS: only the timeline entry, masked as in the log, in a delta like any change.
+  c.clock.advance(5000);
+  CHECK(c.d.notice_failed(sms[0], "HTTP 500", 3));
+  auto fx = c.d.take_effects();
+  REQUIRE(fx.deltas.size() == 1);
+  CHECK(fx.deltas[0].kind == DeltaKind::incident_updated);
+  REQUIRE(fx.deltas[0].append.size() == 1);
+  const TimelineEntry& e = fx.deltas[0].append[0];
+  CHECK(e.kind == TimelineKind::notice_failed);
+  CHECK(e.actor == "system");
+  CHECK(e.at_ms == kStart + 5000);
+  const auto j = nlohmann::json::parse(e.text);
+  CHECK(j["notice"] == "contact_sms");
+  CHECK(j["to"] == "139****0001");
+  CHECK(j["reason"] == "HTTP 500");
+  CHECK(j["attempts"] == 3);
+  CHECK(j["notice_id"] == sms[0].id);
+  bool stored = false, audited = false;
+  for (const auto& w : fx.writes) {
+    if (auto* t = std::get_if<AddTimeline>(&w)) stored |= t->incident == id && t->entry.kind == TimelineKind::notice_failed;
+    if (auto* a = std::get_if<AppendAudit>(&w)) audited |= a->entry.action == "notice_failed";
+  }
+  CHECK(stored);
+  CHECK(audited);
+
+  // 120: nobody was asked to call, so the task fails and the operator may call again.
+  auto task = c.d.call_emergency(c.op, id, CallKind::ambulance_120);
+  REQUIRE(task.ok());
+  auto call = c.d.take_effects().notices.at(0);
+  CHECK(c.d.notice_failed(call, "Couldn't connect to server", 3));
+  const Incident& i = c.incident(id);
+  CHECK(i.calls.back().state == CallState::failed);
+  CHECK(i.timeline[i.timeline.size() - 2].kind == TimelineKind::notice_failed);
+  CHECK(nlohmann::json::parse(i.timeline[i.timeline.size() - 2].text)["to"] == "120");  // a service number, as is
+  CHECK(i.timeline.back().text == "ambulance_120:failed");
+  CHECK(c.d.call_emergency(c.op, id, CallKind::ambulance_120).ok());
+}
+
+TEST_CASE("a family call request that fails moves the cascade on", "[dispatch][calls]") {
+  Centre c;
+  auto id = c.alarm("D1", AlertKind::sos);
+  REQUIRE(c.d.start_family_cascade(c.op, id).ok());
+  auto first = c.d.take_effects().notices.at(0);
+  CHECK(c.d.notice_failed(first, "queue full", 0));
+  auto fx = c.d.take_effects();
+  const Incident& i = c.incident(id);
+  REQUIRE(i.calls.size() == 2);
+  CHECK(i.calls[0].state == CallState::failed);
+  CHECK(i.calls[1].contact_index == 1);
+  REQUIRE(fx.notices.size() == 1);  // the next contact's request goes out
+  CHECK(fx.notices[0].to_phone == "13900000002");
+  // A late failure of a call already settled only adds the entry.
+  REQUIRE(c.d.record_call(c.op, i.calls[1].id, CallState::answered).ok());
+  c.d.take_effects();
+  CHECK(c.d.notice_failed(fx.notices[0], "HTTP 503", 3));
+  CHECK(c.incident(id).calls[1].state == CallState::answered);
+  CHECK(c.incident(id).timeline.back().kind == TimelineKind::notice_failed);
+}
+
+TEST_CASE("a notice that fails after its incident was resolved is only audited", "[dispatch][calls]") {
+  Centre c;
+  auto id = c.alarm("D2", AlertKind::smoke);
+  auto sms = c.d.take_effects().notices;
+  REQUIRE(c.d.resolve(c.op, id, Disposition::false_alarm).ok());
+  c.d.take_effects();
+  CHECK_FALSE(c.d.notice_failed(sms[0], "HTTP 500", 3));
+  auto fx = c.d.take_effects();
+  CHECK(fx.deltas.empty());
+  REQUIRE(fx.writes.size() == 1);
+  auto* a = std::get_if<AppendAudit>(&fx.writes[0]);
+  REQUIRE(a);
+  CHECK(a->entry.action == "notice_failed");
+  CHECK(a->entry.incident == id);
+}
+
 // --- escalations ------------------------------------------------------------------------
 
 TEST_CASE("unacknowledged incidents escalate at 60 s and 180 s", "[dispatch][escalation]") {

@@ -1,6 +1,7 @@
 // Dispatch over the real WebSocket: field-worker clients receive offers, decline,
 // accept, arrive and complete; notices reach a real local HTTP endpoint.
 #include <catch2/catch.hpp>
+#include <optional>
 #include <set>
 
 #include "http_sink.hpp"
@@ -147,6 +148,71 @@ TEST_CASE("notices reach the webhook as JSON", "[ws][notify]") {
   CHECK(test::next_json(*console)["type"] == "ok");
   REQUIRE(sink.wait_for(3, std::chrono::seconds(10)));
   CHECK(json::parse(sink.requests()[2].body)["kind"] == "ambulance_120");
+}
+
+TEST_CASE("a notice that finally fails reaches the incident's consoles and survives a restart", "[ws][notify]") {
+  test::HttpSink sink(500);  // a gateway that always fails
+  gateway::ServerOptions o;
+  o.webhook_url = sink.url("/notify");
+  o.webhook_secret = "gateway-test-secret";
+  o.webhook_attempts = 2;  // fast: two tries 10 ms apart
+  o.webhook_backoff_ms = 10;
+  o.webhook_timeout_ms = 2000;
+  test::Centre centre(true, o);
+  auto console = subscribed_console(centre);
+  auto device = centre.client("device", "tok-acme");
+  device->send(test::alarm_frame("D2", 1, "smoke"));
+  const long long incident = test::next_json(*device)["incident_id"];
+
+  // Both contacts' SMS fail twice each; each failure is a delta on the incident.
+  auto failed_entry = [&](const json& delta) -> std::optional<json> {
+    for (const auto& e : delta["append"])
+      if (e["kind"] == "notice_failed") return e;
+    return std::nullopt;
+  };
+  std::set<std::string> masked;
+  while (masked.size() < 2) {
+    json d = test::next_of_type(*console, "delta", std::chrono::seconds(15));
+    auto e = failed_entry(d);
+    if (!e) continue;
+    INFO(d.dump());
+    CHECK(d["event"] == "incident_updated");
+    CHECK(d["incident"]["id"] == incident);
+    CHECK((*e)["actor"] == "system");
+    json text = json::parse((*e)["text"].get<std::string>());
+    CHECK(text["notice"] == "contact_sms");
+    CHECK(text["reason"] == "HTTP 500");
+    CHECK(text["attempts"] == 2);
+    masked.insert(text["to"].get<std::string>());
+  }
+  CHECK(masked == std::set<std::string>{"139****0001", "139****0002"});
+  CHECK(sink.requests().size() == 4);
+  for (const auto& r : sink.requests()) CHECK(r.headers.count("x-anxin-signature") == 1);
+
+  // A 120 request that fails: the call task says so, and 120 can be asked again.
+  console->send(json{{"type", "call"}, {"incident_id", incident}, {"kind", "ambulance_120"}}.dump());
+  const long long task = test::next_of_type(*console, "ok")["id"];
+  for (;;) {
+    json d = test::next_of_type(*console, "delta", std::chrono::seconds(15));
+    auto e = failed_entry(d);
+    if (!e) continue;
+    CHECK(json::parse((*e)["text"].get<std::string>())["task_id"] == task);
+    REQUIRE(d["incident"]["calls"].size() == 1);
+    CHECK(d["incident"]["calls"][0]["state"] == "failed");
+    CHECK(d["append"].back()["text"] == "ambulance_120:failed");
+    break;
+  }
+
+  // Committed like any change: there after a restart.
+  centre.restart();
+  auto later = centre.client("console", "tok-console");
+  later->send(R"({"type":"subscribe"})");
+  json snap = test::next_of_type(*later, "snapshot");
+  REQUIRE(snap["incidents"].size() == 1);
+  int failures = 0;
+  for (const auto& e : snap["incidents"][0]["timeline"]) failures += e["kind"] == "notice_failed";
+  CHECK(failures == 3);
+  CHECK(snap["incidents"][0]["calls"][0]["state"] == "failed");
 }
 
 TEST_CASE("consoles never see where an off-duty worker is", "[ws][dispatch]") {

@@ -23,6 +23,10 @@ constexpr Row kMessages[] = {
     {Msg::conn_resyncing, {"重新同步中", "Resynchronising"}},
     {Msg::banner_reconnecting, {"重新连接中 · 以下为断线前的数据", "Reconnecting · showing data from before the drop"}},
     {Msg::banner_stale, {"正在重新同步数据", "Resynchronising with the server"}},
+    {Msg::banner_storage_full_fmt,
+     {"服务器磁盘已满（%s 起）：新报警和一切操作都无法保存，均被拒绝；腾出空间后自动恢复",
+      "Server disk full since %s: new alarms and every change are refused, as nothing can be saved; "
+      "resumes by itself once space is freed"}},
     {Msg::operator_label, {"值班员", "Operator"}},
     {Msg::supervisor_label, {"值班长", "Supervisor"}},
     {Msg::server_time, {"服务器时间", "Server time"}},
@@ -230,9 +234,13 @@ constexpr Row kMessages[] = {
     {Msg::seconds_unit, {"秒", " s"}},
     {Msg::device_never, {"从未上线", "never"}},
     {Msg::login_wrong, {"用户名或密码错误", "Wrong user name or password"}},
+    {Msg::login_throttled, {"登录失败次数过多，请稍后再试", "Too many failed logins; wait and try again"}},
     {Msg::actor_system, {"系统", "system"}},
     {Msg::cascade_exhausted, {"联系人已全部拨打", "every contact tried"}},
     {Msg::notified_fmt, {"短信通知 %s 位联系人", "SMS to %s contacts"}},
+    {Msg::notice_sms, {"联系人短信", "SMS to contact"}},
+    {Msg::notice_queue_full, {"待发队列已满，未发出", "queue full, not sent"}},
+    {Msg::notice_tries_fmt, {"（试了 %d 次）", " (%d tries)"}},
     // the phone line
     {Msg::line_none, {"无电话线路：请手工拨号", "No phone line: dial by hand"}},
     {Msg::seat_label, {"座席", "Seat"}},
@@ -316,6 +324,12 @@ std::optional<Lang> parse_lang(std::string_view text) {
 const char* lang_name(Lang lang) { return lang == Lang::zh ? "中文" : "English"; }
 
 const char* tr(Lang lang, Msg m) { return pick(lang, kMessages[static_cast<size_t>(m)].text); }
+
+std::string login_refusal(Lang lang, const Error& e) {
+  if (e.code == ErrorCode::auth_failed) return tr(lang, Msg::login_wrong);
+  if (e.code == ErrorCode::throttled) return std::string(tr(lang, Msg::login_throttled)) + " (" + e.message + ")";
+  return std::string(code_name(e.code)) + " " + e.message;
+}
 
 void for_each_message(const std::function<void(const char*)>& each) {
   for (const Row& r : kMessages) each(r.text.zh), each(r.text.en);

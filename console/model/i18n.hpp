@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "anxin/core/domain.hpp"
+#include "anxin/core/errors.hpp"
 #include "anxin/core/metrics.hpp"
 
 namespace anxin::console {
@@ -25,7 +26,7 @@ enum class Msg {
   app_name,
   // connection and status bar
   conn_connecting, conn_authenticating, conn_synced, conn_disconnected, conn_resyncing,
-  banner_reconnecting, banner_stale,
+  banner_reconnecting, banner_stale, banner_storage_full_fmt,
   operator_label, supervisor_label, server_time, count_open, count_acknowledged, count_escalated,
   other_language, logout,
   // views
@@ -76,9 +77,11 @@ enum class Msg {
   seconds_unit,
   device_never,
   login_wrong,
+  login_throttled,
   actor_system,
   cascade_exhausted,
   notified_fmt,
+  notice_sms, notice_queue_full, notice_tries_fmt,
   // the phone line (docs/telephony.md)
   line_none, seat_label, seat_none, seat_up, seat_down, seat_idle, seat_dialling, seat_ringing, seat_talking,
   seats_down_fmt, seat_refused_fmt,
@@ -122,6 +125,11 @@ const char* tr(Lang, Interval);
 // A rank reason code ("living:alone", "kind:sos", "alerts:3", "age:80") as words:
 // "独居", "一键呼叫", "3种告警", "80岁以上". Unknown codes come back as they are.
 std::string rank_reason(Lang, std::string_view code);
+
+// Why a login was refused, as the login screen says it: a wrong password and a
+// throttled login in words (the latter with the server's "try again in N s"),
+// anything else by its code and message.
+std::string login_refusal(Lang, const Error& e);
 
 // Calls `each` with every string above, in both languages: the font loader
 // builds its glyph set from them when it cannot afford the full CJK block.

@@ -77,13 +77,14 @@ struct Names<TimelineKind> {
       TimelineKind::alert,    TimelineKind::acknowledged, TimelineKind::resolved,  TimelineKind::note,
       TimelineKind::callback, TimelineKind::offered,      TimelineKind::accepted,  TimelineKind::declined,
       TimelineKind::expired,  TimelineKind::on_scene,     TimelineKind::completed, TimelineKind::cancelled,
-      TimelineKind::call,     TimelineKind::notified,     TimelineKind::escalated, TimelineKind::phone};
+      TimelineKind::call,     TimelineKind::notified,     TimelineKind::escalated, TimelineKind::phone,
+      TimelineKind::notice_failed};
   static constexpr Text texts[] = {
       {"告警", "Alert"},          {"接警", "Acknowledged"},   {"结案", "Resolved"},      {"备注", "Note"},
       {"回访", "Call-back"},      {"派单", "Offered"},        {"接单", "Accepted"},      {"拒单", "Declined"},
       {"派单超时", "Offer lapsed"}, {"到达现场", "On scene"},  {"服务完成", "Completed"}, {"已取消", "Cancelled"},
       {"电话任务", "Call"},        {"已通知联系人", "Contacts notified"}, {"升级提醒", "Escalated"},
-      {"电话", "Phone"}};
+      {"电话", "Phone"},          {"通知未送达", "Notice failed"}};
 };
 
 template <>

@@ -130,6 +130,7 @@ void App::on_message(const proto::ServerMessage& m) {
         } else if constexpr (std::is_same_v<T, proto::Snapshot>) {
           clock_offset_ms_ = b.server_time_ms - local_now_ms();
           replica_.apply(b);
+          storage_full_.reset();  // a server_status follows while the disk is still full
           candidates_version_ = 0;  // ask again: the world may have moved while we were away
           // The district's homes change with the registry, not the night: once.
           if (!district_asked_) {
@@ -167,6 +168,9 @@ void App::on_message(const proto::ServerMessage& m) {
         } else if constexpr (std::is_same_v<T, proto::ElderList>) {
           if (m.req == find_req_) found_elders_ = b;
           on_reply(m.req, std::nullopt);
+        } else if constexpr (std::is_same_v<T, proto::ServerStatus>) {
+          if (b.storage_full) storage_full_ = b;
+          else storage_full_.reset();
         } else if constexpr (std::is_same_v<T, proto::LineState>) {
           on_line(b);
         } else if constexpr (std::is_same_v<T, proto::Recording>) {

@@ -150,6 +150,11 @@ class App {
   float flash_phase() const;  // 0..1, pulsing while flashing or ringing
   bool animating() const { return flashing().has_value() || ringing(); }
 
+  // The server's disk is full: it refuses every change until space returns
+  // (server_status, docs/protocol.md). Set after a snapshot when so; a new snapshot
+  // with nothing after it means all is well.
+  const std::optional<protocol::ServerStatus>& storage_full() const { return storage_full_; }
+
   // The server's clock, estimated from this machine's clock and the offset
   // measured at welcome and snapshot; waiting times are computed from it.
   Millis server_now_ms() const;
@@ -210,6 +215,7 @@ class App {
   Millis ring_chimed_ms_ = 0;         // this machine's clock
   std::optional<Playback> playback_;
   SoundPlayer recordings_;
+  std::optional<protocol::ServerStatus> storage_full_;
   std::optional<protocol::ElderList> found_elders_;  // the answer to find_req_
   IncidentId found_for_ = 0;
   std::string find_req_;  // the last search: an earlier one's late answer is dropped

@@ -120,6 +120,7 @@ json state_dump(const App& app) {
                {"link_caller", nullptr},
                {"flashing", app.flashing() ? json(*app.flashing()) : json(nullptr)},
                {"map_homes", app.district() ? json(app.district()->homes.size()) : json(nullptr)},
+               {"storage_full", app.storage_full() ? json(app.storage_full()->since_ms) : json(nullptr)},
                {"acknowledged_by_me", app.acknowledged_by_me()}};
   if (const Incident* i = app.selected() ? r.incident(*app.selected()) : nullptr) {
     dump["selected_incident"] = incident_json(app, *i);

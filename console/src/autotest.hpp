@@ -24,7 +24,8 @@
 //                               The phone line: /my_seat/state, /ringing/0/elder_name,
 //                               /line/calls, /selected_incident/phone; an unknown
 //                               caller: /selected_incident/unknown_caller,
-//                               /found_elders/elders/0/name, /link_caller/status
+//                               /found_elders/elders/0/name, /link_caller/status;
+//                               the server's disk full: /storage_full (since, or null)
 //   screenshot PATH | dump PATH | export PATH | sleep MS | frames N
 //
 // The old flags (--autotest-incidents N [--autotest-ack]) are a built-in script.

@@ -86,9 +86,7 @@ Commands draw_login(const App& app, UiState& ui) {
   ImGui::PushTextWrapPos(0);
   if (pending) ImGui::TextColored(kMutedText, "%s", app.tr(Msg::login_signing_in));
   else if (const auto& e = app.login_error())
-    ImGui::TextColored(kBadText, "%s: %s", app.tr(Msg::login_failed),
-                       e->code == ErrorCode::auth_failed ? app.tr(Msg::login_wrong)
-                                                         : (std::string(code_name(e->code)) + " " + e->message).c_str());
+    ImGui::TextColored(kBadText, "%s: %s", app.tr(Msg::login_failed), login_refusal(app.lang(), *e).c_str());
   ImGui::PopTextWrapPos();
   ImGui::EndChild();
   return out;

@@ -1,8 +1,8 @@
 // Top bar: connection dot and state, who is signed in (the name the server puts
 // on every action), server clock, queue counts, my phone seat and its state (or
 // that there is no line, so calls are dialled by hand), the language switch and
-// sign out; below it, a banner whenever what is shown is not live, and one for
-// every seat of the line that is down.
+// sign out; below it, a banner whenever what is shown is not live, a red one while
+// the server's disk is full, and one for every seat of the line that is down.
 #include <string>
 
 #include "views.hpp"
@@ -67,6 +67,16 @@ void banner(const App& app) {
                      : first_connect ? app.tr(Msg::conn_connecting)
                                      : app.tr(Msg::banner_reconnecting);
   strip("banner", color, text, link_down ? app.link_error() : "");
+}
+
+// Red, under the bar, while the server's disk is full: nothing the operator does
+// can be saved, and the server refuses it, until space returns.
+void storage_banner(const App& app) {
+  const auto& full = app.storage_full();
+  if (!full) return;
+  char text[512];
+  std::snprintf(text, sizeof text, app.tr(Msg::banner_storage_full_fmt), format_hms(full->since_ms).c_str());
+  strip("storage_full", ImVec4(0.70f, 0.10f, 0.10f, 1.0f), text);
 }
 
 // My seat and what it is doing; or why calls must be dialled by hand.
@@ -172,6 +182,7 @@ Commands draw_status(const App& app, UiState& ui) {
   if (ImGui::Button(logout)) out.push(cmd::Logout{});
 
   if (!app.live()) banner(app);
+  storage_banner(app);
   line_warnings(app);
   return out;
 }

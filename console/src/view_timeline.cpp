@@ -1,12 +1,14 @@
 // The incident's record, oldest first: alerts, acknowledgement, call-back,
 // offers and responders, calls, notes, escalations, calls on the phone line. Codes
 // the server writes into an entry's text (a call-back outcome, a disposition, an
-// escalation, a phone call's summary) are shown in words, a call's recording with
-// a play button; device detail JSON as sent, whole on hover.
+// escalation, a phone call's summary, a notice that could not be delivered) are
+// shown in words, a call's recording with a play button; device detail JSON as
+// sent, whole on hover.
 #include <algorithm>
 #include <cstdio>
 #include <string>
 
+#include "notices.hpp"
 #include "views.hpp"
 
 namespace anxin::console {
@@ -42,6 +44,9 @@ std::string detail_text(const App& app, const TimelineEntry& t) {
     }
     case TimelineKind::phone:
       if (auto call = parse_phone_entry(t.text)) return describe(app.lang(), *call);
+      break;
+    case TimelineKind::notice_failed:
+      if (auto notice = parse_failed_notice(t.text)) return describe(app.lang(), *notice);
       break;
     case TimelineKind::notified: {
       char text[96];
@@ -105,7 +110,10 @@ Commands draw_timeline(const App& app, const Incident& i) {
       ImGui::TableNextColumn();
       ImGui::TextColored(kMutedText, "%s", format_hms(t.at_ms).c_str());
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(t.kind == TimelineKind::alert ? app.tr(t.alert_kind) : app.tr(t.kind));
+      if (t.kind == TimelineKind::notice_failed)  // someone was not told: the operator must act
+        ImGui::TextColored(kBadText, "%s", app.tr(t.kind));
+      else
+        ImGui::TextUnformatted(t.kind == TimelineKind::alert ? app.tr(t.alert_kind) : app.tr(t.kind));
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(t.actor == "system" ? app.tr(Msg::actor_system) : t.actor.c_str());
       ImGui::TableNextColumn();

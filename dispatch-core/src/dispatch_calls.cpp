@@ -1,5 +1,6 @@
 // Calls for help: the operator's call back to the elder, 120 and 119, the family
-// cascade, and the notices that go to every emergency contact at once.
+// cascade, the notices that go to every emergency contact at once, and what the
+// operators are shown when a notice cannot be delivered.
 //
 // The centre "answers, guides, contacts children and other emergency contacts on the
 // elder's behalf, and calls 120 when needed" (003 annex 4, list 2); "at once help call
@@ -42,7 +43,8 @@ void Dispatcher::notify_contacts(Incident& incident, AlertKind kind) {
   const Elder& e = elders_.at(incident.elder);
   if (e.contacts.empty()) return;
   const Millis now = clock_.now_ms();
-  for (const auto& c : e.contacts) {
+  for (size_t index = 0; index < e.contacts.size(); ++index) {
+    const EmergencyContact& c = e.contacts[index];
     Notice n;
     n.kind = NoticeKind::contact_sms;
     n.incident = incident.id;
@@ -52,6 +54,7 @@ void Dispatcher::notify_contacts(Incident& incident, AlertKind kind) {
     n.text = "【安心】" + c.name + "您好：" + e.name + "家中" + alarm_words(kind) +
              "，服务中心正在处理，请尽快联系老人或回电服务中心。";
     n.at_ms = now;
+    n.id = "sms-" + std::to_string(incident.id) + "-" + std::to_string(index);
     effects_.notices.push_back(std::move(n));
   }
   note(incident, TimelineKind::notified, "system", std::to_string(e.contacts.size()));
@@ -76,7 +79,8 @@ void Dispatcher::call_contact(Incident& incident, int index, const std::string& 
   save(t);
   note(incident, TimelineKind::call, actor, "family:" + c.name);
   effects_.notices.push_back({NoticeKind::family_call, t.id, incident.id, e.id, c.name, c.phone,
-                              "【安心】请致电" + c.name + "（" + c.relation + "），告知" + e.name + "家中报警。", now});
+                              "【安心】请致电" + c.name + "（" + c.relation + "），告知" + e.name + "家中报警。", now,
+                              "call-" + std::to_string(t.id)});
 }
 
 void Dispatcher::cancel_calls(Incident& incident, const std::string& actor) {
@@ -147,7 +151,7 @@ Result<std::int64_t> Dispatcher::call_emergency(const Principal& who, IncidentId
                               id, e.id, t.name, t.phone,
                               e.name + "，" + std::to_string(age_on(e.birth_date, today())) + "岁，地址：" + e.address +
                                   "，联系电话" + e.phone,
-                              now});
+                              now, "call-" + std::to_string(t.id)});
   audit(who, "call", id, nlohmann::json{{"task_id", t.id}, {"kind", name_of(kind)}}.dump());
   detail::append_since(emit(DeltaKind::incident_updated, incident), incident, mark);
   return t.id;
@@ -193,6 +197,28 @@ Result<std::int64_t> Dispatcher::record_call(const Principal& who, std::int64_t 
   audit(who, "call_result", incident.id, nlohmann::json{{"task_id", task_id}, {"result", name_of(result)}}.dump());
   detail::append_since(emit(DeltaKind::incident_updated, incident), incident, mark);
   return task_id;
+}
+
+bool Dispatcher::notice_failed(const Notice& n, const std::string& reason, int attempts) {
+  // Service numbers are no one's private number; a contact's is masked as in the log.
+  const bool service = n.kind == NoticeKind::ambulance_120 || n.kind == NoticeKind::fire_119;
+  nlohmann::json entry{{"notice", name_of(n.kind)}, {"notice_id", n.id}, {"to_name", n.to_name},
+                       {"to", service ? n.to_phone : masked_phone(n.to_phone)}, {"reason", reason},
+                       {"attempts", attempts}};
+  if (n.task_id) entry["task_id"] = n.task_id;
+  audit_system("notice_failed", n.incident, entry.dump());
+  auto found = open_incident(n.incident);
+  if (!found) return false;
+  Incident& incident = *found.value();
+  const size_t mark = incident.timeline.size();
+  note(incident, TimelineKind::notice_failed, "system", entry.dump());
+  // Nobody was asked to place the call: the task has failed, and says so.
+  auto task = std::find_if(incident.calls.begin(), incident.calls.end(),
+                           [&](const CallTask& c) { return n.task_id && c.id == n.task_id; });
+  if (task != incident.calls.end() && task->open())
+    settle_call(incident, *task, CallState::failed, "system");
+  detail::append_since(emit(DeltaKind::incident_updated, incident), incident, mark);
+  return true;
 }
 
 void Dispatcher::settle_call(Incident& incident, CallTask& task, CallState result, const std::string& actor) {

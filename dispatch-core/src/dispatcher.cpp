@@ -110,6 +110,26 @@ void Dispatcher::close_session(const Principal& who, std::string_view token) {
   audit(who, "logout", 0);
 }
 
+std::vector<std::string> Dispatcher::apply_credential_change(const CredentialChange& change) {
+  for (const auto& t : change.issued) tokens_[t.hash] = t;
+  std::vector<std::string> voided = change.revoked;
+  if (!change.subject.empty())
+    for (const auto& [hash, t] : tokens_)
+      if (t.who.subject == change.subject && (!change.sessions_only || t.expires_ms)) voided.push_back(hash);
+  for (const auto& hash : voided)
+    if (tokens_.erase(hash)) effects_.writes.push_back(DeleteToken{hash});
+  return voided;
+}
+
+void Dispatcher::audit_login(std::string action, std::string_view username, std::string_view address,
+                             Millis wait_ms) {
+  // The name is whatever was typed: kept short, and only as a JSON string.
+  nlohmann::json detail{{"username", username.substr(0, 64)}, {"address", address}};
+  if (wait_ms) detail["wait_ms"] = wait_ms;
+  audit({Role::console, "address:" + std::string(address)}, std::move(action), 0,
+        detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 MetricsSummary Dispatcher::metrics() const {
   MetricsSummary m = metrics_.summary();
   for (const auto& [id, i] : open_)

@@ -143,7 +143,8 @@ template <> struct Names<IncidentState> {
 template <> struct Names<TimelineKind> {
   static constexpr std::array v{"alert", "acknowledged", "resolved", "note", "callback",
                                 "offered", "accepted", "declined", "expired", "on_scene",
-                                "completed", "cancelled", "call", "notified", "escalated", "phone"};
+                                "completed", "cancelled", "call", "notified", "escalated", "phone",
+                                "notice_failed"};
 };
 template <> struct Names<WorkerStatus> {
   static constexpr std::array v{"off_duty", "available", "offered", "en_route", "on_scene",

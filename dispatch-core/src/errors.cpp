@@ -23,6 +23,8 @@ std::string_view code_name(ErrorCode c) {
     case ErrorCode::unknown_call: return "E_UNKNOWN_CALL";
     case ErrorCode::no_line: return "E_NO_LINE";
     case ErrorCode::unknown_seat: return "E_UNKNOWN_SEAT";
+    case ErrorCode::throttled: return "E_THROTTLED";
+    case ErrorCode::storage_full: return "E_STORAGE_FULL";
     case ErrorCode::internal: return "E_INTERNAL";
   }
   return "E_INTERNAL";

@@ -595,6 +595,9 @@ std::string encode(const ServerMessage& m) {
           json cards = json::array();
           for (const auto& c : b.elders) cards.push_back(card_json(c));
           j = {{"type", "elders"}, {"elders", cards}};
+        } else if constexpr (std::is_same_v<T, ServerStatus>) {
+          j = {{"type", "server_status"}, {"storage", b.storage_full ? "full" : "ok"}, {"message", b.message},
+               {"since_ms", b.since_ms}};
         }
       },
       m.body);
@@ -723,6 +726,10 @@ Result<ServerMessage> parse_server(std::string_view text) {
       ElderList list;
       for (const auto& x : need_array(j, "elders")) list.elders.push_back(card_from(x));
       m.body = std::move(list);
+    } else if (type == "server_status") {
+      const std::string storage = need_string(j, "storage");
+      if (storage != "full" && storage != "ok") fail(ErrorCode::bad_field, "'storage' must be \"full\" or \"ok\"");
+      m.body = ServerStatus{storage == "full", opt_string(j, "message"), opt_int(j, "since_ms", 0)};
     } else if (type == "recording") {
       auto wav = base64_decode(need_string(j, "wav_base64"));
       if (!wav) fail(ErrorCode::bad_field, "'wav_base64' is not base64");

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -218,9 +219,21 @@ ALTER TABLE elders ADD COLUMN unknown_caller INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 
+// SQLITE_FULL (a write found the disk full: SQLite's Unix layer turns ENOSPC from
+// write() into it), or an I/O error the system put down to space or quota, such as
+// growing the WAL index (SQLITE_IOERR_SHMSIZE).
+bool out_of_space(sqlite3* db, int rc) {
+  if ((rc & 0xff) == SQLITE_FULL) return true;
+  if ((rc & 0xff) != SQLITE_IOERR || !db) return false;
+  const int e = sqlite3_system_errno(db);
+  return e == ENOSPC || e == EDQUOT;
+}
+
 void check(sqlite3* db, int rc, const char* what) {
-  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
-    throw StoreError(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return;
+  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  if (out_of_space(db, rc)) throw StorageFull(msg);
+  throw StoreError(msg);
 }
 
 // A prepared statement that lives as long as its connection and resets itself
@@ -308,6 +321,12 @@ sqlite3* open_connection(const std::string& path, bool synchronous_full) {
   auto pragma = [&](const char* sql) {
     check(db, sqlite3_exec(db, sql, nullptr, nullptr, nullptr), sql);
   };
+  // Keep the WAL and its index (-wal, -shm) when the last connection closes. The
+  // next start cuts the index to 3 bytes and regrows it at once, into the space it
+  // has just given back; an index made afresh needs space a full disk does not
+  // have, and without one nothing can be read.
+  int persist = 1;
+  sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
   pragma("PRAGMA journal_mode=WAL");
   pragma(synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   pragma("PRAGMA foreign_keys=ON");
@@ -362,6 +381,16 @@ bool verify_password(const std::string& hash, std::string_view password) {
   return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 
+std::string hash_password(std::string_view password) {
+  if (password.size() < 8) throw StoreError("a password needs at least 8 characters");
+  sodium_ready();
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(hash, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    throw StoreError("out of memory hashing a password");
+  return hash;
+}
+
 Principal Account::principal() const {
   if (kind == "worker") return {Role::field, "worker:" + std::to_string(worker)};
   return {Role::console, kind + ":" + display_name};
@@ -396,7 +425,8 @@ Assignment read_assignment(const Stmt& a) {
 
 struct Store::Statements {
   Stmt put_alert, put_incident, add_timeline, touch_device, put_worker, put_assignment, put_call,
-      append_audit, put_closing, put_visit, put_token, delete_token, put_caller, put_caller_device, begin, commit;
+      append_audit, put_closing, put_visit, put_token, delete_token, put_caller, put_caller_device, purge_tokens,
+      begin, commit;
   explicit Statements(sqlite3* db)
       : put_alert(db,
                   "INSERT INTO alerts(id, device_id, elder_id, kind, device_time_ms, received_ms,"
@@ -443,6 +473,7 @@ struct Store::Statements {
         put_caller_device(db,
                           "INSERT INTO devices(id, elder_id, kind, vendor, battery_pct, last_seen_ms, sim)"
                           " VALUES (?,?,?,?,100,?,?)"),
+        purge_tokens(db, "DELETE FROM tokens WHERE expires_ms > 0 AND expires_ms <= ?"),
         begin(db, "BEGIN IMMEDIATE"),
         commit(db, "COMMIT") {}
 };
@@ -482,9 +513,10 @@ Store::~Store() {
 
 void Store::exec(const char* sql) const {
   char* err = nullptr;
-  if (sqlite3_exec(write_db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+  if (int rc = sqlite3_exec(write_db_, sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
+    if (out_of_space(write_db_, rc)) throw StorageFull(msg);
     throw StoreError(msg);
   }
 }
@@ -556,16 +588,11 @@ void Store::put_token(std::string_view token, const Principal& who, Millis expir
 void Store::put_account(const Account& a, std::string_view password) {
   if (a.kind != "operator" && a.kind != "supervisor" && a.kind != "worker")
     throw StoreError("account kind must be operator, supervisor or worker");
-  if (password.size() < 8) throw StoreError("a password needs at least 8 characters");
-  sodium_ready();
-  char hash[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str(hash, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-    throw StoreError("out of memory hashing a password");
+  const std::string hash = hash_password(password);
   Stmt s(write_db_,
          "INSERT OR REPLACE INTO accounts(username, password_hash, kind, display_name, worker_id, disabled)"
          " VALUES (?,?,?,?,?,?)");
-  s.bind(1, a.username).bind(2, std::string_view(hash)).bind(3, a.kind).bind(4, a.display_name);
+  s.bind(1, a.username).bind(2, hash).bind(3, a.kind).bind(4, a.display_name);
   if (a.worker) s.bind(5, a.worker); else s.bind_null(5);
   s.bind(6, a.disabled).run();
 }
@@ -953,6 +980,8 @@ void Store::apply(const WriteOp& op) {
     s.put_token.bind(1, t.hash).bind(2, name_of(t.who.role)).bind(3, t.who.subject).bind(4, t.expires_ms).run();
   } else if (auto* p = std::get_if<DeleteToken>(&op)) {
     s.delete_token.bind(1, p->hash).run();
+  } else if (auto* p = std::get_if<PurgeExpiredTokens>(&op)) {
+    s.purge_tokens.bind(1, p->now_ms).run();
   } else if (auto* p = std::get_if<PutClosingRecord>(&op)) {
     const Incident& i = p->incident;
     s.put_closing.bind(1, i.id).bind(2, i.resolved_ms).bind(3, i.disposition)
@@ -961,46 +990,327 @@ void Store::apply(const WriteOp& op) {
 }
 
 // Takes everything queued (up to max_group batches), applies it in one transaction,
-// commits, and only then runs the callbacks. A failed commit leaves the in-memory
-// state ahead of the file, so the process stops rather than acknowledge anything
-// further; a restart rebuilds from what is durable.
+// commits, and only then runs the callbacks. A commit the disk has no room for is
+// held and tried again every full_retry_ms, as it was, with no callback run, until
+// it goes through; stopping meanwhile drops it (and what queued behind it), still
+// unacknowledged. Any other failure leaves the in-memory state of the caller ahead
+// of the file, so the process stops rather than acknowledge anything further; a
+// restart rebuilds from what is durable.
 void Store::writer_loop() {
   std::deque<Pending> group;
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      busy_ = false;
-      if (queue_.empty()) idle_.notify_all();
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and drained
-      size_t n = std::min(queue_.size(), options_.max_group);
-      for (size_t i = 0; i < n; ++i) {
-        group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      busy_ = true;
-    }
-    bool any_writes = false;
-    for (const auto& p : group) any_writes |= !p.batch.empty();
-    if (any_writes) {
-      try {
-        stmts_->begin.run();
-        for (const auto& p : group)
-          for (const auto& op : p.batch) apply(op);
-        stmts_->commit.run();
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "anxin store: commit failed, stopping: %s\n", e.what());
-        std::abort();
+      if (group.empty()) {
+        busy_ = false;
+        if (queue_.empty()) idle_.notify_all();
+        wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and drained
+        size_t n = std::min(queue_.size(), options_.max_group);
+        for (size_t i = 0; i < n; ++i) {
+          group.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        busy_ = true;
+      } else {
+        // Held for want of space: try again after a pause, or at once to stop.
+        wake_.wait_for(lock, std::chrono::milliseconds(options_.full_retry_ms), [&] { return stopping_; });
       }
     }
-    if (any_writes) {
+    if (!commit_group(group)) {
       std::lock_guard lock(mu_);
-      ++commits_;
+      if (stopping_) {
+        std::fprintf(stderr,
+                     "anxin store: stopping while the disk is full: what is held (%zu batches) was never "
+                     "committed, and never acknowledged\n",
+                     group.size() + queue_.size());
+        queue_.clear();
+        busy_ = false;
+        return;
+      }
+      continue;
     }
     for (auto& p : group)
       if (p.on_durable) p.on_durable();
     group.clear();
   }
+}
+
+// One transaction for the group. False, with nothing of it in the file, when the
+// disk is full; the first such failure, and the commit that ends the spell, each
+// log one line.
+bool Store::commit_group(const std::deque<Pending>& group) {
+  bool any_writes = false;
+  for (const auto& p : group) any_writes |= !p.batch.empty();
+  if (!any_writes) return true;
+  try {
+    stmts_->begin.run();
+    for (const auto& p : group)
+      for (const auto& op : p.batch) apply(op);
+    stmts_->commit.run();
+  } catch (const StorageFull& e) {
+    // SQLite may have rolled back already; if not, nothing of the group stays.
+    if (!sqlite3_get_autocommit(write_db_)) sqlite3_exec(write_db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (!full_.exchange(true)) {
+      full_since_ = std::chrono::steady_clock::now();
+      std::fprintf(stderr,
+                   "anxin store: disk full, refusing new writes: %s; the commit in hand is held and tried again "
+                   "every %d ms\n",
+                   e.what(), options_.full_retry_ms);
+    }
+    return false;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "anxin store: commit failed, stopping: %s\n", e.what());
+    std::abort();
+  }
+  if (full_.exchange(false)) {
+    const auto s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - full_since_);
+    std::fprintf(stderr, "anxin store: space again after %llds: the held commit is done, writes resume\n",
+                 static_cast<long long>(s.count()));
+  }
+  std::lock_guard lock(mu_);
+  ++commits_;
+  return true;
+}
+
+
+// --- administration (anxin-admin) ----------------------------------------------
+//
+// Each change runs in one write transaction with its audit entry, whose detail names
+// the tokens it voids or issues by hash. credential_changes() reads those entries
+// back for a running server: the audit log is also the feed of changes, so a server
+// needs no other channel to learn of them.
+
+namespace {
+
+using json = incident_json::json;
+
+// The audit actions that change who may connect.
+constexpr std::string_view kAccountDisabled = "account_disabled", kPasswordChanged = "password_changed",
+                           kTokenIssued = "token_issued", kTokenRevoked = "token_revoked";
+
+template <class F> void in_transaction(sqlite3* db, F&& body) {
+  check(db, sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), "BEGIN IMMEDIATE");
+  try {
+    body();
+    check(db, sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), "COMMIT");
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+void append_admin_audit(sqlite3* db, const std::string& actor, Millis now, std::string_view action,
+                        const json& detail) {
+  Stmt s(db, "INSERT INTO audit(at_ms, actor, action, incident_id, detail) VALUES (?,?,?,0,?)");
+  s.bind(1, now).bind(2, std::string_view(actor)).bind(3, action)
+      .bind(4, std::string_view(detail.dump(-1, ' ', false, json::error_handler_t::replace))).run();
+}
+
+// Every account, or with a username only that one.
+std::vector<Account> read_accounts(sqlite3* db, std::optional<std::string_view> username = std::nullopt) {
+  Stmt s(db, username ? "SELECT username, password_hash, kind, display_name, IFNULL(worker_id, 0), disabled"
+                        " FROM accounts WHERE username = ?"
+                      : "SELECT username, password_hash, kind, display_name, IFNULL(worker_id, 0), disabled"
+                        " FROM accounts ORDER BY username");
+  if (username) s.bind(1, *username);
+  std::vector<Account> out;
+  while (s.next()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.i64(4), s.i64(5) != 0});
+  return out;
+}
+
+Account existing_account(sqlite3* db, std::string_view username) {
+  auto found = read_accounts(db, username);
+  if (found.empty()) throw StoreError("no account " + std::string(username));
+  return found.front();
+}
+
+// Deletes the tokens of `subject` (with sessions_only, those that expire) and
+// returns their hashes.
+std::vector<std::string> void_tokens_of(sqlite3* db, const std::string& subject, bool sessions_only) {
+  std::vector<std::string> hashes;
+  Stmt q(db, "SELECT token_hash FROM tokens WHERE subject=? AND (? = 0 OR expires_ms > 0) ORDER BY token_hash");
+  q.bind(1, std::string_view(subject)).bind(2, sessions_only);
+  while (q.next()) hashes.push_back(q.text(0));
+  Stmt d(db, "DELETE FROM tokens WHERE subject=? AND (? = 0 OR expires_ms > 0)");
+  d.bind(1, std::string_view(subject)).bind(2, sessions_only).run();
+  return hashes;
+}
+
+}  // namespace
+
+std::vector<Account> Store::accounts() const { return read_accounts(read_db_); }
+
+std::vector<TokenRow> Store::tokens() const {
+  Stmt s(read_db_, "SELECT token_hash, role, subject, expires_ms FROM tokens ORDER BY subject, expires_ms, token_hash");
+  std::vector<TokenRow> out;
+  while (s.next()) out.push_back({s.text(0), {parse_role(s.text(1)).value_or(Role::console), s.text(2)}, s.i64(3)});
+  return out;
+}
+
+std::optional<std::string> Store::worker_name(WorkerId id) const {
+  Stmt s(read_db_, "SELECT name FROM workers WHERE id=?");
+  s.bind(1, id);
+  std::optional<std::string> name;
+  while (s.next()) name = s.text(0);
+  return name;
+}
+
+bool Store::has_device(const DeviceId& id) const {
+  Stmt s(read_db_, "SELECT 1 FROM devices WHERE id=?");
+  s.bind(1, std::string_view(id));
+  bool found = false;
+  while (s.next()) found = true;
+  return found;
+}
+
+bool Store::has_vendor(std::string_view vendor) const {
+  Stmt s(read_db_, "SELECT 1 FROM devices WHERE vendor=? LIMIT 1");
+  s.bind(1, vendor);
+  bool found = false;
+  while (s.next()) found = true;
+  return found;
+}
+
+void Store::add_account(const Account& a, std::string_view password, const std::string& actor, Millis now) {
+  if (a.kind != "operator" && a.kind != "supervisor" && a.kind != "worker")
+    throw StoreError("account kind must be operator, supervisor or worker");
+  if (a.username.empty()) throw StoreError("an account needs a username");
+  const std::string hash = hash_password(password);  // ~0.1 s: before the write lock is taken
+  in_transaction(write_db_, [&] {
+    const std::string subject = a.principal().subject;
+    for (const Account& other : read_accounts(write_db_)) {
+      if (other.username == a.username) throw StoreError("account " + a.username + " already exists");
+      // One principal per account, so the audit log and disabling mean one person.
+      if (other.principal().subject == subject)
+        throw StoreError("account " + other.username + " already speaks for " + subject);
+    }
+    Stmt s(write_db_,
+           "INSERT INTO accounts(username, password_hash, kind, display_name, worker_id, disabled)"
+           " VALUES (?,?,?,?,?,?)");
+    s.bind(1, std::string_view(a.username)).bind(2, std::string_view(hash)).bind(3, std::string_view(a.kind))
+        .bind(4, std::string_view(a.display_name));
+    if (a.worker) s.bind(5, a.worker); else s.bind_null(5);
+    s.bind(6, a.disabled).run();
+    append_admin_audit(write_db_, actor, now, "account_added",
+                       {{"username", a.username}, {"kind", a.kind}, {"name", a.display_name},
+                        {"worker_id", a.worker}, {"subject", subject}, {"disabled", a.disabled}});
+  });
+}
+
+std::vector<std::string> Store::set_account_disabled(std::string_view username, bool disabled,
+                                                     const std::string& actor, Millis now) {
+  std::vector<std::string> voided;
+  in_transaction(write_db_, [&] {
+    const Account a = existing_account(write_db_, username);
+    Stmt u(write_db_, "UPDATE accounts SET disabled=? WHERE username=?");
+    u.bind(1, disabled).bind(2, username).run();
+    json detail{{"username", a.username}, {"kind", a.kind}, {"subject", a.principal().subject},
+                {"was_disabled", a.disabled}};
+    if (disabled) {
+      voided = void_tokens_of(write_db_, a.principal().subject, false);
+      detail["revoked"] = voided;
+    }
+    append_admin_audit(write_db_, actor, now, disabled ? kAccountDisabled : std::string_view("account_enabled"),
+                       detail);
+  });
+  return voided;
+}
+
+std::vector<std::string> Store::set_password(std::string_view username, std::string_view password,
+                                             const std::string& actor, Millis now) {
+  existing_account(read_db_, username);  // say so before spending the hash on it
+  const std::string hash = hash_password(password);
+  std::vector<std::string> voided;
+  in_transaction(write_db_, [&] {
+    const Account a = existing_account(write_db_, username);
+    Stmt u(write_db_, "UPDATE accounts SET password_hash=? WHERE username=?");
+    u.bind(1, std::string_view(hash)).bind(2, username).run();
+    voided = void_tokens_of(write_db_, a.principal().subject, true);
+    append_admin_audit(write_db_, actor, now, kPasswordChanged,
+                       {{"username", a.username}, {"subject", a.principal().subject}, {"revoked", voided}});
+  });
+  return voided;
+}
+
+std::string Store::issue_token(const Principal& who, std::string_view prefix, Millis expires_ms,
+                               const std::string& actor, Millis now) {
+  const std::string token = random_token(prefix);
+  const std::string hash = token_hash(token);
+  in_transaction(write_db_, [&] {
+    Stmt s(write_db_, "INSERT INTO tokens(token_hash, role, subject, expires_ms) VALUES (?,?,?,?)");
+    s.bind(1, std::string_view(hash)).bind(2, name_of(who.role)).bind(3, std::string_view(who.subject))
+        .bind(4, expires_ms).run();
+    append_admin_audit(write_db_, actor, now, kTokenIssued,
+                       {{"role", name_of(who.role)}, {"subject", who.subject}, {"expires_ms", expires_ms},
+                        {"issued", json::array({hash})}});
+  });
+  return token;
+}
+
+void Store::revoke_tokens(const std::vector<std::string>& hashes, const std::string& actor, Millis now) {
+  in_transaction(write_db_, [&] {
+    json subjects = json::array();
+    Stmt q(write_db_, "SELECT subject FROM tokens WHERE token_hash=?");
+    Stmt d(write_db_, "DELETE FROM tokens WHERE token_hash=?");
+    for (const auto& h : hashes) {
+      bool found = false;
+      q.bind(1, std::string_view(h));
+      while (q.next()) {
+        found = true;
+        subjects.push_back(q.text(0));
+      }
+      if (!found) throw StoreError("no token " + h.substr(0, 12));
+      d.bind(1, std::string_view(h)).run();
+    }
+    append_admin_audit(write_db_, actor, now, kTokenRevoked, {{"subjects", subjects}, {"revoked", hashes}});
+  });
+}
+
+std::int64_t Store::last_audit_id() const {
+  Stmt s(read_db_, "SELECT IFNULL(MAX(id), 0) FROM audit");
+  std::int64_t id = 0;
+  while (s.next()) id = s.i64(0);
+  return id;
+}
+
+std::vector<CredentialChange> Store::credential_changes(std::int64_t& after_id) const {
+  // Bounded by the last id first, so that each call reads only the entries since the
+  // one before, however busy the log (entries commit in id order: one writer at a time).
+  const std::int64_t last = last_audit_id();
+  std::vector<CredentialChange> out;
+  if (last <= after_id) return out;
+  Stmt s(read_db_,
+         "SELECT action, detail FROM audit WHERE id > ? AND id <= ? AND action IN (?,?,?,?) ORDER BY id");
+  s.bind(1, after_id).bind(2, last).bind(3, kAccountDisabled).bind(4, kPasswordChanged).bind(5, kTokenIssued)
+      .bind(6, kTokenRevoked);
+  Stmt t(read_db_, "SELECT role, subject, expires_ms FROM tokens WHERE token_hash=?");
+  auto strings = [](const json& j, const char* key) {
+    std::vector<std::string> v;
+    if (auto it = j.find(key); it != j.end() && it->is_array())
+      for (const auto& x : *it)
+        if (x.is_string()) v.push_back(x.get<std::string>());
+    return v;
+  };
+  while (s.next()) {
+    const std::string action = s.text(0);
+    const json detail = json::parse(s.text(1), nullptr, false);
+    if (!detail.is_object()) continue;
+    CredentialChange c;
+    c.revoked = strings(detail, "revoked");
+    if (action == kAccountDisabled || action == kPasswordChanged) {
+      c.subject = detail.value("subject", std::string());
+      c.sessions_only = action == kPasswordChanged;
+    }
+    for (const auto& hash : strings(detail, "issued")) {
+      t.bind(1, std::string_view(hash));
+      while (t.next())  // gone already when revoked since
+        c.issued.push_back({hash, {parse_role(t.text(0)).value_or(Role::console), t.text(1)}, t.i64(2)});
+    }
+    out.push_back(std::move(c));
+  }
+  after_id = last;
+  return out;
 }
 
 }  // namespace anxin

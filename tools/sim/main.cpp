@@ -123,9 +123,10 @@ int generate(const Args& a) {
     store.put_token(t, {Role::console, std::string("operator:") + op});
     tokens["consoles"].push_back({{"operator", op}, {"token", t}});
   }
-  // Demo logins, all with the same published password: operators, a shift
-  // supervisor, and every field worker as w<id>.
-  const std::string password = a.get("password", "anxin-demo");
+  // Demo logins, all with one password: operators, a shift supervisor, and every
+  // field worker as w<id>. Made up per database unless given, so no two demo
+  // centres share it and none is published (issue 10, item 4).
+  const std::string password = a.get("password", random_token("").substr(0, 12));
   tokens["password"] = password;
   tokens["accounts"] = json::array();
   auto account = [&](Account acc) {
@@ -180,7 +181,12 @@ class Platform {
     p.frame = frame;
     p.sent = std::chrono::steady_clock::now();
     ++sent_;
-    if (ready_) client_->send(frame);
+    if (!ready_) return;
+    // The device's older alarms still waiting for an ack (refused while the server's
+    // disk was full, say) go again first: a seq below one already stored is refused.
+    for (auto it = pending_.lower_bound({alarm.device, 0}); it != pending_.end() && it->first.first == alarm.device;
+         ++it)
+      client_->send(it->second.frame);
   }
 
   // Resends what has waited too long for its ack.

@@ -351,7 +351,10 @@ $('login-form').addEventListener('submit', async (ev) => {
     await link.login($('username').value.trim(), $('password').value);
     $('password').value = '';
   } catch (err) {
-    showLoginError(err.code === 'E_AUTH_FAILED' ? t('login_failed') : `${tc(err.code)} (${err.code})`);
+    // A throttled login says how long to wait: "… try again in 8 s".
+    const wait = err.code === 'E_THROTTLED' && /in (\d+) s/.exec(err.message || '');
+    showLoginError(err.code === 'E_AUTH_FAILED' ? t('login_failed')
+      : `${tc(err.code)}${wait ? ` (${wait[1]} s)` : ''} (${err.code})`);
   } finally {
     button.disabled = false;
     button.textContent = t('login');

@@ -254,6 +254,7 @@ const codes = {
   'accept:E_UNKNOWN_ASSIGNMENT': ['派单已超时或已撤回', 'The offer has lapsed or was withdrawn'],
   'duty:E_BAD_STATE': ['有任务在身，不能离岗', 'You cannot go off duty during a task'],
   E_AUTH_FAILED: ['认证失败', 'Authentication failed'],
+  E_THROTTLED: ['登录失败次数过多，请稍后再试', 'Too many failed logins; please wait and try again'],
   E_BAD_STATE: ['当前状态不允许此操作', 'Not allowed in the current state'],
   E_UNKNOWN_ASSIGNMENT: ['任务已失效', 'This task is no longer yours'],
   E_UNKNOWN_INCIDENT: ['事件已关闭', 'The incident is closed'],
@@ -261,6 +262,8 @@ const codes = {
   E_MISSING_FIELD: ['缺少必填内容', 'Something required is missing'],
   E_FORBIDDEN: ['无权限', 'Not allowed'],
   E_INTERNAL: ['服务器错误，请重试', 'Server fault; please try again'],
+  E_STORAGE_FULL: ['服务器磁盘已满，暂时无法保存；请稍后重试，急事请电话联系中心',
+    "The server's disk is full and cannot save anything; try again later, and phone the centre if it is urgent"],
   E_UNKNOWN_TYPE: ['服务器不支持此操作', 'The server does not support this'],
 };
 

@@ -26,6 +26,7 @@ Outbound Server::Impl::error_reply(const Session& s, const std::string& req, Err
 
 void Server::Impl::on_frame(Session& s, std::string_view text) {
   ++frames_in;
+  watch_storage();  // refuse from the first frame after the disk filled, not the next tick
   std::vector<Outbound> replies;
   std::string req_of_bad_frame;
   auto parsed = proto::parse_client(text, &req_of_bad_frame);
@@ -35,6 +36,11 @@ void Server::Impl::on_frame(Session& s, std::string_view text) {
              !std::holds_alternative<proto::Login>(parsed->body) &&
              !std::holds_alternative<proto::Ping>(parsed->body)) {
     replies.push_back(error_reply(s, parsed->req, {ErrorCode::not_authenticated, "say hello with a token first"}));
+  } else if (storage_full && proto::changes_state(parsed->body)) {
+    // Refused before the dispatcher sees it: nothing changes that could not be stored.
+    replies.push_back(error_reply(s, parsed->req, {ErrorCode::storage_full,
+                                                   "the server's disk is full: nothing was changed; "
+                                                   "try again once space is freed"}));
   } else {
     const std::string& req = parsed->req;
     std::visit([&](auto& body) { replies.push_back(handle(s, req, body)); }, parsed->body);
@@ -42,8 +48,13 @@ void Server::Impl::on_frame(Session& s, std::string_view text) {
   commit_and_send(std::move(replies));
 }
 
+// The field port faces phones on the street: only field workers are let in there,
+// so a leaked operator password or device token is no use from outside (issue 10, 4).
+constexpr const char* kFieldPortOnly = "this port serves field workers only";
+
 Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Hello& h) {
   if (s.who) return error_reply(s, req, {ErrorCode::bad_state, "already authenticated"});
+  if (s.field_port && h.role != Role::field) return error_reply(s, req, {ErrorCode::forbidden, kFieldPortOnly});
   auto who = dispatcher.authenticate(h.token);
   if (who) s.current_token = h.token;
   if (!who || who->role != h.role) {
@@ -64,6 +75,11 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const AlarmIn&
 
 Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Subscribe&) {
   if (s.who->role == Role::device) return error_reply(s, req, {ErrorCode::forbidden, "devices do not subscribe"});
+  // The snapshot still on its way, and the deltas after it, bring the same picture a
+  // new one would: a client repeating subscribe cannot make the server build and
+  // queue one per request.
+  if (s.snapshot_pending) return {};
+  s.snapshot_pending = true;
   proto::Snapshot snap;
   snap.seq = dispatcher.seq();
   snap.epoch = epoch;
@@ -82,6 +98,7 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::S
   }
   auto r = reply(s, req, std::move(snap));
   r.subscribes = console;
+  r.snapshot = true;
   line_dirty |= console && line;  // the line's picture follows the snapshot (none without a line)
   return r;
 }
@@ -92,9 +109,20 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::P
 
 Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Login& l) {
   if (s.who) return error_reply(s, req, {ErrorCode::bad_state, "already authenticated"});
+  if (s.field_port && l.role != Role::field) return error_reply(s, req, {ErrorCode::forbidden, kFieldPortOnly});
+  // Guesses are held back before their password costs anything (issue 10, item 1).
+  const Millis now = clock.now_ms();
+  if (Millis wait = login_guard.wait_ms(s.peer, l.username, now)) {
+    if (login_guard.report_held(s.peer, now)) dispatcher.audit_login("login_throttled", l.username, s.peer, wait);
+    return error_reply(s, req, {ErrorCode::throttled, "too many failed logins; try again in " +
+                                                          std::to_string((wait + 999) / 1000) + " s"});
+  }
+  const bool clean = login_guard.clean(s.peer, now);
   std::lock_guard lock(login_mu);
-  if (login_jobs.size() >= 64) return error_reply(s, req, {ErrorCode::auth_failed, "too many logins at once; retry"});
-  login_jobs.push_back({s.id, req, l.role, l.password, store.find_account(l.username)});
+  auto& lane = clean ? login_jobs : suspect_jobs;
+  if (lane.size() >= kMaxQueuedLogins || !login_guard.begin_check(s.peer))
+    return error_reply(s, req, {ErrorCode::throttled, "too many logins being checked at once; try again in 1 s"});
+  lane.push_back({s.id, req, l.role, l.password, store.find_account(l.username), s.peer, l.username});
   login_cv.notify_one();
   // A login in hand restarts the hello deadline: the connection is not idle while its
   // password is being checked, and a wrong one leaves it the whole time to try again.

@@ -6,12 +6,16 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "anxin/core/clock.hpp"
 #include "anxin/core/store.hpp"
+#include "anxin/gateway/config_file.hpp"
 #include "anxin/gateway/server.hpp"
+#include "anxin/gateway/webhook_notifier.hpp"
 
 namespace {
 
@@ -20,23 +24,35 @@ void on_signal(int) { g_stop = 1; }
 
 void usage() {
   std::puts(
-      "usage: anxin-server [--db FILE] [--port N] [--interface IP] [--sync full|normal]\n"
-      "                    [--status] [--port-file FILE] [--webhook URL]\n"
+      "usage: anxin-server [--db FILE] [--port N] [--interface IP] [--allow-origin O ...] [--sync full|normal]\n"
+      "                    [--status] [--port-file FILE] [--webhook URL [--webhook-secret-file FILE]]\n"
       "                    [--field-port N] [--field-root DIR] [--tls-cert PEM --tls-key PEM]\n"
-      "                    [--offer-timeout-s S] [--line FILE] [--hello-timeout-s S]\n"
+      "                    [--config FILE] [--offer-timeout-s S] [--line FILE] [--hello-timeout-s S]\n"
       "  --db FILE         SQLite database (default anxin.db; created and migrated if new)\n"
       "  --port N          WebSocket port (default 7600; 0 picks a free one)\n"
+      "  --interface IP    listen on that address only (default: every interface)\n"
+      "  --allow-origin O  a web origin (scheme://host[:port]) whose pages may open WebSockets,\n"
+      "                    besides the field page's own; repeatable (docs/security.md)\n"
       "  --sync MODE       SQLite synchronous mode: full (default) or normal\n"
       "  --status          print a one-line live status every second\n"
       "  --port-file FILE  write 'PORT FIELD_PORT' to FILE once listening\n"
-      "  --webhook URL     POST SMS notices and call requests there as JSON (default: log only)\n"
+      "  --webhook URL     POST SMS notices and call requests there as JSON (default: log only);\n"
+      "                    a notice that still fails after 3 tries shows on its incident\n"
+      "  --webhook-secret-file FILE  sign each POST with HMAC-SHA256 under the secret in FILE\n"
+      "                    (its content, trailing newline dropped; docs/protocol.md, Notices);\n"
+      "                    without it the POSTs are unsigned and the server warns at start\n"
       "  --field-port N    serve the field staff page at http://HOST:N/field/ (default 7601; -1: off)\n"
       "  --field-root DIR  the page's files (default: ws-gateway/field in the source tree)\n"
       "  --tls-cert, --tls-key  serve the field port over HTTPS/WSS (phones give positions\n"
       "                    only to secure pages)\n"
-      "  --offer-timeout-s S  how long an offer waits for an answer (default 60)\n"
+      "  --config FILE     the centre's timers (escalation thresholds, the family cascade's\n"
+      "                    step, offer timeout, late margin, sessions, ...) from a JSON file:\n"
+      "                    every key in seconds; unknown keys and values out of range are\n"
+      "                    refused (docs/configuration.md, example assets/anxin.conf.json)\n"
+      "  --offer-timeout-s S  how long an offer waits for an answer (default 60); wins over\n"
+      "                    the config file's offer_timeout_s\n"
       "  --hello-timeout-s S  close a connection that has not said hello or logged in by then\n"
-      "                    (default 5)\n"
+      "                    (default 5); wins over the config file's hello_timeout_s\n"
       "  --line FILE       the centre's SIP phone line: seats, dial plan, recordings\n"
       "                    (docs/telephony.md); without it calls are tasks to dial by hand");
 }
@@ -49,6 +65,7 @@ int main(int argc, char** argv) {
   options.field_root = ANXIN_FIELD_ROOT;
   bool status = false;
   std::string port_file;
+  std::string config_file, offer_timeout_s, hello_timeout_s;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -61,6 +78,7 @@ int main(int argc, char** argv) {
     if (a == "--db") options.db_path = value();
     else if (a == "--port") options.port = std::stoi(value());
     else if (a == "--interface") options.interface = value();
+    else if (a == "--allow-origin") options.allowed_origins.push_back(value());
     else if (a == "--sync") {
       std::string m = value();
       if (m != "full" && m != "normal") {
@@ -71,13 +89,23 @@ int main(int argc, char** argv) {
     } else if (a == "--status") status = true;
     else if (a == "--port-file") port_file = value();
     else if (a == "--webhook") options.webhook_url = value();
+    else if (a == "--webhook-secret-file") {
+      // From a file, never the command line, where any local user can read it (ps).
+      try {
+        options.webhook_secret = anxin::gateway::read_webhook_secret(value());
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "anxin-server: %s\n", e.what());
+        return 2;
+      }
+    }
     else if (a == "--field-port") options.field_port = std::stoi(value());
     else if (a == "--field-root") options.field_root = value();
     else if (a == "--tls-cert") options.tls_cert = value();
     else if (a == "--tls-key") options.tls_key = value();
-    else if (a == "--offer-timeout-s") options.config.offer_timeout_ms = std::stoll(value()) * 1000;
+    else if (a == "--config") config_file = value();
+    else if (a == "--offer-timeout-s") offer_timeout_s = value();
     else if (a == "--line") options.line_file = value();
-    else if (a == "--hello-timeout-s") options.hello_timeout_s = std::stoi(value());
+    else if (a == "--hello-timeout-s") hello_timeout_s = value();
     else if (a == "-h" || a == "--help") { usage(); return 0; }
     else {
       std::fprintf(stderr, "anxin-server: unknown option %s\n", a.c_str());
@@ -86,6 +114,33 @@ int main(int argc, char** argv) {
     }
   }
 
+  // The timers: the defaults, then the config file's, then the command line's.
+  if (!config_file.empty()) {
+    auto loaded = anxin::gateway::load_config_file(config_file, options);
+    if (!loaded) {
+      std::fprintf(stderr, "anxin-server: %s\n", loaded.error().message.c_str());
+      return 2;
+    }
+    options = std::move(loaded.value());
+  }
+  for (const auto& [flag, key, text] : {std::tuple{"--offer-timeout-s", "offer_timeout_s", offer_timeout_s},
+                                        std::tuple{"--hello-timeout-s", "hello_timeout_s", hello_timeout_s}}) {
+    if (text.empty()) continue;
+    const auto seconds = nlohmann::json::parse(text, nullptr, false);
+    if (seconds.is_discarded() || !seconds.is_number()) {
+      std::fprintf(stderr, "anxin-server: %s: not a number of seconds: %s\n", flag, text.c_str());
+      return 2;
+    }
+    auto applied = anxin::gateway::apply_config(nlohmann::json{{key, seconds}}.dump(), options, flag);
+    if (!applied) {
+      std::fprintf(stderr, "anxin-server: %s\n", applied.error().message.c_str());
+      return 2;
+    }
+    options = std::move(applied.value());
+  }
+
+  if (!options.webhook_secret.empty() && options.webhook_url.empty())
+    std::fprintf(stderr, "anxin-server: warning: --webhook-secret-file without --webhook signs nothing\n");
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     std::fprintf(stderr, "anxin-server: --tls-cert and --tls-key go together\n");
     return 2;

@@ -4,6 +4,7 @@
 #include <libwebsockets.h>
 #include <sodium.h>
 #include <arpa/inet.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,6 +15,27 @@
 namespace anxin::gateway {
 
 namespace {
+
+constexpr rlim_t kReservedFiles = 64;  // open files kept for everything but connections
+
+// libwebsockets logs some refusals once per connection ("User code denied
+// connection"): a flood of them must not become a flood of lines. Each distinct line
+// is written at most 3 times a minute; the rest are counted and summed up.
+void quiet_lws_log(int level, const char* line) {
+  static std::mutex mu;
+  static std::map<std::string, int> seen;
+  static auto window = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - window > std::chrono::minutes(1)) {
+    for (const auto& [text, n] : seen)
+      if (n > 3) std::fprintf(stderr, "lws: %d more of: %s", n - 3, text.c_str());
+    seen.clear();
+    window = now;
+  }
+  if (seen.size() >= 1000 && !seen.count(line)) return;
+  if (++seen[line] <= 3) std::fprintf(stderr, "lws %s: %s", level == LLL_ERR ? "E" : "W", line);
+}
 
 // Today's metrics count from local midnight (China time, UTC+8, no DST).
 Millis start_of_local_day(Millis now) {
@@ -30,20 +52,36 @@ Server::Impl::Impl(ServerOptions o, const Clock& c)
       clock(c),
       store(options.db_path, StoreOptions{options.synchronous_full}),
       dispatcher(clock, options.config) {
-  store.purge_expired_tokens(clock.now_ms());
+  try {
+    store.purge_expired_tokens(clock.now_ms());
+  } catch (const StorageFull&) {
+    // The disk is full already: the writer holds the purge and tries it again once
+    // started, so the server runs in the full state from here rather than stop.
+    store.submit({PurgeExpiredTokens{clock.now_ms()}});
+  }
   dispatcher.restore(store.load(start_of_local_day(clock.now_ms())));
   dispatcher.set_alert_lookup([this](const DeviceId& d, std::int64_t seq) { return store.find_alert(d, seq); });
   n_open = dispatcher.open_count();
   if (options.notifier) {
     notifier = options.notifier;
   } else {
-    own_notifier = std::make_unique<WebhookNotifier>(WebhookNotifier::Options{options.webhook_url});
+    WebhookNotifier::Options n;
+    n.url = options.webhook_url;
+    n.secret = options.webhook_secret;
+    n.attempts = options.webhook_attempts;
+    n.backoff_ms = options.webhook_backoff_ms;
+    n.timeout_ms = options.webhook_timeout_ms;
+    n.on_failed = [this](const Notice& notice, const std::string& reason, int attempts) {
+      on_failed_notice(notice, reason, attempts);
+    };
+    own_notifier = std::make_unique<WebhookNotifier>(std::move(n));
     notifier = own_notifier.get();
   }
   char buf[32];
   std::snprintf(buf, sizeof buf, "%llx-%x", static_cast<unsigned long long>(clock.now_ms()),
                 static_cast<unsigned>(getpid()));
   epoch = buf;
+  login_guard = LoginGuard(options.login_limits);
   tick_timer.self = this;
   if (!options.line_file.empty()) {
     auto config = load_line_config(options.line_file);
@@ -62,10 +100,11 @@ Server::Impl::Impl(ServerOptions o, const Clock& c)
 void Server::Impl::login_loop() {
   std::unique_lock lock(login_mu);
   for (;;) {
-    login_cv.wait(lock, [&] { return login_stopping || !login_jobs.empty(); });
+    login_cv.wait(lock, [&] { return login_stopping || !login_jobs.empty() || !suspect_jobs.empty(); });
     if (login_stopping) return;
-    LoginJob job = std::move(login_jobs.front());
-    login_jobs.pop_front();
+    auto& lane = login_jobs.empty() ? suspect_jobs : login_jobs;
+    LoginJob job = std::move(lane.front());
+    lane.pop_front();
     lock.unlock();
     const bool usable = job.account && !job.account->disabled;
     const bool ok = verify_password(usable ? job.account->password_hash : dummy_hash, job.password) && usable;
@@ -82,12 +121,23 @@ void Server::Impl::finish_logins() {
     done.swap(login_results);
   }
   for (auto& r : done) {
+    login_guard.end_check(r.job.address);
+    const Account* a = r.ok ? &*r.job.account : nullptr;
+    // Checked against the file again: an account disabled or re-keyed meanwhile gets no session.
+    const bool ok = a && a->principal().role == r.job.role && account_unchanged(*a);
+    if (ok) login_guard.succeeded(r.job.address, r.job.username, clock.now_ms());
+    else {
+      login_guard.failed(r.job.address, r.job.username, clock.now_ms());
+      dispatcher.audit_login("login_failed", r.job.username, r.job.address);
+    }
     auto it = sessions.find(r.job.session);
-    if (it == sessions.end()) continue;
+    if (it == sessions.end()) {
+      commit_and_send({});  // the audit entry
+      continue;
+    }
     Session& s = it->second;
     std::vector<Outbound> replies;
-    const Account* a = r.ok ? &*r.job.account : nullptr;
-    if (!a || a->principal().role != r.job.role) {
+    if (!ok) {
       auto e = error_reply(s, r.job.req, {ErrorCode::auth_failed, "wrong username or password"});
       e.then_close = ++s.auth_failures >= kMaxAuthFailures;
       replies.push_back(std::move(e));
@@ -134,6 +184,13 @@ void Server::Impl::commit_and_send(std::vector<Outbound> replies) {
     out.push_back({0, f.worker, frame_of({"", std::move(t)})});
   }
   for (auto& r : replies) out.push_back(std::move(r));
+  // While the disk is full the writer holds a commit, and all behind it waits too.
+  // Replies that change nothing (reads, pongs, refusals, the line's picture) need no
+  // disk, so they go at once; they may pass an ack still held, never the reverse.
+  if (storage_full && fx.writes.empty() && fx.deltas.empty() && fx.field.empty() && fx.notices.empty()) {
+    release(std::move(out));
+    return;
+  }
   store.submit(std::move(fx.writes), [this, out = std::move(out), notices = std::move(fx.notices)]() mutable {
     for (const auto& n : notices) notifier->send(n);
     release(std::move(out));
@@ -146,6 +203,29 @@ void Server::Impl::release(std::vector<Outbound> frames) {
     for (auto& f : frames) outbox.push_back(std::move(f));
   }
   lws_cancel_service(context);
+}
+
+void Server::Impl::on_failed_notice(const Notice& notice, const std::string& reason, int attempts) {
+  std::lock_guard lock(failed_notices_mu);
+  failed_notices.push_back({notice, reason, attempts});
+  if (wake_on_failed_notice) lws_cancel_service(context);
+}
+
+void Server::Impl::drain_failed_notices() {
+  // With the disk full nothing can be filed: they wait here, and the first tick with
+  // room files them.
+  watch_storage();
+  if (storage_full) return;
+  std::vector<FailedNotice> failed;
+  {
+    std::lock_guard lock(failed_notices_mu);
+    failed.swap(failed_notices);
+  }
+  if (failed.empty()) return;
+  for (const auto& f : failed) dispatcher.notice_failed(f.notice, f.reason, f.attempts);
+  // Durable first, then the consoles' deltas, like any other change; a failed call
+  // request may move the family cascade on, whose next notice goes out here too.
+  commit_and_send({});
 }
 
 void Server::Impl::drain_outbox() {
@@ -169,29 +249,58 @@ void Server::Impl::drain_outbox() {
     auto it = sessions.find(o.session);
     if (it == sessions.end()) continue;  // gone before its reply was durable
     if (o.subscribes) it->second.subscribed = true;
+    if (o.snapshot) it->second.snapshot = o.frame;
     if (o.then_close) it->second.close_after_send = true;
     enqueue(it->second, o.frame);
+    if (o.subscribes && storage_full) enqueue(it->second, status_frame());  // right after its snapshot
   }
 }
 
+void Server::Impl::watch_storage() {
+  if (store.full() == storage_full) return;
+  storage_full = !storage_full;
+  storage_full_since_ms = storage_full ? clock.now_ms() : 0;
+  const Frame f = status_frame();
+  for (auto& [id, s] : sessions)
+    if (s.subscribed) enqueue(s, f);
+}
+
+Frame Server::Impl::status_frame() const {
+  return frame_of({"", proto::ServerStatus{storage_full,
+                                           storage_full ? "the server's disk is full: alarms, acknowledgements, "
+                                                          "dispatches and every other change are refused "
+                                                          "(E_STORAGE_FULL) until space is freed"
+                                                        : "the server's disk has room again: changes are accepted",
+                                           storage_full_since_ms}});
+}
+
 void Server::Impl::enqueue(Session& s, const Frame& frame) {
-  if (s.tx.size() >= options.max_queued_per_client) {
+  if (s.tx_bytes + frame->size() > options.max_queued_bytes_per_client) {
     // Too far behind: drop it rather than hold memory for it; it resyncs on reconnect.
     s.subscribed = false;
     s.tx.clear();
+    queued_bytes -= s.tx_bytes;
+    s.tx_bytes = 0;
     s.close_after_send = true;
     lwsl_warn("dropping slow client %llu\n", static_cast<unsigned long long>(s.id));
     lws_callback_on_writable(s.wsi);
     return;
   }
   s.tx.push_back(frame);
+  s.tx_bytes += frame->size();
+  queued_bytes += frame->size();
   lws_callback_on_writable(s.wsi);
 }
 
 void Server::Impl::on_tick(lws_sorted_usec_list_t* sul) {
   Impl* self = reinterpret_cast<Timer*>(sul)->self;
-  self->dispatcher.tick();
+  self->watch_storage();
+  // Timers change state too: with the disk full they wait, and whatever fell due
+  // meanwhile happens at the first tick with room again.
+  if (!self->storage_full) self->dispatcher.tick();
+  self->drain_failed_notices();
   self->line_tick();
+  self->apply_credential_changes();
   self->commit_and_send({});
   self->schedule_tick();
 }
@@ -202,8 +311,26 @@ void Server::Impl::schedule_tick() {
 
 void Server::Impl::on_closed(Session& s) {
   release_seat(s);
+  queued_bytes -= s.tx_bytes;
   if (s.who) (s.who->role == Role::device ? n_devices : s.who->role == Role::console ? n_consoles : n_fields)--;
   sessions.erase(s.id);
+}
+
+bool Server::Impl::origin_allowed(lws* wsi) const {
+  char origin[256] = "", host[256] = "";
+  if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0) return true;  // not a browser
+  if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0) return false;
+  const std::string o = origin;
+  if (std::find(options.allowed_origins.begin(), options.allowed_origins.end(), o) != options.allowed_origins.end())
+    return true;
+  // The pages this server serves: from this very port, or the field page from the
+  // field port of the same host (its `?ws=` may name the other port).
+  const auto scheme_end = o.find("://");
+  if (scheme_end == std::string::npos || lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0) return false;
+  const std::string from = o.substr(scheme_end + 3), to = host;
+  if (from == to) return true;
+  const std::string to_host = to.substr(0, to.rfind(':') == std::string::npos ? to.size() : to.rfind(':'));
+  return bound_field_port > 0 && from == to_host + ":" + std::to_string(bound_field_port.load());
 }
 
 int Server::Impl::on_writeable(Session& s) {
@@ -219,6 +346,12 @@ int Server::Impl::on_writeable(Session& s) {
   std::memcpy(buf.data() + LWS_PRE, text.data(), text.size());
   int n = lws_write(s.wsi, buf.data() + LWS_PRE, text.size(), LWS_WRITE_TEXT);
   if (n < static_cast<int>(text.size())) return -1;
+  s.tx_bytes -= text.size();
+  queued_bytes -= text.size();
+  if (s.tx.front() == s.snapshot) {
+    s.snapshot.reset();
+    s.snapshot_pending = false;
+  }
   s.tx.pop_front();
   if (!s.tx.empty() || s.close_after_send) lws_callback_on_writable(s.wsi);
   return 0;
@@ -258,6 +391,10 @@ int Server::Impl::callback(lws* wsi, lws_callback_reasons reason, void* user, vo
     return it == self->sessions.end() ? nullptr : &it->second;
   };
   switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+      if (self->origin_allowed(wsi)) return 0;
+      if (self->refused_connections++ % 1000 == 0) lwsl_warn("refusing a WebSocket from a foreign page (logged once per 1000)\n");
+      return 1;  // the handshake fails: the page's script sees the connection refused
     case LWS_CALLBACK_ESTABLISHED: {
       // Connections cost a file each: one address may not hold more than its share,
       // and a connection must say who it is within hello_timeout_s (issue 10, item 2).
@@ -277,6 +414,7 @@ int Server::Impl::callback(lws* wsi, lws_callback_reasons reason, void* user, vo
       s.id = id;
       s.wsi = wsi;
       s.peer = peer;
+      s.field_port = lws_get_vhost(wsi) == self->field_vhost;
       lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, self->options.hello_timeout_s);
       return 0;
     }
@@ -292,6 +430,7 @@ int Server::Impl::callback(lws* wsi, lws_callback_reasons reason, void* user, vo
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
       self->finish_logins();
       self->on_line_events();
+      self->drain_failed_notices();
       self->drain_outbox();
       return 0;
     default:
@@ -304,12 +443,18 @@ void Server::Impl::start() {
       {"anxin-v1", &Impl::callback, sizeof(std::uint64_t), 16 * 1024, 0, nullptr, 0},
       {nullptr, nullptr, 0, 0, 0, nullptr, 0},
   };
-  lws_set_log_level(LLL_ERR | LLL_WARN, nullptr);
+  lws_set_log_level(LLL_ERR | LLL_WARN, quiet_lws_log);
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof info);
   info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
   if (!options.tls_cert.empty()) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   info.user = this;
+  // lws counts only its own sockets against the open-file limit, and at the limit it
+  // spins on a listener it cannot accept from (EMFILE), logging each try. Leave room
+  // for the database, the seats and the webhook: past this lws accepts and closes at
+  // once, quietly (issue 10, item 2).
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY)
+    info.fd_limit_per_thread = static_cast<unsigned>(std::max<rlim_t>(files.rlim_cur, 2 * kReservedFiles) - kReservedFiles);
   context = lws_create_context(&info);
   if (!context) throw std::runtime_error("cannot create the WebSocket context");
 
@@ -352,6 +497,10 @@ void Server::Impl::start() {
     bound_field_port = lws_get_vhost_listen_port(field_vhost);
   }
   store.start();
+  {
+    std::lock_guard lock(failed_notices_mu);
+    wake_on_failed_notice = true;
+  }
   login_thread = std::thread([this] { login_loop(); });
   service = std::thread([this] {
     schedule_tick();
@@ -378,6 +527,10 @@ void Server::Impl::stop() {
   login_cv.notify_all();
   if (login_thread.joinable()) login_thread.join();
   store.stop();
+  {
+    std::lock_guard lock(failed_notices_mu);
+    wake_on_failed_notice = false;  // failures from now on stay in the log
+  }
   lws_context_destroy(context);
   context = nullptr;
 }
@@ -402,6 +555,7 @@ ServerStats Server::stats() const {
   st.consoles = impl_->n_consoles;
   st.fields = impl_->n_fields;
   st.open_incidents = impl_->n_open;
+  st.queued_bytes = impl_->queued_bytes;
   return st;
 }
 

@@ -28,6 +28,7 @@
 #include "anxin/core/protocol.hpp"
 #include "anxin/core/store.hpp"
 #include "anxin/gateway/line.hpp"
+#include "anxin/gateway/login_guard.hpp"
 #include "anxin/gateway/webhook_notifier.hpp"
 
 namespace anxin::gateway {
@@ -42,6 +43,7 @@ struct Session {
   std::uint64_t id = 0;
   lws* wsi = nullptr;
   std::string peer;           // the peer's address
+  bool field_port = false;    // came in on the field port, which serves field workers only
   std::optional<Principal> who;
   WorkerId worker = 0;        // for field sessions
   std::string current_token;  // the token or session this connection said hello with
@@ -52,6 +54,11 @@ struct Session {
   std::string rx;             // the message being reassembled from fragments
   bool rx_overflow = false;
   std::deque<Frame> tx;
+  size_t tx_bytes = 0;            // what tx holds, bounded by max_queued_bytes_per_client
+  // A snapshot asked for and not yet written out: a subscribe meanwhile is folded into
+  // it rather than building another (issue 10, item 3).
+  bool snapshot_pending = false;
+  Frame snapshot;                 // that snapshot, once in tx
 };
 
 // A frame released by the writer thread: to one session, to one worker's sessions,
@@ -62,6 +69,7 @@ struct Outbound {
   WorkerId worker = 0;
   Frame frame;
   bool subscribes = false;
+  bool snapshot = false;  // the reply is a snapshot (see Session::snapshot_pending)
   bool then_close = false;
 };
 
@@ -78,7 +86,23 @@ struct Server::Impl {
   ServerOptions options;
   const Clock& clock;
   Store store;
+  // The last audit entry looked at for credential changes (credentials.cpp). Read
+  // here, before the constructor loads the live state, so that no change made
+  // meanwhile is missed (applying one twice does no harm).
+  std::int64_t credentials_seen = store.last_audit_id();
   Dispatcher dispatcher;
+  // Notices the webhook notifier gave up on, from its thread, for the service thread
+  // to put on their incidents (drain_failed_notices). Declared before the notifier,
+  // which may still report while it is destroyed; `wake_on_failed_notice` says
+  // whether `context` may be woken (set by start, cleared by stop).
+  struct FailedNotice {
+    Notice notice;
+    std::string reason;
+    int attempts;
+  };
+  std::mutex failed_notices_mu;
+  std::vector<FailedNotice> failed_notices;
+  bool wake_on_failed_notice = false;
   std::unique_ptr<WebhookNotifier> own_notifier;
   Notifier* notifier;
   std::string epoch;
@@ -97,6 +121,7 @@ struct Server::Impl {
     Role role;
     std::string password;
     std::optional<Account> account;
+    std::string address, username;
   };
   struct LoginResult {
     LoginJob job;
@@ -104,7 +129,11 @@ struct Server::Impl {
   };
   std::mutex login_mu;
   std::condition_variable login_cv;
-  std::deque<LoginJob> login_jobs;
+  // Two lanes: logins from addresses with no failure on record are checked first, so
+  // a flood of guesses cannot keep a real user waiting (issue 10, item 1).
+  std::deque<LoginJob> login_jobs, suspect_jobs;
+  static constexpr size_t kMaxQueuedLogins = 64;  // per lane
+  LoginGuard login_guard;  // service thread
   std::vector<LoginResult> login_results;
   std::thread login_thread;
   bool login_stopping = false;
@@ -121,6 +150,11 @@ struct Server::Impl {
   std::unique_ptr<Line> line;
   bool line_dirty = false;  // the consoles' picture of the line is out of date
 
+  // The disk is full (Store::full, as last seen here): commands that would write are
+  // refused and the timers wait; the consoles have been told (watch_storage).
+  bool storage_full = false;
+  Millis storage_full_since_ms = 0;
+
   // Service thread only.
   std::unordered_map<std::uint64_t, Session> sessions;
   std::uint64_t next_session = 0;
@@ -133,6 +167,7 @@ struct Server::Impl {
   std::uint64_t refused_connections = 0;  // service thread
   std::atomic<int> n_devices{0}, n_consoles{0}, n_fields{0};
   std::atomic<size_t> n_open{0};
+  std::atomic<size_t> queued_bytes{0};  // every session's tx_bytes
 
   Impl(ServerOptions o, const Clock& c);
 
@@ -144,6 +179,15 @@ struct Server::Impl {
   void finish_logins();
 
   void admit(Session& s, const Principal& who);
+
+  // --- credentials changed while running (credentials.cpp) ------------------------------
+
+  // Each tick: admits tokens issued and drops tokens revoked by anxin-admin since the
+  // last, closing the connections that use them.
+  void apply_credential_changes();
+  // A login's account as the file holds it now is still the one whose password was
+  // checked: not disabled, nor given a new password, meanwhile.
+  bool account_unchanged(const Account& checked) const;
 
   // --- from the service thread to the store and back -----------------------------
 
@@ -157,7 +201,17 @@ struct Server::Impl {
   // Service thread, on LWS_CALLBACK_EVENT_WAIT_CANCELLED.
   void drain_outbox();
 
+  // Notifier thread (or the writer's, for a full queue): queues a failed notice.
+  void on_failed_notice(const Notice& notice, const std::string& reason, int attempts);
+  // Service thread, on LWS_CALLBACK_EVENT_WAIT_CANCELLED: onto the timelines, committed.
+  void drain_failed_notices();
+
   void enqueue(Session& s, const Frame& frame);
+
+  // Service thread: catches up with Store::full and tells subscribed consoles of a
+  // change at once (not through the store, whose writer is what is stuck).
+  void watch_storage();
+  Frame status_frame() const;
 
   proto::ElderCard card_for(ElderId id, const std::string& today) const;
 
@@ -240,6 +294,10 @@ struct Server::Impl {
   // --- lws plumbing -------------------------------------------------------------------
 
   void on_closed(Session& s);
+
+  // A browser's page may open a WebSocket only from the server's own origin or an
+  // allowed one; programs send no Origin (issue 10, item 4).
+  bool origin_allowed(lws* wsi) const;
 
   int on_writeable(Session& s);
 

@@ -151,6 +151,10 @@ void Server::Impl::on_line_events() {
   auto events = line->take_events();
   if (events.empty()) return;
   const Millis now = clock.now_ms();
+  // With the disk full nothing can be filed: calls still ring, are answered and
+  // dialled by hand, and consoles see them, but they open, acknowledge and log nothing.
+  watch_storage();
+  const bool filing = !storage_full;
   for (const SeatEvent& ev : events) {
     line_dirty = true;
     auto at = line->calls.find(ev.seat);
@@ -166,9 +170,10 @@ void Server::Impl::on_line_events() {
         // Matched before anyone answers: the alert opens or joins the elder's incident;
         // a number nobody knows opens one marked unknown caller.
         auto who = dispatcher.match_caller(ev.number);
-        auto ack = who ? dispatcher.phone_in(kLine, *who, ev.number, ev.call_id)
-                       : dispatcher.phone_in_unknown(kLine, ev.number, ev.call_id);
-        if (ack) {
+        if (!filing) {
+          if (who) call.elder = who->elder;
+        } else if (auto ack = who ? dispatcher.phone_in(kLine, *who, ev.number, ev.call_id)
+                                  : dispatcher.phone_in_unknown(kLine, ev.number, ev.call_id)) {
           call.incident = ack->incident;
           if (const Incident* i = dispatcher.incident(ack->incident)) call.elder = i->elder;
         }
@@ -187,7 +192,7 @@ void Server::Impl::on_line_events() {
         at->second.answered_ms = now;
         if (at->second.call_id.empty()) at->second.call_id = ev.call_id;
         // Answering a caller acknowledges their incident, by the operator who answered.
-        if (!at->second.outgoing && at->second.incident) {
+        if (filing && !at->second.outgoing && at->second.incident) {
           const Incident* i = dispatcher.incident(at->second.incident);
           if (i && i->state == IncidentState::open)
             (void)dispatcher.acknowledge({Role::console, "operator:" + at->second.operator_name}, i->id);
@@ -198,7 +203,7 @@ void Server::Impl::on_line_events() {
         LiveCall call = std::move(at->second);
         line->calls.erase(at);
         auto [heard, sent] = line->keep_recordings(ev, call.incident);
-        if (!call.incident) break;  // a hidden number: nothing to file it under
+        if (!call.incident || !filing) break;  // a hidden number, or no room: nothing to file it under
         PhoneLog log{call.incident, call.task, call.target, call.outgoing, ev.seat, call.number,
                      call.operator_name, result_of(ev, call), ev.reason, call.since_ms, call.answered_ms, now,
                      heard, sent};

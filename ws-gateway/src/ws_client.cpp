@@ -41,7 +41,8 @@ struct Connection {
     ci.port = options.port;
     ci.path = options.path.c_str();
     ci.host = options.host.c_str();
-    ci.origin = options.host.c_str();
+    ci.origin = options.origin.empty() ? nullptr : options.origin.c_str();
+    ci.iface = options.local_address.empty() ? nullptr : options.local_address.c_str();
     ci.protocol = "anxin-v1";
     ci.local_protocol_name = "anxin-client";
     ci.opaque_user_data = this;
@@ -226,10 +227,14 @@ bool WsClient::connected() const { return group_->connected(0); }
 
 // --- SyncClient ----------------------------------------------------------------------
 
-SyncClient::SyncClient(int port, std::string host) {
+SyncClient::SyncClient(int port, std::string host) : SyncClient([&] {
   ClientOptions o;
   o.host = std::move(host);
   o.port = port;
+  return o;
+}()) {}
+
+SyncClient::SyncClient(ClientOptions o) {
   o.reconnect = false;
   ClientHandlers h;
   h.on_open = [this] {

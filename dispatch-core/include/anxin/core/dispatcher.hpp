@@ -144,6 +144,16 @@ class Dispatcher {
   // A login: a new session token for `who`, valid for ttl_ms. Only its hash is kept.
   std::string open_session(const Principal& who, Millis ttl_ms);
   void close_session(const Principal& who, std::string_view token);
+  // A credential change made outside the server (anxin-admin), already in the store
+  // with its audit entry: issued tokens are admitted, revoked ones void from now on.
+  // For a disabled account or a new password, every such token of its principal held
+  // now is void, not only those the change names: that also ends a session whose login
+  // was checked just before the change and written just after it (a login made with
+  // the new password within the same tick ends too, and simply logs in again).
+  // Returns the hashes it voids, which it deletes from the file again.
+  std::vector<std::string> apply_credential_change(const CredentialChange& change);
+  // A login refused ("login_failed") or held back ("login_throttled"), for the audit log.
+  void audit_login(std::string action, std::string_view username, std::string_view address, Millis wait_ms = 0);
 
   // --- devices and operators (dispatcher.cpp)
   Result<AlarmAck> raise_alarm(const Principal& who, const AlarmIn& alarm);
@@ -173,6 +183,12 @@ class Dispatcher {
   // the card); a family call already pending is cancelled for it.
   Result<std::int64_t> start_family_cascade(const Principal& who, IncidentId incident, int from = 0);
   Result<std::int64_t> record_call(const Principal& who, std::int64_t task, CallState result);
+  // A notice the Notifier finally gave up on (every attempt failed, or its queue was
+  // full): a notice_failed entry on the incident's timeline, so its operators see it,
+  // and a pending call task it requested (120, 119, a family contact) fails, which
+  // moves the family cascade on and lets the operator call again. A notice of an
+  // incident resolved meanwhile is only audited; false then.
+  bool notice_failed(const Notice& notice, const std::string& reason, int attempts);
 
   // --- the phone line (dispatch_phone.cpp). The line hands the core plain facts
   // (a number rings, a call ended); the core never knows SIP.

@@ -133,6 +133,7 @@ enum class TimelineKind {
   notified,        // notices went to the emergency contacts
   escalated,       // an escalation was raised; text is its kind
   phone,           // a real call on the centre's SIP line ended; text is its JSON summary
+  notice_failed,   // a notice (SMS, call request) could not be delivered; text is JSON
 };
 
 // The operator's call back to the elder (issue 3, 6).

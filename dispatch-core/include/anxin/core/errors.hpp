@@ -29,6 +29,8 @@ enum class ErrorCode {
   unknown_call,
   no_line,            // no SIP line, no seat claimed, or the seat is down or busy
   unknown_seat,       // the line has no seat by that name
+  throttled,          // too many failed logins from that address or for that account; wait
+  storage_full,       // the disk is full: nothing new is accepted until space returns
   internal,
 };
 

@@ -31,10 +31,19 @@ struct Notice {
   std::string to_phone;
   std::string text;  // what to say or send, in Chinese
   Millis at_ms = 0;
+  // The same for every attempt to deliver this notice, and after a restart, so a
+  // receiver can drop duplicates: "call-<task_id>" for call requests (task ids are
+  // durable), "sms-<incident>-<contact index>" for the contacts' SMS (sent once per
+  // incident). Opaque to receivers: a durable outbox may number notices instead.
+  std::string id;
 };
 
 // Renders a notice as the JSON object the webhook receives.
 std::string notice_json(const Notice& notice);
+
+// "13900000001" -> "139****0001": enough for an operator to tell contacts apart,
+// not enough to call them from a log file. Numbers under 8 characters are all stars.
+std::string masked_phone(std::string_view phone);
 
 class Notifier {
  public:

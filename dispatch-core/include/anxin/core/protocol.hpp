@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -122,6 +123,31 @@ struct ClientMessage {
   std::string req;  // optional; echoed in the reply so a client can match them
   ClientBody body;
 };
+
+namespace detail {
+template <class T, class... U> inline constexpr bool one_of = (std::is_same_v<T, U> || ...);
+template <class> inline constexpr bool unclassified = false;
+}  // namespace detail
+
+// Whether a command may change what the server stores. While the disk is full the
+// server refuses these with E_STORAGE_FULL before they change anything; the others
+// (hello with a token, subscribing, reads, the phone line's controls, which write
+// nothing themselves) go on. Each command is on one side or the other: a new one
+// does not compile until it is placed.
+template <class T> constexpr bool changes_state() {
+  if constexpr (detail::one_of<T, Hello, Subscribe, Ping, ElderQuery, MapQuery, MyTasks, CandidatesQuery,
+                               MetricsQuery, RecordingQuery, FindElders, ClaimSeat, Dial, Answer, Hangup>)
+    return false;
+  else if constexpr (detail::one_of<T, Login, Logout, AlarmIn, AckIncident, ResolveIncident, AddNote, Dispatch,
+                                    Callback, PlaceCall, CallResult, LinkCaller, Duty, Position, Accept, Decline,
+                                    OnScene, Complete>)
+    return true;  // a login writes its session, a logout deletes it
+  else
+    static_assert(detail::unclassified<T>, "say whether this command changes what the server stores");
+}
+inline bool changes_state(const ClientBody& body) {
+  return std::visit([](const auto& b) { return changes_state<std::decay_t<decltype(b)>>(); }, body);
+}
 
 // On failure `req`, when given, receives the request id if the frame got that far,
 // so the error can be matched to its request.
@@ -295,6 +321,14 @@ struct Recording {
   std::string name;
   std::string wav;  // the file's bytes (base64 on the wire)
 };
+// To consoles, the server's own state where it changes what they can do: sent to
+// every subscribed console when it changes, and right after the snapshot while it
+// is not ok. Not durable and not numbered.
+struct ServerStatus {
+  bool storage_full = false;  // "storage": "full" or "ok"
+  std::string message;
+  Millis since_ms = 0;        // when the disk was found full; 0 when ok
+};
 
 // A field worker's current and recent tasks.
 struct TaskList {
@@ -302,7 +336,8 @@ struct TaskList {
 };
 
 using ServerBody = std::variant<Welcome, Ack, Snapshot, DeltaMessage, Ok, ErrorReply, Pong, CandidateList, Metrics,
-                                Task, ElderDetail, TaskList, DistrictMap, LineState, Recording, ElderList>;
+                                Task, ElderDetail, TaskList, DistrictMap, LineState, Recording, ElderList,
+                                ServerStatus>;
 
 struct ServerMessage {
   std::string req;

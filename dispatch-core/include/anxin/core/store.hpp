@@ -10,6 +10,8 @@
 // checkpoints the WAL in the background, so no commit waits for a checkpoint.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -35,9 +37,18 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The disk (or the file's quota) is full: SQLITE_FULL, or "no space" from the
+// system behind an I/O error. Nothing of the write is in the file, and it can be
+// tried again once space is freed.
+class StorageFull : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
 struct StoreOptions {
   bool synchronous_full = true;  // false: synchronous=NORMAL (survives a process crash, not power loss)
   size_t max_group = 1024;       // batches per transaction at most
+  int full_retry_ms = 1000;      // while the disk is full, how often the writer tries its held commit again
 };
 
 // --- what the writer applies ---------------------------------------------------
@@ -86,10 +97,13 @@ struct PutToken { TokenRow token; };
 // The record of an unknown caller (Elder::unknown_caller) and the line's device for it.
 struct PutCaller { Elder elder; Device device; };
 struct DeleteToken { std::string hash; };
+// Login sessions past their expiry: purge_expired_tokens through the writer, for a
+// server that starts on a full disk and must not stop for it.
+struct PurgeExpiredTokens { Millis now_ms = 0; };
 
 using WriteOp = std::variant<PutAlert, PutIncident, AddTimeline, TouchDevice, PutWorker, PutAssignment,
                              PutCallTask, AppendAudit, PutClosingRecord, PutVisit, PutToken, DeleteToken,
-                             PutCaller>;
+                             PutCaller, PurgeExpiredTokens>;
 using WriteBatch = std::vector<WriteOp>;
 
 // --- what start-up reads -------------------------------------------------------
@@ -133,6 +147,19 @@ struct Account {
   Principal principal() const;  // console for staff, field for workers
 };
 bool verify_password(const std::string& password_hash, std::string_view password);
+// The argon2id hash of a password of at least 8 characters (StoreError otherwise).
+std::string hash_password(std::string_view password);
+
+// A change to who may connect, made outside the server (by anxin-admin) and read back
+// from the audit log by a running server, which applies it without a restart.
+struct CredentialChange {
+  std::vector<TokenRow> issued;      // tokens to admit
+  std::vector<std::string> revoked;  // token hashes that are void
+  // Every token of this subject is void (an account disabled), or with sessions_only
+  // only those that expire, its login sessions (a password changed). Empty: none.
+  std::string subject;
+  bool sessions_only = false;
+};
 
 struct PastIncident {
   IncidentId id = 0;
@@ -166,6 +193,35 @@ class Store {
   LiveState load(Millis since_ms = 0) const;
   std::vector<AuditEntry> audit_log() const;
   std::optional<Account> find_account(std::string_view username) const;
+
+  // --- administration (anxin-admin). Synchronous, on the caller's thread. Each change
+  // commits together with its audit entry (actor e.g. "admin:alice"), or throws
+  // StoreError and changes nothing. Safe while a server runs on the file: a login
+  // reads its account from the file, and the server applies the token changes it
+  // finds in the audit log (credential_changes).
+  std::vector<Account> accounts() const;  // by username
+  std::vector<TokenRow> tokens() const;   // every token, expired ones too, by subject
+  std::optional<std::string> worker_name(WorkerId id) const;
+  bool has_device(const DeviceId& id) const;
+  bool has_vendor(std::string_view vendor) const;  // some device comes from that platform
+  void add_account(const Account& account, std::string_view password, const std::string& actor, Millis now);
+  // Disabling also voids every token of the account's principal, sessions and issued
+  // tokens alike; returns their hashes.
+  std::vector<std::string> set_account_disabled(std::string_view username, bool disabled,
+                                                const std::string& actor, Millis now);
+  // Also ends the account's login sessions (its principal's tokens that expire);
+  // returns their hashes.
+  std::vector<std::string> set_password(std::string_view username, std::string_view password,
+                                        const std::string& actor, Millis now);
+  // A new random token for `who`, starting with `prefix`; only its hash is kept.
+  std::string issue_token(const Principal& who, std::string_view prefix, Millis expires_ms,
+                          const std::string& actor, Millis now);
+  void revoke_tokens(const std::vector<std::string>& hashes, const std::string& actor, Millis now);
+  // The id of the audit log's last entry (0 when empty).
+  std::int64_t last_audit_id() const;
+  // The credential changes recorded after entry `after_id`, which moves on to the
+  // last entry read.
+  std::vector<CredentialChange> credential_changes(std::int64_t& after_id) const;
   ElderHistory elder_history(ElderId elder, size_t limit) const;
   // Resolved incidents since `since_ms` in which the worker had an assignment, newest
   // first, each with only that worker's assignments.
@@ -175,10 +231,19 @@ class Store {
 
   // The writer. submit() may be called from any thread; callbacks run on the writer
   // thread, in submission order, after their batch is durable.
+  //
+  // A commit that fails because the disk is full (StorageFull) is rolled back and
+  // held: the writer tries the same group again every full_retry_ms, and runs its
+  // callbacks, and those of everything queued behind it, only once it commits. Any
+  // other failed commit stops the process, as the in-memory state of the caller is
+  // then ahead of the file and a restart rebuilds it from what is durable.
   void start();
   void submit(WriteBatch batch, std::function<void()> on_durable = {});
-  void drain();  // returns once everything submitted before the call is durable
-  void stop();   // drains, then joins the writer
+  void drain();  // returns once everything submitted before the call is durable (while full: once space returns)
+  void stop();   // drains, then joins the writer; while the disk is full, drops what is held, uncommitted
+  // True from a commit that failed for want of space until the held commit goes
+  // through. Any thread; the host polls it to refuse new writes meanwhile.
+  bool full() const { return full_; }
 
   // Total of commits and batches so far (for status lines and benchmarks).
   std::uint64_t commits() const;
@@ -189,6 +254,7 @@ class Store {
     std::function<void()> on_durable;
   };
   void writer_loop();
+  bool commit_group(const std::deque<Pending>& group);
   void checkpoint_loop();
   void apply(const WriteOp& op);
   void exec(const char* sql) const;
@@ -207,6 +273,8 @@ class Store {
   bool stopping_ = false;
   bool busy_ = false;
   std::uint64_t commits_ = 0;
+  std::atomic<bool> full_{false};
+  std::chrono::steady_clock::time_point full_since_;  // writer thread
   std::thread writer_;
   std::thread checkpointer_;
 };

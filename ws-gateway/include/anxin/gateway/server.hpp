@@ -12,10 +12,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "anxin/core/clock.hpp"
 #include "anxin/core/dispatcher.hpp"
 #include "anxin/core/notifier.hpp"
+#include "anxin/gateway/login_guard.hpp"
 
 namespace anxin::gateway {
 
@@ -23,13 +25,21 @@ struct ServerOptions {
   std::string db_path = "anxin.db";
   int port = 7600;               // 0: pick a free port; see Server::port()
   std::string interface;         // empty: all interfaces
+  // Origins (scheme://host[:port]) whose pages may open WebSockets, besides the
+  // server's own; a browser connection from any other is refused at the handshake.
+  std::vector<std::string> allowed_origins;
   bool synchronous_full = true;  // SQLite synchronous=FULL
-  size_t max_queued_per_client = 8192;  // messages; a client further behind is dropped
+  size_t max_queued_bytes_per_client = 16 << 20;  // a client further behind is dropped
   int hello_timeout_s = 5;              // a connection that has not said hello (or logged in) by then is closed
   int max_connections_per_address = 256;  // WebSocket connections from one peer address; more are refused
+  LoginLimits login_limits;      // failed-login throttling (docs/security.md)
   DispatchConfig config;         // timeouts, escalation thresholds, ranking weights
   int tick_ms = 250;             // how often timers are checked
   std::string webhook_url;       // where notices are POSTed; empty: logged only
+  std::string webhook_secret;    // signs each POST (HMAC-SHA256); empty: unsigned, with a warning
+  int webhook_attempts = 3;      // tries per notice before it is shown failed on its incident
+  int webhook_backoff_ms = 500;  // before the second try, doubling after that
+  int webhook_timeout_ms = 3000; // per try
   int field_port = -1;           // the field staff page and its WebSocket; -1: not served, 0: any free port
   std::string field_root;        // the page's files, served at /field/
   // PEM files for HTTPS/WSS on the field port. Phones allow geolocation only to
@@ -47,6 +57,7 @@ struct ServerStats {
   std::uint64_t commits = 0;
   int devices = 0, consoles = 0, fields = 0;  // authenticated connections
   size_t open_incidents = 0;
+  size_t queued_bytes = 0;  // frames waiting to be written to slow clients
 };
 
 class Server {

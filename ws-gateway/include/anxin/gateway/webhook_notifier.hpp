@@ -3,7 +3,15 @@
 // gateway plugs in. It owns one worker thread; send() only queues, so the
 // dispatcher never waits on the network. Nothing is lost silently: every notice
 // ends in one log line saying whether it was delivered, failed, dropped or only
-// logged.
+// logged, and one that finally fails or is dropped is handed to `on_failed`, which
+// the server uses to put it on the incident's timeline.
+//
+// Each request carries headers (docs/protocol.md, "Notices"):
+//   X-Anxin-Notice-Id: the notice's id (the same on every attempt)
+//   X-Anxin-Timestamp: unix milliseconds when this attempt was sent
+//   X-Anxin-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>,
+//                      only when a secret is set
+// so a receiver can check who sent it and refuse a replay by its timestamp.
 #pragma once
 
 #include <atomic>
@@ -12,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -21,18 +30,31 @@
 
 namespace anxin::gateway {
 
-// "13900000001" -> "139****0001": enough for an operator to tell contacts apart,
-// not enough to call them from a log file.
-std::string masked_phone(std::string_view phone);
+using anxin::masked_phone;
+
+// "sha256=<64 hex digits>": HMAC-SHA256 of `timestamp + "." + body` under `secret`,
+// as sent in X-Anxin-Signature.
+std::string webhook_signature(std::string_view secret, std::string_view timestamp, std::string_view body);
+
+// The signing secret kept in `path`: its content without trailing whitespace, so
+// `openssl rand -hex 32 > FILE` makes one. Throws std::runtime_error, in words for
+// whoever started the server, when the file cannot be read or holds nothing.
+std::string read_webhook_secret(const std::string& path);
 
 class WebhookNotifier final : public Notifier {
  public:
   struct Options {
     std::string url;  // empty: log only
+    std::string secret;  // signs each request; empty: unsigned (a warning at start)
     int timeout_ms = 3000;  // per attempt
     int attempts = 3;
     int backoff_ms = 500;  // before the second attempt, doubling after that
     size_t max_queue = 10000;
+    // A notice given up on: every attempt failed (`reason` is the last error), or the
+    // queue was full ("queue full", attempts 0). Called on the notifier's thread, or
+    // on send()'s for a full queue, with no lock held; it must not block. Not called
+    // for notices still queued at shutdown (they are logged as not sent).
+    std::function<void(const Notice& notice, const std::string& reason, int attempts)> on_failed;
   };
   struct Stats {
     uint64_t queued = 0;  // accepted by send(), ever
@@ -54,6 +76,7 @@ class WebhookNotifier final : public Notifier {
  private:
   void run();
   void deliver(void* curl, const Notice& notice);  // tries, counts and logs
+  int perform(void* curl, const Notice& notice, const std::string& body);  // one signed attempt: a CURLcode
   void count(uint64_t Stats::*field);
   bool pause(std::chrono::milliseconds d);
 

@@ -21,6 +21,10 @@ struct ClientOptions {
   std::string host = "127.0.0.1";
   int port = 7600;
   std::string path = "/";
+  // Sent as the Origin header; empty: none, as befits a program rather than a browser
+  // page (the server checks the Origins browsers send, docs/security.md).
+  std::string origin;
+  std::string local_address;  // bind to this address first (tests: 127.0.0.2 as a second peer)
   bool reconnect = true;  // after a drop or a failed connect, try again with backoff
   int backoff_min_ms = 200;
   int backoff_max_ms = 3000;
@@ -77,6 +81,7 @@ class WsClientGroup {
 class SyncClient {
  public:
   explicit SyncClient(int port, std::string host = "127.0.0.1");
+  explicit SyncClient(ClientOptions options);  // reconnect is turned off
   ~SyncClient();
   bool wait_open(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   bool send(std::string text) { return client_->send(std::move(text)); }

@@ -1,0 +1,48 @@
+// Credentials changed while the server runs. anxin-admin writes its changes to the
+// file, each with an audit entry that names the tokens it issues or voids; every
+// tick the server reads the audit log's new entries (Store::credential_changes),
+// admits the issued tokens and drops the void ones, and closes the connections that
+// said hello with a void token or belong to a disabled account. Logins read their
+// account from the file, and check it again before their session opens, so an
+// account disabled or given a new password while its password was being checked
+// gets no session.
+#include <set>
+
+#include "server_impl.hpp"
+
+namespace anxin::gateway {
+
+void Server::Impl::apply_credential_changes() {
+  std::vector<CredentialChange> changes;
+  try {
+    changes = store.credential_changes(credentials_seen);
+  } catch (const StoreError& e) {
+    lwsl_warn("cannot read credential changes: %s\n", e.what());
+    return;
+  }
+  if (changes.empty()) return;
+  std::set<std::string> voided, subjects;
+  for (const auto& c : changes) {
+    for (auto& hash : dispatcher.apply_credential_change(c)) voided.insert(std::move(hash));
+    if (!c.subject.empty() && !c.sessions_only) subjects.insert(c.subject);  // a disabled account
+  }
+  std::vector<Outbound> replies;
+  for (auto& [id, s] : sessions) {
+    if (!s.who) continue;
+    const bool gone = subjects.count(s.who->subject) ||
+                      (!s.current_token.empty() && voided.count(token_hash(s.current_token)));
+    if (!gone) continue;
+    auto r = error_reply(s, "", {ErrorCode::auth_failed, "access revoked"});
+    r.then_close = true;
+    replies.push_back(std::move(r));
+  }
+  commit_and_send(std::move(replies));
+}
+
+bool Server::Impl::account_unchanged(const Account& checked) const {
+  auto now = store.find_account(checked.username);
+  return now && !now->disabled && now->password_hash == checked.password_hash && now->kind == checked.kind &&
+         now->principal().subject == checked.principal().subject;
+}
+
+}  // namespace anxin::gateway
