@@ -43,7 +43,16 @@ void Server::Impl::on_frame(Session& s, std::string_view text) {
                                                    "try again once space is freed"}));
   } else {
     const std::string& req = parsed->req;
-    std::visit([&](auto& body) { replies.push_back(handle(s, req, body)); }, parsed->body);
+    try {
+      std::visit([&](auto& body) { replies.push_back(handle(s, req, body)); }, parsed->body);
+    } catch (const std::exception& e) {
+      // A fault (a bad stored row, a failed read) answers this request and closes
+      // this connection; everyone else is served on (issue 11, item 2).
+      std::fprintf(stderr, "anxin-server: a command failed: %s\n", e.what());
+      auto r = error_reply(s, req, {ErrorCode::internal, "the server could not do this; try again"});
+      r.then_close = true;
+      replies.push_back(std::move(r));
+    }
   }
   commit_and_send(std::move(replies));
 }
@@ -57,6 +66,10 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::H
   if (s.field_port && h.role != Role::field) return error_reply(s, req, {ErrorCode::forbidden, kFieldPortOnly});
   auto who = dispatcher.authenticate(h.token);
   if (who) s.current_token = h.token;
+  if (who && who->role == Role::field && !worker_of(*who)) {
+    std::fprintf(stderr, "anxin-server: a field token names no worker (%s); refused\n", who->subject.c_str());
+    who.reset();
+  }
   if (!who || who->role != h.role) {
     auto r = error_reply(s, req, {ErrorCode::auth_failed, "unknown token for role " + std::string(name_of(h.role))});
     r.then_close = ++s.auth_failures >= kMaxAuthFailures;

@@ -39,6 +39,23 @@ void Server::Impl::apply_credential_changes() {
   commit_and_send(std::move(replies));
 }
 
+// A token is checked at hello, but a connection may outlive it: once a second every
+// connection's token is looked at again, and one whose session has expired (or was
+// ended elsewhere) is told so and closed (issue 11, item 7).
+void Server::Impl::close_expired_sessions() {
+  const Millis now = clock.now_ms();
+  if (now - sessions_checked_ms < 1000) return;
+  sessions_checked_ms = now;
+  std::vector<Outbound> replies;
+  for (auto& [id, s] : sessions) {
+    if (!s.who || s.current_token.empty() || s.close_after_send || dispatcher.authenticate(s.current_token)) continue;
+    auto r = error_reply(s, "", {ErrorCode::auth_failed, "session expired; log in again"});
+    r.then_close = true;
+    replies.push_back(std::move(r));
+  }
+  if (!replies.empty()) commit_and_send(std::move(replies));
+}
+
 bool Server::Impl::account_unchanged(const Account& checked) const {
   auto now = store.find_account(checked.username);
   return now && !now->disabled && now->password_hash == checked.password_hash && now->kind == checked.kind &&

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 
@@ -44,6 +45,17 @@ Millis start_of_local_day(Millis now) {
 }
 
 }  // namespace
+
+std::optional<WorkerId> worker_of(const Principal& who) {
+  constexpr std::string_view prefix = "worker:";
+  if (who.role != Role::field || who.subject.rfind(prefix, 0) != 0) return std::nullopt;
+  const char* first = who.subject.data() + prefix.size();
+  const char* last = who.subject.data() + who.subject.size();
+  WorkerId id = 0;
+  auto [end, err] = std::from_chars(first, last, id);
+  if (err != std::errc() || end != last || id <= 0) return std::nullopt;
+  return id;
+}
 
 Frame frame_of(proto::ServerMessage m) { return std::make_shared<const std::string>(proto::encode(m)); }
 
@@ -157,7 +169,7 @@ void Server::Impl::finish_logins() {
 void Server::Impl::admit(Session& s, const Principal& who) {
   s.who = who;
   lws_set_timeout(s.wsi, NO_PENDING_TIMEOUT, 0);  // the hello deadline is met
-  if (who.role == Role::field && who.subject.rfind("worker:", 0) == 0) s.worker = std::stoll(who.subject.substr(7));
+  if (who.role == Role::field) s.worker = worker_of(who).value_or(0);
   (who.role == Role::device ? n_devices : who.role == Role::console ? n_consoles : n_fields)++;
 }
 
@@ -294,14 +306,21 @@ void Server::Impl::enqueue(Session& s, const Frame& frame) {
 
 void Server::Impl::on_tick(lws_sorted_usec_list_t* sul) {
   Impl* self = reinterpret_cast<Timer*>(sul)->self;
-  self->watch_storage();
-  // Timers change state too: with the disk full they wait, and whatever fell due
-  // meanwhile happens at the first tick with room again.
-  if (!self->storage_full) self->dispatcher.tick();
-  self->drain_failed_notices();
-  self->line_tick();
-  self->apply_credential_changes();
-  self->commit_and_send({});
+  // No exception may unwind into libwebsockets' C (issue 11, item 2): a fault in one
+  // tick is logged, and the next tick comes as usual.
+  try {
+    self->watch_storage();
+    // Timers change state too: with the disk full they wait, and whatever fell due
+    // meanwhile happens at the first tick with room again.
+    if (!self->storage_full) self->dispatcher.tick();
+    self->drain_failed_notices();
+    self->line_tick();
+    self->apply_credential_changes();
+    self->close_expired_sessions();
+    self->commit_and_send({});
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "anxin-server: a timer tick failed: %s\n", e.what());
+  }
   self->schedule_tick();
 }
 
@@ -382,7 +401,19 @@ void Server::Impl::on_receive(Session& s, const void* in, size_t len) {
   on_frame(s, text);
 }
 
+// The barrier between libwebsockets' C and our C++ (issue 11, item 2): an exception
+// from handling one connection's event closes that connection, logged, and the
+// server goes on serving everyone else.
 int Server::Impl::callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+  try {
+    return serve(wsi, reason, user, in, len);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "anxin-server: closing a connection after a fault: %s\n", e.what());
+  }
+  return reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED ? 0 : -1;
+}
+
+int Server::Impl::serve(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
   auto* self = static_cast<Impl*>(lws_context_user(lws_get_context(wsi)));
   auto* slot = static_cast<std::uint64_t*>(user);  // per-session data: the session id
   auto session = [&]() -> Session* {

@@ -75,6 +75,10 @@ struct Outbound {
 
 Frame frame_of(proto::ServerMessage m);
 
+// The worker a field principal speaks for ("worker:17"), parsed strictly: a bad row
+// ("worker:李娜") gives nullopt, never an exception.
+std::optional<WorkerId> worker_of(const Principal& who);
+
 // What consoles see of a worker: no position while off duty, where it is a private
 // person's whereabouts, not a responder's (issue 10, item 7).
 inline Worker for_consoles(Worker w) {
@@ -185,6 +189,8 @@ struct Server::Impl {
   // Each tick: admits tokens issued and drops tokens revoked by anxin-admin since the
   // last, closing the connections that use them.
   void apply_credential_changes();
+  void close_expired_sessions();  // at most once a second
+  Millis sessions_checked_ms = 0;
   // A login's account as the file holds it now is still the one whose password was
   // checked: not disabled, nor given a new password, meanwhile.
   bool account_unchanged(const Account& checked) const;
@@ -304,6 +310,7 @@ struct Server::Impl {
   void on_receive(Session& s, const void* in, size_t len);
 
   static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
+  static int serve(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
 
   void start();
 
