@@ -2,6 +2,8 @@
 // take the server down, over real WebSockets against the real server.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <thread>
 
 #include "process.hpp"
@@ -57,4 +59,26 @@ TEST_CASE("a connection whose session expires is told and closed", "[ws][edges]"
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
   device->send(test::alarm_frame("D1", 1, "sos"));
   CHECK(test::next_of_type(*device, "ack")["type"] == "ack");
+}
+
+TEST_CASE("a second server on the same file is refused, naming the first", "[ws][edges]") {
+  test::Centre c;
+  gateway::ServerOptions o;
+  o.db_path = c.db();
+  o.port = 0;
+  SystemClock clock;
+  try {
+    gateway::Server second(o, clock);
+    FAIL("a second server opened the same file");
+  } catch (const std::runtime_error& e) {
+    const std::string why = e.what();
+    CHECK(why.find("another anxin-server is using " + c.db()) != std::string::npos);
+    CHECK(why.find("(pid " + std::to_string(getpid()) + ")") != std::string::npos);
+  }
+  // The first goes on, and once it stops the file is free again.
+  auto device = c.client("device", "tok-d1");
+  device->send(test::alarm_frame("D1", 1, "sos"));
+  CHECK(test::next_of_type(*device, "ack")["type"] == "ack");
+  c.restart();
+  CHECK(c.client("device", "tok-d1") != nullptr);
 }

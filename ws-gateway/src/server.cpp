@@ -4,6 +4,8 @@
 #include <libwebsockets.h>
 #include <sodium.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -45,6 +47,26 @@ Millis start_of_local_day(Millis now) {
 }
 
 }  // namespace
+
+DatabaseLock::DatabaseLock(const std::string& db_path) {
+  const std::string path = db_path + ".lock";
+  fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd_ < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+  if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    char holder[32] = "";
+    const ssize_t n = pread(fd_, holder, sizeof holder - 1, 0);
+    holder[n > 0 ? n : 0] = 0;
+    close(fd_);
+    throw std::runtime_error("another anxin-server is using " + db_path + " (pid " +
+                             std::string(holder[0] ? holder : "unknown") + "); stop it first, or use another --db");
+  }
+  const std::string pid = std::to_string(getpid());
+  if (ftruncate(fd_, 0) != 0 || pwrite(fd_, pid.data(), pid.size(), 0) < 0) {}  // the pid is only for that message
+}
+
+DatabaseLock::~DatabaseLock() {
+  if (fd_ >= 0) close(fd_);  // and with it the lock
+}
 
 std::optional<WorkerId> worker_of(const Principal& who) {
   constexpr std::string_view prefix = "worker:";

@@ -86,9 +86,25 @@ inline Worker for_consoles(Worker w) {
   return w;
 }
 
+// One file, one server (issue 11, item 4): a second anxin-server on the same
+// database would overwrite the first's rows. An exclusive flock on DB.lock, held for
+// the server's life, refuses it at start with the holder's pid. (anxin-admin and
+// readers do not take it: SQLite keeps their writes apart.)
+class DatabaseLock {
+ public:
+  explicit DatabaseLock(const std::string& db_path);  // throws std::runtime_error
+  ~DatabaseLock();
+  DatabaseLock(const DatabaseLock&) = delete;
+  DatabaseLock& operator=(const DatabaseLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 struct Server::Impl {
   ServerOptions options;
   const Clock& clock;
+  DatabaseLock db_lock{options.db_path};
   Store store;
   // The last audit entry looked at for credential changes (credentials.cpp). Read
   // here, before the constructor loads the live state, so that no change made
