@@ -74,10 +74,6 @@ class RawWs {
   std::string response_;
 };
 
-bool eventually(const std::function<bool()>& ok, std::chrono::milliseconds within = std::chrono::seconds(10)) {
-  return test::eventually(ok, within);
-}
-
 // An open incident whose timeline holds `notes` notes of 2,000 bytes: a fat snapshot.
 void fatten(test::Centre& c, int notes) {
   auto device = c.client("device", "tok-d1");
@@ -224,10 +220,10 @@ TEST_CASE("a console that stops reading and repeats subscribe costs one snapshot
   RawWs slow(c.port());
   REQUIRE(slow.upgraded());
   slow.send_text(json{{"type", "hello"}, {"role", "console"}, {"token", "tok-console"}}.dump());
-  REQUIRE(eventually([&] { return c.server().stats().consoles == 1; }));
+  REQUIRE(test::eventually([&] { return c.server().stats().consoles == 1; }, std::chrono::seconds(10)));
   const auto before = c.server().stats().frames_in;
   for (int i = 0; i < 450; ++i) slow.send_text(json{{"type", "subscribe"}, {"req", std::to_string(i)}}.dump());
-  const bool all_read = eventually([&] { return c.server().stats().frames_in >= before + 450; });
+  const bool all_read = test::eventually([&] { return c.server().stats().frames_in >= before + 450; }, std::chrono::seconds(10));
   INFO("read " << c.server().stats().frames_in - before << " queued " << c.server().stats().queued_bytes);
   REQUIRE(all_read);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the replies' commits
@@ -247,10 +243,10 @@ TEST_CASE("the send queue is bounded in bytes: a client further behind is droppe
   REQUIRE(slow.upgraded());
   slow.send_text(json{{"type", "hello"}, {"role", "console"}, {"token", "tok-console"}}.dump());
   slow.send_text(json{{"type", "subscribe"}}.dump());
-  REQUIRE(eventually([&] { return c.server().stats().consoles == 1; }));
+  REQUIRE(test::eventually([&] { return c.server().stats().consoles == 1; }, std::chrono::seconds(10)));
   fatten(c, 150);  // 300 KB of deltas to a client that reads none of them
-  CHECK(eventually([&] { return c.server().stats().queued_bytes == 0; }));
-  CHECK(eventually([&] { return c.server().stats().consoles == 0; }));  // dropped
+  CHECK(test::eventually([&] { return c.server().stats().queued_bytes == 0; }, std::chrono::seconds(10)));
+  CHECK(test::eventually([&] { return c.server().stats().consoles == 0; }, std::chrono::seconds(10)));  // dropped
 }
 
 TEST_CASE("browser pages may connect only from the server's own or an allowed origin", "[ws][abuse]") {
