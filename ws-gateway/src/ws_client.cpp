@@ -12,7 +12,13 @@ namespace anxin::gateway {
 namespace {
 
 // One connection of a group. Its lws state is touched on the group's thread only;
-// tx and connected are shared with senders.
+// phase and tx (under tx_mu) and connected are shared with senders.
+struct Connection;
+
+// The connection whose on_open handler is running on this thread, if any: only its
+// own sends go straight to the queue while it runs; other threads' wait behind them.
+thread_local const Connection* opening_here = nullptr;
+
 struct Connection {
   // lws timers hand back only the list node; it sits first so we can find the rest.
   struct Timer {
@@ -28,9 +34,13 @@ struct Connection {
   Timer retry{};
   int backoff_ms = 0;
   std::string rx;
-  std::atomic<bool> connected{false};
+  std::atomic<bool> connected{false};  // phase != closed, for connected() without the lock
   std::mutex tx_mu;
-  std::deque<std::string> tx;
+  // closed: send() refuses. opening: on_open runs; its own sends are queued, other
+  // threads' are held until it returns, so its hello goes first. open: all queued.
+  enum class Phase { closed, opening, open } phase = Phase::closed;
+  std::deque<std::string> tx;    // frames for the current connection only
+  std::deque<std::string> held;  // other threads' frames while on_open runs
 
   void connect() {
     if (*stopping) return;
@@ -62,13 +72,52 @@ struct Connection {
 
   static void on_retry(lws_sorted_usec_list_t* sul) { reinterpret_cast<Timer*>(sul)->self->connect(); }
 
-  void dropped(const std::string& why) {
-    wsi = nullptr;
-    connected = false;
+  // Queues a frame if the connection takes it now (see Phase).
+  bool enqueue(std::string& text) {
+    std::lock_guard lock(tx_mu);
+    if (phase == Phase::closed) return false;
+    (phase == Phase::opening && opening_here != this ? held : tx).push_back(std::move(text));
+    return true;
+  }
+
+  void opened() {
+    backoff_ms = options.backoff_min_ms;
     {
       std::lock_guard lock(tx_mu);
-      tx.clear();
+      if (*stopping) return;  // stop() has closed it for good
+      tx.clear();  // empty already: nothing is queued while closed
+      held.clear();
+      phase = Phase::opening;
+      connected = true;
     }
+    {
+      struct Opening {
+        explicit Opening(const Connection* c) { opening_here = c; }
+        ~Opening() { opening_here = nullptr; }
+      } opening(this);
+      if (handlers.on_open) handlers.on_open();
+    }
+    std::lock_guard lock(tx_mu);
+    if (phase != Phase::opening) return;  // stop() closed it meanwhile
+    phase = Phase::open;
+    for (auto& f : held) tx.push_back(std::move(f));
+    held.clear();
+    if (!tx.empty()) lws_callback_on_writable(wsi);
+  }
+
+  // What was queued and not written goes with the connection: a later connection
+  // starts with its own on_open (its hello), never with an earlier one's frames.
+  void closed() {
+    std::lock_guard lock(tx_mu);
+    phase = Phase::closed;
+    connected = false;
+    tx.clear();
+    held.clear();
+  }
+
+  void dropped(const std::string& why) {
+    wsi = nullptr;
+    closed();
     rx.clear();
     if (handlers.on_close) handlers.on_close(why);
     schedule_retry();
@@ -114,6 +163,16 @@ struct WsClientGroup::Impl {
   lws_context* context = nullptr;
   std::thread service;
   std::atomic<bool> stopping{false};
+  std::mutex life_mu;  // start() and stop() one at a time
+  // The context senders may wake: set once it exists, cleared under this lock before
+  // stop() destroys it, so no send() can reach a context being destroyed.
+  std::mutex wake_mu;
+  lws_context* wake_context = nullptr;
+
+  void wake() {
+    std::lock_guard lock(wake_mu);
+    if (wake_context) lws_cancel_service(wake_context);
+  }
 
   static int callback(lws* w, lws_callback_reasons reason, void*, void* in, size_t len) {
     if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
@@ -125,9 +184,7 @@ struct WsClientGroup::Impl {
     if (!c) return 0;
     switch (reason) {
       case LWS_CALLBACK_CLIENT_ESTABLISHED:
-        c->backoff_ms = c->options.backoff_min_ms;
-        c->connected = true;
-        if (c->handlers.on_open) c->handlers.on_open();
+        c->opened();
         return 0;
       case LWS_CALLBACK_CLIENT_RECEIVE:
         c->on_receive(w, in, len);
@@ -147,6 +204,8 @@ struct WsClientGroup::Impl {
   }
 
   void start() {
+    std::lock_guard life(life_mu);
+    if (context) return;
     static const lws_protocols protocols[] = {
         {"anxin-client", &Impl::callback, 0, 64 * 1024, 0, nullptr, 0},
         {nullptr, nullptr, 0, 0, 0, nullptr, 0},
@@ -165,6 +224,10 @@ struct WsClientGroup::Impl {
       c->stopping = &stopping;
       c->backoff_ms = c->options.backoff_min_ms;
     }
+    {
+      std::lock_guard lock(wake_mu);
+      wake_context = context;
+    }
     service = std::thread([this] {
       for (auto& c : connections) c->connect();
       while (!stopping) lws_service(context, 0);
@@ -172,8 +235,14 @@ struct WsClientGroup::Impl {
   }
 
   void stop() {
+    std::lock_guard life(life_mu);
     if (!context) return;
+    {
+      std::lock_guard lock(wake_mu);
+      wake_context = nullptr;
+    }
     stopping = true;
+    for (auto& c : connections) c->closed();  // send() refuses from here on
     lws_cancel_service(context);
     if (service.joinable()) service.join();
     for (auto& c : connections) {
@@ -182,7 +251,6 @@ struct WsClientGroup::Impl {
     }
     lws_context_destroy(context);
     context = nullptr;
-    for (auto& c : connections) c->connected = false;
   }
 };
 
@@ -201,13 +269,8 @@ void WsClientGroup::start() { impl_->start(); }
 void WsClientGroup::stop() { impl_->stop(); }
 
 bool WsClientGroup::send(size_t i, std::string text) {
-  Connection& c = *impl_->connections.at(i);
-  if (!c.connected) return false;
-  {
-    std::lock_guard lock(c.tx_mu);
-    c.tx.push_back(std::move(text));
-  }
-  lws_cancel_service(impl_->context);
+  if (!impl_->connections.at(i)->enqueue(text)) return false;
+  impl_->wake();
   return true;
 }
 

@@ -2,7 +2,20 @@
 // simulator, the benchmarks and the tests. It owns one connection and, if asked,
 // reconnects with backoff after the connection drops.
 //
-// Handlers run on the client's thread; send() may be called from any thread.
+// Handlers run on the client's thread; send(), connected() and stop() may be called
+// from any thread (stop() not from a handler), also while another thread stops the
+// client: once stop() has begun, send() returns false and touches nothing of the
+// connection's libwebsockets state. stop() is final; the client cannot be started
+// again.
+//
+// Each connection, the first and every reconnect, begins with on_open: the server
+// wants `hello` (or `login`) first, so on_open is where it is sent. While on_open
+// runs, frames other threads send are held and go after everything on_open sent, so
+// the server never sees them before the hello. Frames are never carried from one
+// connection to the next: send() returns false while there is no connection, and
+// what was queued and not yet written when a connection drops is discarded with it
+// (on_close reports the drop); a caller that wants it delivered sends it again on
+// the next connection, after its welcome.
 #pragma once
 
 #include <atomic>
@@ -47,9 +60,12 @@ class WsClient {
 
   void start();
   void stop();
-  // Queues a text frame; false when not connected (the frame is dropped).
+  // Queues a text frame for the current connection (behind on_open's frames).
+  // False, and the frame is dropped, when there is no connection or once stop() has
+  // begun. True does not promise delivery: a frame not yet written when the
+  // connection drops is discarded (see above).
   bool send(std::string text);
-  bool connected() const;
+  bool connected() const;  // open (from on_open on): send() would take a frame
 
  private:
   std::unique_ptr<WsClientGroup> group_;
