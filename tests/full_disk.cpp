@@ -1,5 +1,6 @@
 #include "full_disk.hpp"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <atomic>
@@ -10,6 +11,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 
 namespace anxin::test {
 namespace {
@@ -20,6 +22,7 @@ struct Disk {
   std::string folder;
   std::atomic<bool> full{false};
   std::atomic<int> refused{0};
+  std::atomic<int> slow_ms{0};
   // The most each WAL index (-shm) has held. SQLite's first connection to a file
   // cuts its index to 3 bytes and grows it again; on a real disk the blocks that
   // frees are there to take back, so growing up to this size is no new space.
@@ -50,6 +53,11 @@ bool refuse(File* f) {
 
 int x_close(sqlite3_file* f) { return of(f)->real()->pMethods->xClose(of(f)->real()); }
 int x_read(sqlite3_file* f, void* buf, int n, sqlite3_int64 at) {
+  if (const int ms = disk->slow_ms; ms > 0 && of(f)->watched) {
+    char thread[16] = "";
+    pthread_getname_np(pthread_self(), thread, sizeof thread);
+    if (std::string_view(thread) != "anxin-writer") std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
   return of(f)->real()->pMethods->xRead(of(f)->real(), buf, n, at);
 }
 int x_write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 at) {
@@ -164,5 +172,6 @@ FullDisk::~FullDisk() {
 void FullDisk::fill() { disk->full = true; }
 void FullDisk::free() { disk->full = false; }
 int FullDisk::refused() const { return disk->refused; }
+void FullDisk::slow_reads(int ms) { disk->slow_ms = ms; }
 
 }  // namespace anxin::test

@@ -5,6 +5,10 @@
 // ENOSPC for a WAL index (-shm) that would have to grow past the most it has held.
 // Reads work, as on a real full disk.
 //
+// It can also be slow to read: with slow_reads(ms), every read of a file under the
+// folder waits that long first, on any thread but the store's writer (named
+// "anxin-writer"), so a test can see what a slow read holds up (issue 11, item 3).
+//
 // Stricter than a real disk in one way: a full real disk still lets SQLite rewrite
 // WAL space the file already has (after a checkpoint), so which commit fails first
 // depends on timing. Here every write fails, so a test knows which one it is.
@@ -27,6 +31,7 @@ class FullDisk {
   void fill();  // from now on writes under the folder fail
   void free();  // space again
   int refused() const;  // writes refused so far
+  void slow_reads(int ms);  // 0: at full speed again
 };
 
 }  // namespace anxin::test

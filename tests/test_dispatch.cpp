@@ -572,11 +572,15 @@ TEST_CASE("a notice that fails after its incident was resolved is only audited",
   CHECK_FALSE(c.d.notice_failed(sms[0], "HTTP 500", 3));
   auto fx = c.d.take_effects();
   CHECK(fx.deltas.empty());
-  REQUIRE(fx.writes.size() == 1);
+  REQUIRE(fx.writes.size() == 2);  // the audit entry, and the outbox's row settled
   auto* a = std::get_if<AppendAudit>(&fx.writes[0]);
   REQUIRE(a);
   CHECK(a->entry.action == "notice_failed");
   CHECK(a->entry.incident == id);
+  auto* settled = std::get_if<SettleNotice>(&fx.writes[1]);
+  REQUIRE(settled);
+  CHECK(settled->id == sms[0].id);
+  CHECK(settled->state == NoticeState::failed);
 }
 
 // --- escalations ------------------------------------------------------------------------

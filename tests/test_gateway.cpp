@@ -95,6 +95,32 @@ TEST_CASE("a resent alarm is acked again with the same alert, stored once", "[ws
   CHECK(test::count_rows(centre.db(), "alerts") == 1);
 }
 
+TEST_CASE("an old resend the server no longer holds in memory is acked from the file", "[ws][reader]") {
+  test::Centre centre;
+  json first;
+  {
+    auto device = centre.client("device", "tok-acme");
+    device->send(test::alarm_frame("D3", 5, "sos"));
+    first = test::next_json(*device);
+    device->send(test::alarm_frame("D3", 7, "sos"));
+    REQUIRE(test::next_json(*device)["type"] == "ack");
+  }
+  centre.restart();  // the alarms kept in memory are gone; seq 5 is below the last (7)
+  auto device = centre.client("device", "tok-acme");
+  device->send(test::alarm_frame("D3", 5, "sos", "old"));
+  json again = test::next_json(*device);
+  REQUIRE(again["type"] == "ack");
+  CHECK(again["req"] == "old");
+  CHECK(again["duplicate"] == true);
+  CHECK(again["alert_id"] == first["alert_id"]);
+  CHECK(again["incident_id"] == first["incident_id"]);
+  device->send(test::alarm_frame("D3", 6, "sos", "never"));  // below the last, and never sent
+  json refused = test::next_json(*device);
+  CHECK(refused["code"] == "E_BAD_FIELD");
+  CHECK(refused["req"] == "never");
+  CHECK(test::count_rows(centre.db(), "alerts") == 2);
+}
+
 namespace {
 
 struct BadInput {

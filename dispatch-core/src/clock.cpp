@@ -23,4 +23,10 @@ std::string local_date(Millis at) {
   return buf;
 }
 
+Millis start_of_local_day(Millis at) {
+  constexpr Millis kDay = 86'400'000, kUtcPlus8 = 8LL * 3600 * 1000;
+  Millis ms = at + kUtcPlus8;
+  return (ms >= 0 ? ms : ms - (kDay - 1)) / kDay * kDay - kUtcPlus8;
+}
+
 }  // namespace anxin

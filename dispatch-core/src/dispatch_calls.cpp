@@ -55,7 +55,7 @@ void Dispatcher::notify_contacts(Incident& incident, AlertKind kind) {
              "，服务中心正在处理，请尽快联系老人或回电服务中心。";
     n.at_ms = now;
     n.id = "sms-" + std::to_string(incident.id) + "-" + std::to_string(index);
-    effects_.notices.push_back(std::move(n));
+    send_notice(std::move(n));
   }
   note(incident, TimelineKind::notified, "system", std::to_string(e.contacts.size()));
   audit_system("notify_contacts", incident.id, nlohmann::json{{"contacts", e.contacts.size()}}.dump());
@@ -74,11 +74,12 @@ void Dispatcher::call_contact(Incident& incident, int index, const std::string& 
   t.phone = c.phone;
   t.created_ms = now;
   t.due_ms = now + config_.family_call_timeout_ms;
+  t.due_mono = clock_.mono_ms() + config_.family_call_timeout_ms;
   incident.calls.push_back(t);
   call_incident_[t.id] = incident.id;
   save(t);
   note(incident, TimelineKind::call, actor, "family:" + c.name);
-  effects_.notices.push_back({NoticeKind::family_call, t.id, incident.id, e.id, c.name, c.phone,
+  send_notice({NoticeKind::family_call, t.id, incident.id, e.id, c.name, c.phone,
                               "【安心】请致电" + c.name + "（" + c.relation + "），告知" + e.name + "家中报警。", now,
                               "call-" + std::to_string(t.id)});
 }
@@ -147,11 +148,11 @@ Result<std::int64_t> Dispatcher::call_emergency(const Principal& who, IncidentId
   call_incident_[t.id] = id;
   save(t);
   note(incident, TimelineKind::call, actor, std::string(name_of(kind)));
-  effects_.notices.push_back({kind == CallKind::ambulance_120 ? NoticeKind::ambulance_120 : NoticeKind::fire_119, t.id,
-                              id, e.id, t.name, t.phone,
-                              e.name + "，" + std::to_string(age_on(e.birth_date, today())) + "岁，地址：" + e.address +
-                                  "，联系电话" + e.phone,
-                              now, "call-" + std::to_string(t.id)});
+  send_notice({kind == CallKind::ambulance_120 ? NoticeKind::ambulance_120 : NoticeKind::fire_119, t.id, id, e.id,
+               t.name, t.phone,
+               e.name + "，" + std::to_string(age_on(e.birth_date, today())) + "岁，地址：" + e.address + "，联系电话" +
+                   e.phone,
+               now, "call-" + std::to_string(t.id)});
   audit(who, "call", id, nlohmann::json{{"task_id", t.id}, {"kind", name_of(kind)}}.dump());
   detail::append_since(emit(DeltaKind::incident_updated, incident), incident, mark);
   return t.id;
@@ -207,6 +208,7 @@ bool Dispatcher::notice_failed(const Notice& n, const std::string& reason, int a
                        {"attempts", attempts}};
   if (n.task_id) entry["task_id"] = n.task_id;
   audit_system("notice_failed", n.incident, entry.dump());
+  effects_.writes.push_back(SettleNotice{n.id, NoticeState::failed, attempts, reason, clock_.now_ms()});
   auto found = open_incident(n.incident);
   if (!found) return false;
   Incident& incident = *found.value();
@@ -219,6 +221,36 @@ bool Dispatcher::notice_failed(const Notice& n, const std::string& reason, int a
     settle_call(incident, *task, CallState::failed, "system");
   detail::append_since(emit(DeltaKind::incident_updated, incident), incident, mark);
   return true;
+}
+
+// Into the outbox in the same transaction as its cause, and out to the Notifier once
+// that is durable: a crash in between leaves it pending, and the next start sends it.
+void Dispatcher::send_notice(Notice n) {
+  effects_.writes.push_back(PutNotice{n});
+  effects_.notices.push_back(std::move(n));
+}
+
+// At start, what the outbox still holds: sent again (receivers drop duplicates by
+// notice id), except a call request whose task is no longer waiting for it (the
+// operator settled it, or the incident was resolved), which would send someone to
+// call for nothing.
+void Dispatcher::resume_notices(std::vector<Notice> pending) {
+  for (auto& n : pending) {
+    if (n.task_id) {
+      const auto at = call_incident_.find(n.task_id);
+      const Incident* incident = at == call_incident_.end() ? nullptr : this->incident(at->second);
+      const CallTask* task = nullptr;
+      if (incident)
+        for (const auto& c : incident->calls)
+          if (c.id == n.task_id) task = &c;
+      if (!task || !task->open()) {
+        effects_.writes.push_back(SettleNotice{n.id, NoticeState::cancelled, 0,
+                                               "its call task was closed before it was sent", clock_.now_ms()});
+        continue;
+      }
+    }
+    effects_.notices.push_back(std::move(n));
+  }
 }
 
 void Dispatcher::settle_call(Incident& incident, CallTask& task, CallState result, const std::string& actor) {

@@ -24,11 +24,9 @@ void Dispatcher::clear_escalation(Incident& incident, EscalationKind kind) {
 
 void Dispatcher::tick() {
   const Millis now = clock_.now_ms();
+  const Millis mono = clock_.mono_ms();  // what every timer below is judged by
   // The dashboard's figures are for today: a new day starts them afresh.
-  if (std::string day = today(); day != metrics_day_) {
-    metrics_.clear();
-    metrics_day_ = std::move(day);
-  }
+  roll_metrics_day();
   for (auto& [id, incident] : open_) {
     const size_t mark = incident.timeline.size();
     const size_t escalations = incident.escalations.size();
@@ -36,7 +34,7 @@ void Dispatcher::tick() {
 
     // Not acknowledged within the TSA thresholds.
     if (incident.state == IncidentState::open) {
-      const Millis waited = now - incident.opened_ms;
+      const Millis waited = mono - incident.opened_mono;
       if (waited >= config_.ack_escalation_ms && !incident.has_escalation(EscalationKind::unacknowledged))
         escalate(incident, EscalationKind::unacknowledged);
       if (waited >= config_.ack_escalation_long_ms && !incident.has_escalation(EscalationKind::unacknowledged_long))
@@ -46,7 +44,7 @@ void Dispatcher::tick() {
     bool lapsed = false;
     for (size_t k = 0; k < incident.assignments.size(); ++k) {
       Assignment& a = incident.assignments[k];
-      if (a.state == AssignmentState::offered && now >= a.expires_ms) {
+      if (a.state == AssignmentState::offered && mono >= a.expires_mono) {
         a.state = AssignmentState::expired;
         save(a);
         Worker& w = workers_.at(a.worker);
@@ -57,15 +55,15 @@ void Dispatcher::tick() {
         lapsed = changed = true;
       } else if (a.state == AssignmentState::accepted) {
         // Not on scene by the estimate plus a margin.
-        const Millis due = a.accepted_ms + static_cast<Millis>(a.eta_s * 1000) + config_.late_margin_ms;
-        if (now >= due) escalate(incident, EscalationKind::visitor_late, a.worker);
+        const Millis due = a.accepted_mono + static_cast<Millis>(a.eta_s * 1000) + config_.late_margin_ms;
+        if (mono >= due) escalate(incident, EscalationKind::visitor_late, a.worker);
       }
     }
     if (lapsed) offer_next(incident);
 
     for (size_t k = 0; k < incident.calls.size(); ++k) {
       CallTask& c = incident.calls[k];
-      if (c.kind != CallKind::family || !c.open() || now < c.due_ms) continue;
+      if (c.kind != CallKind::family || !c.open() || mono < c.due_mono) continue;
       c.state = CallState::no_answer;
       c.closed_ms = now;
       c.actor = "system";

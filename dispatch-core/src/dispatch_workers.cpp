@@ -47,7 +47,7 @@ void Dispatcher::index_worker(const Worker& w) {
   spot.id = w.id;
   spot.lat = w.lat;
   spot.lon = w.lon;
-  spot.position_ms = w.position_ms;
+  spot.position_ms = w.received_mono;  // the query's now_ms is mono_ms() too
   spot.mode = w.mode;
   spot.role = w.role;
   spot.skills = skill_set(w.skills);
@@ -127,6 +127,7 @@ Result<WorkerId> Dispatcher::update_position(const Principal& who, double lat, d
   w.lon = lon;
   w.accuracy_m = accuracy_m;
   w.position_ms = at_ms;
+  w.received_mono = clock_.mono_ms();
   if (mode) w.mode = *mode;
   // Positions are telemetry, not actions: they are saved but not audited.
   index_worker(w);
@@ -142,7 +143,7 @@ CandidateQuery Dispatcher::query_for(const Incident& incident, SkillSet required
   const Elder& e = elders_.at(incident.elder);
   q.lat = e.lat;
   q.lon = e.lon;
-  q.now_ms = clock_.now_ms();
+  q.now_ms = clock_.mono_ms();  // positions age by when the server received them
   q.required = required;
   q.preferred_roles = preferred_roles(incident.lead_kind());
   q.paired = e.paired_worker;
@@ -189,6 +190,7 @@ void Dispatcher::offer(Incident& incident, Worker& w, const Candidate* estimate,
   }
   a.offered_ms = now;
   a.expires_ms = now + config_.offer_timeout_ms;
+  a.expires_mono = clock_.mono_ms() + config_.offer_timeout_ms;
   if (!incident.dispatched_ms) incident.dispatched_ms = now;
   incident.assignments.push_back(a);
   assignment_incident_[a.id] = incident.id;
@@ -299,10 +301,11 @@ Result<std::int64_t> Dispatcher::accept(const Principal& who, std::int64_t id) {
   const Millis now = clock_.now_ms();
   if (a->state != AssignmentState::offered)
     return Error{ErrorCode::bad_state, "assignment " + std::to_string(id) + " is " + std::string(name_of(a->state))};
-  if (now >= a->expires_ms) return Error{ErrorCode::bad_state, "the offer expired"};
+  if (clock_.mono_ms() >= a->expires_mono) return Error{ErrorCode::bad_state, "the offer expired"};
   const size_t mark = incident->timeline.size();
   a->state = AssignmentState::accepted;
   a->accepted_ms = now;
+  a->accepted_mono = clock_.mono_ms();
   if (!incident->accepted_ms) incident->accepted_ms = now;
   save(*a);
   note(*incident, TimelineKind::accepted, w->name);

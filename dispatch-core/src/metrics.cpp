@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "anxin/core/clock.hpp"
+
 namespace anxin {
 
 std::string_view name_of(Interval i) {
@@ -15,7 +17,14 @@ std::string_view name_of(Interval i) {
   return "?";
 }
 
+void ResponseMetrics::start_day(Millis at) {
+  clear();
+  day_start_ms_ = start_of_local_day(at);
+  day_end_ms_ = start_of_local_day(day_start_ms_ + 36 * 3'600'000);  // the next midnight
+}
+
 void ResponseMetrics::observe(const Incident& i) {
+  if (i.opened_ms < day_start_ms_ || i.opened_ms >= day_end_ms_) return;  // another day's
   auto [slot, first_time] = counted_.try_emplace(i.id, 0);
   std::uint8_t& done = slot->second;
   if (first_time) {

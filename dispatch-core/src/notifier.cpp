@@ -14,6 +14,16 @@ std::string_view name_of(NoticeKind k) {
   return "?";
 }
 
+std::string_view name_of(NoticeState s) {
+  switch (s) {
+    case NoticeState::pending: return "pending";
+    case NoticeState::delivered: return "delivered";
+    case NoticeState::failed: return "failed";
+    case NoticeState::cancelled: return "cancelled";
+  }
+  return "?";
+}
+
 std::string notice_json(const Notice& n) {
   nlohmann::json j{{"kind", name_of(n.kind)}, {"task_id", n.task_id}, {"incident_id", n.incident},
                    {"elder_id", n.elder}, {"to_name", n.to_name}, {"to_phone", n.to_phone},

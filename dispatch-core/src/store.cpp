@@ -3,6 +3,7 @@
 #include "incident_json.hpp"
 #include "store_sql.hpp"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
 
@@ -21,6 +22,11 @@ using store_sql::out_of_space;
 using store_sql::Stmt;
 
 namespace {
+
+// How long the writer pauses before trying again a commit that another program's
+// lock kept out. Short: SQLite's busy handler has already waited 5 s for the lock
+// (busy_timeout), and a SQLITE_LOCKED comes back without waiting at all.
+constexpr int kLockRetryMs = 50;
 
 // Each entry moves the schema from version i to i + 1. Never edit a shipped entry;
 // append a new one.
@@ -222,6 +228,26 @@ ALTER TABLE workers ADD COLUMN duty_since_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE devices ADD COLUMN sim TEXT NOT NULL DEFAULT '';
 ALTER TABLE elders ADD COLUMN unknown_caller INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 6: the outbox (issue 11). Every SMS and call request is written here in the
+    // transaction of the command that caused it, and settled when the notifier
+    // reports on it; a start re-sends what is still pending.
+    R"sql(
+CREATE TABLE outbox(
+  id TEXT PRIMARY KEY,                       -- the notice's id, e.g. call-12
+  kind TEXT NOT NULL,
+  task_id INTEGER NOT NULL DEFAULT 0,
+  incident_id INTEGER NOT NULL DEFAULT 0,
+  elder_id INTEGER NOT NULL DEFAULT 0,
+  to_name TEXT NOT NULL DEFAULT '',
+  to_phone TEXT NOT NULL,
+  text TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed', 'cancelled')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  reason TEXT NOT NULL DEFAULT '',
+  settled_ms INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX outbox_pending ON outbox(at_ms) WHERE state = 'pending';
+)sql",
 };
 
 template <class E> E enum_or(std::string_view text, E fallback) {
@@ -345,11 +371,6 @@ Stmt& bind_visit(Stmt& s, const Visit& v) {
       .bind(8, v.incident);
 }
 
-// One assignment row; queries select kAssignmentColumns from `assignments a`.
-constexpr const char* kAssignmentColumns =
-    "a.id, a.incident_id, a.worker_id, a.state, a.chosen_by_operator, a.eta_s, a.distance_m, a.offered_ms,"
-    " a.expires_ms, a.accepted_ms, a.on_scene_ms, a.completed_ms, a.note";
-
 Assignment read_assignment(const Stmt& a) {
   Assignment x;
   x.id = a.i64(0); x.incident = a.i64(1); x.worker = a.i64(2);
@@ -359,12 +380,34 @@ Assignment read_assignment(const Stmt& a) {
   return x;
 }
 
+// The outbox's rows, oldest first, `where` a condition on them.
+std::vector<Store::OutboxRow> read_outbox(sqlite3* db, const std::string& where) {
+  Stmt s(db, ("SELECT id, kind, task_id, incident_id, elder_id, to_name, to_phone, text, at_ms, state, attempts,"
+              " reason, settled_ms FROM outbox " + where + " ORDER BY at_ms, rowid").c_str());
+  std::vector<Store::OutboxRow> out;
+  while (s.next()) {
+    Store::OutboxRow r;
+    Notice& n = r.notice;
+    n.id = s.text(0);
+    // A kind this program does not know is kept as the most harmless one: an SMS.
+    for (auto k : {NoticeKind::contact_sms, NoticeKind::family_call, NoticeKind::ambulance_120, NoticeKind::fire_119})
+      if (name_of(k) == s.text(1)) n.kind = k;
+    n.task_id = s.i64(2); n.incident = s.i64(3); n.elder = s.i64(4);
+    n.to_name = s.text(5); n.to_phone = s.text(6); n.text = s.text(7); n.at_ms = s.i64(8);
+    for (auto st : {NoticeState::pending, NoticeState::delivered, NoticeState::failed, NoticeState::cancelled})
+      if (name_of(st) == s.text(9)) r.state = st;
+    r.attempts = static_cast<int>(s.i64(10)); r.reason = s.text(11); r.settled_ms = s.i64(12);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 }  // namespace
 
 struct Store::Statements {
   Stmt put_alert, put_incident, add_timeline, touch_device, put_worker, put_assignment, put_call,
       append_audit, put_closing, put_visit, put_token, delete_token, put_caller, put_caller_device, purge_tokens,
-      begin, commit;
+      put_notice, settle_notice, begin, commit;
   explicit Statements(sqlite3* db)
       : put_alert(db,
                   "INSERT INTO alerts(id, device_id, elder_id, kind, device_time_ms, received_ms,"
@@ -412,6 +455,10 @@ struct Store::Statements {
                           "INSERT INTO devices(id, elder_id, kind, vendor, battery_pct, last_seen_ms, sim)"
                           " VALUES (?,?,?,?,100,?,?)"),
         purge_tokens(db, "DELETE FROM tokens WHERE expires_ms > 0 AND expires_ms <= ?"),
+        put_notice(db,
+                   "INSERT OR REPLACE INTO outbox(id, kind, task_id, incident_id, elder_id, to_name, to_phone, text,"
+                   " at_ms) VALUES (?,?,?,?,?,?,?,?,?)"),
+        settle_notice(db, "UPDATE outbox SET state=?, attempts=?, reason=?, settled_ms=? WHERE id=?"),
         begin(db, "BEGIN IMMEDIATE"),
         commit(db, "COMMIT") {}
 };
@@ -419,16 +466,15 @@ struct Store::Statements {
 Store::Store(const std::string& path, StoreOptions options) : path_(path), options_(options) {
   write_db_ = open_connection(path, options.synchronous_full);
   int version = schema_version();
-  if (version > kSchemaVersion) {
-    sqlite3_close(write_db_);
-    throw StoreError(path + " has schema version " + std::to_string(version) +
-                     ", newer than this program's " + std::to_string(kSchemaVersion));
-  }
-  for (int v = version; v < kSchemaVersion; ++v) {
-    exec("BEGIN IMMEDIATE");
+  if (version < kSchemaVersion) {
+    // Every step in one transaction, under the write lock, from the version read
+    // again under that lock: another process opening the same new file may have
+    // migrated it since the read above, and must not be migrated over.
     try {
-      exec(kMigrations[v]);
-      exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
+      exec("BEGIN IMMEDIATE");
+      version = schema_version();
+      for (int v = version; v < kSchemaVersion; ++v) exec(kMigrations[v]);
+      if (version < kSchemaVersion) exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
       exec("COMMIT");
     } catch (...) {
       sqlite3_exec(write_db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -436,14 +482,21 @@ Store::Store(const std::string& path, StoreOptions options) : path_(path), optio
       throw;
     }
   }
+  if (version > kSchemaVersion) {
+    sqlite3_close(write_db_);
+    throw StoreError(path + " has schema version " + std::to_string(version) +
+                     ", newer than this program's " + std::to_string(kSchemaVersion));
+  }
   read_db_ = open_connection(path, options.synchronous_full);
   checkpoint_db_ = open_connection(path, options.synchronous_full);
   stmts_ = std::make_unique<Statements>(write_db_);
+  reads_ = std::make_unique<Reads>(read_db_);
 }
 
 Store::~Store() {
   stop();
   stmts_.reset();
+  reads_.reset();
   sqlite3_close(checkpoint_db_);
   sqlite3_close(read_db_);
   sqlite3_close(write_db_);
@@ -455,6 +508,7 @@ void Store::exec(const char* sql) const {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
     if (out_of_space(write_db_, rc)) throw StorageFull(msg);
+    if (store_sql::lock_busy(rc)) throw StoreBusy(msg);
     throw StoreError(msg);
   }
 }
@@ -556,9 +610,8 @@ void Store::import_visits(const std::vector<Visit>& visits) {
 }
 
 std::optional<Account> Store::find_account(std::string_view username) const {
-  Stmt s(read_db_,
-         "SELECT username, password_hash, kind, display_name, IFNULL(worker_id, 0), disabled FROM accounts"
-         " WHERE username=?");
+  std::lock_guard lock(read_mu_);
+  Stmt& s = reads_->account.fresh();
   s.bind(1, username);
   std::optional<Account> found;
   while (s.next()) found = Account{s.text(0), s.text(1), s.text(2), s.text(3), s.i64(4), s.i64(5) != 0};
@@ -566,17 +619,13 @@ std::optional<Account> Store::find_account(std::string_view username) const {
 }
 
 ElderHistory Store::elder_history(ElderId elder, size_t limit) const {
+  std::lock_guard lock(read_mu_);
   ElderHistory h;
-  Stmt s(read_db_,
-         "SELECT i.id, i.opened_ms, i.resolved_ms, i.disposition,"
-         " (SELECT kind FROM alerts WHERE incident_id = i.id ORDER BY id LIMIT 1)"
-         " FROM incidents i WHERE i.elder_id=? AND i.state='resolved' ORDER BY i.opened_ms DESC LIMIT ?");
+  Stmt& s = reads_->elder_incidents.fresh();
   s.bind(1, elder).bind(2, static_cast<std::int64_t>(limit));
   while (s.next())
     h.incidents.push_back({s.i64(0), s.i64(1), s.i64(2), enum_or(s.text(4), AlertKind::sos), s.text(3)});
-  Stmt v(read_db_,
-         "SELECT id, elder_id, IFNULL(worker_id, 0), at_ms, mode, areas, notes, hazards, incident_id FROM visits"
-         " WHERE elder_id=? ORDER BY at_ms DESC LIMIT ?");
+  Stmt& v = reads_->elder_visits.fresh();
   v.bind(1, elder).bind(2, static_cast<std::int64_t>(limit));
   while (v.next()) {
     Visit x;
@@ -591,23 +640,19 @@ ElderHistory Store::elder_history(ElderId elder, size_t limit) const {
 }
 
 std::vector<Incident> Store::worker_history(WorkerId worker, Millis since_ms, size_t limit) const {
+  std::lock_guard lock(read_mu_);
   std::vector<Incident> out;
-  Stmt s(read_db_,
-         "SELECT DISTINCT i.id, i.elder_id, i.state, i.opened_ms, i.resolved_ms, i.disposition FROM incidents i"
-         " JOIN assignments a ON a.incident_id = i.id"
-         " WHERE a.worker_id=? AND i.state='resolved' AND i.opened_ms >= ? ORDER BY i.opened_ms DESC LIMIT ?");
+  Stmt& s = reads_->worker_history.fresh();
   s.bind(1, worker).bind(2, since_ms).bind(3, static_cast<std::int64_t>(limit));
   while (s.next()) {
-    Incident i;
-    i.id = s.i64(0); i.elder = s.i64(1); i.state = enum_or(s.text(2), IncidentState::resolved);
-    i.opened_ms = s.i64(3); i.resolved_ms = s.i64(4); i.disposition = s.text(5);
-    out.push_back(std::move(i));
-  }
-  Stmt a(read_db_, (std::string("SELECT ") + kAssignmentColumns +
-                    " FROM assignments a WHERE a.incident_id=? AND a.worker_id=? ORDER BY a.id").c_str());
-  for (auto& i : out) {
-    a.bind(1, i.id).bind(2, worker);
-    while (a.next()) i.assignments.push_back(read_assignment(a));
+    Assignment a = read_assignment(s);
+    if (out.empty() || out.back().id != a.incident) {
+      Incident i;
+      i.id = a.incident; i.elder = s.i64(13); i.state = enum_or(s.text(14), IncidentState::resolved);
+      i.opened_ms = s.i64(15); i.resolved_ms = s.i64(16); i.disposition = s.text(17);
+      out.push_back(std::move(i));
+    }
+    out.back().assignments.push_back(std::move(a));
   }
   return out;
 }
@@ -686,8 +731,15 @@ LiveState Store::load(Millis since_ms) const {
       i.callback = enum_or(s.text(8), CallbackOutcome::none);
       i.dispatched_ms = s.i64(9); i.accepted_ms = s.i64(10); i.on_scene_ms = s.i64(11);
       i.proposed_worker = s.i64(12);
+      // A bad row must not stop every start (issue 11, item 2): unreadable flags are
+      // dropped, and the timers raise again those still due.
       auto esc = incident_json::json::parse(s.text(13), nullptr, false);
-      if (esc.is_array()) i.escalations = incident_json::escalations_from(esc);
+      try {
+        if (esc.is_array()) i.escalations = incident_json::escalations_from(esc);
+      } catch (...) {  // json_util's Failure, or nlohmann's type errors
+        std::fprintf(stderr, "anxin store: incident %lld: unreadable escalations ignored\n",
+                     static_cast<long long>(i.id));
+      }
       i.responders_wanted = static_cast<int>(s.i64(14));
       i.resolved_by = s.text(15);
       return i;
@@ -747,6 +799,7 @@ LiveState Store::load(Millis since_ms) const {
            "SELECT device_id, MAX(device_seq), id, incident_id FROM alerts GROUP BY device_id");
     while (s.next()) st.progress.push_back({s.text(0), s.i64(1), s.i64(2), s.i64(3)});
   }
+  for (auto& row : read_outbox(read_db_, "WHERE state = 'pending'")) st.outbox.push_back(std::move(row.notice));
   {
     Stmt s(read_db_,
            "SELECT (SELECT IFNULL(MAX(id), 0) FROM alerts), (SELECT IFNULL(MAX(id), 0) FROM incidents),"
@@ -760,6 +813,8 @@ LiveState Store::load(Millis since_ms) const {
   }
   return st;
 }
+
+std::vector<Store::OutboxRow> Store::outbox() const { return read_outbox(read_db_, ""); }
 
 std::vector<AuditEntry> Store::audit_log() const {
   Stmt s(read_db_, "SELECT at_ms, actor, action, incident_id, detail FROM audit ORDER BY id");
@@ -786,9 +841,8 @@ std::optional<Incident> Store::closing_record(IncidentId id) const {
 }
 
 std::optional<Alert> Store::find_alert(const DeviceId& device, std::int64_t device_seq) const {
-  Stmt s(read_db_,
-         "SELECT id, elder_id, kind, device_time_ms, received_ms, incident_id, detail"
-         " FROM alerts WHERE device_id=? AND device_seq=?");
+  std::lock_guard lock(read_mu_);
+  Stmt& s = reads_->alert.fresh();
   s.bind(1, device).bind(2, device_seq);
   std::optional<Alert> found;
   while (s.next()) {
@@ -812,8 +866,15 @@ void Store::start() {
   // milliseconds. Left to SQLite it runs inside whichever commit crosses the
   // threshold and delays that commit's acks; here it runs on its own thread.
   exec("PRAGMA wal_autocheckpoint=0");
-  writer_ = std::thread([this] { writer_loop(); });
-  checkpointer_ = std::thread([this] { checkpoint_loop(); });
+  // Named, so top -H and a debugger tell them apart (and a test's slow disk spares the writer).
+  writer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "anxin-writer");
+    writer_loop();
+  });
+  checkpointer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "anxin-ckpt");
+    checkpoint_loop();
+  });
 }
 
 void Store::checkpoint_loop() {
@@ -821,7 +882,9 @@ void Store::checkpoint_loop() {
   while (!stopping_) {
     checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(500));
     lock.unlock();
-    // PASSIVE: copies what it can without waiting for the writer or readers.
+    // PASSIVE: copies what it can without waiting for the writer or readers. Its
+    // result is not looked at: SQLITE_BUSY (another program checkpointing) or any
+    // other failure just leaves the copy to the next round.
     sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     lock.lock();
   }
@@ -920,6 +983,13 @@ void Store::apply(const WriteOp& op) {
     s.delete_token.bind(1, p->hash).run();
   } else if (auto* p = std::get_if<PurgeExpiredTokens>(&op)) {
     s.purge_tokens.bind(1, p->now_ms).run();
+  } else if (auto* p = std::get_if<PutNotice>(&op)) {
+    const Notice& n = p->notice;
+    s.put_notice.bind(1, n.id).bind(2, name_of(n.kind)).bind(3, n.task_id).bind(4, n.incident).bind(5, n.elder)
+        .bind(6, n.to_name).bind(7, n.to_phone).bind(8, n.text).bind(9, n.at_ms).run();
+  } else if (auto* p = std::get_if<SettleNotice>(&op)) {
+    s.settle_notice.bind(1, name_of(p->state)).bind(2, p->attempts).bind(3, p->reason).bind(4, p->at_ms)
+        .bind(5, p->id).run();
   } else if (auto* p = std::get_if<PutClosingRecord>(&op)) {
     const Incident& i = p->incident;
     s.put_closing.bind(1, i.id).bind(2, i.resolved_ms).bind(3, i.disposition)
@@ -930,10 +1000,12 @@ void Store::apply(const WriteOp& op) {
 // Takes everything queued (up to max_group batches), applies it in one transaction,
 // commits, and only then runs the callbacks. A commit the disk has no room for is
 // held and tried again every full_retry_ms, as it was, with no callback run, until
-// it goes through; stopping meanwhile drops it (and what queued behind it), still
-// unacknowledged. Any other failure leaves the in-memory state of the caller ahead
-// of the file, so the process stops rather than acknowledge anything further; a
-// restart rebuilds from what is durable.
+// it goes through; one that another program's write lock kept out past the busy
+// timeout is held the same way and tried again after kLockRetryMs. Stopping
+// meanwhile drops it (and what queued behind it), still unacknowledged. Any other
+// failure leaves the in-memory state of the caller ahead of the file, so the process
+// stops rather than acknowledge anything further; a restart rebuilds from what is
+// durable.
 void Store::writer_loop() {
   std::deque<Pending> group;
   for (;;) {
@@ -951,17 +1023,19 @@ void Store::writer_loop() {
         }
         busy_ = true;
       } else {
-        // Held for want of space: try again after a pause, or at once to stop.
-        wake_.wait_for(lock, std::chrono::milliseconds(options_.full_retry_ms), [&] { return stopping_; });
+        // Held: try again after a pause, or at once to stop. Behind a lock the pause
+        // is short, as SQLite has just waited the busy timeout for it.
+        const int pause_ms = full_ ? options_.full_retry_ms : kLockRetryMs;
+        wake_.wait_for(lock, std::chrono::milliseconds(pause_ms), [&] { return stopping_; });
       }
     }
     if (!commit_group(group)) {
       std::lock_guard lock(mu_);
       if (stopping_) {
         std::fprintf(stderr,
-                     "anxin store: stopping while the disk is full: what is held (%zu batches) was never "
-                     "committed, and never acknowledged\n",
-                     group.size() + queue_.size());
+                     "anxin store: stopping while %s: what is held (%zu batches) was never committed, and never "
+                     "acknowledged\n",
+                     full_ ? "the disk is full" : "another program holds the write lock", group.size() + queue_.size());
         queue_.clear();
         busy_ = false;
         return;
@@ -975,26 +1049,42 @@ void Store::writer_loop() {
 }
 
 // One transaction for the group. False, with nothing of it in the file, when the
-// disk is full; the first such failure, and the commit that ends the spell, each
-// log one line.
+// disk is full or another program holds the write lock; the first such failure, and
+// the commit that ends the spell, each log one line.
 bool Store::commit_group(const std::deque<Pending>& group) {
   bool any_writes = false;
   for (const auto& p : group) any_writes |= !p.batch.empty();
   if (!any_writes) return true;
+  const auto attempt = std::chrono::steady_clock::now();
+  // SQLite may have rolled back already; if not, nothing of the group stays.
+  auto roll_back = [&] {
+    if (!sqlite3_get_autocommit(write_db_)) sqlite3_exec(write_db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  };
   try {
     stmts_->begin.run();
     for (const auto& p : group)
       for (const auto& op : p.batch) apply(op);
     stmts_->commit.run();
   } catch (const StorageFull& e) {
-    // SQLite may have rolled back already; if not, nothing of the group stays.
-    if (!sqlite3_get_autocommit(write_db_)) sqlite3_exec(write_db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    roll_back();
     if (!full_.exchange(true)) {
       full_since_ = std::chrono::steady_clock::now();
       std::fprintf(stderr,
                    "anxin store: disk full, refusing new writes: %s; the commit in hand is held and tried again "
                    "every %d ms\n",
                    e.what(), options_.full_retry_ms);
+    }
+    return false;
+  } catch (const StoreBusy& e) {
+    // Another program (a sqlite3 shell left in a transaction, a bulk import) has held
+    // the write lock through the whole busy timeout. The file is sound: wait for it.
+    roll_back();
+    if (!locked_since_) {
+      locked_since_ = attempt;
+      std::fprintf(stderr,
+                   "anxin store: another program holds the database's write lock: %s; the commit in hand (%zu "
+                   "batches) is held, unacknowledged, and tried again until the lock is free\n",
+                   e.what(), group.size());
     }
     return false;
   } catch (const std::exception& e) {
@@ -1005,6 +1095,14 @@ bool Store::commit_group(const std::deque<Pending>& group) {
     const auto s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - full_since_);
     std::fprintf(stderr, "anxin store: space again after %llds: the held commit is done, writes resume\n",
                  static_cast<long long>(s.count()));
+  }
+  if (locked_since_) {
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - *locked_since_);
+    std::fprintf(stderr,
+                 "anxin store: the write lock is free again after %.1fs: the held commit is done, writes resume\n",
+                 static_cast<double>(ms.count()) / 1000);
+    locked_since_.reset();
   }
   std::lock_guard lock(mu_);
   ++commits_;

@@ -209,9 +209,9 @@ void Store::revoke_tokens(const std::vector<std::string>& hashes, const std::str
 }
 
 std::int64_t Store::last_audit_id() const {
-  Stmt s(read_db_, "SELECT IFNULL(MAX(id), 0) FROM audit");
+  std::lock_guard lock(read_mu_);
   std::int64_t id = 0;
-  while (s.next()) id = s.i64(0);
+  for (reads_->last_audit.fresh(); reads_->last_audit.next();) id = reads_->last_audit.i64(0);
   return id;
 }
 
@@ -221,11 +221,11 @@ std::vector<CredentialChange> Store::credential_changes(std::int64_t& after_id) 
   const std::int64_t last = last_audit_id();
   std::vector<CredentialChange> out;
   if (last <= after_id) return out;
-  Stmt s(read_db_,
-         "SELECT action, detail FROM audit WHERE id > ? AND id <= ? AND action IN (?,?,?,?) ORDER BY id");
+  std::lock_guard lock(read_mu_);
+  Stmt& s = reads_->audit_since.fresh();
   s.bind(1, after_id).bind(2, last).bind(3, kAccountDisabled).bind(4, kPasswordChanged).bind(5, kTokenIssued)
       .bind(6, kTokenRevoked);
-  Stmt t(read_db_, "SELECT role, subject, expires_ms FROM tokens WHERE token_hash=?");
+  Stmt& t = reads_->token.fresh();
   auto strings = [](const json& j, const char* key) {
     std::vector<std::string> v;
     if (auto it = j.find(key); it != j.end() && it->is_array())

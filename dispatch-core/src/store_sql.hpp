@@ -1,4 +1,4 @@
-// Private to dispatch-core's Store: errors from SQLite as StoreError or StorageFull,
+// Private to dispatch-core's Store: errors from SQLite as StoreError, StorageFull or StoreBusy,
 // and the prepared statement every query uses. Shared by store.cpp (the live path)
 // and store_admin.cpp (what anxin-admin changes).
 #pragma once
@@ -23,10 +23,16 @@ inline bool out_of_space(sqlite3* db, int rc) {
   return e == ENOSPC || e == EDQUOT;
 }
 
+// Another connection holds a lock this one needs: SQLITE_BUSY (in this program,
+// only once the 5 s busy timeout has passed, or at once where waiting could not help)
+// or SQLITE_LOCKED, with any of their extended codes.
+inline bool lock_busy(int rc) { return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED; }
+
 inline void check(sqlite3* db, int rc, const char* what) {
   if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return;
   std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   if (out_of_space(db, rc)) throw StorageFull(msg);
+  if (lock_busy(rc)) throw StoreBusy(msg);
   throw StoreError(msg);
 }
 
@@ -50,6 +56,13 @@ class Stmt {
     return *this;
   }
   Stmt& bind_null(int i) { sqlite3_bind_null(s_, i); return *this; }
+  // Ready for a new use, even if the last one stopped half-way (an exception while
+  // reading rows): a statement kept for reuse must not keep its read open.
+  Stmt& fresh() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+    return *this;
+  }
 
   // Runs a statement that returns no rows.
   void run() {
@@ -81,3 +94,49 @@ class Stmt {
 };
 
 }  // namespace anxin::store_sql
+
+namespace anxin {
+
+// One row per assignment; queries select kAssignmentColumns first, from `assignments a`.
+constexpr const char* kAssignmentColumns =
+    "a.id, a.incident_id, a.worker_id, a.state, a.chosen_by_operator, a.eta_s, a.distance_m, a.offered_ms,"
+    " a.expires_ms, a.accepted_ms, a.on_scene_ms, a.completed_ms, a.note";
+
+// The statements behind Store's reads on the live path (issue 11, item 3): prepared
+// once, not on every call. Guarded by Store::read_mu_.
+struct Store::Reads {
+  store_sql::Stmt account, elder_incidents, elder_visits, worker_history, alert, last_audit, audit_since,
+      token;
+  explicit Reads(sqlite3* db)
+      : account(db,
+                "SELECT username, password_hash, kind, display_name, IFNULL(worker_id, 0), disabled FROM accounts"
+                " WHERE username=?"),
+        elder_incidents(db,
+                        "SELECT i.id, i.opened_ms, i.resolved_ms, i.disposition,"
+                        " (SELECT kind FROM alerts WHERE incident_id = i.id ORDER BY id LIMIT 1)"
+                        " FROM incidents i WHERE i.elder_id=? AND i.state='resolved'"
+                        " ORDER BY i.opened_ms DESC LIMIT ?"),
+        elder_visits(db,
+                     "SELECT id, elder_id, IFNULL(worker_id, 0), at_ms, mode, areas, notes, hazards, incident_id"
+                     " FROM visits WHERE elder_id=? ORDER BY at_ms DESC LIMIT ?"),
+        // The worker's assignments in the latest `limit` resolved incidents, in one
+        // query rather than one per incident.
+        worker_history(db, (std::string("SELECT ") + kAssignmentColumns +
+                            ", i.elder_id, i.state, i.opened_ms, i.resolved_ms, i.disposition"
+                            " FROM assignments a JOIN incidents i ON i.id = a.incident_id"
+                            " WHERE a.worker_id = ?1 AND a.incident_id IN ("
+                            "  SELECT i2.id FROM incidents i2 JOIN assignments a2 ON a2.incident_id = i2.id"
+                            "  WHERE a2.worker_id = ?1 AND i2.state = 'resolved' AND i2.opened_ms >= ?2"
+                            "  GROUP BY i2.id ORDER BY i2.opened_ms DESC LIMIT ?3)"
+                            " ORDER BY i.opened_ms DESC, i.id, a.id")
+                               .c_str()),
+        alert(db,
+              "SELECT id, elder_id, kind, device_time_ms, received_ms, incident_id, detail"
+              " FROM alerts WHERE device_id=? AND device_seq=?"),
+        last_audit(db, "SELECT IFNULL(MAX(id), 0) FROM audit"),
+        audit_since(db,
+                    "SELECT action, detail FROM audit WHERE id > ? AND id <= ? AND action IN (?,?,?,?) ORDER BY id"),
+        token(db, "SELECT role, subject, expires_ms FROM tokens WHERE token_hash=?") {}
+};
+
+}  // namespace anxin

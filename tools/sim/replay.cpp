@@ -67,8 +67,8 @@ class Day {
     // incident opened that day, in its final state, read back from the file.
     // (The dispatcher's own figures start afresh at midnight.)
     ResponseMetrics day;
-    for (const Incident& i : store_.load(start).incidents_since)
-      if (i.opened_ms < start + 24 * kHour) day.observe(i);
+    day.start_day(start);
+    for (const Incident& i : store_.load(start).incidents_since) day.observe(i);
     result_.metrics = day.summary();
     result_.refused = refused_;
     return std::move(result_);

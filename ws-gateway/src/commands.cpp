@@ -82,6 +82,20 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::H
 Outbound Server::Impl::handle(Session& s, const std::string& req, const AlarmIn& a) {
   auto r = dispatcher.raise_alarm(*s.who, a);
   if (!r) return error_reply(s, req, r.error());
+  if (r->look_up) {  // an old resend: its ack is in the file
+    read_then_reply(s, req, [this, device = a.device, seq = a.seq]() -> Finish {
+      std::optional<Alert> old = store.find_alert(device, seq);
+      return [this, device, seq, old]() -> proto::ServerBody {
+        if (!old) {
+          ++errors_sent;
+          return proto::ErrorReply{{ErrorCode::bad_field, "seq " + std::to_string(seq) +
+                                                              " is below the device's last and unknown"}};
+        }
+        return proto::Ack{device, seq, AlarmAck{old->id, old->incident, true}};
+      };
+    });
+    return {};
+  }
   ++alarms_accepted;
   return reply(s, req, proto::Ack{a.device, a.seq, r.value()});
 }
@@ -135,7 +149,7 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::L
   auto& lane = clean ? login_jobs : suspect_jobs;
   if (lane.size() >= kMaxQueuedLogins || !login_guard.begin_check(s.peer))
     return error_reply(s, req, {ErrorCode::throttled, "too many logins being checked at once; try again in 1 s"});
-  lane.push_back({s.id, req, l.role, l.password, store.find_account(l.username), s.peer, l.username});
+  lane.push_back({s.id, req, l.role, l.password, s.peer, l.username, std::nullopt});
   login_cv.notify_one();
   // A login in hand restarts the hello deadline: the connection is not idle while its
   // password is being checked, and a wrong one leaves it the whole time to try again.
@@ -181,13 +195,19 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::E
   d.card = card_for(e->id, dispatcher.today());
   for (const Device* dev : dispatcher.devices_of(e->id))
     d.devices.push_back({dev->id, dev->kind, dev->vendor, dev->battery_pct, dev->last_seen_ms});
-  ElderHistory h = store.elder_history(e->id, 20);
-  d.incidents = std::move(h.incidents);
-  for (auto& v : h.visits) {
-    const Worker* w = dispatcher.worker(v.worker);
-    d.visits.push_back({std::move(v), w ? w->name : ""});
-  }
-  return reply(s, req, std::move(d));
+  // The history is read off the service thread; the visitors' names are added back on it.
+  read_then_reply(s, req, [this, d = std::move(d)]() mutable -> Finish {
+    ElderHistory h = store.elder_history(d.card.id, 20);
+    return [this, d = std::move(d), h = std::move(h)]() mutable -> proto::ServerBody {
+      d.incidents = std::move(h.incidents);
+      for (auto& v : h.visits) {
+        const Worker* w = dispatcher.worker(v.worker);
+        d.visits.push_back({std::move(v), w ? w->name : ""});
+      }
+      return std::move(d);
+    };
+  });
+  return {};
 }
 
 Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::FindElders& q) {
@@ -214,19 +234,30 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::M
 
 Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::MyTasks&) {
   if (s.who->role != Role::field) return error_reply(s, req, {ErrorCode::forbidden, "only field workers have tasks"});
-  const std::string today = dispatcher.today();
-  proto::TaskList list;
-  auto add = [&](const Incident& i) {
+  // Service thread only (card_for reads the dispatcher).
+  auto add = [this](proto::TaskList& list, WorkerId worker, const Incident& i) {
     for (const auto& a : i.assignments) {
-      if (a.worker != s.worker) continue;
+      if (a.worker != worker) continue;
       Incident header = i;
       header.timeline.clear();
-      list.tasks.push_back({FieldEvent::task_updated, a, std::move(header), card_for(i.elder, today)});
+      list.tasks.push_back({FieldEvent::task_updated, a, std::move(header), card_for(i.elder, dispatcher.today())});
     }
   };
-  for (const Incident* i : dispatcher.tasks_of(s.worker)) add(*i);
-  for (const Incident& i : store.worker_history(s.worker, clock.now_ms() - 7LL * 86'400'000, 50)) add(i);
-  return reply(s, req, std::move(list));
+  proto::TaskList list;
+  std::set<IncidentId> listed;
+  for (const Incident* i : dispatcher.tasks_of(s.worker)) add(list, s.worker, *i), listed.insert(i->id);
+  // The last week's are read off the service thread; their cards are added back on it.
+  read_then_reply(s, req, [this, add, worker = s.worker, since = clock.now_ms() - 7LL * 86'400'000,
+                           listed = std::move(listed), list = std::move(list)]() mutable -> Finish {
+    std::vector<Incident> past = store.worker_history(worker, since, 50);
+    return [add, worker, listed = std::move(listed), list = std::move(list),
+            past = std::move(past)]() mutable -> proto::ServerBody {
+      for (const Incident& i : past)
+        if (!listed.count(i.id)) add(list, worker, i);  // one resolved since the command came is listed already
+      return std::move(list);
+    };
+  });
+  return {};
 }
 
 Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::AckIncident& a) {

@@ -1,24 +1,38 @@
 // Credentials changed while the server runs. anxin-admin writes its changes to the
 // file, each with an audit entry that names the tokens it issues or voids; every
-// tick the server reads the audit log's new entries (Store::credential_changes),
-// admits the issued tokens and drops the void ones, and closes the connections that
-// said hello with a void token or belong to a disabled account. Logins read their
-// account from the file, and check it again before their session opens, so an
-// account disabled or given a new password while its password was being checked
-// gets no session.
+// tick the server reads the audit log's new entries (Store::credential_changes) on
+// its reader thread, and at the tick after admits the issued tokens and drops the
+// void ones, and closes the connections that said hello with a void token or belong
+// to a disabled account. Logins read their account from the file on the login
+// thread, and read it again once the password is checked, so an account disabled or
+// given a new password while its password was being checked gets no session.
 #include <set>
 
 #include "server_impl.hpp"
 
 namespace anxin::gateway {
 
-void Server::Impl::apply_credential_changes() {
+void Server::Impl::read_credential_changes() {
   std::vector<CredentialChange> changes;
   try {
     changes = store.credential_changes(credentials_seen);
   } catch (const StoreError& e) {
     lwsl_warn("cannot read credential changes: %s\n", e.what());
-    return;
+  }
+  std::lock_guard lock(credentials_mu);
+  for (auto& c : changes) credentials_read.push_back(std::move(c));
+  credentials_reading = false;
+}
+
+void Server::Impl::apply_credential_changes() {
+  std::vector<CredentialChange> changes;
+  {
+    std::lock_guard lock(credentials_mu);
+    changes.swap(credentials_read);
+    if (!credentials_reading) {
+      credentials_reading = true;
+      reader.post([this] { read_credential_changes(); });
+    }
   }
   if (changes.empty()) return;
   std::set<std::string> voided, subjects;

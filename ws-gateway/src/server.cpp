@@ -40,12 +40,6 @@ void quiet_lws_log(int level, const char* line) {
   if (++seen[line] <= 3) std::fprintf(stderr, "lws %s: %s", level == LLL_ERR ? "E" : "W", line);
 }
 
-// Today's metrics count from local midnight (China time, UTC+8, no DST).
-Millis start_of_local_day(Millis now) {
-  constexpr Millis kDay = 86'400'000, kUtcPlus8 = 8LL * 3600 * 1000;
-  return (now + kUtcPlus8) / kDay * kDay - kUtcPlus8;
-}
-
 }  // namespace
 
 DatabaseLock::DatabaseLock(const std::string& db_path) {
@@ -93,8 +87,8 @@ Server::Impl::Impl(ServerOptions o, const Clock& c)
     // started, so the server runs in the full state from here rather than stop.
     store.submit({PurgeExpiredTokens{clock.now_ms()}});
   }
-  dispatcher.restore(store.load(start_of_local_day(clock.now_ms())));
-  dispatcher.set_alert_lookup([this](const DeviceId& d, std::int64_t seq) { return store.find_alert(d, seq); });
+  for (const auto& row : dispatcher.restore(store.load(start_of_local_day(clock.now_ms()))))
+    std::fprintf(stderr, "anxin-server: a bad row was left out: %s\n", row.c_str());
   n_open = dispatcher.open_count();
   if (options.notifier) {
     notifier = options.notifier;
@@ -107,6 +101,10 @@ Server::Impl::Impl(ServerOptions o, const Clock& c)
     n.timeout_ms = options.webhook_timeout_ms;
     n.on_failed = [this](const Notice& notice, const std::string& reason, int attempts) {
       on_failed_notice(notice, reason, attempts);
+    };
+    // Straight to the writer from the notifier's thread: nothing else waits on it.
+    n.on_delivered = [this](const Notice& notice, int attempts) {
+      store.submit({SettleNotice{notice.id, NoticeState::delivered, attempts, "", clock.now_ms()}});
     };
     own_notifier = std::make_unique<WebhookNotifier>(std::move(n));
     notifier = own_notifier.get();
@@ -140,8 +138,17 @@ void Server::Impl::login_loop() {
     LoginJob job = std::move(lane.front());
     lane.pop_front();
     lock.unlock();
-    const bool usable = job.account && !job.account->disabled;
-    const bool ok = verify_password(usable ? job.account->password_hash : dummy_hash, job.password) && usable;
+    // The account is read here, not on the service thread, and read again once the
+    // password is checked: one disabled or re-keyed meanwhile gets no session.
+    bool ok = false;
+    try {
+      job.account = store.find_account(job.username);
+      const bool usable = job.account && !job.account->disabled;
+      ok = verify_password(usable ? job.account->password_hash : dummy_hash, job.password) && usable &&
+           account_unchanged(*job.account);
+    } catch (const StoreError& e) {
+      lwsl_err("cannot read the account of a login: %s\n", e.what());
+    }
     lock.lock();
     login_results.push_back({std::move(job), ok});
     lws_cancel_service(context);
@@ -157,8 +164,7 @@ void Server::Impl::finish_logins() {
   for (auto& r : done) {
     login_guard.end_check(r.job.address);
     const Account* a = r.ok ? &*r.job.account : nullptr;
-    // Checked against the file again: an account disabled or re-keyed meanwhile gets no session.
-    const bool ok = a && a->principal().role == r.job.role && account_unchanged(*a);
+    const bool ok = a && a->principal().role == r.job.role;
     if (ok) login_guard.succeeded(r.job.address, r.job.username, clock.now_ms());
     else {
       login_guard.failed(r.job.address, r.job.username, clock.now_ms());
@@ -237,6 +243,42 @@ void Server::Impl::release(std::vector<Outbound> frames) {
     for (auto& f : frames) outbox.push_back(std::move(f));
   }
   lws_cancel_service(context);
+}
+
+void Server::Impl::read_then_reply(const Session& s, const std::string& req, std::function<Finish()> read) {
+  auto internal = [this, session = s.id, req](const std::exception& e) {
+    lwsl_err("a read for request \"%s\" failed: %s\n", req.c_str(), e.what());
+    ++errors_sent;
+    release({{session, 0, frame_of({req, proto::ErrorReply{{ErrorCode::internal, "the server could not read that"}}})}});
+  };
+  store.submit({}, [this, session = s.id, req, read = std::move(read), internal]() mutable {
+    reader.post([this, session, req = std::move(req), read = std::move(read), internal] {
+      Finish finish;
+      try {
+        finish = read();
+      } catch (const std::exception& e) {
+        return internal(e);
+      }
+      std::lock_guard lock(finished_reads_mu);
+      finished_reads.push_back([this, session, req, finish = std::move(finish), internal] {
+        try {
+          release({{session, 0, frame_of({req, finish()})}});
+        } catch (const std::exception& e) {
+          internal(e);
+        }
+      });
+      lws_cancel_service(context);
+    });
+  });
+}
+
+void Server::Impl::run_finished_reads() {
+  std::vector<std::function<void()>> done;
+  {
+    std::lock_guard lock(finished_reads_mu);
+    done.swap(finished_reads);
+  }
+  for (auto& f : done) f();
 }
 
 void Server::Impl::on_failed_notice(const Notice& notice, const std::string& reason, int attempts) {
@@ -484,6 +526,7 @@ int Server::Impl::serve(lws* wsi, lws_callback_reasons reason, void* user, void*
       self->finish_logins();
       self->on_line_events();
       self->drain_failed_notices();
+      self->run_finished_reads();
       self->drain_outbox();
       return 0;
     default:
@@ -580,6 +623,7 @@ void Server::Impl::stop() {
   login_cv.notify_all();
   if (login_thread.joinable()) login_thread.join();
   store.stop();
+  reader.stop();
   {
     std::lock_guard lock(failed_notices_mu);
     wake_on_failed_notice = false;  // failures from now on stay in the log

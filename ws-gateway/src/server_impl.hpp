@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -30,6 +31,7 @@
 #include "anxin/gateway/line.hpp"
 #include "anxin/gateway/login_guard.hpp"
 #include "anxin/gateway/webhook_notifier.hpp"
+#include "reader.hpp"
 
 namespace anxin::gateway {
 
@@ -106,10 +108,13 @@ struct Server::Impl {
   const Clock& clock;
   DatabaseLock db_lock{options.db_path};
   Store store;
-  // The last audit entry looked at for credential changes (credentials.cpp). Read
-  // here, before the constructor loads the live state, so that no change made
-  // meanwhile is missed (applying one twice does no harm).
+  // The last audit entry looked at for credential changes (credentials.cpp), by the
+  // reader thread. Read here, before the constructor loads the live state, so that no
+  // change made meanwhile is missed (applying one twice does no harm).
   std::int64_t credentials_seen = store.last_audit_id();
+  // Reads of the file for commands, off the service thread. Stopped after the store,
+  // whose last callbacks may still post to it, and before the context goes.
+  Reader reader;
   Dispatcher dispatcher;
   // Notices the webhook notifier gave up on, from its thread, for the service thread
   // to put on their incidents (drain_failed_notices). Declared before the notifier,
@@ -140,8 +145,8 @@ struct Server::Impl {
     std::string req;
     Role role;
     std::string password;
-    std::optional<Account> account;
     std::string address, username;
+    std::optional<Account> account;  // read by the login thread
   };
   struct LoginResult {
     LoginJob job;
@@ -204,11 +209,17 @@ struct Server::Impl {
 
   // Each tick: admits tokens issued and drops tokens revoked by anxin-admin since the
   // last, closing the connections that use them.
+  // The changes are read on the reader thread, one read at a time, and applied at
+  // the tick after.
   void apply_credential_changes();
+  void read_credential_changes();  // reader thread
+  std::mutex credentials_mu;
+  std::vector<CredentialChange> credentials_read;  // read, not yet applied
+  bool credentials_reading = false;                // a read is posted or running
   void close_expired_sessions();  // at most once a second
   Millis sessions_checked_ms = 0;
-  // A login's account as the file holds it now is still the one whose password was
-  // checked: not disabled, nor given a new password, meanwhile.
+  // Login thread: a login's account as the file holds it now is still the one whose
+  // password was checked: not disabled, nor given a new password, meanwhile.
   bool account_unchanged(const Account& checked) const;
 
   // --- from the service thread to the store and back -----------------------------
@@ -217,8 +228,20 @@ struct Server::Impl {
   // durable. Called once per received frame and once per tick.
   void commit_and_send(std::vector<Outbound> replies);
 
-  // Writer thread.
+  // Writer thread (or the reader's).
   void release(std::vector<Outbound> frames);
+
+  // A reply that needs the file: `read` runs on the reader thread once everything
+  // committed or queued before now is durable, so it sees all the dispatcher knew when
+  // the command came. What it returns runs back on the service thread (where the
+  // dispatcher may be asked, e.g. for names and cards) and makes the reply, which goes
+  // out through the outbox like any other. A read or finish that throws answers
+  // E_INTERNAL to `req`.
+  using Finish = std::function<proto::ServerBody()>;
+  void read_then_reply(const Session& s, const std::string& req, std::function<Finish()> read);
+  std::mutex finished_reads_mu;
+  std::vector<std::function<void()>> finished_reads;  // from the reader, for the service thread
+  void run_finished_reads();  // service thread, on LWS_CALLBACK_EVENT_WAIT_CANCELLED
 
   // Service thread, on LWS_CALLBACK_EVENT_WAIT_CANCELLED.
   void drain_outbox();

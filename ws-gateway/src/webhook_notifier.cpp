@@ -148,13 +148,14 @@ void WebhookNotifier::run() {
   abandoned.swap(queue_);
   stats_.failed += abandoned.size();
   lock.unlock();
-  for (const Notice& n : abandoned) log_notice(n, "failed, not sent before shutdown");
+  for (const Notice& n : abandoned) log_notice(n, "not sent before shutdown, left for the next start");
   curl_easy_cleanup(curl);
 }
 
 void WebhookNotifier::deliver(void* curl, const Notice& notice) {
   if (options_.url.empty()) {
     log_notice(notice, "logged only (no webhook)");
+    if (options_.on_delivered) options_.on_delivered(notice, 0);
     return;
   }
   const std::string body = notice_json(notice);
@@ -171,13 +172,15 @@ void WebhookNotifier::deliver(void* curl, const Notice& notice) {
     if (rc == CURLE_OK && status >= 200 && status < 300) {
       count(&Stats::delivered);
       log_notice(notice, "delivered");
+      if (options_.on_delivered) options_.on_delivered(notice, tried);
       return;
     }
     why = rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP " + std::to_string(status);
   }
   count(&Stats::failed);
   if (stopping_) {  // cut short by shutdown: not a verdict on the gateway
-    log_notice(notice, "failed, interrupted by shutdown after " + std::to_string(tried) + " attempt(s): " + why);
+    log_notice(notice, "interrupted by shutdown after " + std::to_string(tried) +
+                           " attempt(s), left for the next start: " + why);
     return;
   }
   log_notice(notice, "failed after " + std::to_string(tried) + " attempt(s): " + why);

@@ -56,7 +56,7 @@ struct TravelModel {
 struct WorkerSpot {
   WorkerId id = 0;
   double lat = 0, lon = 0;
-  Millis position_ms = 0;
+  Millis position_ms = 0;  // when the position came, on the clock of CandidateQuery::now_ms
   TransportMode mode = TransportMode::ebike;
   WorkerRole role = WorkerRole::volunteer;
   SkillSet skills = 0;
@@ -65,7 +65,7 @@ struct WorkerSpot {
 
 struct CandidateQuery {
   double lat = 0, lon = 0;
-  Millis now_ms = 0;
+  Millis now_ms = 0;  // the Dispatcher uses Clock::mono_ms() for both
   SkillSet required = 0;                       // a worker must have all of these
   std::vector<WorkerRole> preferred_roles;     // empty: every role is preferred
   std::optional<WorkerId> paired;              // the elder's paired visitor

@@ -83,6 +83,10 @@ struct AlarmAck {
   AlertId alert = 0;
   IncidentId incident = 0;
   bool duplicate = false;  // a retry of an alarm already stored
+  // A retry older than the alarms kept in memory (and than the device's last seq): the
+  // host finds it in the file (Store::find_alert, off its service thread) and answers
+  // with that alert, or E_BAD_FIELD when it is not there. alert and incident are 0.
+  bool look_up = false;
 };
 
 enum class DeltaKind {
@@ -133,12 +137,12 @@ class Dispatcher {
  public:
   explicit Dispatcher(const Clock& clock, DispatchConfig config = {});
 
-  // Replaces all state with what the store holds.
-  void restore(LiveState state);
-
-  // Older retries (below a device's last sequence number) are looked up here.
-  using AlertLookup = std::function<std::optional<Alert>(const DeviceId&, std::int64_t)>;
-  void set_alert_lookup(AlertLookup lookup) { lookup_ = std::move(lookup); }
+  // Replaces all state with what the store holds. The outbox's pending notices come
+  // out of the next take_effects() to be sent again, bar call requests whose task
+  // has closed, which are settled as cancelled. Rows that refer to what is not there
+  // (a device or open incident of no elder, an assignment of no worker) are left out,
+  // and said so in the lines returned, for the host to log.
+  std::vector<std::string> restore(LiveState state);
 
   std::optional<Principal> authenticate(std::string_view token) const;
   // A login: a new session token for `who`, valid for ttl_ms. Only its hash is kept.
@@ -248,7 +252,8 @@ class Dispatcher {
   void record(Incident& incident, TimelineEntry entry);
   void note(Incident& incident, TimelineKind kind, std::string actor, std::string text = "");
   void rerank(Incident& incident);
-  void observe(const Incident& incident) { metrics_.observe(incident); }
+  void observe(const Incident& incident);  // into today's figures
+  void roll_metrics_day();                  // a new local day starts them afresh
 
   AlarmAck file_alert(const Principal& who, Device& device, AlertKind kind, std::int64_t seq, Millis device_time_ms,
                       const std::string& detail);
@@ -275,6 +280,8 @@ class Dispatcher {
   void release_responders(Incident& incident, const std::string& actor);
 
   // Calls.
+  void send_notice(Notice n);
+  void resume_notices(std::vector<Notice> pending);
   void notify_contacts(Incident& incident, AlertKind kind);
   void call_contact(Incident& incident, int index, const std::string& actor);
   void apply_callback(Incident& incident, CallbackOutcome outcome, const std::string& actor);
@@ -298,7 +305,6 @@ class Dispatcher {
   std::unordered_map<std::string, TokenRow> tokens_;  // by token hash
   std::unordered_map<DeviceId, DeviceProgress> progress_;
   std::unordered_map<std::string, CallerMatch> callers_;  // by normalise_number()
-  AlertLookup lookup_;
   // The last alarms accepted, which may not be durable yet, so that a retry of one
   // of them is recognised without asking the store.
   struct Recent {
@@ -309,8 +315,7 @@ class Dispatcher {
   };
   static constexpr size_t kRecent = 1024;
   std::deque<Recent> recent_;
-  ResponseMetrics metrics_;
-  std::string metrics_day_;  // the local date the metrics cover
+  ResponseMetrics metrics_;  // today's figures: metrics_.day_start() is the day they cover
   AlertId last_alert_ = 0;
   IncidentId last_incident_ = 0;
   ElderId last_elder_ = 0;

@@ -172,6 +172,8 @@ struct Assignment {
   Millis on_scene_ms = 0;
   Millis completed_ms = 0;
   std::string note;           // decline reason, or completion outcome
+  // expires_ms and accepted_ms on Clock::mono_ms(), which the timers go by; in memory only.
+  Millis expires_mono = 0, accepted_mono = 0;
   bool active() const {
     return state == AssignmentState::offered || state == AssignmentState::accepted ||
            state == AssignmentState::on_scene;
@@ -193,6 +195,7 @@ struct CallTask {
   Millis due_ms = 0;          // family calls move on to the next contact then
   Millis closed_ms = 0;
   std::string actor;          // who recorded the result
+  Millis due_mono = 0;        // due_ms on Clock::mono_ms(), which the timers go by; in memory only
   bool open() const { return state == CallState::pending; }
 };
 
@@ -235,6 +238,7 @@ struct Incident {
   std::vector<CallTask> calls;
   std::vector<Escalation> escalations;
   std::vector<TimelineEntry> timeline;
+  Millis opened_mono = 0;     // opened_ms on Clock::mono_ms(), which the timers go by; in memory only
 
   // The most urgent alert kind so far; the queue shows it.
   AlertKind lead_kind() const;
@@ -286,9 +290,12 @@ struct Worker {
   TransportMode mode = TransportMode::ebike;
   double lat = 0, lon = 0;
   double accuracy_m = 0;
-  Millis position_ms = 0;
+  Millis position_ms = 0;     // the fix's time by the phone's own clock
   IncidentId incident = 0;    // the incident they are offered or working, 0 for none
   Millis duty_since_ms = 0;   // when this shift began; 0 when off duty
+  // When the server received the position, on Clock::mono_ms(); in memory only. Staleness
+  // is judged by it: a phone's clock may be hours off.
+  Millis received_mono = 0;
 };
 
 // --- rules ------------------------------------------------------------------

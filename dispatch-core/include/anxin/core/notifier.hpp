@@ -34,9 +34,16 @@ struct Notice {
   // The same for every attempt to deliver this notice, and after a restart, so a
   // receiver can drop duplicates: "call-<task_id>" for call requests (task ids are
   // durable), "sms-<incident>-<contact index>" for the contacts' SMS (sent once per
-  // incident). Opaque to receivers: a durable outbox may number notices instead.
+  // incident). Also the notice's key in the outbox. Opaque to receivers.
   std::string id;
 };
+
+// Where a notice stands in the outbox (the `outbox` table, issue 11 item 1). A notice
+// is written there in the same transaction as its cause, and leaves `pending` only
+// when the notifier reports it delivered or finally failed, or when the restart that
+// would re-send it finds the call task it asks for already closed (cancelled).
+enum class NoticeState { pending, delivered, failed, cancelled };
+std::string_view name_of(NoticeState);
 
 // Renders a notice as the JSON object the webhook receives.
 std::string notice_json(const Notice& notice);

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "anxin/core/domain.hpp"
+#include "anxin/core/notifier.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -41,6 +42,14 @@ class StoreError : public std::runtime_error {
 // system behind an I/O error. Nothing of the write is in the file, and it can be
 // tried again once space is freed.
 class StorageFull : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
+// Another program holds the lock a write needs (an open sqlite3 shell in a
+// transaction, a bulk import) for longer than the 5 s busy timeout: SQLITE_BUSY or
+// SQLITE_LOCKED. Nothing of the write is in the file; it can be tried again.
+class StoreBusy : public StoreError {
  public:
   using StoreError::StoreError;
 };
@@ -101,9 +110,20 @@ struct DeleteToken { std::string hash; };
 // server that starts on a full disk and must not stop for it.
 struct PurgeExpiredTokens { Millis now_ms = 0; };
 
+// The outbox (issue 11, item 1): a notice to send, written with the command that
+// caused it, and later what became of it.
+struct PutNotice { Notice notice; };
+struct SettleNotice {
+  std::string id;  // Notice::id
+  NoticeState state = NoticeState::delivered;
+  int attempts = 0;
+  std::string reason;  // why it failed or was cancelled; empty when delivered
+  Millis at_ms = 0;
+};
+
 using WriteOp = std::variant<PutAlert, PutIncident, AddTimeline, TouchDevice, PutWorker, PutAssignment,
                              PutCallTask, AppendAudit, PutClosingRecord, PutVisit, PutToken, DeleteToken,
-                             PutCaller, PurgeExpiredTokens>;
+                             PutCaller, PurgeExpiredTokens, PutNotice, SettleNotice>;
 using WriteBatch = std::vector<WriteOp>;
 
 // --- what start-up reads -------------------------------------------------------
@@ -123,6 +143,7 @@ struct LiveState {
   std::vector<Incident> incidents_since;  // headers of incidents opened since load(since_ms)
   std::vector<TokenRow> tokens;  // unexpired
   std::vector<DeviceProgress> progress;
+  std::vector<Notice> outbox;  // notices still pending, oldest first
   AlertId max_alert_id = 0;
   IncidentId max_incident_id = 0;
   std::int64_t max_assignment_id = 0;
@@ -179,7 +200,7 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
   int schema_version() const;
 
   // Synchronous, on the caller's thread; for set-up before the writer starts.
@@ -189,7 +210,8 @@ class Store {
   void put_account(const Account& account, std::string_view password);  // hashes the password
   void import_visits(const std::vector<Visit>& visits);
   size_t purge_expired_tokens(Millis now);  // login sessions past their expiry
-  // Everything live; `since_ms` bounds incidents_since (for today's metrics).
+  // Everything live; `since_ms` bounds incidents_since (for today's metrics: the
+  // server passes start_of_local_day(now), and restore counts those opened today).
   LiveState load(Millis since_ms = 0) const;
   std::vector<AuditEntry> audit_log() const;
   std::optional<Account> find_account(std::string_view username) const;
@@ -228,19 +250,33 @@ class Store {
   std::vector<Incident> worker_history(WorkerId worker, Millis since_ms, size_t limit) const;
   std::optional<Incident> closing_record(IncidentId id) const;
   std::optional<Alert> find_alert(const DeviceId& device, std::int64_t device_seq) const;
+  // One notice's row in the outbox: its state, attempts and reason (tests, tools).
+  struct OutboxRow {
+    Notice notice;
+    NoticeState state = NoticeState::pending;
+    int attempts = 0;
+    std::string reason;
+    Millis settled_ms = 0;
+  };
+  std::vector<OutboxRow> outbox() const;  // oldest first
 
   // The writer. submit() may be called from any thread; callbacks run on the writer
   // thread, in submission order, after their batch is durable.
   //
   // A commit that fails because the disk is full (StorageFull) is rolled back and
   // held: the writer tries the same group again every full_retry_ms, and runs its
-  // callbacks, and those of everything queued behind it, only once it commits. Any
+  // callbacks, and those of everything queued behind it, only once it commits. A
+  // commit that finds the write lock held by another program past the busy timeout
+  // (StoreBusy) is rolled back and held the same way, and tried again after 50 ms
+  // (each try waits on the lock up to the 5 s busy timeout) until it commits. Any
   // other failed commit stops the process, as the in-memory state of the caller is
   // then ahead of the file and a restart rebuilds it from what is durable.
   void start();
   void submit(WriteBatch batch, std::function<void()> on_durable = {});
   void drain();  // returns once everything submitted before the call is durable (while full: once space returns)
-  void stop();   // drains, then joins the writer; while the disk is full, drops what is held, uncommitted
+  // Drains, then joins the writer; while a commit is held (disk full, or another
+  // program's lock, after at most one more busy timeout) drops it, uncommitted.
+  void stop();
   // True from a commit that failed for want of space until the held commit goes
   // through. Any thread; the host polls it to refuse new writes meanwhile.
   bool full() const { return full_; }
@@ -266,6 +302,11 @@ class Store {
   sqlite3* checkpoint_db_ = nullptr;
   struct Statements;
   std::unique_ptr<Statements> stmts_;
+  // The reads a running server makes (logins, histories, old alerts, credential
+  // changes), prepared once on read_db_ and used by one thread at a time.
+  struct Reads;
+  std::unique_ptr<Reads> reads_;
+  mutable std::mutex read_mu_;
 
   mutable std::mutex mu_;
   std::condition_variable wake_, idle_, checkpoint_wake_;
@@ -275,6 +316,8 @@ class Store {
   std::uint64_t commits_ = 0;
   std::atomic<bool> full_{false};
   std::chrono::steady_clock::time_point full_since_;  // writer thread
+  // Writer thread: since when the commit in hand has waited on another program's lock.
+  std::optional<std::chrono::steady_clock::time_point> locked_since_;
   std::thread writer_;
   std::thread checkpointer_;
 };

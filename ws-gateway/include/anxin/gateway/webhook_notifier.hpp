@@ -4,7 +4,9 @@
 // dispatcher never waits on the network. Nothing is lost silently: every notice
 // ends in one log line saying whether it was delivered, failed, dropped or only
 // logged, and one that finally fails or is dropped is handed to `on_failed`, which
-// the server uses to put it on the incident's timeline.
+// the server uses to put it on the incident's timeline. The server settles each
+// notice in its outbox from `on_delivered` and `on_failed`; one still queued at
+// shutdown stays pending there and is sent again at the next start.
 //
 // Each request carries headers (docs/protocol.md, "Notices"):
 //   X-Anxin-Notice-Id: the notice's id (the same on every attempt)
@@ -53,8 +55,11 @@ class WebhookNotifier final : public Notifier {
     // A notice given up on: every attempt failed (`reason` is the last error), or the
     // queue was full ("queue full", attempts 0). Called on the notifier's thread, or
     // on send()'s for a full queue, with no lock held; it must not block. Not called
-    // for notices still queued at shutdown (they are logged as not sent).
+    // for notices still queued or cut short at shutdown (they are logged as not sent).
     std::function<void(const Notice& notice, const std::string& reason, int attempts)> on_failed;
+    // A notice delivered (the webhook answered 2xx), or only logged when there is no
+    // webhook (attempts 0). On the notifier's thread, no lock held; must not block.
+    std::function<void(const Notice& notice, int attempts)> on_delivered;
   };
   struct Stats {
     uint64_t queued = 0;  // accepted by send(), ever
