@@ -80,8 +80,8 @@ void Dispatcher::call_contact(Incident& incident, int index, const std::string& 
   save(t);
   note(incident, TimelineKind::call, actor, "family:" + c.name);
   send_notice({NoticeKind::family_call, t.id, incident.id, e.id, c.name, c.phone,
-                              "【安心】请致电" + c.name + "（" + c.relation + "），告知" + e.name + "家中报警。", now,
-                              "call-" + std::to_string(t.id)});
+               "【安心】请致电" + c.name + "（" + c.relation + "），告知" + e.name + "家中报警。", now,
+               "call-" + std::to_string(t.id)});
 }
 
 void Dispatcher::cancel_calls(Incident& incident, const std::string& actor) {
