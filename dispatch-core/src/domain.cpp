@@ -1,5 +1,7 @@
 #include "anxin/core/domain.hpp"
 
+#include "anxin/core/notifier.hpp"  // its enums are named with the rest
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -186,6 +188,12 @@ template <> struct Names<WorkerRole> {
   static constexpr std::array v{"nurse", "family_doctor", "social_worker",
                                 "volunteer", "property_staff", "grid_worker"};
 };
+template <> struct Names<NoticeKind> {
+  static constexpr std::array v{"contact_sms", "family_call", "ambulance_120", "fire_119"};
+};
+template <> struct Names<NoticeState> {
+  static constexpr std::array v{"pending", "delivered", "failed", "cancelled"};
+};
 
 template <class E> std::string_view lookup(E e) {
   auto i = static_cast<size_t>(e);
@@ -213,6 +221,8 @@ std::string_view name_of(CallState e) { return lookup(e); }
 std::string_view name_of(EscalationKind e) { return lookup(e); }
 std::string_view name_of(VisitMode e) { return lookup(e); }
 std::string_view name_of(ServiceArea e) { return lookup(e); }
+std::string_view name_of(NoticeKind e) { return lookup(e); }
+std::string_view name_of(NoticeState e) { return lookup(e); }
 
 template <class E> std::optional<E> parse_enum(std::string_view text) {
   const auto& names = Names<E>::v;
@@ -241,5 +251,7 @@ template std::optional<EscalationKind> parse_enum(std::string_view);
 template std::optional<TransportMode> parse_enum(std::string_view);
 template std::optional<VisitMode> parse_enum(std::string_view);
 template std::optional<ServiceArea> parse_enum(std::string_view);
+template std::optional<NoticeKind> parse_enum(std::string_view);
+template std::optional<NoticeState> parse_enum(std::string_view);
 
 }  // namespace anxin

@@ -4,26 +4,6 @@
 
 namespace anxin {
 
-std::string_view name_of(NoticeKind k) {
-  switch (k) {
-    case NoticeKind::contact_sms: return "contact_sms";
-    case NoticeKind::family_call: return "family_call";
-    case NoticeKind::ambulance_120: return "ambulance_120";
-    case NoticeKind::fire_119: return "fire_119";
-  }
-  return "?";
-}
-
-std::string_view name_of(NoticeState s) {
-  switch (s) {
-    case NoticeState::pending: return "pending";
-    case NoticeState::delivered: return "delivered";
-    case NoticeState::failed: return "failed";
-    case NoticeState::cancelled: return "cancelled";
-  }
-  return "?";
-}
-
 std::string notice_json(const Notice& n) {
   nlohmann::json j{{"kind", name_of(n.kind)}, {"task_id", n.task_id}, {"incident_id", n.incident},
                    {"elder_id", n.elder}, {"to_name", n.to_name}, {"to_phone", n.to_phone},

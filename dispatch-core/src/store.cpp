@@ -389,13 +389,10 @@ std::vector<Store::OutboxRow> read_outbox(sqlite3* db, const std::string& where)
     Store::OutboxRow r;
     Notice& n = r.notice;
     n.id = s.text(0);
-    // A kind this program does not know is kept as the most harmless one: an SMS.
-    for (auto k : {NoticeKind::contact_sms, NoticeKind::family_call, NoticeKind::ambulance_120, NoticeKind::fire_119})
-      if (name_of(k) == s.text(1)) n.kind = k;
+    n.kind = enum_or(s.text(1), NoticeKind::contact_sms);  // one this program does not know: the most harmless
     n.task_id = s.i64(2); n.incident = s.i64(3); n.elder = s.i64(4);
     n.to_name = s.text(5); n.to_phone = s.text(6); n.text = s.text(7); n.at_ms = s.i64(8);
-    for (auto st : {NoticeState::pending, NoticeState::delivered, NoticeState::failed, NoticeState::cancelled})
-      if (name_of(st) == s.text(9)) r.state = st;
+    r.state = enum_or(s.text(9), NoticeState::pending);
     r.attempts = static_cast<int>(s.i64(10)); r.reason = s.text(11); r.settled_ms = s.i64(12);
     out.push_back(std::move(r));
   }
