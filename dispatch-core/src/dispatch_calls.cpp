@@ -187,11 +187,9 @@ Result<std::int64_t> Dispatcher::record_call(const Principal& who, std::int64_t 
   if (who.role != Role::console) return Error{ErrorCode::forbidden, "only consoles record calls"};
   if (result == CallState::pending || result == CallState::cancelled)
     return Error{ErrorCode::bad_field, "result must be answered, no_answer or failed"};
-  auto at = call_incident_.find(task_id);
-  if (at == call_incident_.end()) return Error{ErrorCode::unknown_call, "no call task " + std::to_string(task_id)};
-  Incident& incident = open_.at(at->second);
-  auto task = std::find_if(incident.calls.begin(), incident.calls.end(),
-                           [&](const CallTask& c) { return c.id == task_id; });
+  auto [found, task] = call_task(task_id);
+  if (!task) return Error{ErrorCode::unknown_call, "no call task " + std::to_string(task_id)};
+  Incident& incident = *found;
   if (!task->open()) return Error{ErrorCode::bad_state, "call task " + std::to_string(task_id) + " is closed"};
   const size_t mark = incident.timeline.size();
   settle_call(incident, *task, result, display_name(who));
@@ -223,6 +221,14 @@ bool Dispatcher::notice_failed(const Notice& n, const std::string& reason, int a
   return true;
 }
 
+std::pair<Incident*, CallTask*> Dispatcher::call_task(std::int64_t id) {
+  auto at = call_incident_.find(id);
+  if (at == call_incident_.end()) return {nullptr, nullptr};
+  Incident& incident = open_.at(at->second);
+  auto task = std::find_if(incident.calls.begin(), incident.calls.end(), [&](const CallTask& c) { return c.id == id; });
+  return {&incident, task == incident.calls.end() ? nullptr : &*task};
+}
+
 // Into the outbox in the same transaction as its cause, and out to the Notifier once
 // that is durable: a crash in between leaves it pending, and the next start sends it.
 void Dispatcher::send_notice(Notice n) {
@@ -237,12 +243,7 @@ void Dispatcher::send_notice(Notice n) {
 void Dispatcher::resume_notices(std::vector<Notice> pending) {
   for (auto& n : pending) {
     if (n.task_id) {
-      const auto at = call_incident_.find(n.task_id);
-      const Incident* incident = at == call_incident_.end() ? nullptr : this->incident(at->second);
-      const CallTask* task = nullptr;
-      if (incident)
-        for (const auto& c : incident->calls)
-          if (c.id == n.task_id) task = &c;
+      const CallTask* task = call_task(n.task_id).second;
       if (!task || !task->open()) {
         effects_.writes.push_back(SettleNotice{n.id, NoticeState::cancelled, 0,
                                                "its call task was closed before it was sent", clock_.now_ms()});

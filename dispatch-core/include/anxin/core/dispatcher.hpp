@@ -280,6 +280,8 @@ class Dispatcher {
   void release_responders(Incident& incident, const std::string& actor);
 
   // Calls.
+  // A call task of an open incident, with the incident; both null for an unknown id.
+  std::pair<Incident*, CallTask*> call_task(std::int64_t id);
   void send_notice(Notice n);
   void resume_notices(std::vector<Notice> pending);
   void notify_contacts(Incident& incident, AlertKind kind);
