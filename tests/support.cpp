@@ -143,6 +143,18 @@ json next_of_type(gateway::SyncClient& c, const std::string& type, std::chrono::
   }
 }
 
+AlarmAck raise(Dispatcher& d, const Principal& who, const std::string& device, std::int64_t seq, AlertKind kind) {
+  AlarmIn a;
+  a.device = device;
+  a.seq = seq;
+  a.kind = kind;
+  a.device_time_ms = d.clock().now_ms();
+  auto r = d.raise_alarm(who, a);
+  INFO((r ? "" : r.error().message));
+  REQUIRE(r.ok());
+  return r.value();
+}
+
 std::string alarm_frame(const std::string& device, long long seq, const std::string& kind, const std::string& req) {
   json j{{"type", "alarm"}, {"device", device}, {"seq", seq}, {"kind", kind},
          {"device_time_ms", 1764115200000LL}, {"detail", json::object()}};

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "anxin/core/clock.hpp"
+#include "anxin/core/dispatcher.hpp"
 #include "anxin/core/domain.hpp"
 #include "anxin/core/store.hpp"
 #include "anxin/gateway/server.hpp"
@@ -82,6 +83,10 @@ json next_json(gateway::SyncClient& c, std::chrono::milliseconds timeout = std::
 // The next frame of `type`, skipping others (e.g. deltas while waiting for ok).
 json next_of_type(gateway::SyncClient& c, const std::string& type,
                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// Raises `kind` from `device` with counter `seq`, stamped with the dispatcher's clock;
+// fails the test if it is refused.
+AlarmAck raise(Dispatcher& d, const Principal& who, const std::string& device, std::int64_t seq, AlertKind kind);
 
 std::string alarm_frame(const std::string& device, long long seq, const std::string& kind,
                         const std::string& req = "");

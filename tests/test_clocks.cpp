@@ -46,16 +46,7 @@ struct Fixture {
   }
   static Principal field(WorkerId id) { return {Role::field, "worker:" + std::to_string(id)}; }
 
-  IncidentId alarm(const char* device_id) {
-    AlarmIn a;
-    a.device = device_id;
-    a.seq = ++seq;
-    a.kind = AlertKind::sos;
-    a.device_time_ms = clock.now_ms();
-    auto r = d.raise_alarm(device, a);
-    REQUIRE(r.ok());
-    return r->incident;
-  }
+  IncidentId alarm(const char* device_id) { return test::raise(d, device, device_id, ++seq, AlertKind::sos).incident; }
   const Incident& incident(IncidentId id) {
     const Incident* i = d.incident(id);
     REQUIRE(i);

@@ -66,14 +66,7 @@ struct Centre {
   static Principal field(WorkerId id) { return {Role::field, "worker:" + std::to_string(id)}; }
 
   IncidentId alarm(const char* device_id, AlertKind kind) {
-    AlarmIn a;
-    a.device = device_id;
-    a.seq = ++seq;
-    a.kind = kind;
-    a.device_time_ms = clock.now_ms();
-    auto r = d.raise_alarm(device, a);
-    REQUIRE(r.ok());
-    return r->incident;
+    return test::raise(d, device, device_id, ++seq, kind).incident;
   }
   const Incident& incident(IncidentId id) {
     const Incident* i = d.incident(id);

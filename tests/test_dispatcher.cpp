@@ -29,15 +29,7 @@ struct Fixture {
   }
 
   AlarmAck alarm(const std::string& device, std::int64_t seq, AlertKind kind, Principal who) {
-    AlarmIn a;
-    a.device = device;
-    a.seq = seq;
-    a.kind = kind;
-    a.device_time_ms = clock.now_ms();
-    auto r = d.raise_alarm(who, a);
-    INFO((r ? "" : r.error().message));
-    REQUIRE(r.ok());
-    return r.value();
+    return test::raise(d, who, device, seq, kind);
   }
   AlarmAck alarm(const std::string& device, std::int64_t seq, AlertKind kind) {
     return alarm(device, seq, kind, vendor);
