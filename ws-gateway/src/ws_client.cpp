@@ -85,9 +85,7 @@ struct Connection {
     {
       std::lock_guard lock(tx_mu);
       if (*stopping) return;  // stop() has closed it for good
-      tx.clear();  // empty already: nothing is queued while closed
-      held.clear();
-      phase = Phase::opening;
+      phase = Phase::opening;  // tx and held are empty: closed() emptied them, and send() refused since
       connected = true;
     }
     {
