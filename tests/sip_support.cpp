@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <mutex>
 #include <random>
 #include <regex>
+#include <set>
 
 #include "prng.hpp"
 
@@ -57,12 +59,18 @@ bool port_free(int port, int type) {
 }  // namespace
 
 int free_port_block() {
+  // A block is free until its test binds it, so two calls before any bind would see
+  // the same free block: never hand one out twice in a process.
+  static std::mutex mu;
+  static std::set<int> given;
+  std::lock_guard lock(mu);
   Prng rng{std::random_device{}() ^ (static_cast<uint64_t>(getpid()) << 32)};
   for (int attempt = 0; attempt < 100; ++attempt) {
     const int base = 20000 + 100 * static_cast<int>(rng.below(120));
+    if (given.count(base)) continue;
     bool all_free = true;
     for (int p = base; p < base + 100 && all_free; ++p) all_free = port_free(p, SOCK_STREAM) && port_free(p, SOCK_DGRAM);
-    if (all_free) return base;
+    if (all_free && given.insert(base).second) return base;
   }
   FAIL("no free block of 100 ports in 20000-31999");
   return 0;

@@ -34,7 +34,8 @@ class SeatEvents {
 };
 
 // 100 consecutive free UDP+TCP ports in 20000-31999, at a random spot so parallel
-// test processes (ctest -j2) do not pick the same block.
+// test processes (ctest -j2) do not pick the same block; never the same block twice
+// in one process, so two taken before either is bound differ.
 int free_port_block();
 
 // Agent `index` of a test: SIP on base+10i (TLS takes +1), ctrl_tcp on base+10i+5,
