@@ -159,4 +159,17 @@ Result<IncidentId> Dispatcher::phone_log(const PhoneLog& log) {
   return incident.id;
 }
 
+std::vector<ElderId> Dispatcher::put_roster(std::vector<Elder> elders, std::vector<Device> devices) {
+  std::vector<ElderId> ids;
+  for (auto& e : elders) {
+    if (e.id == 0) e.id = ++last_elder_;
+    last_elder_ = std::max(last_elder_, e.id);
+    ids.push_back(e.id);
+    elders_[e.id] = std::move(e);
+  }
+  for (auto& d : devices) devices_[d.id] = std::move(d);
+  index_numbers();  // a new phone or SIM now finds its elder when it calls
+  return ids;
+}
+
 }  // namespace anxin

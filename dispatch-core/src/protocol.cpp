@@ -306,6 +306,8 @@ Result<ClientMessage> parse_client(std::string_view text, std::string* req_out) 
         c.report = std::move(report);
       }
       m.body = std::move(c);
+    } else if (auto writes = visits_message(type)) {
+      m.body = VisitsCommand{type, std::string(text), *writes};
     } else {
       fail(ErrorCode::unknown_type, "unknown message type '" + type + "'");
     }
@@ -321,7 +323,10 @@ std::string encode(const ClientMessage& m) {
   std::visit(
       [&](const auto& b) {
         using T = std::decay_t<decltype(b)>;
-        if constexpr (std::is_same_v<T, Hello>) {
+        if constexpr (std::is_same_v<T, VisitsCommand>) {
+          j = json::parse(b.frame);
+          j.erase("req");
+        } else if constexpr (std::is_same_v<T, Hello>) {
           j = {{"type", "hello"}, {"v", kVersion}, {"role", name_of(b.role)}, {"token", b.token}};
         } else if constexpr (std::is_same_v<T, Login>) {
           j = {{"type", "login"}, {"role", name_of(b.role)}, {"username", b.username}, {"password", b.password}};
@@ -598,6 +603,8 @@ std::string encode(const ServerMessage& m) {
         } else if constexpr (std::is_same_v<T, ServerStatus>) {
           j = {{"type", "server_status"}, {"storage", b.storage_full ? "full" : "ok"}, {"message", b.message},
                {"since_ms", b.since_ms}};
+        } else if constexpr (std::is_same_v<T, VisitsReply>) {
+          j = json::parse(b.json);
         }
       },
       m.body);
@@ -726,6 +733,10 @@ Result<ServerMessage> parse_server(std::string_view text) {
       ElderList list;
       for (const auto& x : need_array(j, "elders")) list.elders.push_back(card_from(x));
       m.body = std::move(list);
+    } else if (visits_reply(type)) {
+      json body = j;
+      body.erase("req");
+      m.body = VisitsReply{body.dump()};
     } else if (type == "server_status") {
       const std::string storage = need_string(j, "storage");
       if (storage != "full" && storage != "ok") fail(ErrorCode::bad_field, "'storage' must be \"full\" or \"ok\"");

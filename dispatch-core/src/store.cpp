@@ -2,6 +2,7 @@
 
 #include "incident_json.hpp"
 #include "store_sql.hpp"
+#include "anxin/core/visits_store.hpp"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -248,6 +249,8 @@ CREATE TABLE outbox(
   settled_ms INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX outbox_pending ON outbox(at_ms) WHERE state = 'pending';
 )sql",
+    // 7: the visiting programme (issue 12), whose tables visits_store.cpp keeps.
+    visits::kSchema,
 };
 
 template <class E> E enum_or(std::string_view text, E fallback) {
@@ -813,6 +816,11 @@ LiveState Store::load(Millis since_ms) const {
 
 std::vector<Store::OutboxRow> Store::outbox() const { return read_outbox(read_db_, ""); }
 
+void Store::read(const std::function<void(sqlite3*)>& read) const {
+  std::lock_guard lock(read_mu_);
+  read(read_db_);
+}
+
 std::vector<AuditEntry> Store::audit_log() const {
   Stmt s(read_db_, "SELECT at_ms, actor, action, incident_id, detail FROM audit ORDER BY id");
   std::vector<AuditEntry> out;
@@ -987,6 +995,8 @@ void Store::apply(const WriteOp& op) {
   } else if (auto* p = std::get_if<SettleNotice>(&op)) {
     s.settle_notice.bind(1, name_of(p->state)).bind(2, p->attempts).bind(3, p->reason).bind(4, p->at_ms)
         .bind(5, p->id).run();
+  } else if (auto* p = std::get_if<SqlWrite>(&op)) {
+    p->run(write_db_);
   } else if (auto* p = std::get_if<PutClosingRecord>(&op)) {
     const Incident& i = p->incident;
     s.put_closing.bind(1, i.id).bind(2, i.resolved_ms).bind(3, i.disposition)

@@ -97,6 +97,7 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const AlarmIn&
     return {};
   }
   ++alarms_accepted;
+  if (const Device* d = dispatcher.device(a.device)) visits.on_alert(d->elder, a.kind);
   return reply(s, req, proto::Ack{a.device, a.seq, r.value()});
 }
 

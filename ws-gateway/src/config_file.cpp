@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "anxin/core/visits_service.hpp"
+
 namespace anxin::gateway {
 
 namespace {
@@ -84,6 +86,12 @@ Result<ServerOptions> apply_config(std::string_view json_text, ServerOptions opt
   if (j.is_discarded()) return Error{ErrorCode::bad_json, source + ": not valid JSON"};
   if (!j.is_object()) return Error{ErrorCode::bad_json, source + ": must be a JSON object of timers"};
   for (const auto& [name, value] : j.items()) {
+    if (name == "visits") {  // the visiting policy: an object of its own
+      auto policy = visits::parse_policy(value.dump(), options.visits);
+      if (!policy) return refuse(source, policy.error().message);
+      options.visits = policy.value();
+      continue;
+    }
     const Timer* t = nullptr;
     for (const auto& candidate : timers())
       if (candidate.key.name == name) t = &candidate;
@@ -123,6 +131,7 @@ std::string config_json(const ServerOptions& options) {
     if (ms % 1000 == 0) j[std::string(t.key.name)] = ms / 1000;
     else j[std::string(t.key.name)] = static_cast<double>(ms) / 1000;
   }
+  j["visits"] = nlohmann::ordered_json::parse(visits::policy_json(options.visits));
   return j.dump(2) + "\n";
 }
 

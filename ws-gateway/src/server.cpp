@@ -89,6 +89,7 @@ Server::Impl::Impl(ServerOptions o, const Clock& c)
   }
   for (const auto& row : dispatcher.restore(store.load(start_of_local_day(clock.now_ms()))))
     std::fprintf(stderr, "anxin-server: a bad row was left out: %s\n", row.c_str());
+  visits.load(store);
   n_open = dispatcher.open_count();
   if (options.notifier) {
     notifier = options.notifier;
@@ -203,6 +204,8 @@ void Server::Impl::admit(Session& s, const Principal& who) {
 
 void Server::Impl::commit_and_send(std::vector<Outbound> replies) {
   Effects fx = dispatcher.take_effects();
+  for (auto& w : visits.take_writes()) fx.writes.push_back(std::move(w));
+  if (visits.take_changed()) replies.push_back({0, 0, frame_of({"", proto::VisitsReply{R"({"type":"visits_changed"})"}})});
   if (line_dirty) {  // after the deltas it may refer to, which are released with it
     replies.push_back({0, 0, line_frame()});
     line_dirty = false;

@@ -28,6 +28,7 @@
 #include "anxin/core/dispatcher.hpp"
 #include "anxin/core/protocol.hpp"
 #include "anxin/core/store.hpp"
+#include "anxin/core/visits_service.hpp"
 #include "anxin/gateway/line.hpp"
 #include "anxin/gateway/login_guard.hpp"
 #include "anxin/gateway/webhook_notifier.hpp"
@@ -116,6 +117,8 @@ struct Server::Impl {
   // whose last callbacks may still post to it, and before the context goes.
   Reader reader;
   Dispatcher dispatcher;
+  // The visiting programme (issue 12), beside the dispatcher on the service thread.
+  visits::Service visits{dispatcher, clock, options.visits};
   // Notices the webhook notifier gave up on, from its thread, for the service thread
   // to put on their incidents (drain_failed_notices). Declared before the notifier,
   // which may still report while it is destroyed; `wake_on_failed_notice` says
@@ -329,6 +332,8 @@ struct Server::Impl {
   Outbound handle(Session& s, const std::string& req, const proto::Decline& a);
   Outbound handle(Session& s, const std::string& req, const proto::OnScene& a);
   Outbound handle(Session& s, const std::string& req, const proto::Complete& a);
+  // The visiting programme's messages (visits_commands.cpp, docs/visits.md).
+  Outbound handle(Session& s, const std::string& req, const proto::VisitsCommand& a);
 
   // --- time -----------------------------------------------------------------------------
 

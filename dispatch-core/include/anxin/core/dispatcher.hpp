@@ -223,6 +223,10 @@ class Dispatcher {
   // --- views
   std::uint64_t seq() const { return seq_; }
   const Clock& clock() const { return clock_; }
+  // The roster changed (issue 12, docs/roster.md): elders added or edited, devices
+  // added or moved. In memory only: the host writes them (visits_store.hpp) in the
+  // same batch as its reply. An elder of id 0 gets the next free id.
+  std::vector<ElderId> put_roster(std::vector<Elder> elders, std::vector<Device> devices);
   const DispatchConfig& config() const { return config_; }
   std::vector<const Incident*> open_incidents() const;     // by id
   std::vector<const Incident*> ranked_incidents() const;   // queue order, now

@@ -114,10 +114,22 @@ struct Complete {
   std::optional<VisitReport> report;
 };
 
+// The visiting programme's messages (docs/visits.md): the frame as received, for the
+// gateway's visits module to read its fields; `writes` says whether it may change
+// what the server stores.
+struct VisitsCommand {
+  std::string type;
+  std::string frame;
+  bool writes = false;
+};
+// Whether `type` is one of the visiting programme's messages, and whether it writes.
+std::optional<bool> visits_message(std::string_view type);
+
 using ClientBody = std::variant<Hello, Login, Logout, Subscribe, Ping, AlarmIn, AckIncident, ResolveIncident,
                                 AddNote, CandidatesQuery, Dispatch, Callback, PlaceCall, CallResult, MetricsQuery,
                                 ElderQuery, MapQuery, Duty, Position, Accept, Decline, OnScene, Complete, MyTasks,
-                                ClaimSeat, Dial, Answer, Hangup, RecordingQuery, LinkCaller, FindElders>;
+                                ClaimSeat, Dial, Answer, Hangup, RecordingQuery, LinkCaller, FindElders,
+                                VisitsCommand>;
 
 struct ClientMessage {
   std::string req;  // optional; echoed in the reply so a client can match them
@@ -142,10 +154,13 @@ template <class T> constexpr bool changes_state() {
                                     Callback, PlaceCall, CallResult, LinkCaller, Duty, Position, Accept, Decline,
                                     OnScene, Complete>)
     return true;  // a login writes its session, a logout deletes it
+  else if constexpr (std::is_same_v<T, VisitsCommand>)
+    return true;  // unless it says otherwise: see below
   else
     static_assert(detail::unclassified<T>, "say whether this command changes what the server stores");
 }
 inline bool changes_state(const ClientBody& body) {
+  if (auto* v = std::get_if<VisitsCommand>(&body)) return v->writes;
   return std::visit([](const auto& b) { return changes_state<std::decay_t<decltype(b)>>(); }, body);
 }
 
@@ -335,9 +350,16 @@ struct TaskList {
   std::vector<Task> tasks;
 };
 
+// A reply or notice of the visiting programme (docs/visits.md): a JSON object with
+// its "type", sent as it is (the req added).
+struct VisitsReply {
+  std::string json;
+};
+bool visits_reply(std::string_view type);
+
 using ServerBody = std::variant<Welcome, Ack, Snapshot, DeltaMessage, Ok, ErrorReply, Pong, CandidateList, Metrics,
                                 Task, ElderDetail, TaskList, DistrictMap, LineState, Recording, ElderList,
-                                ServerStatus>;
+                                ServerStatus, VisitsReply>;
 
 struct ServerMessage {
   std::string req;

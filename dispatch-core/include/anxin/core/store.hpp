@@ -121,9 +121,14 @@ struct SettleNotice {
   Millis at_ms = 0;
 };
 
+// A write of a module that keeps its own tables (the visiting programme, the roster:
+// visits_store.hpp): run on the writer thread, inside the batch's transaction. It
+// throws StoreError (via store_sql::check) on failure, as the writer's own ops do.
+struct SqlWrite { std::function<void(sqlite3*)> run; };
+
 using WriteOp = std::variant<PutAlert, PutIncident, AddTimeline, TouchDevice, PutWorker, PutAssignment,
                              PutCallTask, AppendAudit, PutClosingRecord, PutVisit, PutToken, DeleteToken,
-                             PutCaller, PurgeExpiredTokens, PutNotice, SettleNotice>;
+                             PutCaller, PurgeExpiredTokens, PutNotice, SettleNotice, SqlWrite>;
 using WriteBatch = std::vector<WriteOp>;
 
 // --- what start-up reads -------------------------------------------------------
@@ -200,7 +205,7 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  static constexpr int kSchemaVersion = 6;
+  static constexpr int kSchemaVersion = 7;
   int schema_version() const;
 
   // Synchronous, on the caller's thread; for set-up before the writer starts.
@@ -259,6 +264,9 @@ class Store {
     Millis settled_ms = 0;
   };
   std::vector<OutboxRow> outbox() const;  // oldest first
+  // Runs `read` on the read connection, one caller at a time: for modules that keep
+  // their own tables (visits_store.hpp) to load them, and for tools and tests.
+  void read(const std::function<void(sqlite3*)>& read) const;
 
   // The writer. submit() may be called from any thread; callbacks run on the writer
   // thread, in submission order, after their batch is durable.

@@ -17,6 +17,7 @@
 #include "anxin/core/clock.hpp"
 #include "anxin/core/dispatcher.hpp"
 #include "anxin/core/notifier.hpp"
+#include "anxin/core/visits.hpp"
 #include "anxin/gateway/login_guard.hpp"
 
 namespace anxin::gateway {
@@ -34,6 +35,7 @@ struct ServerOptions {
   int max_connections_per_address = 256;  // WebSocket connections from one peer address; more are refused
   LoginLimits login_limits;      // failed-login throttling (docs/security.md)
   DispatchConfig config;         // timeouts, escalation thresholds, ranking weights
+  visits::Policy visits;         // the district's visiting policy (docs/visits.md)
   int tick_ms = 250;             // how often timers are checked
   std::string webhook_url;       // where notices are POSTed; empty: logged only
   std::string webhook_secret;    // signs each POST (HMAC-SHA256); empty: unsigned, with a warning
