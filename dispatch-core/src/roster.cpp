@@ -752,6 +752,7 @@ void parse_row(const Record& rec, const Columns& cols, Context& ctx, std::vector
   auto index = static_cast<ElderId>(ctx.out.elders.size());
   parse_devices(row, ctx, e.id != 0 ? e.id : -(index + 1));
   ctx.out.elders.push_back(std::move(e));
+  ctx.out.lines.push_back(rec.line);
 }
 
 }  // namespace

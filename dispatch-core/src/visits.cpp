@@ -167,6 +167,10 @@ void Book::set_policy(const Policy& policy) { policy_ = policy; }
 
 const Plan& Book::put_elder(const Elder& elder, Day today) {
   Entry& e = elders_[elder.id];
+  if (e.elder.id == elder.id && e.elder.paired_worker != elder.paired_worker && e.elder.paired_worker)
+    std::erase(by_visitor_[*e.elder.paired_worker], elder.id);
+  if (elder.paired_worker && (e.elder.id != elder.id || e.elder.paired_worker != elder.paired_worker))
+    by_visitor_[*elder.paired_worker].push_back(elder.id);
   e.elder = elder;
   e.plan = plan_for(elder, age_on(elder.birth_date, date_of(today)), policy_, e.own);
   return e.plan;
@@ -225,6 +229,16 @@ const Record* Book::record(std::int64_t id) const {
   auto it = records_.find(id);
   return it == records_.end() ? nullptr : &it->second;
 }
+const Record* Book::open_record(ElderId elder, WorkerId worker) const {
+  auto it = elders_.find(elder);
+  if (it == elders_.end()) return nullptr;
+  for (auto id : it->second.records) {
+    const Record& r = records_.at(id);
+    if (r.outcome == Outcome::started && r.worker == worker) return &r;
+  }
+  return nullptr;
+}
+
 const Hazard* Book::hazard(std::int64_t id) const {
   auto it = hazards_.find(id);
   return it == hazards_.end() ? nullptr : &it->second;
@@ -357,16 +371,21 @@ int list_rank(const Item& i) {
 
 }  // namespace
 
-std::vector<Item> Book::phone_list(Day day, Millis now) const {
-  std::vector<Item> out;
-  std::vector<Item> scratch;
+std::vector<Item> Book::due_list(Day day, Millis now) const {
+  std::vector<Item> out, scratch;
   for (const auto& [id, e] : elders_) {
     scratch.clear();
     add_plan_item(e, day, scratch);
     add_extras(e, day, now, scratch);
     for (const auto& i : scratch)
-      if (!is_field(i.mode) && on_a_list(i)) out.push_back(i);
+      if (on_a_list(i)) out.push_back(i);
   }
+  return out;
+}
+
+std::vector<Item> Book::phone_list(Day day, Millis now) const {
+  std::vector<Item> out = due_list(day, now);
+  std::erase_if(out, [](const Item& i) { return is_field(i.mode); });
   auto key = [&](const Item& i) {
     return std::make_tuple(list_rank(i), static_cast<int>(elders_.at(i.elder).plan.tier), i.elder);
   };
@@ -377,8 +396,9 @@ std::vector<Item> Book::phone_list(Day day, Millis now) const {
 std::vector<Item> Book::field_list(WorkerId worker, Day day, Millis now, double lat, double lon) const {
   std::vector<Item> todo, done;
   std::vector<Item> scratch;
-  for (const auto& [id, e] : elders_) {
-    if (e.elder.paired_worker.value_or(0) != worker) continue;
+  auto mine = by_visitor_.find(worker);
+  for (ElderId id : mine == by_visitor_.end() ? std::vector<ElderId>{} : mine->second) {
+    const Entry& e = elders_.at(id);
     scratch.clear();
     add_plan_item(e, day, scratch);
     add_extras(e, day, now, scratch);
@@ -484,11 +504,9 @@ std::vector<ElderId> Book::unpaired() const {
 }
 
 std::map<WorkerId, int> Book::overloaded() const {
-  std::map<WorkerId, int> count, out;
-  for (const auto& [id, e] : elders_)
-    if (e.elder.paired_worker) ++count[*e.elder.paired_worker];
-  for (const auto& [w, n] : count)
-    if (n > policy_.max_elders_per_visitor) out[w] = n;
+  std::map<WorkerId, int> out;
+  for (const auto& [w, elders] : by_visitor_)
+    if (static_cast<int>(elders.size()) > policy_.max_elders_per_visitor) out[w] = static_cast<int>(elders.size());
   return out;
 }
 

@@ -229,7 +229,11 @@ std::string Service::my_visits(const Ctx& c) {
   } else if (const Worker* w = dispatcher_.worker(c.worker)) {
     lat = w->lat, lon = w->lon;
   }
-  return list_json("field", c.day, book_.field_list(c.worker, c.day, c.now, lat, lon), book_, dispatcher_).dump();
+  json list = list_json("field", c.day, book_.field_list(c.worker, c.day, c.now, lat, lon), book_, dispatcher_);
+  for (auto& item : list["visits"])  // a visit begun and not finished, so any phone can finish it
+    if (const Record* r = book_.open_record(item["elder_id"].get<ElderId>(), c.worker))
+      item["open_visit_id"] = r->id, item["started_ms"] = r->started_ms;
+  return list.dump();
 }
 
 // The reason a call or visit made now answers: a campaign's daily call if one is on
@@ -265,6 +269,12 @@ std::string Service::phone_visit_result(const Ctx& c) {
   if (r.note.size() > 2000) fail(ErrorCode::bad_field, "'note' is longer than 2000 bytes");
   book_.put_record(r);
   writes_.push_back(write(r));
+  if (r.outcome == Outcome::done) {  // on the elder's card with the visits at home
+    Visit v;
+    v.elder = elder, v.at_ms = c.now, v.mode = mode, v.notes = r.note;
+    v.areas = {ServiceArea::health, ServiceArea::emotional};
+    writes_.push_back(PutVisit{v});
+  }
   audit(r.actor, "phone_visit", json({{"elder_id", elder}, {"outcome", outcome}, {"record_id", r.id}}).dump());
   changed_ = true;
   const int tries = book_.unanswered_on(elder, day_of(c.now));
@@ -574,12 +584,22 @@ std::string Service::import_roster(const Ctx& c) {
   for (const Elder* e : dispatcher_.elders()) by_id_number[e->id_number] = e->id;
   for (size_t i = 0; i < in.elders.size(); ++i) {
     Elder& e = in.elders[i];
+    const int line = in.lines.at(i);
     if (e.id != 0 && !dispatcher_.elder(e.id))
-      in.errors.push_back({static_cast<int>(i) + 2, "编号", "没有编号为 " + std::to_string(e.id) + " 的老人 (no such elder)"});
-    if (e.id == 0)
-      if (auto it = by_id_number.find(e.id_number); it != by_id_number.end()) e.id = it->second;
+      in.errors.push_back({line, "编号", "没有编号为 " + std::to_string(e.id) + " 的老人 (no such elder)"});
+    // The file's 身份证号 is the elder's key in the database: one elder each.
+    auto known = by_id_number.find(e.id_number);
+    if (e.id_number.empty())
+      in.errors.push_back({line, "身份证号", "身份证号不能为空 (the ID number is required)"});
+    else if (e.id == 0 && known != by_id_number.end())
+      e.id = known->second;
+    else if (known != by_id_number.end() && known->second != e.id)
+      in.errors.push_back({line, "身份证号", "身份证号已属于编号 " + std::to_string(known->second) +
+                                                 " 的老人 (the ID number is another elder's)"});
   }
   if (!in.errors.empty()) {
+    std::stable_sort(in.errors.begin(), in.errors.end(),
+                     [](const RosterError& a, const RosterError& b) { return a.line < b.line; });
     std::string msg = std::to_string(in.errors.size()) + " problem(s); nothing was imported:";
     size_t shown = 0;
     for (const auto& e : in.errors) {

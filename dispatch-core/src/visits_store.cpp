@@ -169,7 +169,7 @@ SqlWrite write_own_plan(ElderId elder, const std::optional<PlanOverride>& own, c
       return;
     }
     Stmt s(db, "INSERT OR REPLACE INTO own_plans(elder_id, times, per, mode, set_by, set_ms) VALUES (?,?,?,?,?,?)");
-    s.bind(1, elder).bind(2, own->frequency.times).bind(3, own->frequency.per == Per::week ? "week" : "month")
+    s.bind(1, elder).bind(2, own->frequency.times).bind(3, std::string_view(own->frequency.per == Per::week ? "week" : "month"))
         .bind(4, anxin::name_of(own->mode)).bind(5, by).bind(6, at).run();
   }};
 }

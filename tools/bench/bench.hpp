@@ -34,4 +34,11 @@ struct RingOptions {
 
 int run_ring(const RingOptions&);
 
+struct VisitsOptions {
+  int elders = 1'000'000;
+  int rounds = 3;  // lists are timed this many times; the best is reported
+};
+
+int run_visits(const VisitsOptions&);
+
 }  // namespace anxin::bench

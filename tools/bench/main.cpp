@@ -14,7 +14,9 @@ void usage() {
       "       anxin-bench offer [--rate N] [--seconds S] [--workers N] [--dir DIR]\n"
       "  alarm -> offer delivered to the field worker's client\n"
       "       anxin-bench ring [--calls N] [--dir DIR]\n"
-      "  INVITE at the seat -> the elder's card on a console, real SIP agents (needs tcpdump, root)");
+      "  INVITE at the seat -> the elder's card on a console, real SIP agents (needs tcpdump, root)\n"
+      "       anxin-bench visits [--elders N] [--rounds N]\n"
+      "  visit plans and the daily due-list for N elders (default 1000000), time and memory");
 }
 
 }  // namespace
@@ -39,6 +41,19 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "anxin-bench: %s\n", e.what());
       return 1;
     }
+  }
+  if (argc >= 2 && std::strcmp(argv[1], "visits") == 0) {
+    anxin::bench::VisitsOptions o;
+    for (int i = 2; i + 1 < argc; i += 2) {
+      std::string a = argv[i];
+      if (a == "--elders") o.elders = std::stoi(argv[i + 1]);
+      else if (a == "--rounds") o.rounds = std::stoi(argv[i + 1]);
+      else {
+        usage();
+        return 2;
+      }
+    }
+    return anxin::bench::run_visits(o);
   }
   if (argc >= 2 && std::strcmp(argv[1], "ring") == 0) {
     anxin::bench::RingOptions o;

@@ -24,7 +24,7 @@
 #include "district.hpp"
 #include "phone.hpp"
 #include "replay.hpp"
-#include "visits.hpp"
+#include "visit_month.hpp"
 
 using json = nlohmann::json;
 using namespace anxin;
@@ -91,7 +91,6 @@ int generate(const Args& a) {
   if (sodium_init() < 0) die("libsodium failed to initialise");
 
   sim::District d = sim::generate_district(o);
-  std::vector<Visit> visits = sim::generate_visits(d, o);
   if (a.get("today").empty()) {
     // The district's "now" is noon of its day; a live demo's is now. Move every
     // timestamp so devices were seen, and workers placed, just before now: a
@@ -99,14 +98,12 @@ int generate(const Args& a) {
     const Millis shift = SystemClock().now_ms() - sim::local_noon_ms(o.today);
     for (auto& dev : d.devices) dev.last_seen_ms += shift;
     for (auto& w : d.workers) w.position_ms += shift;
-    for (auto& v : visits) v.at_ms += shift;
   }
   // Shifts began between two and seven hours before the last position report.
   for (auto& w : d.workers)
     if (w.on_duty) w.duty_since_ms = w.position_ms - (2 + w.id % 6) * 3'600'000LL;
   Store store(db);
   store.import_registry(d.elders, d.devices, d.workers);
-  store.import_visits(visits);
 
   // Demo credentials: one token per vendor platform, and operator tokens. Random, so
   // two demo databases never share them; only their hashes go into the database.
@@ -144,10 +141,23 @@ int generate(const Args& a) {
     if (!f) die("cannot write " + path);
   }
   std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  std::printf("anxin-sim: %s: %zu elders in %zu towns, %zu devices, %zu workers, %zu visits (seed %llu);\n"
+
+  // The thirty days before today, played through the visiting programme, so the
+  // elders' cards and the dashboard's visit rates start from a month's work.
+  const visits::Day today = *visits::parse_day(o.today);
+  ManualClock clock(visits::start_of(today - 30) - 3'600'000);
+  sim::MonthOptions m;
+  m.seed = o.seed;
+  m.first_date = visits::date_of(today - 30);
+  store.start();
+  const sim::MonthResult month = sim::replay_month(store, clock, m);
+  store.stop();
+  std::printf("anxin-sim: %s: %zu elders in %zu towns, %zu devices, %zu workers (seed %llu);\n"
+              "           a month of visiting: %zu calls (%zu reached), %zu visits at home, %zu flagged;\n"
               "           logins and tokens in %s\n",
-              db.c_str(), d.elders.size(), d.towns.size(), d.devices.size(), d.workers.size(), visits.size(),
-              static_cast<unsigned long long>(o.seed), path.c_str());
+              db.c_str(), d.elders.size(), d.towns.size(), d.devices.size(), d.workers.size(),
+              static_cast<unsigned long long>(o.seed), month.calls, month.reached, month.home_visits,
+              month.flagged, path.c_str());
   return 0;
 }
 

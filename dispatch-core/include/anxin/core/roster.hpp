@@ -29,6 +29,7 @@ struct RosterImport {
   std::vector<Elder> elders;    // ids as in the file's 编号 column, or 0 for new elders
   std::vector<Device> devices;  // Device::elder refers to elders[i].id, or to -(i+1) for new elder i
   std::vector<RosterError> errors;  // empty: the import may be applied
+  std::vector<int> lines;       // the line each of `elders` starts on
 };
 
 // Parses a roster CSV. `today` (YYYY-MM-DD) judges ages; `workers` are the visitor

@@ -226,6 +226,8 @@ class Book {
   void put_raise(ElderId elder, Day day, std::int64_t campaign) { raised_[{elder, day}] = campaign; }
 
   const Record* record(std::int64_t id) const;
+  // A visit the worker started at the elder's and has not finished, if any.
+  const Record* open_record(ElderId elder, WorkerId worker) const;
   const Hazard* hazard(std::int64_t id) const;
   const Campaign* campaign(std::int64_t id) const;
   std::vector<const Campaign*> campaigns() const;
@@ -238,6 +240,8 @@ class Book {
   // the plan's visit of the period, and today's extras. Done items stay in the list
   // for the day they were done.
   std::vector<Item> items(ElderId elder, Day day, Millis now) const;
+  // Every elder's items on a worklist that day (due, late, or done that day).
+  std::vector<Item> due_list(Day day, Millis now) const;
   // The centre's phone list: phone and online items of the day, every elder.
   std::vector<Item> phone_list(Day day, Millis now) const;
   // A field worker's list: home and encounter items of their elders, due or late
@@ -270,6 +274,7 @@ class Book {
 
   Policy policy_;
   std::unordered_map<ElderId, Entry> elders_;
+  std::unordered_map<WorkerId, std::vector<ElderId>> by_visitor_;  // paired elders, for field lists
   std::unordered_map<std::int64_t, Record> records_;
   std::map<std::int64_t, Hazard> hazards_;
   std::map<std::int64_t, Campaign> campaigns_;
