@@ -6,7 +6,10 @@
 // SUITE "main": log in, duty with a manual position, an offer raised by a real alarm
 // and dispatched by a console, accept, on scene, complete with a report, the server's
 // state, English, role isolation over raw WebSocket, and an accept taken while the
-// server is down and sent once it is back.
+// server is down and sent once it is back; then a worker's visit list (docs/visits.md):
+// in the server's walking order, a visit started at the elder's home and finished
+// with two areas and a hazard, and one refused at home for want of consent and made at
+// the door instead.
 // SUITE "timeout": an unanswered offer expires on the open page; an accept queued
 // offline after its offer lapsed is refused with the server's error.
 
@@ -335,6 +338,174 @@ if (suite === 'main') {
       await page.click('#login-button');
       await page.locator('#work-view').waitFor();
       assert.equal(await page.locator('#banner.down').count(), 0);
+    });
+
+    it("a field worker's visit list", async () => {
+      // The demo pairs elders with visitors: find a worker (not 1 or 2, whom the other
+      // steps use) with visits at home due or late today, asking the server itself.
+      const password = centre.tokens.password;
+      const workers = centre.tokens.accounts.filter((a) => a.kind === 'worker' && !['w1', 'w2'].includes(a.username));
+      let who = null;
+      for (const account of workers) {
+        const c = new Client(centre.wsUrl);
+        await c.open();
+        const w = await c.request({ type: 'login', role: 'field', username: account.username, password });
+        assert.equal(w.type, 'welcome', JSON.stringify(w));
+        const list = await c.request({ type: 'my_visits' });
+        c.close();
+        assert.equal(list.type, 'visit_list', JSON.stringify(list));
+        const open = list.visits.filter((v) => v.state === 'due' || v.state === 'late');
+        const home = open.filter((v) => v.mode === 'home');
+        if (home.length >= 2 && (!who || open.length > who.open)) who = { account, worker: w.user?.worker_id, open: open.length };
+      }
+      assert.ok(who, 'no demo worker has two visits at home due or late today');
+      const raw = new Client(centre.wsUrl);
+      await raw.open();
+      await raw.request({ type: 'login', role: 'field', username: who.account.username, password });
+
+      // The phone stands 600 m north-east of the first elder on the worker's list.
+      const first = (await raw.request({ type: 'my_visits' })).visits[0];
+      const here = { latitude: first.lat + 0.004, longitude: first.lon + 0.004 };
+      const expected = (await raw.request({ type: 'my_visits', lat: here.latitude, lon: here.longitude })).visits;
+      assert.ok(expected.length >= 2);
+
+      const vpage = await phonePage(browser, { permissions: ['geolocation'], geolocation: { ...here, accuracy: 8 } });
+      const context = vpage.context();
+      // The page's socket, passed through; visits_changed can be held back (below).
+      let holdChanges = false;
+      await context.routeWebSocket(() => true, (ws) => {
+        const server = ws.connectToServer();
+        server.onMessage((m) => {
+          if (holdChanges && String(m).includes('"visits_changed"')) return;
+          ws.send(m);
+        });
+      });
+      const vshot = async (name, opts = {}) => {
+        await vpage.waitForTimeout(150);
+        await vpage.screenshot({ path: join(shots, `${name}.png`), ...opts });
+      };
+      await vpage.goto(centre.pageUrl());
+      await vpage.fill('#username', who.account.username);
+      await vpage.fill('#password', password);
+      await vpage.click('#login-button');
+      await vpage.locator('#work-view').waitFor();
+      await vpage.locator('#who', { hasText: who.account.name }).waitFor();
+
+      // The list, in the server's order, with names, states and reasons in words.
+      await vpage.click('#tab-visits');
+      assert.ok(await vpage.locator('#tasks-card').isHidden());
+      await vpage.waitForFunction((n) => document.querySelectorAll('#visits li.visit').length === n, expected.length);
+      const shown = await vpage.locator('#visits li.visit').evaluateAll((els) => els.map((e) => Number(e.dataset.elder)));
+      assert.deepEqual(shown, expected.map((v) => v.elder_id));
+      const STATE = { due: '今日应访', late: '已逾期', done: '已完成' };
+      const REASON = { plan: '按计划探访', phone_unreached: '电话多次未接通', campaign: '专项关爱',
+        campaign_unreached: '专项关爱未联系上', device: '设备提示异常' };
+      const TIER = { key: '重点人群', sub_key: '次重点人群', general: '一般人群' };
+      for (const v of expected) {
+        const text = await vpage.locator(`#visits li.visit[data-elder="${v.elder_id}"]`).innerText();
+        for (const want of [v.name, v.address, STATE[v.state], REASON[v.reason], TIER[v.tier]]) {
+          assert.ok(want && text.includes(want), `${want} in ${text}`);
+        }
+        assert.match(text, /计划：每[周月] \d+ 次/);
+        if (v.state === 'late') assert.ok(text.includes(`应访日期 ${Number(v.due_date.slice(5, 7))}月${Number(v.due_date.slice(8))}日`), text);
+      }
+      const legs = await vpage.locator('#visits .v-leg').allInnerTexts();
+      assert.match(legs[0], /^距我 \d/);
+      if (legs.length > 1) assert.match(legs[1], /^距上一户 \d/);
+      const km = (m) => (m >= 1000 ? `${(m / 1000).toFixed(1)} 公里` : `${Math.round(m)} 米`);
+      assert.ok(legs[0].endsWith(km(expected[0].distance_m)), `${legs[0]} for ${expected[0].distance_m} m`);
+      assert.match(await vpage.locator('#visits-badge').innerText(), /^\d+$/);
+      await vpage.evaluate(() => window.scrollTo(0, 0));
+      await vshot('16-visits-list', { fullPage: true });
+
+      // Start at the elder's home (the phone is there now), in the server's first at home.
+      const target = expected.find((v) => v.state !== 'done' && v.mode === 'home');
+      await context.setGeolocation({ latitude: target.lat, longitude: target.lon, accuracy: 8 });
+      await vpage.click(`#visits li.visit[data-elder="${target.elder_id}"] button.start-visit`);
+      const open = vpage.locator(`.visit-open[data-elder="${target.elder_id}"]`);
+      await open.waitFor();
+      const openText = await open.innerText();
+      assert.ok(openText.includes('探访进行中') && openText.includes(target.name), openText);
+      assert.match(openText, /开始时距老人住址 0 米/);
+      assert.equal(await open.locator('.flag').count(), 0, 'no flags at the home');
+      // No second visit while this one is open.
+      assert.equal(await vpage.locator('#visits button.start-visit').count(), 0);
+      assert.deepEqual(await open.locator('fieldset.areas label.check').allInnerTexts(),
+        ['健康管理', '居家安全', '政策链接', '养老顾问（防诈骗）', '精神慰藉', '社区活动', '应急救援', '绿色通道']);
+      await open.locator('input[name="varea"][value="health"]').check();
+      await open.locator('input[name="varea"][value="emotional"]').check();
+      await open.locator('textarea[name="visit-notes"]').fill('老人精神尚好，降压药还剩一周');
+      await open.locator('button.add-hazard').click();
+      await open.locator('select[name="hazard-area"]').selectOption('home_safety');
+      await open.locator('textarea[name="hazard-text"]').fill('厨房燃气软管老化开裂');
+      await open.locator('form.finish h2').scrollIntoViewIfNeeded();
+      await vpage.evaluate(() => window.scrollBy(0, document.querySelector('.visit-open').getBoundingClientRect().top - 70));
+      await vshot('17-visit-open');
+      await open.locator('button.finish-visit').click();
+
+      // Done: the flags of a ten-second visit, the hazard's id, and the item ticked.
+      const result = vpage.locator(`.visit-result[data-elder="${target.elder_id}"]`);
+      await result.waitFor();
+      const resultText = await result.innerText();
+      assert.ok(resultText.includes(`已完成对${target.name}的探访`), resultText);
+      assert.equal(await result.locator('.flag[data-flag="too_short"]').count(), 1, resultText);
+      assert.equal(await result.locator('.flag[data-flag="far_from_home"]').count(), 0, resultText);
+      assert.match(resultText, /已登记隐患 #\d+/);
+      await vpage.locator(`#visits li.visit[data-elder="${target.elder_id}"][data-state="done"]`).waitFor();
+      assert.match(await vpage.locator(`#visits li.visit[data-elder="${target.elder_id}"]`).innerText(), /已完成/);
+      assert.equal(await vpage.locator('.visit-open').count(), 0);
+      await vpage.evaluate(() => window.scrollTo(0, 0));  // the bar sticks where the page is scrolled to
+      await vshot('18-visit-done', { fullPage: true });
+
+      // The server holds it: done on the worker's list, on the elder's card with its
+      // areas, notes and hazard.
+      const after = (await raw.request({ type: 'my_visits', lat: target.lat, lon: target.lon })).visits;
+      assert.equal(after.find((v) => v.elder_id === target.elder_id).state, 'done');
+      const card = await consoleWs.request({ type: 'elder', elder_id: target.elder_id });
+      const made = card.visits.find((v) => v.worker_id === who.worker && v.notes === '老人精神尚好，降压药还剩一周');
+      assert.ok(made, JSON.stringify(card.visits));
+      assert.deepEqual([...made.areas].sort(), ['emotional', 'health']);
+      assert.equal(made.hazards, '厨房燃气软管老化开裂');
+
+      // Home refused without consent: the page says so and offers a visit at the door.
+      const next = after.find((v) => v.state !== 'done' && v.mode === 'home' && v.elder_id !== target.elder_id);
+      if (next) {
+        holdChanges = true;  // keep the item on the page while its plan changes under it
+        const boss = new Client(centre.wsUrl);
+        await boss.open();
+        const bw = await boss.request({ type: 'login', role: 'console', username: 'zhangmin', password });
+        assert.equal(bw.type, 'welcome', JSON.stringify(bw));
+        const upd = await boss.request({ type: 'update_elder', elder_id: next.elder_id, visit_consent: false });
+        assert.equal(upd.type, 'elder_updated', JSON.stringify(upd));
+        boss.close();
+        await context.setGeolocation({ latitude: next.lat + 0.009, longitude: next.lon, accuracy: 8 });
+        await vpage.click('.visit-result button');  // 知道了
+        const item = vpage.locator(`#visits li.visit[data-elder="${next.elder_id}"]`);
+        await item.locator('button.start-visit').click();
+        await item.locator('.consent', { hasText: '老人未同意入户探访' }).waitFor();
+        assert.match(await item.locator('.consent').innerText(), /has not agreed[^]*E_BAD_STATE/);
+        await item.locator('.consent').scrollIntoViewIfNeeded();
+        await vshot('19-visit-no-consent');
+        holdChanges = false;
+        await item.locator('button.encounter').click();
+        const door = vpage.locator(`.visit-open[data-elder="${next.elder_id}"]`);
+        await door.waitFor();
+        // 1 km from the home: started, and flagged for the supervisor.
+        assert.match(await door.innerText(), /门口探访/);
+        assert.equal(await door.locator('.flag[data-flag="far_from_home"]').count(), 1);
+        await door.locator('button.finish-visit').click();
+        await vpage.locator(`.visit-result[data-elder="${next.elder_id}"] .flag[data-flag="far_from_home"]`).waitFor();
+      }
+      // In English too.
+      await vpage.click('#lang');
+      await vpage.locator('#tab-visits', { hasText: "Today's visits" }).waitFor();
+      const done = vpage.locator(`#visits li.visit[data-elder="${target.elder_id}"]`);
+      assert.match(await done.innerText(), /Done/);
+      assert.match(await done.innerText(), /Plan: \d+ a (week|month) · at home/);
+      await vpage.click('#lang');
+      raw.close();
+      assert.deepEqual(vpage.problems, []);
+      await context.close();
     });
 
     it('had no script errors and no CSP refusals', () => {

@@ -1,7 +1,8 @@
 // The field page: the worker's state and what changes it. State comes from the
-// server (welcome, snapshot, task events, my_tasks) and from the worker's taps,
-// which become requests through link.js; view.js draws it. What the worker is
-// typing lives in drafts (localStorage), so a redraw or a reload loses nothing.
+// server (welcome, snapshot, task events, my_tasks, my_visits) and from the worker's
+// taps, which become requests through link.js; view.js draws it. What the worker is
+// typing lives in drafts (localStorage), so a redraw or a reload loses nothing; so
+// does the visit in progress, which the server's lists do not show.
 
 import { t, tc, getLang, setLang } from './i18n.js';
 import { Link } from './link.js';
@@ -28,6 +29,13 @@ const state = {
   lastPos: null,             // {lat, lon, accuracy_m, at_ms, manual}
   mode: localStorage.getItem('anxin.mode'),
   notices: [],               // {id, kind, text}
+  tab: localStorage.getItem('anxin.tab') === 'visits' ? 'visits' : 'tasks',
+  // Today's visits (docs/visits.md): the server's list as it came, in its order.
+  visits: { items: null, date: '', at: 0, loading: false, error: null },
+  openVisit: null,           // {visit_id, elder_id, name, address, phone, mode, distance_m, flags, started_ms}
+  visitResult: null,         // the last finish_visit's reply, with the elder's name
+  visitPending: null,        // {kind: 'start', elder_id} | {kind: 'finish'}
+  consentAsk: null,          // {elder_id, message}: home refused for want of consent
 };
 const serverNow = () => Date.now() + state.offsetMs;
 const mine = (a) => state.me && a.worker_id === state.me.id;
@@ -69,6 +77,10 @@ async function onWelcome(welcome) {
   // Actions queued offline that the server has already applied are not sent twice.
   await link.flush((frame) => stillApplies(frame));
   refreshMyTasks();
+  loadOpenVisit();
+  if (state.openVisit) state.tab = 'visits';
+  if (state.tab === 'visits') refreshVisits();
+  render();
 }
 
 function applySnapshot(snap) {
@@ -120,6 +132,7 @@ async function refreshMyTasks() {
 
 function onMessage(m) {
   if (m.type === 'task') onTask(m);
+  else if (m.type === 'visits_changed') visitsChanged();
 }
 
 function onTask(m) {
@@ -273,9 +286,162 @@ function setMode(mode) {
   renderDuty();
 }
 
-const { render, renderBanner, renderNotices, renderTask, renderDuty, renderTasks, tickCountdowns, showLoginError } =
+
+// --- today's visits (docs/visits.md) ---------------------------------------------------
+
+function setTab(tab) {
+  state.tab = tab;
+  localStorage.setItem('anxin.tab', tab);
+  render();
+  // Opening the list asks for it again: it changes with the clock and the position.
+  if (tab === 'visits') refreshVisits();
+}
+
+// The position for a list: a recent fix, else the last one sent (the server falls
+// back to the last it knows when there is none).
+async function listPosition() {
+  const fix = await geo.once(3000, 120000);
+  if (fix) return fix;
+  return state.lastPos;
+}
+
+// The position for a visit's start or finish: a fix of this moment when the browser
+// gives one, else the worker's own last position (GPS or typed), never the server's
+// copy of an old one.
+async function visitPosition() {
+  const fix = await geo.once(10000, 30000);
+  if (fix) return fix;
+  const p = state.lastPos;
+  return p && !p.fromServer ? p : null;
+}
+
+let visitsBusy = false, visitsAgain = false, visitsTimer = null;
+async function refreshVisits() {
+  if (state.view !== 'work') return;
+  if (visitsBusy) { visitsAgain = true; return; }
+  visitsBusy = true;
+  state.visits.loading = true;
+  renderVisits();
+  try {
+    const pos = await listPosition();
+    const frame = { type: 'my_visits' };
+    if (pos) Object.assign(frame, { lat: pos.lat, lon: pos.lon });
+    const r = await link.request(frame);
+    state.visits = { items: r.visits || [], date: r.date || '', at: Date.now(), loading: false, error: null };
+  } catch (err) {
+    // Shown in the list's place, in words, until the next try.
+    state.visits.loading = false;
+    state.visits.error = err;
+  } finally {
+    visitsBusy = false;
+    renderVisits();
+    if (visitsAgain) { visitsAgain = false; refreshVisits(); }
+  }
+}
+
+// The server says the programme changed (anyone's visit or call): ask again, once
+// for a burst, and only while the list is in view; otherwise when it is opened.
+function visitsChanged() {
+  if (state.tab !== 'visits') return;
+  clearTimeout(visitsTimer);
+  visitsTimer = setTimeout(refreshVisits, 400);
+}
+
+const OPEN_VISIT_KEY = 'anxin.visit';
+function loadOpenVisit() {
+  const saved = JSON.parse(localStorage.getItem(OPEN_VISIT_KEY) || 'null');
+  // A visit left open by someone else on this phone is not this worker's to finish.
+  state.openVisit = saved && saved.subject === link.subject ? saved.visit : null;
+}
+function saveOpenVisit() {
+  if (state.openVisit) localStorage.setItem(OPEN_VISIT_KEY, JSON.stringify({ subject: link.subject, visit: state.openVisit }));
+  else localStorage.removeItem(OPEN_VISIT_KEY);
+}
+
+async function startVisit(item, mode) {
+  if (state.visitPending) return;
+  if (state.openVisit) { notice('warn', () => t('one_at_a_time')); return; }
+  mode ??= item.mode === 'encounter' ? 'encounter' : 'home';
+  state.visitPending = { kind: 'start', elder_id: item.elder_id };
+  state.consentAsk = null;
+  state.visitResult = null;
+  renderVisits();
+  try {
+    const pos = await visitPosition();
+    if (!pos) throw { code: 'NO_POSITION' };
+    const r = await link.request({ type: 'start_visit', elder_id: item.elder_id, lat: pos.lat, lon: pos.lon, mode });
+    state.openVisit = { visit_id: r.visit_id, elder_id: r.elder_id, name: item.name, address: item.address,
+      phone: item.phone, mode, distance_m: r.distance_m, flags: r.flags || [], started_ms: Date.now() };
+    saveOpenVisit();
+  } catch (err) {
+    if (err.code === 'NO_POSITION') {
+      notice('error', () => t('need_pos'));
+      $('manual-pos').scrollIntoView({ block: 'center' });
+    } else if (err.code === 'E_BAD_STATE' && mode === 'home') {
+      // 000 二.(四)2: no consent to visits at home. Say so, and offer one at the door.
+      state.consentAsk = { elder_id: item.elder_id, message: err.message || '' };
+    } else {
+      notice('error', () => failure('start_visit', err));
+    }
+  } finally {
+    state.visitPending = null;
+    renderVisits();
+  }
+  if (state.openVisit) {
+    $('visit-open').scrollIntoView({ block: 'start' });
+    refreshVisits();
+  }
+}
+
+function vdraft(id) { return JSON.parse(localStorage.getItem(`anxin.vdraft.${id}`) || '{}'); }
+function saveVdraft(id, patch) { localStorage.setItem(`anxin.vdraft.${id}`, JSON.stringify({ ...vdraft(id), ...patch })); }
+
+async function finishVisit() {
+  const v = state.openVisit;
+  if (!v || state.visitPending) return;
+  const d = vdraft(v.visit_id);
+  state.visitPending = { kind: 'finish' };
+  renderVisits();
+  let done = false;
+  try {
+    const pos = await visitPosition();
+    if (!pos) throw { code: 'NO_POSITION' };
+    const hazards = (d.hazards || []).filter((z) => z.text?.trim())
+      .map((z) => ({ area: z.area || 'home_safety', text: z.text.trim() }));
+    const r = await link.request({ type: 'finish_visit', visit_id: v.visit_id, lat: pos.lat, lon: pos.lon,
+      areas: d.areas || [], notes: (d.notes || '').trim(), hazards });
+    state.visitResult = { ...r, name: v.name };
+    done = true;
+  } catch (err) {
+    if (err.code === 'NO_POSITION') {
+      notice('error', () => t('need_pos'));
+      $('manual-pos').scrollIntoView({ block: 'center' });
+    } else {
+      notice('error', () => failure('finish_visit', err));
+      // Already finished (a reply lost on the way), or not a visit the server knows:
+      // nothing is left to finish here.
+      done = err.code === 'E_BAD_STATE' || (err.code === 'E_BAD_FIELD' && /^no visit /.test(err.message || ''));
+    }
+  } finally {
+    state.visitPending = null;
+    if (done) {
+      localStorage.removeItem(`anxin.vdraft.${v.visit_id}`);
+      state.openVisit = null;
+      saveOpenVisit();
+    }
+    renderVisits();
+  }
+  if (done) {
+    $('visits-card').scrollIntoView({ block: 'start' });
+    refreshVisits();
+  }
+}
+
+const { render, renderBanner, renderNotices, renderTask, renderDuty, renderTasks, renderVisits, tickCountdowns,
+  showLoginError } =
   createView({ state, serverNow, mine, onDuty, draft, saveDraft, live: LIVE, reconnectNow: () => link.reconnectNow(),
-    accept, decline, arrive, complete, sendPosition });
+    accept, decline, arrive, complete, sendPosition,
+    setTab, refreshVisits, startVisit, finishVisit, vdraft, saveVdraft });
 
 // Once a second: the countdowns, the offer's sound again while one runs, the age of
 // the position, and the banner's seconds to the next try.
@@ -362,6 +528,11 @@ $('login-form').addEventListener('submit', async (ev) => {
 });
 $('duty').addEventListener('click', () => { if (!state.dutyPending) setDuty(!onDuty()); });
 $('mode').addEventListener('click', (ev) => { if (ev.target.dataset.mode) setMode(ev.target.dataset.mode); });
+$('tabs').addEventListener('click', (ev) => {
+  const tab = ev.target.closest('[data-tab]')?.dataset.tab;
+  if (tab) setTab(tab);
+});
+$('visits-refresh').addEventListener('click', () => refreshVisits());
 $('manual-pos').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const lat = Number($('lat').value), lon = Number($('lon').value);
@@ -374,7 +545,8 @@ $('logout').addEventListener('click', () => {
   // never shows while a session is still stored.
   link.logout();
   Object.assign(state, { view: 'login', me: null, name: '', tasks: new Map(), ended: new Map(), pending: new Map(),
-    lastPos: null, notices: [] });
+    lastPos: null, notices: [], visits: { items: null, date: '', at: 0, loading: false, error: null },
+    openVisit: null, visitResult: null, consentAsk: null });
   render();
 });
 

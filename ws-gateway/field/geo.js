@@ -4,7 +4,8 @@
 // also asked for every 2 minutes, to keep it from going stale on the server (which
 // penalises positions older than 10 minutes). Geolocation needs a secure context
 // (https, or localhost): on plain http to a LAN address it is unavailable, and the
-// page falls back to a position typed by hand.
+// page falls back to a position typed by hand. A visit's start and finish need the
+// position of that moment, on duty or not: once() asks for one fix.
 
 const MIN_INTERVAL_MS = 30000;
 const MIN_MOVE_M = 50;
@@ -15,6 +16,11 @@ export function distanceM(lat1, lon1, lat2, lon2) {
   const dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
   const a = Math.sin(dlat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dlon / 2) ** 2;
   return 2 * r * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+function toFix(p) {
+  return { lat: p.coords.latitude, lon: p.coords.longitude, accuracy_m: Math.round(p.coords.accuracy ?? 0),
+    at_ms: Math.round(p.timestamp || Date.now()), seenMs: Date.now() };
 }
 
 export class Geo {
@@ -61,9 +67,22 @@ export class Geo {
     }
   }
 
+  // One fix now (or one seen in the last maxAgeMs): resolves with {lat, lon,
+  // accuracy_m, at_ms}, or null when there is none to be had within timeoutMs (no
+  // secure context, not allowed, no signal). It does not change the watch's state.
+  once(timeoutMs = 10000, maxAgeMs = 30000) {
+    if (this.last && Date.now() - this.last.seenMs < maxAgeMs) return Promise.resolve(this.last);
+    if (!this.supported || this.state === 'denied') return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const done = (f) => { clearTimeout(timer); resolve(f); };
+      const timer = setTimeout(() => resolve(null), timeoutMs + 1000);
+      navigator.geolocation.getCurrentPosition((p) => { this.last = toFix(p); done(this.last); }, () => done(null),
+        { enableHighAccuracy: true, maximumAge: maxAgeMs, timeout: timeoutMs });
+    });
+  }
+
   fix(p, periodic = false) {
-    const f = { lat: p.coords.latitude, lon: p.coords.longitude,
-      accuracy_m: Math.round(p.coords.accuracy ?? 0), at_ms: Math.round(p.timestamp || Date.now()) };
+    const f = toFix(p);
     this.last = f;
     this.set('ok');
     const s = this.lastSent;

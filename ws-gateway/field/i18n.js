@@ -95,6 +95,38 @@ const zh = {
   act_duty: '值班状态', act_position: '位置上报', act_subscribe: '同步任务',
   standby: '待命中，有派单时会响铃提醒。',
   off_hint: '开启“在岗”后才能接收派单。',
+  // today's visits (docs/visits.md)
+  my_visits: '今日探访',
+  refresh: '刷新',
+  visits_loading: '正在获取今日探访名单…',
+  visits_empty: '今天没有需要上门的探访。',
+  visits_updated: (time) => `按步行顺序排列 · 更新于 ${time}`,
+  visits_failed: (why) => `探访名单获取失败：${why}`,
+  leg_first: (d) => `距我 ${d}`,
+  leg_next: (d) => `距上一户 ${d}`,
+  due_on: (date) => `应访日期 ${date}`,
+  plan_every: ([n, per, mode]) => `计划：每${per === 'week' ? '周' : '月'} ${n} 次 · ${mode}`,
+  plan_raw: (p) => `计划：${p}`,
+  start_visit: '开始探访',
+  start_encounter: '改为门口探访（不入户）',
+  consent_needed: '老人未同意入户探访，可改为在门口探访。',
+  one_at_a_time: '请先完成进行中的探访。',
+  getting_pos: '正在获取位置…',
+  need_pos: '无法取得当前位置：请允许定位，或在“我的位置”中手动填写后再试。',
+  visit_open: '探访进行中',
+  visit_since: ([time, dist]) => `${time} 开始 · 开始时距老人住址 ${dist}`,
+  finish_title: '探访记录',
+  visit_notes: '探访情况',
+  visit_notes_ph: '例如：老人精神好，药品充足',
+  hazard_add: '＋ 添加隐患',
+  hazard_area: '所属方面',
+  hazard_text: '隐患内容',
+  hazard_remove: '删除此条',
+  finish_visit: '完成探访',
+  visit_done: ([name, min]) => `已完成对${name}的探访，用时 ${min} 分钟。`,
+  hazard_ids: (ids) => `已登记隐患 ${ids}，请按期跟进。`,
+  no_flags: '未发现异常标记。',
+  act_my_visits: '获取探访名单', act_start_visit: '开始探访', act_finish_visit: '提交探访记录',
 };
 
 const en = {
@@ -190,6 +222,37 @@ const en = {
   act_duty: 'Duty change', act_position: 'Position', act_subscribe: 'Sync',
   standby: 'Standing by. A dispatch will ring.',
   off_hint: 'Go on duty to receive dispatches.',
+  my_visits: "Today's visits",
+  refresh: 'Refresh',
+  visits_loading: "Getting today's visits…",
+  visits_empty: 'No home visits today.',
+  visits_updated: (time) => `In walking order · updated ${time}`,
+  visits_failed: (why) => `Could not get the visit list: ${why}`,
+  leg_first: (d) => `${d} from me`,
+  leg_next: (d) => `${d} from the previous home`,
+  due_on: (date) => `Due ${date}`,
+  plan_every: ([n, per, mode]) => `Plan: ${n} a ${per} · ${mode}`,
+  plan_raw: (p) => `Plan: ${p}`,
+  start_visit: 'Start visit',
+  start_encounter: 'Visit at the door instead',
+  consent_needed: 'The elder has not agreed to visits at home: you can visit at the door.',
+  one_at_a_time: 'Finish the visit in progress first.',
+  getting_pos: 'Getting your position…',
+  need_pos: 'No current position: allow location, or enter it under "My position", then try again.',
+  visit_open: 'Visit in progress',
+  visit_since: ([time, dist]) => `Started ${time}, ${dist} from the home`,
+  finish_title: 'Visit record',
+  visit_notes: 'How it went',
+  visit_notes_ph: 'e.g. In good spirits, has enough medicine',
+  hazard_add: '+ Add a hazard',
+  hazard_area: 'Area',
+  hazard_text: 'What is wrong',
+  hazard_remove: 'Remove',
+  finish_visit: 'Finish visit',
+  visit_done: ([name, min]) => `Visit to ${name} finished: ${min} min.`,
+  hazard_ids: (ids) => `Hazards recorded: ${ids}. Follow them up in time.`,
+  no_flags: 'Nothing flagged.',
+  act_my_visits: 'Visit list', act_start_visit: 'Start visit', act_finish_visit: 'Finish visit',
 };
 
 // Protocol codes -> [zh, en].
@@ -244,6 +307,24 @@ const codes = {
   'area:activities': ['社区活动', 'Community activities'],
   'area:emergency': ['应急救援', 'Emergency help'],
   'area:green_channel': ['绿色通道', 'Green channel'],
+  // visits: states, reasons, modes, flags (docs/visits.md)
+  'tier:general': ['一般人群', 'General group'],
+  'vstate:due': ['今日应访', 'Due today'],
+  'vstate:late': ['已逾期', 'Late'],
+  'vstate:done': ['已完成', 'Done'],
+  'vstate:upcoming': ['未到期', 'Upcoming'],
+  'vstate:missed': ['已错过', 'Missed'],
+  'vreason:plan': ['按计划探访', 'Planned visit'],
+  'vreason:phone_unreached': ['电话多次未接通', 'Not reached by phone'],
+  'vreason:campaign': ['专项关爱', 'Campaign call'],
+  'vreason:campaign_unreached': ['专项关爱未联系上', 'Not reached in the campaign'],
+  'vreason:device': ['设备提示异常（未用水或久未活动）', 'Device: no water use or no movement'],
+  'vmode:home': ['入户探访', 'at home'],
+  'vmode:encounter': ['门口探访（不入户）', 'at the door'],
+  'vmode:phone': ['电话探访', 'by phone'],
+  'vmode:online': ['视频探访', 'online'],
+  'flag:far_from_home': ['开始位置离老人住址较远，将由主管核查', 'Started far from the home: the supervisor will check'],
+  'flag:too_short': ['探访时间过短，将由主管核查', 'Visit was short: the supervisor will check'],
   // decline reasons: the text sent is always the Chinese one (the centre's records are in Chinese)
   'decline:busy': ['正在另一户探访', 'On another visit'],
   'decline:far': ['距离太远', 'Too far away'],
@@ -253,6 +334,12 @@ const codes = {
   'accept:E_BAD_STATE': ['派单已超时或已撤回', 'The offer has lapsed or was withdrawn'],
   'accept:E_UNKNOWN_ASSIGNMENT': ['派单已超时或已撤回', 'The offer has lapsed or was withdrawn'],
   'duty:E_BAD_STATE': ['有任务在身，不能离岗', 'You cannot go off duty during a task'],
+  'start_visit:E_BAD_STATE': ['老人未同意入户探访', 'The elder has not agreed to visits at home'],
+  'finish_visit:E_BAD_STATE': ['此次探访已经结束', 'This visit has already been finished'],
+  'finish_visit:E_BAD_FIELD': ['探访记录有误或此次探访不存在', 'The record is not valid, or the visit is unknown'],
+  OFFLINE: ['未连接服务器，请恢复连接后重试', 'Not connected; try again when the connection is back'],
+  TIMEOUT: ['服务器没有回复，请重试', 'No reply from the server; try again'],
+  E_BAD_JSON: ['请求格式有误', 'The request was malformed'],
   E_AUTH_FAILED: ['认证失败', 'Authentication failed'],
   E_THROTTLED: ['登录失败次数过多，请稍后再试', 'Too many failed logins; please wait and try again'],
   E_BAD_STATE: ['当前状态不允许此操作', 'Not allowed in the current state'],
@@ -314,4 +401,20 @@ export function distanceText(m) {
 
 export function etaText(s) {
   return t('min', Math.max(1, Math.round(s / 60)));
+}
+
+// "2026-12-01" as 12月1日 / 1 Dec.
+export function dayText(date) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date || '');
+  if (!m) return date || '';
+  const month = Number(m[2]), day = Number(m[3]);
+  if (lang !== 'en') return `${month}月${day}日`;
+  return `${day} ${['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][month - 1]}`;
+}
+
+// A plan as the server writes it ("1/week home") in words.
+export function planText(plan) {
+  const m = /^(\d+)\/(week|month) (\w+)$/.exec(plan || '');
+  if (!m) return t('plan_raw', plan || '');
+  return t('plan_every', [m[1], m[2], tc(`vmode:${m[3]}`)]);
 }

@@ -2,7 +2,7 @@
 // app.js keeps, and turns taps into calls of app.js's actions (ctx). It keeps only
 // view state of its own (which decline panel is open, what is typed there).
 
-import { t, tc, reasonText, getLang, ago, distanceText, etaText, AREAS, DECLINE_REASONS } from './i18n.js';
+import { t, tc, reasonText, getLang, ago, distanceText, etaText, dayText, planText, AREAS, DECLINE_REASONS } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -22,8 +22,9 @@ function h(spec, attrs = {}, ...children) {
   return el;
 }
 
-// ctx: { state, serverNow, mine, onDuty, draft, saveDraft, live, reconnectNow, and the
-// actions accept, decline, arrive, complete, sendPosition }
+// ctx: { state, serverNow, mine, onDuty, draft, saveDraft, live, reconnectNow, vdraft,
+// saveVdraft, and the actions accept, decline, arrive, complete, sendPosition, setTab,
+// refreshVisits, startVisit, finishVisit }
 export function createView(ctx) {
   const { state, serverNow, mine, onDuty, draft, saveDraft } = ctx;
   const LIVE = ctx.live;
@@ -66,6 +67,7 @@ export function createView(ctx) {
     renderTask();
     renderDuty();
     renderTasks();
+    renderVisits();
   }
 
   function renderBanner() {
@@ -295,10 +297,165 @@ export function createView(ctx) {
       : [h('li.empty', { text: t(onDuty() ? 'standby' : 'off_hint') })]));
   }
 
+  // --- today's visits ------------------------------------------------------------------
+
+  const clock = (ms) => new Date(ms).toLocaleTimeString(getLang() === 'en' ? 'en-GB' : 'zh-CN',
+    { hour: '2-digit', minute: '2-digit' });
+
+  function renderVisits() {
+    if (state.view !== 'work') return;
+    const v = state.tab === 'visits';
+    $('tasks-card').hidden = v;
+    $('visits-card').hidden = !v;
+    $('tab-tasks').setAttribute('aria-selected', String(!v));
+    $('tab-visits').setAttribute('aria-selected', String(v));
+    const items = state.visits.items || [];
+    const open = items.filter((i) => i.state === 'due' || i.state === 'late').length;
+    const badge = $('visits-badge');
+    badge.hidden = !state.openVisit && !open;
+    badge.className = `badge${state.openVisit ? ' live' : ''}`;
+    badge.textContent = state.openVisit ? '●' : String(open);
+    renderVisitOpen();
+    renderVisitList();
+  }
+
+  // The visit in progress (its finish form) or the last one's result. Redrawn only when
+  // what it shows changes, so a list refreshed under the worker's typing keeps the focus.
+  let openDrawn = '';
+  function renderVisitOpen() {
+    const o = state.openVisit, r = state.visitResult;
+    const sig = JSON.stringify([getLang(), o?.visit_id, state.visitPending?.kind, r?.visit_id,
+      o ? (ctx.vdraft(o.visit_id).hazards || []).length : 0]);
+    if (sig === openDrawn) return;
+    openDrawn = sig;
+    const box = $('visit-open');
+    if (o) box.replaceChildren(openVisitCard(o));
+    else if (r) box.replaceChildren(visitResultCard(r));
+    else box.replaceChildren();
+  }
+
+  const flagChips = (flags) => (flags || []).map((f) => h('span.chip.warn.flag', { 'data-flag': f, text: `⚠ ${tc(`flag:${f}`)}` }));
+
+  function openVisitCard(o) {
+    const d = ctx.vdraft(o.visit_id);
+    const pend = state.visitPending?.kind === 'finish';
+    const areas = h('fieldset.areas', {}, h('legend', { text: t('areas') }),
+      ...AREAS.map((k) => h('label.check', {}, h('input', { type: 'checkbox', name: 'varea', value: k,
+        checked: (d.areas || []).includes(k),
+        onchange: () => ctx.saveVdraft(o.visit_id,
+          { areas: [...document.querySelectorAll('input[name=varea]:checked')].map((x) => x.value) }) }),
+      h('span', { text: tc(`area:${k}`) }))));
+    const hazards = (d.hazards || []).map((z, n) => {
+      const save = (patch) => {
+        const all = ctx.vdraft(o.visit_id).hazards || [];
+        all[n] = { ...all[n], ...patch };
+        ctx.saveVdraft(o.visit_id, { hazards: all });
+      };
+      return h('div.hazard', { 'data-hazard': n },
+        h('label.field', {}, h('span', { text: t('hazard_area') }),
+          h('select', { name: 'hazard-area', onchange: (ev) => save({ area: ev.target.value }) },
+            ...AREAS.map((k) => h('option', { value: k, text: tc(`area:${k}`), selected: (z.area || 'home_safety') === k })))),
+        h('label.field', {}, h('span', { text: t('hazard_text') }),
+          h('textarea', { name: 'hazard-text', rows: 2, placeholder: t('hazards_ph'), value: z.text || '',
+            oninput: (ev) => save({ text: ev.target.value }) })),
+        h('button.btn.small.quiet', { type: 'button', text: t('hazard_remove'), onclick: () => {
+          const all = ctx.vdraft(o.visit_id).hazards || [];
+          all.splice(n, 1);
+          ctx.saveVdraft(o.visit_id, { hazards: all });
+          renderVisitOpen();
+        } }));
+    });
+    return h('section.visit-open', { 'data-visit': o.visit_id, 'data-elder': o.elder_id },
+      h('div.kicker', { text: t('visit_open') }),
+      h('div.elder', { text: o.name || '' }),
+      h('div.address', { text: o.address || '' }),
+      h('div.hint', { text: `${tc(`vmode:${o.mode}`)} · ${t('visit_since', [clock(o.started_ms), distanceText(o.distance_m)])}` }),
+      o.flags?.length ? h('div.reasons.flags', {}, ...flagChips(o.flags)) : null,
+      o.phone ? h('div.links', {}, h('a.btn.call', { href: `tel:${o.phone}`, text: `${t('call_elder')} ${o.phone}` })) : null,
+      h('form.finish', { onsubmit: (ev) => { ev.preventDefault(); ctx.finishVisit(); } },
+        h('h2', { text: t('finish_title') }),
+        areas,
+        h('label.field', {}, h('span', { text: t('visit_notes') }),
+          h('textarea', { name: 'visit-notes', rows: 3, placeholder: t('visit_notes_ph'), value: d.notes || '',
+            oninput: (ev) => ctx.saveVdraft(o.visit_id, { notes: ev.target.value }) })),
+        h('div.label', { text: t('hazards') }),
+        ...hazards,
+        h('button.btn.block.quiet.add-hazard', { type: 'button', text: t('hazard_add'), onclick: () => {
+          ctx.saveVdraft(o.visit_id, { hazards: [...(ctx.vdraft(o.visit_id).hazards || []), { area: 'home_safety', text: '' }] });
+          renderVisitOpen();
+          const texts = document.querySelectorAll('.visit-open textarea[name="hazard-text"]');
+          texts[texts.length - 1]?.focus();
+        } }),
+        pend ? h('p.pending', { text: t('getting_pos') })
+          : h('button.btn.accept.block.finish-visit', { type: 'submit', text: t('finish_visit') })));
+  }
+
+  function visitResultCard(r) {
+    const ids = (r.hazard_ids || []).map((x) => `#${x}`).join('、');
+    return h('section.visit-result', { 'data-visit': r.visit_id, 'data-elder': r.elder_id },
+      h('div.big-ok', { text: t('visit_done', [r.name || '', r.minutes ?? 0]) }),
+      r.flags?.length ? h('div.reasons.flags', {}, ...flagChips(r.flags)) : h('div.hint', { text: t('no_flags') }),
+      ids ? h('div.hazard-ids', { text: t('hazard_ids', ids) }) : null,
+      h('button.btn.block.quiet', { type: 'button', text: t('dismiss'),
+        onclick: () => { state.visitResult = null; renderVisitOpen(); } }));
+  }
+
+  function renderVisitList() {
+    const vs = state.visits, status = $('visits-status');
+    let text = '', err = false;
+    if (vs.error) { text = t('visits_failed', `${tc(vs.error.code)}（${[vs.error.message, vs.error.code].filter(Boolean).join(', ')}）`); err = true; }
+    else if (vs.loading && !vs.items) text = t('visits_loading');
+    else if (vs.items && !vs.items.length) text = t('visits_empty');
+    else if (vs.items) text = t('visits_updated', clock(vs.at));
+    status.textContent = text;
+    status.className = err ? 'error' : 'hint';
+    status.setAttribute('role', err ? 'alert' : 'status');
+    let first = true;
+    $('visits').replaceChildren(...(vs.items || []).map((i) => {
+      const leg = i.distance_m === undefined ? null : t(first ? 'leg_first' : 'leg_next', distanceText(i.distance_m));
+      if (i.distance_m !== undefined) first = false;
+      return visitItem(i, leg);
+    }));
+  }
+
+  function visitItem(i, leg) {
+    const pend = state.visitPending?.kind === 'start' && state.visitPending.elder_id === i.elder_id;
+    const consent = state.consentAsk?.elder_id === i.elder_id ? state.consentAsk : null;
+    const openHere = state.openVisit?.elder_id === i.elder_id;
+    const why = [tc(`vreason:${i.reason}`)];
+    if (i.campaign) why.push(i.campaign);
+    if (i.state === 'late') why.push(t('due_on', dayText(i.due_date)));
+    let action = null;
+    if (i.state === 'done') action = null;
+    else if (pend) action = h('p.pending', { text: t('getting_pos') });
+    else if (openHere) action = h('p.pending', { text: t('visit_open') });
+    else if (consent) {
+      action = h('div.consent', { role: 'alert' },
+        h('p.error', { text: t('consent_needed') }),
+        h('p.hint.detail', { text: `${consent.message || ''} (E_BAD_STATE)` }),
+        h('button.btn.block.encounter', { type: 'button', text: t('start_encounter'), onclick: () => ctx.startVisit(i, 'encounter') }));
+    } else if (!state.openVisit) {
+      action = h('button.btn.primary.block.start-visit', { type: 'button', text: t('start_visit'), onclick: () => ctx.startVisit(i) });
+    }
+    return h(`li.visit.v-${i.state}`, { 'data-elder': i.elder_id, 'data-state': i.state, 'data-reason': i.reason },
+      h('div.row', {}, h('strong.v-name', { text: i.name || `#${i.elder_id}` }),
+        h(`span.state.vs-${i.state}`, { text: tc(`vstate:${i.state}`) })),
+      h('div.v-address', { text: i.address || '' }),
+      h('div.reasons', {},
+        i.tier ? h('span.chip.v-tier', { text: tc(`tier:${i.tier}`) }) : null,
+        h('span.chip.v-why', { text: why.join(' · ') }),
+        i.mode === 'encounter' ? h('span.chip', { text: tc('vmode:encounter') }) : null),
+      h('div.v-meta', {},
+        leg ? h('span.v-leg', { text: leg }) : null,
+        i.plan ? h('span.v-plan', { text: planText(i.plan) }) : null),
+      action);
+  }
+
   function showLoginError(text) {
     $('login-error').textContent = text;
     $('login-error').hidden = !text;
   }
 
-  return { render, renderBanner, renderNotices, renderTask, renderDuty, renderTasks, tickCountdowns, showLoginError };
+  return { render, renderBanner, renderNotices, renderTask, renderDuty, renderTasks, renderVisits, tickCountdowns,
+    showLoginError };
 }
