@@ -96,6 +96,15 @@ enum class Msg {
   // an unknown caller's incident, linked to the elder it is about
   caller_number, caller_explain, link_title, link_hint, link_find, link_button, link_none, link_keys,
   act_find_elders, act_link_caller,
+  // the visiting programme (docs/visits.md): the phone-visit list and the dashboard's figures
+  view_visits, pv_title_fmt, pv_empty, pv_loading, col_plan, col_tries, col_reason, col_actions,
+  pv_reached, pv_no_answer, pv_keys, pv_reached_fmt, pv_no_answer_fmt, pv_home_due_fmt, act_phone_visit,
+  vstate_due, vstate_late, vstate_done, vstate_upcoming, vstate_missed,
+  vreason_plan, vreason_phone_unreached, vreason_campaign, vreason_campaign_unreached, vreason_device,
+  dash_tab_alarms, dash_tab_visits, vr_month, vr_week, vr_visit_rate, vr_completion, vr_visited_fmt, vr_done_fmt,
+  vr_overdue, vr_flagged, vr_hazards, vr_towns, col_elders, col_month_rate, col_month_completion, col_week_rate,
+  col_week_completion, vr_campaigns, vr_no_campaigns, vr_reached_fmt, vr_export_rates, vr_export_csv,
+  vr_export_xlsx, vr_waiting, vr_period_fmt, creason_weather, creason_festival, creason_public_health,
   count_  // not a label
 };
 

@@ -21,6 +21,7 @@ constexpr Millis kFlashMs = 4000;                  // how long a new top-priorit
 constexpr Millis kCandidatesRefreshMs = 10'000;    // workers move; re-ask while an incident is open on screen
 constexpr Millis kCandidatesMinGapMs = 1'000;      // but not more than once a second on a busy incident
 constexpr Millis kRingRepeatMs = 8'000;            // the chime again while a caller still waits
+constexpr Millis kVisitsRefreshMs = 60'000;        // lists go late by the clock, with no visits_changed
 
 Millis local_now_ms() {
   using namespace std::chrono;
@@ -132,6 +133,7 @@ void App::on_message(const proto::ServerMessage& m) {
           replica_.apply(b);
           storage_full_.reset();  // a server_status follows while the disk is still full
           candidates_version_ = 0;  // ask again: the world may have moved while we were away
+          ++visits_generation_;     // and the visit lists with it
           // The district's homes change with the registry, not the night: once.
           if (!district_asked_) {
             district_asked_ = true;
@@ -176,6 +178,8 @@ void App::on_message(const proto::ServerMessage& m) {
         } else if constexpr (std::is_same_v<T, proto::Recording>) {
           on_recording(b);
           on_reply(m.req, std::nullopt);
+        } else if constexpr (std::is_same_v<T, proto::VisitsReply>) {
+          on_visits(m.req, b);
         } else if constexpr (std::is_same_v<T, proto::Ok>) {
           on_reply(m.req, std::nullopt, b.id);
         } else if constexpr (std::is_same_v<T, proto::ErrorReply>) {
@@ -206,6 +210,10 @@ void App::on_reply(const std::string& req, const std::optional<Error>& error, st
     if (r.action == Action::elder && (error->code == ErrorCode::unknown_type || error->code == ErrorCode::forbidden))
       elder_detail_supported_ = false;
     if (r.action == Action::recording && playback_) playback_->status = Playback::Status::failed;
+    if (r.action == Action::export_report && visits_export_ && visits_export_->req == req) {
+      visits_export_->done = true;
+      visits_export_->error = r.error;
+    }
   } else {
     r.status = Request::Status::ok;
     // The caller's incident opens in the workspace as the operator picks up.
@@ -214,6 +222,69 @@ void App::on_reply(const std::string& req, const std::optional<Error>& error, st
       view_ = View::incident;
     }
   }
+}
+
+// The visiting programme's answers and notices (docs/visits.md).
+void App::on_visits(const std::string& req, const proto::VisitsReply& reply) {
+  std::string error;
+  VisitsAnswer a = read_visits_reply(reply.json, &error);
+  if (std::holds_alternative<VisitsChanged>(a)) {
+    ++visits_generation_;  // the lists on screen are out of date: ask again
+    return;
+  }
+  if (auto* l = std::get_if<VisitList>(&a)) {
+    if (l->list == "phone") phone_visits_ = std::move(*l);
+  } else if (auto* r = std::get_if<VisitRecorded>(&a)) {
+    visit_recorded_ = *r;
+    if (phone_visits_)
+      for (const VisitItem& v : phone_visits_->visits)
+        if (v.elder == r->elder) visit_recorded_->name = v.name;
+    ++visits_generation_;  // the row's tries and state changed
+  } else if (auto* rep = std::get_if<VisitReport>(&a)) {
+    (rep->period == "week" ? report_week_ : report_month_) = std::move(*rep);
+  } else if (auto* c = std::get_if<CampaignList>(&a)) {
+    campaigns_ = std::move(*c);
+  } else if (auto* f = std::get_if<ReportFile>(&a)) {
+    save_export(req, *f);
+  } else if (!error.empty()) {
+    std::fprintf(stderr, "anxin-console: unreadable visits reply: %s\n", error.c_str());
+  }
+  on_reply(req, std::nullopt);
+}
+
+// An exported report, decoded, into the export directory under the server's name for it.
+void App::save_export(const std::string& req, const ReportFile& file) {
+  if (!visits_export_ || visits_export_->req != req) return;  // a late answer to an earlier press
+  namespace fs = std::filesystem;
+  const fs::path dir = options_.export_dir.empty() ? fs::path(".") : fs::path(options_.export_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  const fs::path path = fs::absolute(dir / safe_file_name(file.name), ec);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(file.content.data(), static_cast<std::streamsize>(file.content.size()));
+  out.close();
+  VisitsExport& e = *visits_export_;
+  e.done = true;
+  e.ok = static_cast<bool>(out);
+  e.path = path.string();
+  e.rows = file.rows;
+  if (!e.ok) e.error = "cannot write " + e.path;
+  std::fprintf(stderr, "anxin-console: %s %s %s\n", file.report.c_str(),
+               e.ok ? "report saved to" : "report could not be written to", e.path.c_str());
+}
+
+bool App::phone_visits_wanted() const {
+  if (!live()) return false;
+  const Request* r = last_request(0, Action::phone_visits);
+  if (r && r->status == Request::Status::sending) return false;
+  return phone_visits_gen_ != visits_generation_ || local_now_ms() - phone_visits_asked_ms_ >= kVisitsRefreshMs;
+}
+
+bool App::visit_figures_wanted() const {
+  if (!live()) return false;
+  for (Action a : {Action::visit_report, Action::campaigns})
+    if (const Request* r = last_request(0, a); r && r->status == Request::Status::sending) return false;
+  return figures_gen_ != visits_generation_ || local_now_ms() - figures_asked_ms_ >= kVisitsRefreshMs;
 }
 
 // A new caller chimes at once (and again every few seconds in pump() while waiting).

@@ -1,7 +1,7 @@
 // App: the console's state on the UI thread. It owns the link to the server (once
 // someone has signed in), the replica, the answers to this console's requests
-// (candidates, elder details and searches, metrics, each command's fate), the
-// chime, the UI state, and this desk's seat on the phone line (claimed after each
+// (candidates, elder details and searches, metrics, the visiting programme's
+// lists and figures, each command's fate), the chime, the UI state, and this desk's seat on the phone line (claimed after each
 // snapshot; the line's picture is the replica's). Views read it by const reference
 // and hand back Commands; execute() is the only way anything changes, so a button,
 // a key and the autotest take the same path.
@@ -23,6 +23,7 @@
 #include "replica.hpp"
 #include "settings.hpp"
 #include "ui_state.hpp"
+#include "visit_board.hpp"
 
 namespace anxin::console {
 
@@ -31,6 +32,7 @@ enum class Action {
   acknowledge, callback, candidates, dispatch, call, call_result, note, resolve, elder, metrics, map,
   seat, dial, answer, hangup, recording,  // the phone line
   find_elders, link_caller,               // an unknown caller's incident
+  phone_visits, phone_visit_result, visit_report, campaigns, export_report,  // the visiting programme
 };
 
 // One request this console sent, as far as it got.
@@ -52,6 +54,7 @@ struct AppOptions {
   std::string seat;           // --seat, else the remembered one: the line's seat this desk claims
   bool offline = false;       // benchmark: no server; the replica is filled by load_offline()
   bool mute = false;
+  std::string export_dir;     // --export-dir: where visit reports are saved; empty: the current directory
 };
 
 class App {
@@ -123,6 +126,25 @@ class App {
   };
   const std::optional<ExportResult>& export_result() const { return export_result_; }
 
+  // --- the visiting programme (docs/visits.md): the server's last answers. Lists and
+  // figures are asked for again after a `visits_changed`, a result recorded here,
+  // a reconnect, on opening their view, and once a minute (due turns late by the clock).
+  const std::optional<VisitList>& phone_visits() const { return phone_visits_; }
+  bool phone_visits_wanted() const;
+  // The answer to the last phone_visit_result (the request's fate: last_request(0, ...)).
+  const std::optional<VisitRecorded>& visit_recorded() const { return visit_recorded_; }
+  const std::optional<VisitReport>& visit_report_month() const { return report_month_; }
+  const std::optional<VisitReport>& visit_report_week() const { return report_week_; }
+  const std::optional<CampaignList>& campaigns() const { return campaigns_; }
+  bool visit_figures_wanted() const;
+  struct VisitsExport {
+    std::string req, report, format;
+    bool done = false, ok = false;  // done: answered (or refused, or not sent)
+    std::string path, error;
+    int rows = 0;
+  };
+  const std::optional<VisitsExport>& visits_export() const { return visits_export_; }
+
   // --- the phone line (docs/telephony.md). No `line` frame: no SIP line, calls are
   // dialled by hand.
   const std::string& seat_name() const { return options_.seat; }  // empty: this desk has no seat
@@ -166,6 +188,9 @@ class App {
   void on_reply(const std::string& req, const std::optional<Error>& error, std::int64_t id = 0);
   void on_line(const protocol::LineState& line);
   void on_recording(const protocol::Recording& recording);
+  void on_visits(const std::string& req, const protocol::VisitsReply& reply);
+  std::string send_visits(Action action, const std::string& frame_json);
+  void save_export(const std::string& req, const ReportFile& file);
   void flash_if_top(const std::vector<IncidentId>& opened);  // pulse and chime a new head of the queue
   void refresh_selected(Millis now);
   std::string send(Action action, IncidentId incident, protocol::ClientBody body);
@@ -174,6 +199,7 @@ class App {
   void run(const cmd::Login& c);
   void run(const cmd::ExportDashboard& c);
   void run(const cmd::PlayRecording& c);
+  void run(const cmd::ExportVisits& c);
 
   AppOptions options_;
   std::function<void()> wake_;
@@ -205,6 +231,18 @@ class App {
   std::optional<protocol::Metrics> metrics_;
   Millis metrics_at_ms_ = 0;
   std::optional<ExportResult> export_result_;
+
+  // the visiting programme; *_gen_ is visits_generation_ when last asked
+  std::uint64_t visits_generation_ = 1;  // bumped by visits_changed, results, reconnects, opening a view
+  std::optional<VisitList> phone_visits_;
+  std::uint64_t phone_visits_gen_ = 0;
+  Millis phone_visits_asked_ms_ = 0;  // this machine's clock
+  std::optional<VisitRecorded> visit_recorded_;
+  std::optional<VisitReport> report_month_, report_week_;
+  std::optional<CampaignList> campaigns_;
+  std::uint64_t figures_gen_ = 0;
+  Millis figures_asked_ms_ = 0;
+  std::optional<VisitsExport> visits_export_;
 
   IncidentId flash_incident_ = 0;
   Millis flash_until_ms_ = 0;  // this machine's clock

@@ -1,5 +1,6 @@
 // App, the commands half: each Command becomes a protocol message (send), or,
 // for the few local ones, a change of selection, view, language or a file.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -8,13 +9,26 @@
 
 #include "app.hpp"
 #include "dashboard.hpp"
+#include <nlohmann/json.hpp>
 
 namespace anxin::console {
 namespace proto = anxin::protocol;
 
 namespace {
 constexpr size_t kKeptRequests = 256;  // answers shown per incident; older ones are forgotten
+
+Millis local_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
 }  // namespace
+
+// A visiting-programme message: its frame as JSON with "type" inside, as the server reads it.
+std::string App::send_visits(Action action, const std::string& frame_json) {
+  const auto frame = nlohmann::json::parse(frame_json);
+  const std::string type = frame.at("type").get<std::string>();
+  return send(action, 0, proto::VisitsCommand{type, frame_json, proto::visits_message(type).value_or(true)});
+}
 
 std::string App::send(Action action, IncidentId incident, proto::ClientBody body) {
   Request r;
@@ -90,12 +104,33 @@ void App::execute(const Commands& commands) {
           } else if constexpr (std::is_same_v<T, cmd::Select>) {
             run(c);
           } else if constexpr (std::is_same_v<T, cmd::Show>) {
+            if (view_ != c.view && (c.view == View::visits || c.view == View::dashboard)) ++visits_generation_;
             view_ = c.view;
           } else if constexpr (std::is_same_v<T, cmd::SetLanguage>) {
             lang_ = c.lang;
             remember_settings();
           } else if constexpr (std::is_same_v<T, cmd::ExportDashboard>) {
             run(c);
+          } else if constexpr (std::is_same_v<T, cmd::PhoneVisits>) {
+            phone_visits_gen_ = visits_generation_;
+            phone_visits_asked_ms_ = local_now_ms();
+            send_visits(Action::phone_visits, R"({"type":"phone_visits"})");
+          } else if constexpr (std::is_same_v<T, cmd::PhoneVisitResult>) {
+            nlohmann::json f = {{"type", "phone_visit_result"},
+                                {"elder_id", c.elder},
+                                {"outcome", c.reached ? "reached" : "no_answer"}};
+            send_visits(Action::phone_visit_result, f.dump());
+          } else if constexpr (std::is_same_v<T, cmd::VisitFigures>) {
+            figures_gen_ = visits_generation_;
+            figures_asked_ms_ = local_now_ms();
+            send_visits(Action::visit_report, R"({"type":"visit_report","period":"month"})");
+            send_visits(Action::visit_report, R"({"type":"visit_report","period":"week"})");
+            send_visits(Action::campaigns, R"({"type":"campaigns"})");
+          } else if constexpr (std::is_same_v<T, cmd::ExportVisits>) {
+            run(c);
+          } else if constexpr (std::is_same_v<T, cmd::SelectVisit>) {
+            ui_.visit_row = c.elder;
+            ui_.scroll_to_visit_row = true;
           }
         },
         command);
@@ -151,6 +186,16 @@ void App::run(const cmd::ExportDashboard& c) {
   export_result_ = ExportResult{static_cast<bool>(f), path};
   std::fprintf(stderr, "anxin-console: dashboard %s %s\n", f ? "exported to" : "could not be written to",
                path.c_str());
+}
+
+void App::run(const cmd::ExportVisits& c) {
+  nlohmann::json f = {{"type", "export_report"}, {"report", c.report}, {"format", c.format}, {"period", "month"}};
+  VisitsExport e;
+  e.report = c.report, e.format = c.format;
+  e.req = send_visits(Action::export_report, f.dump());
+  if (const Request* r = last_request(0, Action::export_report); r && r->status == Request::Status::not_sent)
+    e.done = true, e.error = "not sent";
+  visits_export_ = std::move(e);
 }
 
 void App::run(const cmd::PlayRecording& c) {

@@ -17,13 +17,13 @@ constexpr int kSettleFrames = 4;  // a view switch or a delta needs a few frames
 
 const std::map<std::string, View> kViewNames = {{"queue", View::queue},     {"incident", View::incident},
                                                 {"map", View::map},         {"workers", View::workers},
-                                                {"dashboard", View::dashboard}};
+                                                {"dashboard", View::dashboard}, {"visits", View::visits}};
 
 std::optional<int> key_code(const std::string& k) {
   static const std::map<std::string, int> named = {
       {"Enter", GLFW_KEY_ENTER}, {"Escape", GLFW_KEY_ESCAPE}, {"Up", GLFW_KEY_UP},     {"Down", GLFW_KEY_DOWN},
       {"F1", GLFW_KEY_F1},       {"F2", GLFW_KEY_F2},         {"F3", GLFW_KEY_F3},     {"F4", GLFW_KEY_F4},
-      {"F5", GLFW_KEY_F5},       {"Tab", GLFW_KEY_TAB}};
+      {"F5", GLFW_KEY_F5},       {"F6", GLFW_KEY_F6},         {"Tab", GLFW_KEY_TAB}};
   if (auto it = named.find(k); it != named.end()) return it->second;
   if (k.size() == 1 && ((k[0] >= 'A' && k[0] <= 'Z') || (k[0] >= '0' && k[0] <= '9'))) return k[0];  // GLFW = ASCII
   return std::nullopt;
@@ -93,6 +93,55 @@ void line_json(const App& app, json& dump) {
   }
 }
 
+// The visiting programme as the console holds it: the phone list, the last result,
+// the dashboard's figures and the last export.
+void visits_json(const App& app, json& dump) {
+  dump["phone_visits"] = nullptr;
+  if (const auto& l = app.phone_visits()) {
+    json rows = json::array();
+    int done = 0;
+    for (const auto& v : l->visits) {
+      rows.push_back({{"elder_id", v.elder}, {"name", v.name}, {"state", v.state}, {"reason", v.reason},
+                      {"tries", v.tries}, {"mode", v.mode}});
+      done += v.state == "done";
+    }
+    // fresh: no newer list is wanted or on its way (what a test waits for after a result)
+    const Request* asked = app.last_request(0, Action::phone_visits);
+    const bool fresh = !app.phone_visits_wanted() && !(asked && asked->status == Request::Status::sending);
+    dump["phone_visits"] = {{"date", l->date}, {"visits", rows}, {"done", done}, {"fresh", fresh}};
+  }
+  dump["visit_row"] = app.ui().visit_row;
+  dump["visit_recorded"] = nullptr;
+  if (const auto& r = app.visit_recorded())
+    dump["visit_recorded"] = {{"record_id", r->record}, {"elder_id", r->elder}, {"outcome", r->outcome},
+                              {"tries", r->tries}, {"home_visit_due", r->home_visit_due}};
+  if (const Request* r = app.last_request(0, Action::phone_visit_result)) {
+    static const char* const kStatus[] = {"sending", "ok", "refused", "no_reply", "not_sent"};
+    dump["visit_result_status"] = kStatus[static_cast<int>(r->status)];
+  } else {
+    dump["visit_result_status"] = nullptr;
+  }
+  auto report = [](const std::optional<VisitReport>& r) -> json {
+    if (!r) return nullptr;
+    return {{"from", r->from}, {"to", r->to}, {"elders", r->total.elders}, {"visited", r->total.visited},
+            {"rate", r->total.rate}, {"completion", r->total.completion}, {"towns", r->towns.size()},
+            {"overdue", r->overdue}, {"flagged", r->flagged}, {"open_hazards", r->open_hazards}};
+  };
+  dump["visit_report"] = {{"month", report(app.visit_report_month())}, {"week", report(app.visit_report_week())}};
+  dump["campaigns"] = nullptr;
+  if (const auto& c = app.campaigns()) {
+    json list = json::array();
+    for (const auto& x : c->campaigns)
+      list.push_back({{"name", x.name}, {"active", x.active}, {"chosen", x.chosen}, {"reached", x.reached}});
+    dump["campaigns"] = list;
+  }
+  dump["dashboard_tab"] = app.ui().dashboard_tab;
+  dump["visits_export"] = nullptr;
+  if (const auto& e = app.visits_export())
+    dump["visits_export"] = {{"report", e->report}, {"format", e->format}, {"done", e->done}, {"ok", e->ok},
+                             {"path", e->path}, {"rows", e->rows}, {"error", e->error}};
+}
+
 }  // namespace
 
 json state_dump(const App& app) {
@@ -146,6 +195,7 @@ json state_dump(const App& app) {
     dump["metrics"] = {{"acknowledged", m->summary.acknowledged},
                        {"acknowledged_within_60s", m->summary.acknowledged_within_60s}};
   line_json(app, dump);
+  visits_json(app, dump);
   if (const auto& p = app.playback()) {
     static const char* const kStatus[] = {"fetching", "playing", "saved", "failed"};
     dump["playback"] = {{"name", p->name}, {"status", kStatus[static_cast<int>(p->status)]}, {"path", p->path}};
@@ -332,6 +382,18 @@ Commands Autotest::act(const App& app) {
              s.op == "dispatch" || s.op == "call" || s.op == "call-result" || s.op == "note" || s.op == "resolve" ||
              s.op == "dial") {
     done = command_step(app, s, out);
+  } else if (s.op == "select-visit") {
+    // A row of the phone-visit list by elder id, as a click on it does.
+    out.push(cmd::SelectVisit{std::stoll(s.arg)});
+    done = true;
+  } else if (s.op == "export-visits") {
+    // REPORT FORMAT: what the visits tab's export buttons send; waits for the file.
+    const auto space = s.arg.find(' ');
+    const std::string report = s.arg.substr(0, space), format = space == std::string::npos ? "csv" : s.arg.substr(space + 1);
+    if (frames_ == 1) out.push(cmd::ExportVisits{report, format});
+    const auto& e = app.visits_export();
+    if (frames_ > 1 && e && e->format == format && e->done)
+      done = e->ok || fail("export-visits " + s.arg + ": " + e->error);
   } else if (s.op == "play-recording") {
     // What ▶ on the selected incident's last recorded call does.
     if (frames_ == 1) {

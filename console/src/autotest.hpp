@@ -8,8 +8,8 @@
 //   login USER PASSWORD        sign in through the login screen's path
 //   wait-sync [N]              live, with at least N incidents
 //   select-top | select ID     the queue's first incident, or one by id
-//   view queue|incident|map|workers|dashboard      lang zh|en
-//   key K                      press a key: A D R C N P H B L 1-8 Enter Escape Up Down F1-F5
+//   view queue|incident|map|workers|dashboard|visits      lang zh|en
+//   key K                      press a key: A D R C N P H B L 1-8 Enter Escape Up Down F1-F6
 //   type TEXT                  type into the text field that has focus, once one has
 //                              (after e.g. key N or key L); it replaces a selection
 //   acknowledge | callback OUTCOME | dispatch-best | dispatch-two | dispatch WORKER
@@ -26,6 +26,11 @@
 //                               caller: /selected_incident/unknown_caller,
 //                               /found_elders/elders/0/name, /link_caller/status;
 //                               the server's disk full: /storage_full (since, or null)
+//   select-visit ELDER         a row of the phone-visit list (then key R or key N)
+//   export-visits REPORT FORMAT  e.g. rates xlsx: the visits tab's export; waits for the
+//                               file (in --export-dir); the visits' state is under
+//                               /phone_visits, /visit_recorded, /visit_report/month,
+//                               /campaigns, /visits_export, /dashboard_tab
 //   screenshot PATH | dump PATH | export PATH | sleep MS | frames N
 //
 // The old flags (--autotest-incidents N [--autotest-ack]) are a built-in script.

@@ -15,8 +15,9 @@
 
 namespace anxin::console {
 
-enum class View { queue, incident, map, workers, dashboard };
-inline constexpr View kViews[] = {View::queue, View::incident, View::map, View::workers, View::dashboard};
+enum class View { queue, incident, map, workers, dashboard, visits };
+inline constexpr View kViews[] = {View::queue,   View::incident,  View::map,
+                                  View::workers, View::dashboard, View::visits};
 
 namespace cmd {
 // to the server
@@ -45,19 +46,28 @@ struct PlayRecording { std::string name; };  // fetched, written to a temp file,
 struct FindElders { IncidentId incident = 0; std::string q; };
 struct LinkCaller { IncidentId incident = 0; ElderId elder = 0; };
 struct Metrics {};
+// the visiting programme (docs/visits.md)
+struct PhoneVisits {};  // today's phone-visit list
+struct PhoneVisitResult { ElderId elder = 0; bool reached = true; };  // one key: reached or no answer
+struct VisitFigures {};  // the month's and week's visit_report, and the campaigns
+// export_report for the month, saved in the export directory; report: rates, overdue, ...
+struct ExportVisits { std::string report = "rates"; std::string format = "csv"; };
 struct Login { std::string host; int port = 7600; std::string username, password; };
 struct Logout {};
 // local
 struct Select { IncidentId incident = 0; };
 struct Show { View view = View::queue; };
 struct SetLanguage { Lang lang = Lang::zh; };
+struct SelectVisit { ElderId elder = 0; };  // a row of the phone-visit list, for the keys
 struct ExportDashboard { std::string path; };  // empty: ~/anxin-dashboard-YYYYMMDD-HHMM.csv
 }  // namespace cmd
 
 using Command = std::variant<cmd::Acknowledge, cmd::Callback, cmd::Candidates, cmd::Dispatch, cmd::Call,
                              cmd::CallResult, cmd::Note, cmd::Resolve, cmd::ElderDetail, cmd::Metrics, cmd::Answer,
                              cmd::Hangup, cmd::Dial, cmd::PlayRecording, cmd::FindElders, cmd::LinkCaller, cmd::Login,
-                             cmd::Logout, cmd::Select, cmd::Show, cmd::SetLanguage, cmd::ExportDashboard>;
+                             cmd::Logout, cmd::Select, cmd::Show, cmd::SetLanguage, cmd::ExportDashboard,
+                             cmd::PhoneVisits, cmd::PhoneVisitResult, cmd::VisitFigures, cmd::ExportVisits,
+                             cmd::SelectVisit>;
 
 struct Commands {
   std::vector<Command> list;

@@ -39,6 +39,7 @@ void usage() {
       "  --lang zh|en    interface language (default: the last one chosen, else zh)\n"
       "  --mute          no sound for new top-priority incidents and ringing calls\n"
       "  --seat NAME     this desk's seat on the centre's phone line (remembered; --seat \"\" forgets it)\n"
+      "  --export-dir D  where exported visit reports are saved (default: the current directory)\n"
       "test mode (run under xvfb-run):\n"
       "  --autotest-script FILE   run the steps in FILE (see console/src/autotest.hpp)\n"
       "  --autotest-incidents N   once synced with N incidents, select the top one\n"
@@ -96,6 +97,7 @@ void parse_args(int argc, char** argv, Args& args) {
     else if (a == "--port") args.port = to_int(a, value());
     else if (a == "--token") args.app.link.token = value();
     else if (a == "--seat") args.seat = value();
+    else if (a == "--export-dir") args.app.export_dir = value();
     else if (a == "--tokens") read_tokens_file(value(), args.app);
     else if (a == "--lang") {
       auto lang = parse_lang(value());

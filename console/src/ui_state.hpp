@@ -96,6 +96,14 @@ struct UiState {
   bool workers_sorted_on_duty_only = true;
   std::vector<const Worker*> workers_sorted;
 
+  // the phone-visit list: the row R and N act on (set by cmd::SelectVisit)
+  ElderId visit_row = 0;
+  bool scroll_to_visit_row = false;
+
+  // the dashboard's tabs: 0 alarms, 1 visits; a key's pick is applied on the next frame
+  int dashboard_tab = 0;
+  int dashboard_tab_pick = -1;
+
   // the login form
   std::array<char, 64> username{};
   std::array<char, 128> password{};

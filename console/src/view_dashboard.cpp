@@ -2,7 +2,8 @@
 // acknowledgements against the TSA targets, the response intervals' p50/p90,
 // incidents per hour, each operator's load, and the escalations not yet cleared.
 // Today's figures come from the server's `metrics`, asked for every few seconds
-// while this view is on screen. Everything here exports as CSV.
+// while this view is on screen. Everything here exports as CSV. A second tab
+// (key 2; key 1 back) holds the visiting programme's figures (view_visits.cpp).
 #include <algorithm>
 #include <cstdio>
 
@@ -208,11 +209,8 @@ const DashboardFigures& figures(const App& app, UiState& ui) {
   return ui.figures;
 }
 
-}  // namespace
-
-Commands draw_dashboard(const App& app, UiState& ui) {
+Commands draw_alarm_figures(const App& app, UiState& ui) {
   Commands out;
-  if (app.live() && !app.metrics_pending() && app.metrics_age_ms() >= kMetricsEveryMs) out.push(cmd::Metrics{});
   const DashboardFigures& f = figures(app, ui);
 
   const float gap = ImGui::GetStyle().ItemSpacing.x;
@@ -248,6 +246,30 @@ Commands draw_dashboard(const App& app, UiState& ui) {
     const float tw = ImGui::CalcTextSize(updated).x;
     ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - tw);
     ImGui::TextColored(kMutedText, "%s", updated);
+  }
+  return out;
+}
+
+}  // namespace
+
+Commands draw_dashboard(const App& app, UiState& ui) {
+  Commands out;
+  if (app.live() && !app.metrics_pending() && app.metrics_age_ms() >= kMetricsEveryMs) out.push(cmd::Metrics{});
+  if (key_pressed('1')) ui.dashboard_tab_pick = 0;
+  if (key_pressed('2')) ui.dashboard_tab_pick = 1;
+  if (ImGui::BeginTabBar("dashboard_tabs")) {
+    const Msg labels[] = {Msg::dash_tab_alarms, Msg::dash_tab_visits};
+    for (int k = 0; k < 2; ++k) {
+      char label[96];
+      std::snprintf(label, sizeof label, "%s###tab%d", app.tr(labels[k]), k);
+      if (ImGui::BeginTabItem(label, nullptr, ui.dashboard_tab_pick == k ? ImGuiTabItemFlags_SetSelected : 0)) {
+        ui.dashboard_tab = k;
+        out += k == 0 ? draw_alarm_figures(app, ui) : draw_visit_figures(app, ui);
+        ImGui::EndTabItem();
+      }
+    }
+    ui.dashboard_tab_pick = -1;
+    ImGui::EndTabBar();
   }
   return out;
 }

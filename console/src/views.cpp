@@ -8,7 +8,7 @@
 namespace anxin::console {
 namespace {
 
-constexpr int kF1 = 290;  // GLFW_KEY_F1; F1..F5 are consecutive
+constexpr int kF1 = 290;  // GLFW_KEY_F1; F1..F6 are consecutive
 
 Msg view_label(View v) {
   switch (v) {
@@ -17,11 +17,12 @@ Msg view_label(View v) {
     case View::map: return Msg::view_map;
     case View::workers: return Msg::view_workers;
     case View::dashboard: return Msg::view_dashboard;
+    case View::visits: return Msg::view_visits;
   }
   return Msg::view_queue;
 }
 
-// The view buttons, F1..F5, as a row of flat tabs.
+// The view buttons, F1..F6, as a row of flat tabs.
 Commands view_bar(const App& app) {
   Commands out;
   int n = 0;
@@ -103,6 +104,11 @@ Commands draw_console(App& app) {
       c += draw_dashboard(app, ui);
       ImGui::EndChild();
       break;
+    case View::visits:
+      ImGui::BeginChild("visits", ImVec2(0, 0), true);
+      c += draw_visits(app, ui);
+      ImGui::EndChild();
+      break;
   }
   ImGui::End();
   return c;
@@ -148,6 +154,12 @@ void apply_theme() {
   c[ImGuiCol_ButtonActive] = ImVec4(0.32f, 0.37f, 0.44f, 1.0f);
   c[ImGuiCol_CheckMark] = kAccent;
   c[ImGuiCol_Separator] = c[ImGuiCol_Border];
+  // Tabs: the chosen one in the selection blue, the others as quiet as a button.
+  c[ImGuiCol_Tab] = ImVec4(0.17f, 0.185f, 0.21f, 1.0f);
+  c[ImGuiCol_TabHovered] = ImVec4(0.28f, 0.32f, 0.38f, 1.0f);
+  c[ImGuiCol_TabActive] = ImVec4(0.23f, 0.40f, 0.64f, 1.0f);
+  c[ImGuiCol_TabUnfocused] = c[ImGuiCol_Tab];
+  c[ImGuiCol_TabUnfocusedActive] = c[ImGuiCol_TabActive];
 }
 
 ImVec4 state_color(LinkState s, bool replica_synced) {
@@ -238,6 +250,7 @@ void request_status(const App& app, const Request* r) {
     case Action::hangup: action = Msg::act_hangup; break;
     case Action::find_elders: action = Msg::act_find_elders; break;
     case Action::link_caller: action = Msg::act_link_caller; break;
+    case Action::phone_visit_result: action = Msg::act_phone_visit; break;
     default: return;  // background refreshes are not shown
   }
   ImGui::PushTextWrapPos(0.0f);

@@ -24,6 +24,8 @@ Commands draw_incident(const App& app, UiState& ui, bool wide);  // view_inciden
 Commands draw_map(const App& app, UiState& ui);          // view_map.cpp
 Commands draw_workers(const App& app, UiState& ui);      // view_workers.cpp
 Commands draw_dashboard(const App& app, UiState& ui);    // view_dashboard.cpp
+Commands draw_visits(const App& app, UiState& ui);       // view_visits.cpp: the phone-visit list
+Commands draw_visit_figures(const App& app, UiState& ui);  // view_visits.cpp: the dashboard's visits tab
 
 // Parts of the incident workspace, each in its own file.
 Commands draw_dispatch(const App& app, const Incident& i);                 // view_dispatch.cpp
