@@ -81,6 +81,10 @@ TEST_CASE("the timers file refuses what it does not know or cannot take, naming 
       {R"({"timer_tick_s": 0.01})", "timer_tick_s: 0.01 is out of range (0.05 to 5 seconds)"},
       {R"({"ack_escalation_s": 120, "ack_escalation_long_s": 90})", "ack_escalation_long_s: must not be shorter"},
       {R"({"ack_escalation_long_s": 30})", "ack_escalation_long_s: must not be shorter"},
+      {R"({"visits": {"often": 1}})", "visits: unknown key 'often'"},
+      {R"({"visits": {"general": {"times": 9, "per": "week", "mode": "phone"}}})", "visits: 'times' must be 1..7"},
+      {R"({"visits": {"key": {"times": 1, "per": "day", "mode": "home"}}})", "visits: 'per' must be week or month"},
+      {R"({"visits": {"far_m": 5}})", "visits: 'far_m' must be 10..100000"},
       {"offer_timeout_s = 60", "centre.json: not valid JSON"},
       {"[60]", "centre.json: must be a JSON object"},
   }));
@@ -89,6 +93,16 @@ TEST_CASE("the timers file refuses what it does not know or cannot take, naming 
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message.find(key) != std::string::npos);
   CHECK(r.error().message.rfind("centre.json: ", 0) == 0);
+}
+
+TEST_CASE("the visits policy in the config file sets the district's frequencies", "[config][visits]") {
+  auto r = gateway::apply_config(
+      R"({"visits": {"general": {"times": 2, "per": "week", "mode": "phone"}, "phone_tries": 2}})", {}, "c.json");
+  REQUIRE(r.ok());
+  CHECK(r.value().visits.general.frequency.times == 2);
+  CHECK(r.value().visits.general.frequency.per == visits::Per::week);
+  CHECK(r.value().visits.phone_tries == 2);
+  CHECK(r.value().visits.key.frequency.per == visits::Per::week);  // the rest keep their defaults
 }
 
 TEST_CASE("each timer takes the ends of its range and nothing beyond", "[config]") {

@@ -374,6 +374,7 @@ int list_rank(const Item& i) {
 std::vector<Item> Book::due_list(Day day, Millis now) const {
   std::vector<Item> out, scratch;
   for (const auto& [id, e] : elders_) {
+    if (e.elder.unknown_caller) continue;  // a caller the line did not know: no plan to keep
     scratch.clear();
     add_plan_item(e, day, scratch);
     add_extras(e, day, now, scratch);

@@ -67,12 +67,12 @@ void need_position(const json& j, double& lat, double& lon) {
 Result<Policy> parse_policy(std::string_view text, Policy p) {
   try {
     const json j = json::parse(text);
-    if (!j.is_object()) fail(ErrorCode::bad_field, "visits: must be an object");
+    if (!j.is_object()) fail(ErrorCode::bad_field, "must be an object");
     for (const auto& [key, v] : j.items()) {
       static const char* const kKeys[] = {"key", "sub_key", "general", "phone_tries", "far_m",
                                           "min_minutes", "max_elders_per_visitor", "hazard_days"};
       if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys))
-        fail(ErrorCode::bad_field, "visits: unknown key '" + key + "'");
+        fail(ErrorCode::bad_field, "unknown key '" + key + "'");
     }
     for (auto [name, tier] : {std::pair{"key", CareTier::key}, std::pair{"sub_key", CareTier::sub_key},
                               std::pair{"general", CareTier::general}}) {
@@ -93,7 +93,7 @@ Result<Policy> parse_policy(std::string_view text, Policy p) {
   } catch (const Failure& f) {
     return f.error;
   } catch (const json::exception& e) {
-    return Error{ErrorCode::bad_json, std::string("visits: ") + e.what()};
+    return Error{ErrorCode::bad_json, e.what()};
   }
 }
 
@@ -119,10 +119,14 @@ Service::Service(Dispatcher& dispatcher, const Clock& clock, Policy policy)
 
 Day Service::today() const { return day_of(clock_.now_ms()); }
 
-void Service::load(const Store& store) {
+void Service::load_elders() {
   const Day d = today();
   for (const Elder* e : dispatcher_.elders()) book_.put_elder(*e, d);
-  visits::load(store, book_, d);
+}
+
+void Service::load(const Store& store) {
+  load_elders();
+  visits::load(store, book_, today());
 }
 
 WriteBatch Service::take_writes() { return std::exchange(writes_, {}); }

@@ -20,6 +20,7 @@
 #include "anxin/core/clock.hpp"
 #include "anxin/core/protocol.hpp"
 #include "anxin/core/store.hpp"
+#include "anxin/core/visits_service.hpp"
 #include "anxin/gateway/ws_client.hpp"
 #include "district.hpp"
 #include "phone.hpp"
@@ -347,7 +348,54 @@ int play(const Args& a) {
 
 // --- replay ------------------------------------------------------------------------
 
+// A month of the visiting programme (docs/visits.md) on a fresh district: the visit
+// rates it ends with, as the supervisor's dashboard and the monthly report show them.
+int replay_month(const Args& a) {
+  const std::string db = a.get("db", "replay.db");
+  if (std::filesystem::exists(db)) die(db + " exists; replay writes a new database");
+  const auto first = visits::parse_day(a.get("month") + "-01");
+  if (!first) die("--month must be YYYY-MM");
+  sim::DistrictOptions o;
+  o.seed = static_cast<std::uint64_t>(a.num("seed", 42));
+  o.elders = static_cast<int>(a.num("elders", 2000));
+  o.workers = static_cast<int>(a.num("workers", 60));
+  o.today = visits::date_of(*first);
+  const sim::District d = sim::generate_district(o);
+  Store store(db);
+  store.import_registry(d.elders, d.devices, d.workers);
+  ManualClock clock(visits::start_of(*first) - 3'600'000);
+  sim::MonthOptions m;
+  m.seed = o.seed;
+  m.first_date = o.today;
+  m.days = visits::month_of(*first).days();
+  store.start();
+  const sim::MonthResult r = sim::replay_month(store, clock, m);
+  store.stop();
+
+  Dispatcher dispatcher(clock);
+  dispatcher.restore(store.load());
+  visits::Service service(dispatcher, clock, {});
+  service.load(store);
+  std::unordered_map<WorkerId, std::string> names;
+  for (const auto& w : d.workers) names[w.id] = w.name;
+  const visits::Report rep = service.book().report(visits::Per::month, *first, r.end_ms, names);
+  std::printf("visiting in %s (seed %llu, %s): %zu calls (%zu reached), %zu visits at home (%zu flagged), "
+              "%zu hazards, %zu refused commands\n",
+              a.get("month").c_str(), static_cast<unsigned long long>(o.seed), db.c_str(), r.calls, r.reached,
+              r.home_visits, r.flagged, r.hazards, r.refused);
+  auto row = [](const visits::RateRow& x) {
+    std::printf("  %-14s elders %5d  visited %5d  rate %5.1f %%  plan %5d/%-5d  completion %5.1f %%\n",
+                x.key.empty() ? "(all)" : x.key.c_str(), x.elders, x.visited, x.rate(), x.done, x.planned,
+                x.completion());
+  };
+  row(rep.total);
+  for (const auto& t : rep.towns) row(t);
+  std::printf("  overdue at month end: %zu; open hazards: %zu\n", rep.overdue.size(), rep.open_hazards.size());
+  return r.refused == 0 ? 0 : 1;
+}
+
 int replay(const Args& a) {
+  if (!a.get("month").empty()) return replay_month(a);
   sim::ReplayOptions o;
   o.seed = static_cast<std::uint64_t>(a.num("seed", 42));
   o.date = a.get("date", o.date);
@@ -409,6 +457,8 @@ void usage() {
       "                 [--seed N] [--tokens FILE] [--ack-log FILE]\n"
       "  anxin-sim replay [--db FILE] [--seed N] [--date YYYY-MM-DD] [--alarms N] [--elders N]\n"
       "                   [--workers N] [--audit FILE]\n"
+      "  anxin-sim replay --month YYYY-MM [--db FILE] [--seed N] [--elders N] [--workers N]\n"
+      "      a month of the visiting programme: phone rounds, visits with proof, a campaign; its rates\n"
       "  anxin-sim phone --seat-uri SIP_URI [--db FILE] [--dir DIR] [--every S] [--ring S] [--talk S]\n"
       "                  [--count N] [--sip-port N] [--ctrl-port N] [--seed N]\n"
       "      a one-key phone that calls the centre's seat now and then from a device's SIM number\n"
@@ -430,7 +480,7 @@ int main(int argc, char** argv) {
     if (cmd == "play")
       return play(parse_args(argc, argv, 2, {"db", "port", "host", "rate", "count", "seed", "tokens", "ack-log"}));
     if (cmd == "replay")
-      return replay(parse_args(argc, argv, 2, {"db", "seed", "date", "alarms", "elders", "workers", "audit"}));
+      return replay(parse_args(argc, argv, 2, {"db", "seed", "date", "alarms", "elders", "workers", "audit", "month"}));
     if (cmd == "phone")
       return phone(parse_args(argc, argv, 2,
                               {"db", "seat-uri", "dir", "every", "ring", "talk", "count", "sip-port", "ctrl-port", "seed"}));

@@ -107,6 +107,7 @@ class Month {
   // --- field workers -----------------------------------------------------------------
 
   void field_round(Day day, bool extras_only) {
+    if (extras_only) close_hazards();
     for (const Worker* w : d_.workers()) {
       const Principal who{Role::field, "worker:" + std::to_string(w->id)};
       auto list = send(who, w->id, {{"type", "my_visits"}, {"lat", w->lat}, {"lon", w->lon}});
@@ -149,6 +150,16 @@ class Month {
       if (!(*r)["flags"].empty()) ++result_.flagged;
       result_.hazards += (*r)["hazard_ids"].size();
     });
+  }
+
+  // Hazards are seen to in the days after they are found, most within the deadline.
+  void close_hazards() {
+    std::vector<std::pair<WorkerId, std::int64_t>> due;
+    for (const visits::Hazard* h : service_.book().hazards(true))
+      if (clock_.now_ms() - h->found_ms > 2 * 24 * kHour && rng_.chance(0.4)) due.emplace_back(h->owner, h->id);
+    for (const auto& [owner, id] : due)
+      send({Role::field, "worker:" + std::to_string(owner)}, owner,
+           {{"type", "close_hazard"}, {"hazard_id", id}, {"note", "已协助更换，复查无隐患"}});
   }
 
   // --- the campaign ------------------------------------------------------------------

@@ -88,7 +88,7 @@ Result<ServerOptions> apply_config(std::string_view json_text, ServerOptions opt
   for (const auto& [name, value] : j.items()) {
     if (name == "visits") {  // the visiting policy: an object of its own
       auto policy = visits::parse_policy(value.dump(), options.visits);
-      if (!policy) return refuse(source, policy.error().message);
+      if (!policy) return refuse(source, "visits: " + policy.error().message);
       options.visits = policy.value();
       continue;
     }

@@ -27,6 +27,7 @@ class Service {
   // Puts every elder of the dispatcher in the book, then what the store holds of
   // the programme. After Dispatcher::restore.
   void load(const Store& store);
+  void load_elders();  // the first half of load: the dispatcher's elders only
 
   // The reply's JSON object (with its "type"), or a coded error. `worker` is the
   // field session's worker (0 for consoles).
