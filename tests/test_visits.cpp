@@ -297,6 +297,10 @@ TEST_CASE("a visit filed 2 km from the home and too short is flagged for the sup
   REQUIRE(rep["open_hazards"].size() == 1);
   CHECK(rep["open_hazards"][0]["owner_id"] == 1);
 
+  json mine = ask(*w1, {{"type", "my_visits"}});
+  REQUIRE(mine["hazards"].size() == 1);  // the owner sees the follow-up on the list
+  CHECK(mine["hazards"][0]["text"] == "燃气软管老化");
+
   // Finishing twice, or someone else's visit, is refused.
   CHECK(ask(*w1, {{"type", "finish_visit"}, {"visit_id", id}, {"lat", 34.8}, {"lon", 115.5}})["code"] == "E_BAD_STATE");
   auto w2 = s.centre->client("field", "tok-w2");

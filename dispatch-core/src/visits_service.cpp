@@ -226,6 +226,10 @@ std::string Service::phone_visits(const Ctx& c) {
   return list_json("phone", c.day, book_.phone_list(c.day, c.now), book_, dispatcher_).dump();
 }
 
+namespace {
+json hazard_json(const Hazard& h, const Book& book);  // with the reports, below
+}  // namespace
+
 std::string Service::my_visits(const Ctx& c) {
   double lat = 0, lon = 0;
   if (has(c.j, "lat")) {
@@ -237,6 +241,10 @@ std::string Service::my_visits(const Ctx& c) {
   for (auto& item : list["visits"])  // a visit begun and not finished, so any phone can finish it
     if (const Record* r = book_.open_record(item["elder_id"].get<ElderId>(), c.worker))
       item["open_visit_id"] = r->id, item["started_ms"] = r->started_ms;
+  json hazards = json::array();  // the follow-ups this worker owns (000 二.(三)2)
+  for (const Hazard* h : book_.hazards(true))
+    if (h->owner == c.worker) hazards.push_back(hazard_json(*h, book_));
+  list["hazards"] = hazards;
   return list.dump();
 }
 
