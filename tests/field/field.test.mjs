@@ -9,13 +9,17 @@
 // server is down and sent once it is back; then a worker's visit list (docs/visits.md):
 // in the server's walking order, a visit started at the elder's home and finished
 // with two areas and a hazard, and one refused at home for want of consent and made at
-// the door instead.
+// the door instead; then the hazard it filed, followed up under the list (shown red once
+// past its day, closed only with a note, and gone from the server's list), and visits
+// the page has no record of (its storage lost, or begun on another phone) finished
+// from the server's open_visit_id.
 // SUITE "timeout": an unanswered offer expires on the open page; an accept queued
 // offline after its offer lapsed is refused with the server's error.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { Centre, Client, launchBrowser, phonePage, artifactsDir, sleep } from './harness.mjs';
 
 const [suite, serverBin, simBin, artifactsRoot] = process.argv.slice(2);
@@ -125,6 +129,7 @@ async function serverIncident(id) {
 if (suite === 'main') {
   describe('the field page, at phone size', () => {
     let incident;
+    let visitor;  // the worker of the visit list test: {account, worker, hazard}
     before(setUp);
     after(tearDown);
 
@@ -359,6 +364,7 @@ if (suite === 'main') {
         if (home.length >= 2 && (!who || open.length > who.open)) who = { account, worker: w.user?.worker_id, open: open.length };
       }
       assert.ok(who, 'no demo worker has two visits at home due or late today');
+      visitor = who;
       const raw = new Client(centre.wsUrl);
       await raw.open();
       await raw.request({ type: 'login', role: 'field', username: who.account.username, password });
@@ -502,6 +508,213 @@ if (suite === 'main') {
       const done = vpage.locator(`#visits li.visit[data-elder="${target.elder_id}"]`);
       assert.match(await done.innerText(), /Done/);
       assert.match(await done.innerText(), /Plan: \d+ a (week|month) · at home/);
+      await vpage.click('#lang');
+      raw.close();
+      assert.deepEqual(vpage.problems, []);
+      await context.close();
+    });
+
+    it("follows up the worker's hazards, and finishes visits the page has no record of", async () => {
+      assert.ok(visitor, 'the visit list test found a worker');
+      const password = centre.tokens.password;
+      const DAY = 86400000;
+      const db = (q) => {
+        const out = execFileSync('sqlite3', ['-json', centre.db, q], { encoding: 'utf8' });
+        return out.trim() ? JSON.parse(out) : [];
+      };
+      const fieldClient = async () => {
+        const c = new Client(centre.wsUrl);
+        await c.open();
+        c.welcome = await c.request({ type: 'login', role: 'field', username: visitor.account.username, password });
+        assert.equal(c.welcome.type, 'welcome', JSON.stringify(c.welcome));
+        return c;
+      };
+      // "2026-12-10" of a time, in China (the server's days), as the page writes it.
+      const chinaDay = (ms) => {
+        const d = new Date(ms + 8 * 3600000);
+        return `${d.getUTCMonth() + 1}月${d.getUTCDate()}日`;
+      };
+
+      // The hazard filed in the visit above is on the worker's list, due hazard_days (7) later.
+      let raw = await fieldClient();
+      let list = await raw.request({ type: 'my_visits' });
+      assert.ok(Array.isArray(list.hazards), JSON.stringify(list));
+      const filed = list.hazards.find((z) => z.text === '厨房燃气软管老化开裂');
+      assert.ok(filed, JSON.stringify(list.hazards));
+      assert.equal(filed.owner_id, visitor.worker);
+      assert.equal(filed.area, 'home_safety');
+      assert.equal(filed.due_ms - filed.found_ms, 7 * DAY);
+
+      // Past its day: found eight days ago, as the server's database has it after a restart.
+      raw.close();
+      consoleWs.close();
+      await centre.stop();
+      const now = Date.now();
+      db(`UPDATE hazards SET found_ms = ${now - 8 * DAY}, due_ms = ${now - DAY} WHERE id = ${filed.hazard_id}`);
+      await centre.start();
+      consoleWs = await centre.console();
+      raw = await fieldClient();
+      list = await raw.request({ type: 'my_visits' });
+      const overdue = list.hazards.find((z) => z.hazard_id === filed.hazard_id);
+      assert.ok(overdue && overdue.due_ms < Date.now(), JSON.stringify(list.hazards));
+
+      // An elder of this worker's who is not on today's list: a supervisor asks for a visit
+      // every day, so one is due (or late) today.
+      const onList = list.visits.map((v) => v.elder_id);
+      const [extra] = db(`SELECT id, name, lat, lon FROM elders WHERE paired_worker = ${visitor.worker}
+        AND visit_consent = 1 AND unknown_caller = 0 AND id NOT IN (${onList.join(',') || 0}) ORDER BY id LIMIT 1`);
+      assert.ok(extra, `worker ${visitor.worker} has no other elder who agreed to visits at home`);
+      const boss = new Client(centre.wsUrl);
+      await boss.open();
+      assert.equal((await boss.request({ type: 'login', role: 'console', username: 'zhangmin', password })).type, 'welcome');
+      const planned = await boss.request({ type: 'set_plan', elder_id: extra.id, times: 7, per: 'week', mode: 'home' });
+      assert.equal(planned.type, 'elder_updated', JSON.stringify(planned));
+      boss.close();
+      const due = (await raw.request({ type: 'my_visits' })).visits.find((v) => v.elder_id === extra.id);
+      assert.ok(due && (due.state === 'due' || due.state === 'late'), JSON.stringify(due));
+      assert.equal(due.open_visit_id, undefined);
+
+      // The worker's phone, at that elder's home; visits_changed can be held back (below).
+      const vpage = await phonePage(browser, { permissions: ['geolocation'],
+        geolocation: { latitude: extra.lat, longitude: extra.lon, accuracy: 8 } });
+      const context = vpage.context();
+      let holdChanges = false;
+      await context.routeWebSocket(() => true, (ws) => {
+        const server = ws.connectToServer();
+        server.onMessage((m) => {
+          if (holdChanges && String(m).includes('"visits_changed"')) return;
+          ws.send(m);
+        });
+      });
+      await vpage.goto(centre.pageUrl({ token: raw.welcome.session }));
+      await vpage.locator('#who', { hasText: visitor.account.name }).waitFor();
+      await vpage.click('#tab-visits');
+      const item = vpage.locator(`#visits li.visit[data-elder="${extra.id}"]`);
+
+      // 1. Started here, then the page's record of it lost: the server's open_visit_id
+      // brings the finish form back, with the draft typed before.
+      await item.locator('button.start-visit').click();
+      let open = vpage.locator(`.visit-open[data-elder="${extra.id}"]`);
+      await open.waitFor();
+      const visitId = Number(await open.getAttribute('data-visit'));
+      await open.locator('textarea[name="visit-notes"]').fill('老人午睡，家属在家');
+      const saved = JSON.parse(await vpage.evaluate(() => localStorage.getItem('anxin.visit')));
+      assert.equal(saved.visit.visit_id, visitId);
+      const onServer = (await raw.request({ type: 'my_visits' })).visits.find((v) => v.elder_id === extra.id);
+      assert.equal(onServer.open_visit_id, visitId);
+      assert.ok(Math.abs(onServer.started_ms - Date.now()) < 60000, JSON.stringify(onServer));
+      await vpage.evaluate(() => localStorage.removeItem('anxin.visit'));
+      await vpage.reload();
+      open = vpage.locator(`.visit-open[data-visit="${visitId}"]`);
+      await open.waitFor();
+      const resumed = await open.innerText();
+      assert.ok(resumed.includes(extra.name), resumed);
+      assert.match(resumed, /在另一部手机上或此前开始/);
+      assert.match(resumed, /\d{2}:\d{2} 开始/);
+      assert.equal(await open.locator('textarea[name="visit-notes"]').inputValue(), '老人午睡，家属在家');
+      assert.match(await item.innerText(), /探访进行中/);
+      assert.equal(await vpage.locator('#visits button.start-visit').count(), 0);
+      // The page keeps its own record again.
+      assert.equal(JSON.parse(await vpage.evaluate(() => localStorage.getItem('anxin.visit'))).visit.visit_id, visitId);
+      await open.locator('input[name="varea"][value="health"]').check();
+      await open.locator('button.add-hazard').click();
+      await open.locator('select[name="hazard-area"]').selectOption('health');
+      await open.locator('textarea[name="hazard-text"]').fill('过期药品未清理');
+      await vpage.evaluate(() => window.scrollBy(0, document.querySelector('.visit-open').getBoundingClientRect().top - 70));
+      await vpage.screenshot({ path: join(shots, '20-visit-resumed.png') });
+      await open.locator('button.finish-visit').click();
+      const result = vpage.locator(`.visit-result[data-visit="${visitId}"]`);
+      await result.waitFor();
+      assert.match(await result.innerText(), /已登记隐患 #\d+/);
+      assert.equal(await vpage.evaluate(() => localStorage.getItem('anxin.visit')), null);
+      list = await raw.request({ type: 'my_visits' });
+      let mine = list.visits.find((v) => v.elder_id === extra.id);
+      assert.equal(mine.state, 'done');
+      assert.equal(mine.open_visit_id, undefined);
+      const fresh = list.hazards.find((z) => z.text === '过期药品未清理');
+      assert.ok(fresh, JSON.stringify(list.hazards));
+      const card = await consoleWs.request({ type: 'elder', elder_id: extra.id });
+      assert.ok(card.visits.some((v) => v.notes === '老人午睡，家属在家' && v.worker_id === visitor.worker),
+        JSON.stringify(card.visits));
+
+      // 2. Begun on another phone (this raw connection): the page shows it to finish.
+      const other = await raw.request({ type: 'start_visit', elder_id: extra.id, lat: extra.lat, lon: extra.lon,
+        mode: 'home' });
+      assert.equal(other.type, 'visit_started', JSON.stringify(other));
+      await vpage.click('#visits-refresh');
+      open = vpage.locator(`.visit-open[data-visit="${other.visit_id}"]`);
+      await open.waitFor();
+      assert.match(await open.innerText(), /在另一部手机上或此前开始/);
+      await open.locator('button.finish-visit').click();
+      await vpage.locator(`.visit-result[data-visit="${other.visit_id}"]`).waitFor();
+      mine = (await raw.request({ type: 'my_visits' })).visits.find((v) => v.elder_id === extra.id);
+      assert.equal(mine.open_visit_id, undefined);
+
+      // The hazards under the list: elder, area and text in words, the day to fix it by,
+      // red once past.
+      await vpage.click('#visits-refresh');
+      const box = vpage.locator('#hazards-box');
+      const late = box.locator(`.hazard-item[data-hazard-id="${filed.hazard_id}"]`);
+      const young = box.locator(`.hazard-item[data-hazard-id="${fresh.hazard_id}"]`);
+      await late.waitFor();
+      await young.waitFor();
+      assert.match(await box.locator('h3').innerText(), /隐患跟进/);
+      const lateText = await late.innerText();
+      for (const want of [filed.name, '居家安全', '厨房燃气软管老化开裂', `已超期 · 整改期限 ${chinaDay(now - DAY)}`]) {
+        assert.ok(want && lateText.includes(want), `${want} in ${lateText}`);
+      }
+      assert.match(await late.getAttribute('class'), /\boverdue\b/);
+      assert.equal(await late.locator('.hz-late').evaluate((el) => getComputedStyle(el).color), 'rgb(179, 38, 30)');
+      const youngText = await young.innerText();
+      for (const want of [extra.name, '健康管理', '过期药品未清理', `整改期限 ${chinaDay(fresh.due_ms)}`]) {
+        assert.ok(youngText.includes(want), `${want} in ${youngText}`);
+      }
+      assert.ok(!/已超期/.test(youngText), youngText);
+      assert.doesNotMatch(await young.getAttribute('class'), /\boverdue\b/);
+      await vpage.click('.visit-result button');  // 知道了
+      await box.scrollIntoViewIfNeeded();
+      await vpage.evaluate(() => window.scrollBy(0, document.getElementById('hazards-box').getBoundingClientRect().top - 70));
+      await vpage.waitForTimeout(150);
+      await box.screenshot({ path: join(shots, '21-hazards.png') });
+
+      // Closing asks for a note: none (or blanks) is refused by the page, and nothing is sent.
+      await late.locator('button.hz-close-btn').click();
+      await late.locator('button.hz-confirm').click();
+      await late.locator('.need-note', { hasText: '请填写整改情况后再销号' }).waitFor();
+      await late.locator('textarea[name="hazard-note"]').fill('   ');
+      await late.locator('button.hz-confirm').click();
+      await late.locator('.need-note').waitFor();
+      await vpage.waitForTimeout(150);
+      await late.screenshot({ path: join(shots, '22-hazard-note-needed.png') });
+      assert.ok((await raw.request({ type: 'my_visits' })).hazards.some((z) => z.hazard_id === filed.hazard_id));
+      // With a note it goes, and the server agrees.
+      await late.locator('textarea[name="hazard-note"]').fill('已协助更换燃气软管，试火无泄漏');
+      await late.locator('button.hz-confirm').click();
+      await late.waitFor({ state: 'detached' });
+      await vpage.locator('.notice.info', { hasText: '隐患已销号' }).waitFor();
+      list = await raw.request({ type: 'my_visits' });
+      assert.ok(!list.hazards.some((z) => z.hazard_id === filed.hazard_id), JSON.stringify(list.hazards));
+      const report = await consoleWs.request({ type: 'visit_report' });
+      assert.ok(!report.open_hazards.some((z) => z.hazard_id === filed.hazard_id));
+      assert.ok(report.open_hazards.some((z) => z.hazard_id === fresh.hazard_id));
+
+      // Closed by the centre while the page still shows it: the refusal is said in words
+      // and the hazard leaves the list.
+      holdChanges = true;
+      const byCentre = await consoleWs.request({ type: 'close_hazard', hazard_id: fresh.hazard_id, note: '中心已电话确认处理' });
+      assert.equal(byCentre.type, 'hazard_closed', JSON.stringify(byCentre));
+      await young.locator('button.hz-close-btn').click();
+      await young.locator('textarea[name="hazard-note"]').fill('已清理过期药品');
+      await young.locator('button.hz-confirm').click();
+      const refusal = vpage.locator('.notice.error', { hasText: '隐患销号未成功：此隐患已经销号' });
+      await refusal.waitFor();
+      assert.match(await refusal.innerText(), /E_BAD_STATE/);
+      await young.waitFor({ state: 'detached' });
+      holdChanges = false;
+      await box.locator('.hz-empty', { hasText: '没有待整改的隐患' }).waitFor();
+      // In English too.
+      await vpage.click('#lang');
+      await box.locator('h3', { hasText: 'Hazards to follow up' }).waitFor();
       await vpage.click('#lang');
       raw.close();
       assert.deepEqual(vpage.problems, []);

@@ -31,11 +31,18 @@ const state = {
   notices: [],               // {id, kind, text}
   tab: localStorage.getItem('anxin.tab') === 'visits' ? 'visits' : 'tasks',
   // Today's visits (docs/visits.md): the server's list as it came, in its order.
-  visits: { items: null, date: '', at: 0, loading: false, error: null },
-  openVisit: null,           // {visit_id, elder_id, name, address, phone, mode, distance_m, flags, started_ms}
+  // hazards: the open hazards the worker owns (null before the first list, or from an
+  // older server that does not send them).
+  visits: { items: null, hazards: null, date: '', at: 0, loading: false, error: null },
+  // {visit_id, elder_id, name, address, phone, mode, distance_m, flags, started_ms};
+  // one taken from the server's list (fromServer) has no mode, distance or flags.
+  openVisit: null,
   visitResult: null,         // the last finish_visit's reply, with the elder's name
   visitPending: null,        // {kind: 'start', elder_id} | {kind: 'finish'}
   consentAsk: null,          // {elder_id, message}: home refused for want of consent
+  // Closing a hazard (隐患销号): the one whose note form is open, the one being sent, the
+  // one refused for want of a note, and the last refusal {hazard_id, err}.
+  hazardClosing: null, hazardPending: null, hazardNeedNote: null, hazardError: null,
 };
 const serverNow = () => Date.now() + state.offsetMs;
 const mine = (a) => state.me && a.worker_id === state.me.id;
@@ -326,8 +333,11 @@ async function refreshVisits() {
     const pos = await listPosition();
     const frame = { type: 'my_visits' };
     if (pos) Object.assign(frame, { lat: pos.lat, lon: pos.lon });
+    const sentAt = Date.now();
     const r = await link.request(frame);
-    state.visits = { items: r.visits || [], date: r.date || '', at: Date.now(), loading: false, error: null };
+    state.visits = { items: r.visits || [], hazards: Array.isArray(r.hazards) ? r.hazards : null,
+      date: r.date || '', at: Date.now(), loading: false, error: null };
+    followServerVisit(r, sentAt);
   } catch (err) {
     // Shown in the list's place, in words, until the next try.
     state.visits.loading = false;
@@ -345,6 +355,37 @@ function visitsChanged() {
   if (state.tab !== 'visits') return;
   clearTimeout(visitsTimer);
   visitsTimer = setTimeout(refreshVisits, 400);
+}
+
+// The server's list says which visits the worker has begun and not finished
+// (open_visit_id, started_ms), whichever phone began them. With no visit open here, the
+// first of them is shown to finish: begun on another phone, or before this page's
+// storage was lost. A visit open here that the server's list shows as no longer open
+// (finished on another phone) is let go; its draft with it.
+// A reply to a request sent before this page began or finished a visit is not taken
+// as news about that visit.
+const finishedHere = new Set();
+function followServerVisit(reply, sentAt) {
+  const items = reply.visits || [];
+  const o = state.openVisit;
+  if (o && !state.visitPending && o.started_ms && o.started_ms < sentAt) {
+    const item = items.find((i) => i.elder_id === o.elder_id);
+    // Only a server that reports open visits at all (it sends hazards with them) is believed.
+    if (item && Array.isArray(reply.hazards) && item.open_visit_id !== o.visit_id) {
+      localStorage.removeItem(`anxin.vdraft.${o.visit_id}`);
+      state.openVisit = null;
+      saveOpenVisit();
+      if (!item.open_visit_id) notice('warn', () => t('visit_closed_elsewhere', o.name || ''));
+    }
+  }
+  if (state.openVisit || state.visitPending) return;
+  const item = items.find((i) => i.open_visit_id && !finishedHere.has(i.open_visit_id));
+  if (!item) return;
+  state.openVisit = { visit_id: item.open_visit_id, elder_id: item.elder_id, name: item.name, address: item.address,
+    phone: item.phone, started_ms: item.started_ms ? item.started_ms - state.offsetMs : null, flags: [],
+    fromServer: true };
+  state.visitResult = null;
+  saveOpenVisit();
 }
 
 const OPEN_VISIT_KEY = 'anxin.visit';
@@ -425,6 +466,7 @@ async function finishVisit() {
   } finally {
     state.visitPending = null;
     if (done) {
+      finishedHere.add(v.visit_id);
       localStorage.removeItem(`anxin.vdraft.${v.visit_id}`);
       state.openVisit = null;
       saveOpenVisit();
@@ -437,11 +479,72 @@ async function finishVisit() {
   }
 }
 
+// 隐患销号: closing one of the worker's open hazards, with a note of what was done
+// (required: the page refuses without one, as the server would). Not queued offline.
+function hnote(id) { return localStorage.getItem(`anxin.hnote.${id}`) || ''; }
+function saveHnote(id, text) {
+  if (text) localStorage.setItem(`anxin.hnote.${id}`, text);
+  else localStorage.removeItem(`anxin.hnote.${id}`);
+}
+
+function askCloseHazard(id) {
+  state.hazardClosing = id;
+  state.hazardNeedNote = null;
+  state.hazardError = null;
+  renderVisits();
+}
+
+function cancelCloseHazard() {
+  state.hazardClosing = null;
+  state.hazardNeedNote = null;
+  state.hazardError = null;
+  renderVisits();
+}
+
+async function closeHazard(id) {
+  if (state.hazardPending) return;
+  const note = hnote(id).trim();
+  if (!note) {
+    state.hazardNeedNote = id;
+    state.hazardError = null;
+    renderVisits();
+    document.querySelector(`.hazard-item[data-hazard-id="${id}"] textarea`)?.focus();
+    return;
+  }
+  state.hazardNeedNote = null;
+  state.hazardError = null;
+  state.hazardPending = id;
+  renderVisits();
+  let gone = false;
+  try {
+    await link.request({ type: 'close_hazard', hazard_id: id, note });
+    gone = true;
+    notice('info', () => t('hazard_closed_ok'));
+  } catch (err) {
+    // Closed already (by the centre, or a reply lost on the way): it leaves the list,
+    // and a notice says why. Any other refusal is shown on the hazard, the note kept.
+    gone = err.code === 'E_BAD_STATE';
+    if (gone) notice('error', () => failure('close_hazard', err));
+    else state.hazardError = { hazard_id: id, err };
+  } finally {
+    state.hazardPending = null;
+    if (gone) {
+      saveHnote(id, '');
+      if (state.hazardClosing === id) state.hazardClosing = null;
+      // Off the list at once; the server's list confirms it.
+      if (state.visits.hazards) state.visits.hazards = state.visits.hazards.filter((z) => z.hazard_id !== id);
+    }
+    renderVisits();
+  }
+  if (gone) refreshVisits();
+}
+
 const { render, renderBanner, renderNotices, renderTask, renderDuty, renderTasks, renderVisits, tickCountdowns,
   showLoginError } =
   createView({ state, serverNow, mine, onDuty, draft, saveDraft, live: LIVE, reconnectNow: () => link.reconnectNow(),
     accept, decline, arrive, complete, sendPosition,
-    setTab, refreshVisits, startVisit, finishVisit, vdraft, saveVdraft });
+    setTab, refreshVisits, startVisit, finishVisit, vdraft, saveVdraft,
+    askCloseHazard, cancelCloseHazard, closeHazard, hnote, saveHnote, failure });
 
 // Once a second: the countdowns, the offer's sound again while one runs, the age of
 // the position, and the banner's seconds to the next try.
@@ -545,8 +648,9 @@ $('logout').addEventListener('click', () => {
   // never shows while a session is still stored.
   link.logout();
   Object.assign(state, { view: 'login', me: null, name: '', tasks: new Map(), ended: new Map(), pending: new Map(),
-    lastPos: null, notices: [], visits: { items: null, date: '', at: 0, loading: false, error: null },
-    openVisit: null, visitResult: null, consentAsk: null });
+    lastPos: null, notices: [], visits: { items: null, hazards: null, date: '', at: 0, loading: false, error: null },
+    openVisit: null, visitResult: null, consentAsk: null,
+    hazardClosing: null, hazardPending: null, hazardNeedNote: null, hazardError: null });
   render();
 });
 

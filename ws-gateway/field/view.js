@@ -23,8 +23,9 @@ function h(spec, attrs = {}, ...children) {
 }
 
 // ctx: { state, serverNow, mine, onDuty, draft, saveDraft, live, reconnectNow, vdraft,
-// saveVdraft, and the actions accept, decline, arrive, complete, sendPosition, setTab,
-// refreshVisits, startVisit, finishVisit }
+// saveVdraft, hnote, saveHnote, failure, and the actions accept, decline, arrive, complete,
+// sendPosition, setTab, refreshVisits, startVisit, finishVisit, askCloseHazard,
+// cancelCloseHazard, closeHazard }
 export function createView(ctx) {
   const { state, serverNow, mine, onDuty, draft, saveDraft } = ctx;
   const LIVE = ctx.live;
@@ -310,13 +311,15 @@ export function createView(ctx) {
     $('tab-tasks').setAttribute('aria-selected', String(!v));
     $('tab-visits').setAttribute('aria-selected', String(v));
     const items = state.visits.items || [];
-    const open = items.filter((i) => i.state === 'due' || i.state === 'late').length;
+    const open = items.filter((i) => i.state === 'due' || i.state === 'late').length +
+      (state.visits.hazards || []).length;
     const badge = $('visits-badge');
     badge.hidden = !state.openVisit && !open;
     badge.className = `badge${state.openVisit ? ' live' : ''}`;
     badge.textContent = state.openVisit ? '●' : String(open);
     renderVisitOpen();
     renderVisitList();
+    renderHazards();
   }
 
   // The visit in progress (its finish form) or the last one's result. Redrawn only when
@@ -324,7 +327,7 @@ export function createView(ctx) {
   let openDrawn = '';
   function renderVisitOpen() {
     const o = state.openVisit, r = state.visitResult;
-    const sig = JSON.stringify([getLang(), o?.visit_id, state.visitPending?.kind, r?.visit_id,
+    const sig = JSON.stringify([getLang(), o?.visit_id, o?.started_ms, state.visitPending?.kind, r?.visit_id,
       o ? (ctx.vdraft(o.visit_id).hazards || []).length : 0]);
     if (sig === openDrawn) return;
     openDrawn = sig;
@@ -369,7 +372,8 @@ export function createView(ctx) {
       h('div.kicker', { text: t('visit_open') }),
       h('div.elder', { text: o.name || '' }),
       h('div.address', { text: o.address || '' }),
-      h('div.hint', { text: `${tc(`vmode:${o.mode}`)} · ${t('visit_since', [clock(o.started_ms), distanceText(o.distance_m)])}` }),
+      h('div.hint.since', { text: sinceText(o) }),
+      o.fromServer ? h('div.hint.resumed', { text: t('visit_resumed') }) : null,
       o.flags?.length ? h('div.reasons.flags', {}, ...flagChips(o.flags)) : null,
       o.phone ? h('div.links', {}, h('a.btn.call', { href: `tel:${o.phone}`, text: `${t('call_elder')} ${o.phone}` })) : null,
       h('form.finish', { onsubmit: (ev) => { ev.preventDefault(); ctx.finishVisit(); } },
@@ -388,6 +392,14 @@ export function createView(ctx) {
         } }),
         pend ? h('p.pending', { text: t('getting_pos') })
           : h('button.btn.accept.block.finish-visit', { type: 'submit', text: t('finish_visit') })));
+  }
+
+  // "入户探访 · 09:40 开始 · 开始时距老人住址 0 米"; a visit known only from the server's
+  // list has no mode or distance here.
+  function sinceText(o) {
+    const when = o.started_ms ? clock(o.started_ms) : '';
+    if (o.mode && o.distance_m !== undefined) return `${tc(`vmode:${o.mode}`)} · ${t('visit_since', [when, distanceText(o.distance_m)])}`;
+    return when ? t('visit_since_time', when) : '';
   }
 
   function visitResultCard(r) {
@@ -429,6 +441,7 @@ export function createView(ctx) {
     if (i.state === 'done') action = null;
     else if (pend) action = h('p.pending', { text: t('getting_pos') });
     else if (openHere) action = h('p.pending', { text: t('visit_open') });
+    else if (i.open_visit_id) action = h('p.pending', { text: t('visit_open_elsewhere') });
     else if (consent) {
       action = h('div.consent', { role: 'alert' },
         h('p.error', { text: t('consent_needed') }),
@@ -448,6 +461,72 @@ export function createView(ctx) {
       h('div.v-meta', {},
         leg ? h('span.v-leg', { text: leg }) : null,
         i.plan ? h('span.v-plan', { text: planText(i.plan) }) : null),
+      action);
+  }
+
+  // --- hazards to follow up (隐患跟进) ------------------------------------------------
+  // The open hazards the worker owns, under the list. Redrawn only when what it shows
+  // changes, so a list refreshed while the worker types a note keeps the focus.
+
+  // A day in China time (the server's days), as 12月10日 / 10 Dec.
+  const chinaDay = (ms) => dayText(new Date(ms + 8 * 3600000).toISOString().slice(0, 10));
+
+  let hazardsDrawn = '';
+  function renderHazards() {
+    const list = state.visits.hazards;
+    const box = $('hazards-box');
+    const today = chinaDay(serverNow());
+    const sig = JSON.stringify([getLang(), today, list?.map((z) => [z.hazard_id, z.due_ms, z.text, z.area, z.name]),
+      state.hazardClosing, state.hazardPending, state.hazardNeedNote, state.hazardError?.hazard_id,
+      state.hazardError?.err?.code, state.hazardError?.err?.message]);
+    if (sig === hazardsDrawn) return;
+    hazardsDrawn = sig;
+    if (!list) { box.replaceChildren(); box.hidden = true; return; }
+    box.hidden = false;
+    box.replaceChildren(
+      h('div.card-head.hazards-head', {}, h('h3', { text: t('hazards_title') }),
+        list.length ? h('span.badge.hz-count', { text: String(list.length) }) : null),
+      list.length ? h('ul.hazards', { id: 'hazards' }, ...list.map(hazardItem))
+        : h('p.hint.hz-empty', { text: t('hazards_none') }));
+  }
+
+  function hazardItem(z) {
+    const overdue = z.due_ms < serverNow();
+    const closing = state.hazardClosing === z.hazard_id;
+    const pend = state.hazardPending === z.hazard_id;
+    const err = state.hazardError?.hazard_id === z.hazard_id ? state.hazardError.err : null;
+    let action;
+    if (pend) {
+      action = h('p.pending', { text: t('hazard_closing') });
+    } else if (closing) {
+      const need = state.hazardNeedNote === z.hazard_id;
+      action = h('form.hz-close', { onsubmit: (ev) => { ev.preventDefault(); ctx.closeHazard(z.hazard_id); } },
+        h('label.field', {}, h('span', { text: t('hazard_note') }),
+          h('textarea', { name: 'hazard-note', rows: 2, maxlength: 300, placeholder: t('hazard_note_ph'),
+            value: ctx.hnote(z.hazard_id), 'aria-invalid': need ? 'true' : null,
+            oninput: (ev) => {
+              ctx.saveHnote(z.hazard_id, ev.target.value);
+              if (need && ev.target.value.trim()) ev.target.closest('form').querySelector('.need-note')?.remove();
+            } }),
+          need ? h('span.error.need-note', { role: 'alert', text: t('hazard_need_note') }) : null),
+        h('div.two', {},
+          h('button.btn.hz-cancel', { type: 'button', text: t('back'), onclick: () => ctx.cancelCloseHazard() }),
+          h('button.btn.accept.hz-confirm', { type: 'submit', text: t('hazard_confirm') })));
+    } else {
+      action = h('button.btn.block.hz-close-btn', { type: 'button', text: t('hazard_close'),
+        onclick: () => {
+          ctx.askCloseHazard(z.hazard_id);
+          document.querySelector(`.hazard-item[data-hazard-id="${z.hazard_id}"] textarea`)?.focus();
+        } });
+    }
+    return h(`li.hazard-item${overdue ? '.overdue' : ''}`, { 'data-hazard-id': z.hazard_id, 'data-elder': z.elder_id },
+      h('div.row', {}, h('strong.hz-name', { text: z.name || `#${z.elder_id}` }),
+        h('span.chip.hz-area', { text: tc(`area:${z.area}`) })),
+      h('div.hz-text', { text: z.text || '' }),
+      h('div.hz-due', {}, h(`span${overdue ? '.hz-late' : ''}`,
+        { text: overdue ? t('hazard_overdue', chinaDay(z.due_ms)) : t('hazard_due', chinaDay(z.due_ms)) }),
+      z.found_ms ? h('span.hint', { text: t('hazard_found', chinaDay(z.found_ms)) }) : null),
+      err ? h('p.error.hz-error', { role: 'alert', text: ctx.failure('close_hazard', err) }) : null,
       action);
   }
 
