@@ -436,3 +436,21 @@ TEST_CASE("a replayed month's visit rates agree with the same figures from SQL",
   CHECK(november.total.rate() > 90);
   CHECK(november.total.rate() < 100.0001);
 }
+
+TEST_CASE("an elder who turns 80 overnight is in the key group from the first message of the day", "[visits]") {
+  const Day day = *parse_day("2026-12-03");
+  ManualClock clock(start_of(day) + 22 * kHour);
+  Dispatcher dispatcher(clock);
+  dispatcher.put_roster({elder_aged(0, "1946-12-04")}, {});  // 80 tomorrow
+  Service service(dispatcher, clock, {});
+  service.load_elders();
+  const Principal op{Role::console, "operator:王芳"};
+  auto tier_now = [&] {
+    const json frame = {{"type", "phone_visits"}};
+    REQUIRE(service.handle(op, 0, {"phone_visits", frame.dump(), false}).ok());
+    return service.book().plan(1)->tier;
+  };
+  CHECK(tier_now() == CareTier::general);
+  clock.advance(4 * kHour);  // past midnight
+  CHECK(tier_now() == CareTier::key);
+}

@@ -163,8 +163,6 @@ std::vector<std::string> flag_names(unsigned flags) {
 
 // --- the book ------------------------------------------------------------------------
 
-void Book::set_policy(const Policy& policy) { policy_ = policy; }
-
 const Plan& Book::put_elder(const Elder& elder, Day today) {
   Entry& e = elders_[elder.id];
   if (e.elder.id == elder.id && e.elder.paired_worker != elder.paired_worker && e.elder.paired_worker)
@@ -190,10 +188,6 @@ const Plan* Book::plan(ElderId elder) const {
 const Elder* Book::elder(ElderId id) const {
   auto it = elders_.find(id);
   return it == elders_.end() ? nullptr : &it->second.elder;
-}
-std::optional<PlanOverride> Book::override_of(ElderId elder) const {
-  auto it = elders_.find(elder);
-  return it == elders_.end() ? std::nullopt : it->second.own;
 }
 
 void Book::put_record(const Record& r) {
@@ -447,22 +441,26 @@ Report Book::report(Per per, Day day, Millis now,
     // The plan's visits due in this report's period: for a weekly plan over a month,
     // its weeks' slots that fall in the month; for a monthly plan over a week, the
     // slots due that week.
-    int planned = 0;
+    int due_so_far = 0, in_period = 0;
     for (Day w = rep.period.first; w < rep.period.end;) {
       const Period p = period_of(e.plan.frequency.per, w);
       const int times = slots_in(e.plan, p);
       for (int s = 0; s < times; ++s) {
         const Day due = slot_due(p, s, times, id);
-        if (rep.period.holds(due) && due <= as_of) ++planned;
+        if (!rep.period.holds(due)) continue;
+        ++in_period;
+        if (due <= as_of) ++due_so_far;
       }
       w = p.end;
     }
+    // Visits made count up to the plan's visits in the period; one made before its
+    // day counts as planned too, so visiting early never lowers the completion.
     const int made = visits_done_in(e, rep.period, until);
     RateRow row;
     row.elders = 1;
     row.visited = made > 0 ? 1 : 0;
-    row.planned = planned;
-    row.done = std::min(made, planned);
+    row.done = std::min(made, in_period);
+    row.planned = std::max(due_so_far, row.done);
     auto add = [&](RateRow& to, const std::string& key) {
       to.key = key;
       to.elders += row.elders, to.visited += row.visited, to.planned += row.planned, to.done += row.done;

@@ -120,8 +120,14 @@ Service::Service(Dispatcher& dispatcher, const Clock& clock, Policy policy)
 Day Service::today() const { return day_of(clock_.now_ms()); }
 
 void Service::load_elders() {
-  const Day d = today();
-  for (const Elder* e : dispatcher_.elders()) book_.put_elder(*e, d);
+  planned_on_ = today();
+  for (const Elder* e : dispatcher_.elders()) book_.put_elder(*e, planned_on_);
+}
+
+// Tiers move as elders age (an elder of 80 is in the key group from the birthday,
+// 000 二.(一)): on the first command of a new day every plan is derived again.
+void Service::replan_if_new_day() {
+  if (today() != planned_on_) load_elders();
 }
 
 void Service::load(const Store& store) {
@@ -145,6 +151,7 @@ void Service::on_alert(ElderId elder, AlertKind kind) {
 }
 
 Result<std::string> Service::handle(const Principal& who, WorkerId worker, const protocol::VisitsCommand& cmd) {
+  replan_if_new_day();
   try {
     const json j = json::parse(cmd.frame);
     const Millis now = clock_.now_ms();
@@ -601,7 +608,10 @@ std::string Service::import_roster(const Ctx& c) {
       in.errors.push_back({line, "编号", "没有编号为 " + std::to_string(e.id) + " 的老人 (no such elder)"});
     // The file's 身份证号 is the elder's key in the database: one elder each.
     auto known = by_id_number.find(e.id_number);
-    if (e.id_number.empty())
+    const bool id_refused = std::any_of(in.errors.begin(), in.errors.end(), [&](const RosterError& x) {
+      return x.line == line && x.field == "身份证号";
+    });
+    if (e.id_number.empty() && !id_refused)
       in.errors.push_back({line, "身份证号", "身份证号不能为空 (the ID number is required)"});
     else if (e.id == 0 && known != by_id_number.end())
       e.id = known->second;

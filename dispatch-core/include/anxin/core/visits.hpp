@@ -205,7 +205,6 @@ class Book {
   explicit Book(Policy policy = {}) : policy_(policy) {}
 
   const Policy& policy() const { return policy_; }
-  void set_policy(const Policy& policy);
 
   // The elder is new or changed: re-derives their plan. `today` judges age.
   // Returns the plan now in force.
@@ -213,7 +212,6 @@ class Book {
   void set_override(ElderId elder, std::optional<PlanOverride> own, Day today);
   const Plan* plan(ElderId elder) const;
   const Elder* elder(ElderId id) const;
-  std::optional<PlanOverride> override_of(ElderId elder) const;
   size_t elder_count() const { return elders_.size(); }
 
   // Records, hazards and campaigns, as made or as loaded.

@@ -66,12 +66,14 @@ class Service {
   void replan(const Elder& before, const Elder& after, const std::string& actor, bool is_new);
   void audit(const std::string& actor, const std::string& action, const std::string& detail);
   Day today() const;
+  void replan_if_new_day();
 
   Dispatcher& dispatcher_;
   const Clock& clock_;
   Book book_;
   WriteBatch writes_;
   bool changed_ = false;
+  Day planned_on_ = 0;  // the day the plans were last derived
 };
 
 }  // namespace anxin::visits
