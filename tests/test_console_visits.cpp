@@ -266,3 +266,136 @@ screenshot )" + artifact("console-visits-en.png") + R"(
   for (const char* png : {"console-visits.png", "console-visits-dashboard.png", "console-visits-en.png"})
     test::check_screenshot(artifact(png));
 }
+
+namespace {
+
+// GB 11643 check digit, for ID numbers the roster import accepts.
+std::string with_check(const std::string& first17) {
+  static const int w[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (first17[static_cast<size_t>(i)] - '0') * w[i];
+  return first17 + "10X98765432"[sum % 11];
+}
+
+const std::string kRosterHeader = "编号,老人姓名,性别,出生日期,身份证号,能力评估结果,乡镇,村（居）,家庭地址,纬度,经度,"
+                                  "是否同意入户探访,结对帮扶人\n";
+std::string roster_row(const std::string& name, const std::string& id_number) {
+  return "," + name + ",女,," + id_number + ",轻度失能,城关镇,东街社区,东街1号,34.8,115.54,是,赵敏\n";
+}
+
+}  // namespace
+
+// The supervisor's part of the visits tab, signed in with a password: a campaign for
+// the key group started from the form, a hazard found on a home visit closed with a
+// note, the hazards exported, and a roster file with a bad row refused whole (the
+// server's every-line message shown) before a good one adds its elder.
+TEST_CASE("a supervisor runs a campaign and closes a hazard in the console", "[console][visits]") {
+  test::TempDir dir;
+  const std::string db = dir.file("visits.db");
+  seed_visit_district(db);
+  test::add_small_accounts(db);  // zhangmin / correct horse: supervisor 张敏
+  test::Centre centre(false, {}, nullptr, db);
+  centre.restart();  // the accounts are read at start
+  std::filesystem::create_directories(kArtifacts);
+
+  // 赵敏 visits 王秀英 (elder 1) at her door, for a minute, and finds a worn gas hose:
+  // an open hazard, and a visit flagged too short.
+  auto worker = centre.client("field", "tok-w1");
+  worker->send(json{{"type", "start_visit"}, {"elder_id", 1}, {"lat", 34.831}, {"lon", 115.541}, {"req", "v1"}}.dump());
+  json started = test::next_of_type(*worker, "visit_started");
+  worker->send(json{{"type", "finish_visit"}, {"visit_id", started["visit_id"]}, {"lat", 34.831}, {"lon", 115.541},
+                    {"hazards", {{{"area", "home_safety"}, {"text", "燃气软管老化"}}}}, {"req", "v2"}}
+                   .dump());
+  json finished = test::next_of_type(*worker, "visit_finished");
+  REQUIRE(finished["hazard_ids"].size() == 1);
+
+  // A roster file whose second row has a wrong check digit, then a good one.
+  std::string bad_id = with_check("37172119500101012");
+  bad_id.back() = bad_id.back() == '1' ? '2' : '1';
+  const std::string bad_file = dir.file("roster-bad.csv"), good_file = dir.file("roster-good.csv");
+  std::ofstream(bad_file) << kRosterHeader + roster_row("孙好人", with_check("37172119500101002")) +
+                                 roster_row("孙坏号", bad_id);
+  std::ofstream(good_file) << kRosterHeader + roster_row("何新来", with_check("37172119500101024"));
+  const long long elders_before = test::count_rows(db, "elders");
+
+  const std::string exports = dir.file("exports");
+  const std::string script = dir.file("script.txt");
+  std::ofstream(script) << R"(login zhangmin correct horse
+wait-sync
+view dashboard
+key 2
+wait-state /dashboard_tab == 1
+wait-state /visit_report/month != null
+wait-state /open_hazards >= 1
+wait-state /flagged_visits >= 1
+wait-state /pairing != null
+# a heat wave: the key group, reached by 20:00 every day
+visits-section campaign
+start-campaign 高温关爱 reason=weather tiers=key hour=20
+wait-state /campaign_changed/name == 高温关爱
+wait-state /campaigns/0/name == 高温关爱
+screenshot )" + artifact("console-visits-campaign.png") + R"(
+dump )" + dir.file("campaign.json") + R"(
+visits-section hazards
+export-visits hazards csv
+dump )" + dir.file("exported.json") + R"(
+screenshot )" + artifact("console-visits-hazards.png") + R"(
+close-hazard first 已更换燃气软管
+wait-state /open_hazards == 0
+# the roster: a bad file is refused whole, with every bad line named
+visits-section roster
+import-roster utf-8 )" + bad_file + R"(
+wait-state /roster_import/status == refused
+screenshot )" + artifact("console-visits-roster-error.png") + R"(
+dump )" + dir.file("roster-bad.json") + R"(
+import-roster utf-8 )" + good_file + R"(
+wait-state /roster_import/status == imported
+dump )" + dir.file("roster-good.json") + R"(
+)";
+  auto console = start_console(dir, {"--port", std::to_string(centre.port()), "--export-dir", exports,
+                                     "--autotest-script", script, "--autotest-timeout-ms", "60000"});
+  auto status = console->wait(std::chrono::seconds(90));
+  INFO(test::read_file(dir.file("console.log")));
+  REQUIRE(status == 0);
+
+  // The campaign as the form sent it: the key group only, started by the supervisor.
+  json campaign = read_json(dir.file("campaign.json"));
+  INFO(campaign.dump(2));
+  CHECK(campaign["operator"] == "张敏");
+  CHECK(campaign["start_campaign"]["status"] == "ok");
+  CHECK(campaign["campaign_changed"]["tiers"] == json::array({"key"}));
+  CHECK(campaign["campaign_changed"]["chosen"] == 2);  // 王秀英 (severe loss of ability), 周玉梅 (80)
+  CHECK(sql_count(db, "SELECT COUNT(*) FROM campaigns WHERE name='高温关爱' AND reason='weather' AND tiers='[\"key\"]'"
+                      " AND towns='[]' AND living='[]' AND reach_by_hour=20 AND started_by='supervisor:张敏'") == 1);
+
+  // The hazard, closed from the console with the note; the export written before it.
+  CHECK(sql_count(db, "SELECT COUNT(*) FROM hazards WHERE elder_id=1 AND closed_ms>0 AND close_note='已更换燃气软管'"
+                      " AND closed_by='supervisor:张敏'") == 1);
+  CHECK(sql_count(db, "SELECT COUNT(*) FROM hazards WHERE closed_ms=0") == 0);
+  json exported = read_json(dir.file("exported.json"))["visits_export"];
+  INFO(exported.dump(2));
+  CHECK(exported["report"] == "hazards");
+  CHECK(exported["ok"] == true);
+  const std::string hazards_csv = exported["path"];
+  REQUIRE(std::filesystem::exists(hazards_csv));
+  CHECK(test::read_file(hazards_csv).find("燃气软管老化") != std::string::npos);
+
+  // The bad roster: refused with its line named, nothing of it taken (not even the
+  // good row); the good one added its one elder.
+  json bad = read_json(dir.file("roster-bad.json"))["roster_import"];
+  INFO(bad.dump(2));
+  CHECK(bad["status"] == "refused");
+  const std::string why = bad["error"];
+  CHECK(why.find("nothing was imported") != std::string::npos);
+  CHECK(why.find("line 3 身份证号") != std::string::npos);
+  CHECK(why.find("line 2") == std::string::npos);
+  CHECK(sql_count(db, "SELECT COUNT(*) FROM elders WHERE name IN ('孙好人','孙坏号')") == 0);
+  json good = read_json(dir.file("roster-good.json"))["roster_import"];
+  CHECK(good["status"] == "imported");
+  CHECK(good["added"] == 1);
+  CHECK(test::count_rows(db, "elders") == elders_before + 1);
+  CHECK(sql_count(db, "SELECT COUNT(*) FROM elders WHERE name='何新来' AND town='城关镇'") == 1);
+
+  for (const char* png : {"console-visits-campaign.png", "console-visits-hazards.png", "console-visits-roster-error.png"})
+    test::check_screenshot(artifact(png));
+}

@@ -105,6 +105,15 @@ enum class Msg {
   vr_overdue, vr_flagged, vr_hazards, vr_towns, col_elders, col_month_rate, col_month_completion, col_week_rate,
   col_week_completion, vr_campaigns, vr_no_campaigns, vr_reached_fmt, vr_export_rates, vr_export_csv,
   vr_export_xlsx, vr_waiting, vr_period_fmt, creason_weather, creason_festival, creason_public_health,
+  // the supervisor's visits tab: campaigns, pairing, hazards, flagged visits, exports, roster import
+  vs_overview, vs_campaign, vs_hazards, vs_pairing, vs_roster, cf_name, cf_name_hint, cf_reason, cf_first,
+  cf_last, cf_today_hint, cf_reach_by, cf_tiers, cf_towns, cf_living, cf_all_hint, cf_no_towns, cf_need_name,
+  cf_started_fmt, campaign_end, campaign_ended_fmt, campaign_scope, all_elders, req_forbidden, act_start_campaign,
+  act_end_campaign, act_close_hazard, col_area, col_hazard, col_due, col_close_note, hz_close, hz_note_hint,
+  hz_none, hz_closed_fmt, col_visitor, col_minutes, col_from_home, col_visit_flags, flag_far, flag_short, fl_none,
+  pr_unpaired_fmt, pr_overloaded_fmt, pr_all_paired, pr_none_overloaded, pr_more_fmt, pr_elders_fmt, exp_title,
+  report_rates, report_roster, ri_path, ri_path_hint, ri_encoding, ri_import, ri_done_fmt, ri_refused,
+  ri_read_failed_fmt, ri_too_big_fmt, ri_sending, ri_explain,
   count_  // not a label
 };
 
@@ -129,6 +138,7 @@ const char* tr(Lang, Disposition);
 const char* tr(Lang, CallbackOutcome);
 const char* tr(Lang, DeviceKind);
 const char* tr(Lang, VisitMode);
+const char* tr(Lang, ServiceArea);
 const char* tr(Lang, Interval);
 
 // A rank reason code ("living:alone", "kind:sos", "alerts:3", "age:80") as words:

@@ -44,6 +44,13 @@ struct Names<LivingSituation> {
                                    {"与家人同住", "With family"}};
 };
 
+// 000 二.(三): the eight service areas a visit covers and a hazard belongs to.
+template <>
+struct Names<ServiceArea> {
+  static constexpr std::array values{ServiceArea::health, ServiceArea::home_safety, ServiceArea::policy, ServiceArea::care_advice, ServiceArea::emotional, ServiceArea::activities, ServiceArea::emergency, ServiceArea::green_channel};
+  static constexpr Text texts[] = {{"健康管理", "Health"}, {"居家安全", "Home safety"}, {"政策链接", "Policy"}, {"养老顾问", "Care advice"}, {"精神慰藉", "Emotional support"}, {"社区活动", "Community activities"}, {"应急救援", "Emergency rescue"}, {"绿色通道", "Green channel"}};
+};
+
 template <>
 struct Names<Ability> {
   static constexpr std::array values{Ability::intact, Ability::mild, Ability::moderate, Ability::severe,
@@ -255,6 +262,7 @@ const char* tr(Lang l, Disposition v) { return lookup(l, v); }
 const char* tr(Lang l, CallbackOutcome v) { return lookup(l, v); }
 const char* tr(Lang l, DeviceKind v) { return lookup(l, v); }
 const char* tr(Lang l, VisitMode v) { return lookup(l, v); }
+const char* tr(Lang l, ServiceArea v) { return lookup(l, v); }
 const char* tr(Lang l, Interval v) { return lookup(l, v); }
 
 std::string rank_reason(Lang lang, std::string_view code) {
@@ -305,6 +313,7 @@ void for_each_text(const std::function<void(const char*)>& each) {
   each_name<CallbackOutcome>(each);
   each_name<DeviceKind>(each);
   each_name<VisitMode>(each);
+  each_name<ServiceArea>(each);
   each_name<Interval>(each);
   for (Text t : {kReasonAge80, kReasonAge90, kReasonNoAnswer, kReasonNeedsHelp, kReasonWaiting, kReasonAlertsFmt})
     each(t.zh), each(t.en);

@@ -49,19 +49,89 @@ struct VisitRate {
   int elders = 0, visited = 0, planned = 0, done = 0;
   double rate = 0, completion = 0;  // per cent
 };
+// A visit flagged for the supervisor (proof of visit): far from home, or too short.
+struct FlaggedVisit {
+  std::int64_t visit = 0;
+  ElderId elder = 0;
+  WorkerId worker = 0;
+  std::string name, actor, mode;
+  std::int64_t minutes = 0, distance_m = 0;
+  std::vector<std::string> flags;  // far_from_home, too_short
+};
+// A hazard found on a visit, open until closed with a note (close_hazard).
+struct OpenHazard {
+  std::int64_t id = 0;
+  ElderId elder = 0;
+  std::string name, area, text;  // area: health, home_safety, ... (ServiceArea's names)
+  Millis found_ms = 0, due_ms = 0;
+};
 struct VisitReport {
   std::string period, from, to;  // period: "week" or "month"; dates inclusive
   VisitRate total;
   std::vector<VisitRate> towns;
   size_t overdue = 0, flagged = 0, open_hazards = 0;
+  std::vector<FlaggedVisit> flagged_visits;
+  std::vector<OpenHazard> hazards;
 };
 
 struct CampaignProgress {
   std::int64_t id = 0;
   std::string name, reason, first_date, last_date;
+  int reach_by_hour = 16;
+  std::vector<std::string> tiers, towns, living;  // empty: all
   bool active = false;
   int chosen = 0, reached = 0;  // reached today
 };
+// The answer to start_campaign or end_campaign: the campaign as it now is.
+struct CampaignChanged {
+  CampaignProgress campaign;
+};
+
+// `pairing` (结对帮扶): elders with no visitor, visitors with too many elders.
+struct Pairing {
+  int max_elders_per_visitor = 0;
+  struct Unpaired {
+    ElderId elder = 0;
+    std::string name, town, community;
+  };
+  struct Overloaded {
+    WorkerId worker = 0;
+    std::string name;
+    int elders = 0;
+  };
+  std::vector<Unpaired> unpaired;
+  std::vector<Overloaded> overloaded;
+};
+
+struct HazardClosed {
+  std::int64_t id = 0;
+};
+
+// `roster_imported`: what a roster file changed.
+struct RosterImported {
+  int added = 0, updated = 0, devices = 0;
+  struct TierChange {
+    ElderId elder = 0;
+    std::string from, to;
+  };
+  std::vector<TierChange> tier_changes;
+};
+
+// The supervisor's campaign form (发起专项关爱) as plain values: each list empty
+// means all; an empty date means today (the server's).
+struct CampaignForm {
+  std::string name;
+  std::string reason = "weather";  // weather, festival, public_health
+  std::string first_date, last_date;
+  int reach_by_hour = 16;
+  std::vector<std::string> tiers, towns, living;
+};
+// The start_campaign frame the form sends (JSON, with "type").
+std::string start_campaign_frame(const CampaignForm& form);
+// The import_roster frame for a file's bytes; encoding "utf-8" or "gbk".
+std::string import_roster_frame(std::string_view file_bytes, std::string_view encoding);
+// The largest roster file one frame carries (docs/visits.md: about 45 KiB).
+inline constexpr size_t kMaxRosterFileBytes = 45 * 1024;
 struct CampaignList {
   std::string date;
   std::vector<CampaignProgress> campaigns;
@@ -78,7 +148,7 @@ struct VisitsChanged {};
 
 // What a visits reply says; monostate for the ones the console does not show.
 using VisitsAnswer = std::variant<std::monostate, VisitsChanged, VisitList, VisitRecorded, VisitReport,
-                                  CampaignList, ReportFile>;
+                                  CampaignList, ReportFile, CampaignChanged, Pairing, HazardClosed, RosterImported>;
 // Throws nothing: a reply that cannot be read is monostate (and `error`, when given, says why).
 VisitsAnswer read_visits_reply(std::string_view json, std::string* error = nullptr);
 

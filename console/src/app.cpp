@@ -206,6 +206,7 @@ void App::on_reply(const std::string& req, const std::optional<Error>& error, st
   if (error) {
     r.status = Request::Status::refused;
     r.error = std::string(code_name(error->code)) + ": " + error->message;
+    r.code = error->code;
     // A server without the `elder` message: show what the replica has, stop asking.
     if (r.action == Action::elder && (error->code == ErrorCode::unknown_type || error->code == ErrorCode::forbidden))
       elder_detail_supported_ = false;
@@ -213,6 +214,10 @@ void App::on_reply(const std::string& req, const std::optional<Error>& error, st
     if (r.action == Action::export_report && visits_export_ && visits_export_->req == req) {
       visits_export_->done = true;
       visits_export_->error = r.error;
+    }
+    if (r.action == Action::import_roster && roster_import_ && roster_import_->req == req) {
+      roster_import_->status = RosterImport::Status::refused;
+      roster_import_->error = error->message;  // every bad line, one per line
     }
   } else {
     r.status = Request::Status::ok;
@@ -246,6 +251,20 @@ void App::on_visits(const std::string& req, const proto::VisitsReply& reply) {
     campaigns_ = std::move(*c);
   } else if (auto* f = std::get_if<ReportFile>(&a)) {
     save_export(req, *f);
+  } else if (auto* p = std::get_if<Pairing>(&a)) {
+    pairing_ = std::move(*p);
+  } else if (auto* cc = std::get_if<CampaignChanged>(&a)) {
+    campaign_changed_ = std::move(cc->campaign);
+    ++visits_generation_;  // the campaigns' list and the phone list change with it
+  } else if (auto* h = std::get_if<HazardClosed>(&a)) {
+    hazard_closed_ = h->id;
+    ++visits_generation_;
+  } else if (auto* ri = std::get_if<RosterImported>(&a)) {
+    if (roster_import_ && roster_import_->req == req) {
+      roster_import_->status = RosterImport::Status::imported;
+      roster_import_->result = std::move(*ri);
+    }
+    ++visits_generation_;  // new elders, new towns, new plans
   } else if (!error.empty()) {
     std::fprintf(stderr, "anxin-console: unreadable visits reply: %s\n", error.c_str());
   }
@@ -282,7 +301,7 @@ bool App::phone_visits_wanted() const {
 
 bool App::visit_figures_wanted() const {
   if (!live()) return false;
-  for (Action a : {Action::visit_report, Action::campaigns})
+  for (Action a : {Action::visit_report, Action::campaigns, Action::pairing})
     if (const Request* r = last_request(0, a); r && r->status == Request::Status::sending) return false;
   return figures_gen_ != visits_generation_ || local_now_ms() - figures_asked_ms_ >= kVisitsRefreshMs;
 }

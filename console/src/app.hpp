@@ -33,6 +33,7 @@ enum class Action {
   seat, dial, answer, hangup, recording,  // the phone line
   find_elders, link_caller,               // an unknown caller's incident
   phone_visits, phone_visit_result, visit_report, campaigns, export_report,  // the visiting programme
+  pairing, start_campaign, end_campaign, close_hazard, import_roster,        // its supervisor's part
 };
 
 // One request this console sent, as far as it got.
@@ -43,6 +44,7 @@ struct Request {
   IncidentId incident = 0;
   Status status = Status::sending;
   std::string error;  // "E_BAD_STATE: ..." when refused
+  std::optional<ErrorCode> code;  // when refused
   Millis sent_ms = 0;
 };
 
@@ -144,6 +146,21 @@ class App {
     int rows = 0;
   };
   const std::optional<VisitsExport>& visits_export() const { return visits_export_; }
+  const std::optional<Pairing>& pairing() const { return pairing_; }
+  // The answer to the last start_campaign or end_campaign (its fate: last_request(0, ...)).
+  const std::optional<CampaignProgress>& campaign_changed() const { return campaign_changed_; }
+  const std::optional<std::int64_t>& hazard_closed() const { return hazard_closed_; }
+  // The last roster import, as far as it got: the file read here, then the server's
+  // answer, or its refusal (every bad line, one per line of `error`).
+  struct RosterImport {
+    enum class Status { sending, imported, refused, unreadable };
+    std::string req, path;
+    Status status = Status::sending;
+    size_t bytes = 0;
+    RosterImported result;
+    std::string error;  // refused: the server's message; unreadable: why
+  };
+  const std::optional<RosterImport>& roster_import() const { return roster_import_; }
 
   // --- the phone line (docs/telephony.md). No `line` frame: no SIP line, calls are
   // dialled by hand.
@@ -200,6 +217,7 @@ class App {
   void run(const cmd::ExportDashboard& c);
   void run(const cmd::PlayRecording& c);
   void run(const cmd::ExportVisits& c);
+  void run(const cmd::ImportRoster& c);
 
   AppOptions options_;
   std::function<void()> wake_;
@@ -243,6 +261,10 @@ class App {
   std::uint64_t figures_gen_ = 0;
   Millis figures_asked_ms_ = 0;
   std::optional<VisitsExport> visits_export_;
+  std::optional<Pairing> pairing_;
+  std::optional<CampaignProgress> campaign_changed_;
+  std::optional<std::int64_t> hazard_closed_;
+  std::optional<RosterImport> roster_import_;
 
   IncidentId flash_incident_ = 0;
   Millis flash_until_ms_ = 0;  // this machine's clock

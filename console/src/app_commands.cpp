@@ -1,6 +1,10 @@
 // App, the commands half: each Command becomes a protocol message (send), or,
 // for the few local ones, a change of selection, view, language or a file.
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <iterator>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -126,8 +130,28 @@ void App::execute(const Commands& commands) {
             send_visits(Action::visit_report, R"({"type":"visit_report","period":"month"})");
             send_visits(Action::visit_report, R"({"type":"visit_report","period":"week"})");
             send_visits(Action::campaigns, R"({"type":"campaigns"})");
+            send_visits(Action::pairing, R"({"type":"pairing"})");
           } else if constexpr (std::is_same_v<T, cmd::ExportVisits>) {
             run(c);
+          } else if constexpr (std::is_same_v<T, cmd::Pairing>) {
+            send_visits(Action::pairing, R"({"type":"pairing"})");
+          } else if constexpr (std::is_same_v<T, cmd::StartCampaign>) {
+            campaign_changed_.reset();
+            send_visits(Action::start_campaign, start_campaign_frame(c.form));
+          } else if constexpr (std::is_same_v<T, cmd::EndCampaign>) {
+            campaign_changed_.reset();
+            send_visits(Action::end_campaign, nlohmann::json{{"type", "end_campaign"}, {"campaign_id", c.campaign}}.dump());
+          } else if constexpr (std::is_same_v<T, cmd::CloseHazard>) {
+            hazard_closed_.reset();
+            send_visits(Action::close_hazard,
+                        nlohmann::json{{"type", "close_hazard"}, {"hazard_id", c.hazard}, {"note", c.note}}.dump());
+            if (ui_.closing_hazard == c.hazard) ui_.closing_hazard = 0, ui_.hazard_note.fill(0);
+          } else if constexpr (std::is_same_v<T, cmd::ImportRoster>) {
+            run(c);
+          } else if constexpr (std::is_same_v<T, cmd::ShowVisitsSection>) {
+            ui_.visits_section_pick = c.section;
+          } else if constexpr (std::is_same_v<T, cmd::FillCampaignForm>) {
+            fill_campaign_edit(ui_.campaign, c.form);
           } else if constexpr (std::is_same_v<T, cmd::SelectVisit>) {
             ui_.visit_row = c.elder;
             ui_.scroll_to_visit_row = true;
@@ -196,6 +220,31 @@ void App::run(const cmd::ExportVisits& c) {
   if (const Request* r = last_request(0, Action::export_report); r && r->status == Request::Status::not_sent)
     e.done = true, e.error = "not sent";
   visits_export_ = std::move(e);
+}
+
+// The file is read here, whole: the server takes it or refuses it whole.
+void App::run(const cmd::ImportRoster& c) {
+  ui_.roster_path.fill(0);  // the row shows what was imported (the autotest's too)
+  c.path.copy(ui_.roster_path.data(), ui_.roster_path.size() - 1);
+  ui_.roster_encoding = c.encoding == "gbk" ? 1 : 0;
+  RosterImport r;
+  r.path = c.path;
+  std::ifstream in(c.path, std::ios::binary);
+  std::string bytes;
+  if (in) bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  r.bytes = bytes.size();
+  if (c.path.empty() || !in || in.bad()) {
+    r.status = RosterImport::Status::unreadable;
+    r.error = c.path.empty() ? "no file named" : std::strerror(errno);
+  } else if (bytes.size() > kMaxRosterFileBytes) {
+    r.status = RosterImport::Status::unreadable;
+    r.error = "too big";
+  } else {
+    r.req = send_visits(Action::import_roster, import_roster_frame(bytes, c.encoding));
+    if (const Request* q = last_request(0, Action::import_roster); q && q->status == Request::Status::not_sent)
+      r.status = RosterImport::Status::unreadable, r.error = "not sent";
+  }
+  roster_import_ = std::move(r);
 }
 
 void App::run(const cmd::PlayRecording& c) {

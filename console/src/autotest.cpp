@@ -132,8 +132,38 @@ void visits_json(const App& app, json& dump) {
   if (const auto& c = app.campaigns()) {
     json list = json::array();
     for (const auto& x : c->campaigns)
-      list.push_back({{"name", x.name}, {"active", x.active}, {"chosen", x.chosen}, {"reached", x.reached}});
+      list.push_back({{"campaign_id", x.id}, {"name", x.name}, {"active", x.active}, {"chosen", x.chosen},
+                      {"reached", x.reached}, {"tiers", x.tiers}, {"towns", x.towns}, {"living", x.living}});
     dump["campaigns"] = list;
+  }
+  dump["visits_section"] = app.ui().visits_section;
+  dump["open_hazards"] = nullptr;
+  if (const auto& m = app.visit_report_month()) {
+    json hazards = json::array(), flagged = json::array();
+    for (const auto& h : m->hazards)
+      hazards.push_back({{"hazard_id", h.id}, {"elder_id", h.elder}, {"area", h.area}, {"text", h.text}});
+    for (const auto& f : m->flagged_visits) flagged.push_back({{"visit_id", f.visit}, {"flags", f.flags}});
+    dump["open_hazards"] = hazards;
+    dump["flagged_visits"] = flagged;
+  }
+  dump["pairing"] = nullptr;
+  if (const auto& p = app.pairing())
+    dump["pairing"] = {{"unpaired", p->unpaired.size()}, {"overloaded", p->overloaded.size()},
+                       {"max", p->max_elders_per_visitor}};
+  static const char* const kStatus[] = {"sending", "ok", "refused", "no_reply", "not_sent"};
+  for (auto [action, key] : {std::pair{Action::start_campaign, "start_campaign"}, {Action::end_campaign, "end_campaign"},
+                             {Action::close_hazard, "close_hazard"}}) {
+    dump[key] = nullptr;
+    if (const Request* r = app.last_request(0, action))
+      dump[key] = {{"status", kStatus[static_cast<int>(r->status)]}, {"error", r->error}};
+  }
+  if (const auto& c = app.campaign_changed()) dump["campaign_changed"] = {{"id", c->id}, {"name", c->name},
+                                                                          {"chosen", c->chosen}, {"tiers", c->tiers}};
+  dump["roster_import"] = nullptr;
+  if (const auto& r = app.roster_import()) {
+    static const char* const kImport[] = {"sending", "imported", "refused", "unreadable"};
+    dump["roster_import"] = {{"status", kImport[static_cast<int>(r->status)]}, {"path", r->path},
+                             {"added", r->result.added}, {"updated", r->result.updated}, {"error", r->error}};
   }
   dump["dashboard_tab"] = app.ui().dashboard_tab;
   dump["visits_export"] = nullptr;
@@ -310,6 +340,77 @@ bool Autotest::command_step(const App& app, const Step& s, Commands& out) {
   return false;
 }
 
+// The supervisor's visits commands, as their buttons send them; each waits for the
+// server's answer, and a refusal fails the test.
+//   start-campaign NAME [reason=R] [tiers=a,b] [towns=a,b] [living=a,b] [first=D] [last=D] [hour=N]
+//     fills the form (FillCampaignForm), then sends what the form holds, as its button does
+//   end-campaign NAME        the End of the active campaign of that name
+//   close-hazard ID|first NOTE
+bool Autotest::visits_step(const App& app, const Step& s, Commands& out) {
+  if (waiting_) {
+    if (frames_ < 3) return false;
+    const Request* r = app.last_request(0, action_);
+    if (!r || r->status == Request::Status::sending) return false;
+    if (r->status != Request::Status::ok) return fail(s.op + " " + s.arg + ": " + (r->error.empty() ? "no reply" : r->error));
+    return true;
+  }
+  std::istringstream in(s.arg);
+  std::string first;
+  in >> first;
+  if (s.op == "start-campaign") {
+    if (frames_ == 1) {
+      CampaignForm f;
+      f.name = first;
+      auto list = [](const std::string& v) {
+        std::vector<std::string> out;
+        std::istringstream parts(v);
+        for (std::string x; std::getline(parts, x, ',');)
+          if (!x.empty()) out.push_back(x);
+        return out;
+      };
+      for (std::string kv; in >> kv;) {
+        const auto eq = kv.find('=');
+        const std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "" : kv.substr(eq + 1);
+        if (k == "reason") f.reason = v;
+        else if (k == "tiers") f.tiers = list(v);
+        else if (k == "towns") f.towns = list(v);
+        else if (k == "living") f.living = list(v);
+        else if (k == "first") f.first_date = v;
+        else if (k == "last") f.last_date = v;
+        else if (k == "hour") f.reach_by_hour = std::stoi(v);
+        else return fail("start-campaign: unknown field " + k);
+      }
+      out.push(cmd::FillCampaignForm{f});
+      return false;
+    }
+    action_ = Action::start_campaign;
+    out.push(cmd::StartCampaign{form_of(app.ui().campaign)});
+  } else if (s.op == "end-campaign") {
+    std::int64_t id = 0;
+    if (const auto& list = app.campaigns())
+      for (const auto& c : list->campaigns)
+        if (c.active && c.name == first) id = c.id;
+    if (!id) return fail("end-campaign: no active campaign " + first);
+    action_ = Action::end_campaign;
+    out.push(cmd::EndCampaign{id});
+  } else {
+    std::int64_t id = 0;
+    if (first == "first") {
+      if (const auto& m = app.visit_report_month(); m && !m->hazards.empty()) id = m->hazards.front().id;
+    } else {
+      id = std::stoll(first);
+    }
+    std::string note;
+    std::getline(in >> std::ws, note);
+    if (!id) return fail("close-hazard: no open hazard");
+    action_ = Action::close_hazard;
+    out.push(cmd::CloseHazard{id, note});
+  }
+  waiting_ = true;
+  frames_ = 1;
+  return false;
+}
+
 bool Autotest::state_holds(const App& app, const std::string& condition, std::string& seen) const {
   std::istringstream in(condition);
   std::string pointer, op, value;
@@ -394,6 +495,27 @@ Commands Autotest::act(const App& app) {
     const auto& e = app.visits_export();
     if (frames_ > 1 && e && e->format == format && e->done)
       done = e->ok || fail("export-visits " + s.arg + ": " + e->error);
+  } else if (s.op == "visits-section") {
+    // The visits tab's part on screen, as a click on its tab does.
+    static const std::map<std::string, int> sections = {{"overview", VisitsSection::overview},
+                                                        {"campaign", VisitsSection::campaign},
+                                                        {"hazards", VisitsSection::hazards},
+                                                        {"pairing", VisitsSection::pairing},
+                                                        {"roster", VisitsSection::roster}};
+    auto it = sections.find(s.arg);
+    if (it == sections.end()) return fail("unknown visits section " + s.arg), out;
+    if (frames_ == 1) out.push(cmd::ShowVisitsSection{it->second});
+    done = frames_ >= 2 && app.ui().visits_section == it->second;
+  } else if (s.op == "start-campaign" || s.op == "end-campaign" || s.op == "close-hazard") {
+    done = visits_step(app, s, out);
+  } else if (s.op == "import-roster") {
+    // ENCODING PATH: the import row's button; waits for the answer, imported or refused
+    // (a refusal is what some tests want: check it with wait-state /roster_import/status).
+    const auto space = s.arg.find(' ');
+    if (space == std::string::npos) return fail("import-roster ENCODING PATH"), out;
+    if (frames_ == 1) out.push(cmd::ImportRoster{s.arg.substr(space + 1), s.arg.substr(0, space)});
+    const auto& r = app.roster_import();
+    done = frames_ > 1 && r && r->status != App::RosterImport::Status::sending;
   } else if (s.op == "play-recording") {
     // What ▶ on the selected incident's last recorded call does.
     if (frames_ == 1) {

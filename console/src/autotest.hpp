@@ -31,6 +31,16 @@
 //                               file (in --export-dir); the visits' state is under
 //                               /phone_visits, /visit_recorded, /visit_report/month,
 //                               /campaigns, /visits_export, /dashboard_tab
+//   visits-section overview|campaign|hazards|pairing|roster   the visits tab's part on screen
+//   start-campaign NAME [reason=R] [tiers=a,b] [towns=a,b] [living=a,b] [first=D] [last=D] [hour=N]
+//                               fills the campaign form and sends it, as its button does
+//   end-campaign NAME | close-hazard ID|first NOTE   (each waits for the answer;
+//                               a refusal fails the test)
+//   import-roster utf-8|gbk PATH  the roster row: the file is read, sent, and the
+//                               answer waited for, imported or refused: see
+//                               /roster_import/status and /roster_import/error
+//                               (also /open_hazards, /pairing, /start_campaign,
+//                               /close_hazard, /campaign_changed, /visits_section)
 //   screenshot PATH | dump PATH | export PATH | sleep MS | frames N
 //
 // The old flags (--autotest-incidents N [--autotest-ack]) are a built-in script.
@@ -87,6 +97,7 @@ class Autotest {
   void next() { ++step_, waiting_ = false, frames_ = 0; }
   bool fail(const std::string& why);
   bool command_step(const App& app, const Step& s, Commands& out);
+  bool visits_step(const App& app, const Step& s, Commands& out);
   bool state_holds(const App& app, const std::string& condition, std::string& seen) const;
   bool write_screenshot(const std::string& path, int w, int h) const;
   bool write_dump(const App& app, const std::string& path) const;

@@ -12,12 +12,16 @@
 
 #include "anxin/core/domain.hpp"
 #include "i18n.hpp"
+#include "visit_board.hpp"
 
 namespace anxin::console {
 
 enum class View { queue, incident, map, workers, dashboard, visits };
 inline constexpr View kViews[] = {View::queue,   View::incident,  View::map,
                                   View::workers, View::dashboard, View::visits};
+
+// The dashboard's visits tab: its parts, one on screen at a time.
+enum VisitsSection : int { overview, campaign, hazards, pairing, roster, kVisitsSections };
 
 namespace cmd {
 // to the server
@@ -52,6 +56,13 @@ struct PhoneVisitResult { ElderId elder = 0; bool reached = true; };  // one key
 struct VisitFigures {};  // the month's and week's visit_report, and the campaigns
 // export_report for the month, saved in the export directory; report: rates, overdue, ...
 struct ExportVisits { std::string report = "rates"; std::string format = "csv"; };
+struct Pairing {};  // who has no visitor, who has too many elders (结对帮扶)
+// supervisors only (the server refuses operators with E_FORBIDDEN)
+struct StartCampaign { CampaignForm form; };
+struct EndCampaign { std::int64_t campaign = 0; };
+struct CloseHazard { std::int64_t hazard = 0; std::string note; };  // consoles may close any
+// The console reads the file, base64-encodes it and sends import_roster; encoding utf-8 or gbk.
+struct ImportRoster { std::string path; std::string encoding = "utf-8"; };
 struct Login { std::string host; int port = 7600; std::string username, password; };
 struct Logout {};
 // local
@@ -59,6 +70,10 @@ struct Select { IncidentId incident = 0; };
 struct Show { View view = View::queue; };
 struct SetLanguage { Lang lang = Lang::zh; };
 struct SelectVisit { ElderId elder = 0; };  // a row of the phone-visit list, for the keys
+// The visits tab's part on screen (VisitsSection), and the campaign form filled in
+// (what typing into it does; the autotest fills it in one step).
+struct ShowVisitsSection { int section = 0; };
+struct FillCampaignForm { CampaignForm form; };
 struct ExportDashboard { std::string path; };  // empty: ~/anxin-dashboard-YYYYMMDD-HHMM.csv
 }  // namespace cmd
 
@@ -67,7 +82,8 @@ using Command = std::variant<cmd::Acknowledge, cmd::Callback, cmd::Candidates, c
                              cmd::Hangup, cmd::Dial, cmd::PlayRecording, cmd::FindElders, cmd::LinkCaller, cmd::Login,
                              cmd::Logout, cmd::Select, cmd::Show, cmd::SetLanguage, cmd::ExportDashboard,
                              cmd::PhoneVisits, cmd::PhoneVisitResult, cmd::VisitFigures, cmd::ExportVisits,
-                             cmd::SelectVisit>;
+                             cmd::SelectVisit, cmd::Pairing, cmd::StartCampaign, cmd::EndCampaign,
+                             cmd::CloseHazard, cmd::ImportRoster, cmd::ShowVisitsSection, cmd::FillCampaignForm>;
 
 struct Commands {
   std::vector<Command> list;

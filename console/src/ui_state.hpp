@@ -5,6 +5,7 @@
 // the server goes out as a Command.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "dashboard.hpp"
 #include "map_places.hpp"
 #include "queue_index.hpp"
+#include "visit_board.hpp"
 
 namespace anxin::console {
 
@@ -104,11 +106,66 @@ struct UiState {
   int dashboard_tab = 0;
   int dashboard_tab_pick = -1;
 
+  // the visits tab's parts (VisitsSection) and the supervisor's forms on them
+  int visits_section = 0;
+  int visits_section_pick = -1;
+  struct CampaignEdit {
+    std::array<char, 201> name{};  // the server takes 1..200 bytes
+    int reason = 0;                // weather, festival, public_health
+    std::array<char, 11> first_date{}, last_date{};  // YYYY-MM-DD; empty: today
+    int reach_by_hour = 16;
+    std::array<bool, 3> tiers{};   // key, sub_key, general
+    std::vector<std::string> towns;  // ticked
+    std::array<bool, 5> living{};  // alone, empty_nest, left_behind, elderly_only, with_family
+  } campaign;
+  std::int64_t closing_hazard = 0;  // the row whose note is being typed
+  std::array<char, 1001> hazard_note{};  // 1..1000 bytes
+  bool focus_hazard_note = false;
+  std::array<char, 512> roster_path{};
+  int roster_encoding = 0;  // 0 UTF-8, 1 GBK
+
   // the login form
   std::array<char, 64> username{};
   std::array<char, 128> password{};
   std::array<char, 128> server{};
   bool login_prefilled = false;
 };
+
+// The campaign form's edit buffers to and from plain values (visit_board.hpp).
+inline constexpr const char* kCampaignReasons[] = {"weather", "festival", "public_health"};
+inline constexpr const char* kFormTiers[] = {"key", "sub_key", "general"};
+inline constexpr const char* kFormLiving[] = {"alone", "empty_nest", "left_behind", "elderly_only", "with_family"};
+
+inline CampaignForm form_of(const UiState::CampaignEdit& e) {
+  CampaignForm f;
+  f.name = e.name.data();
+  f.reason = kCampaignReasons[std::clamp(e.reason, 0, 2)];
+  f.first_date = e.first_date.data(), f.last_date = e.last_date.data();
+  f.reach_by_hour = e.reach_by_hour;
+  for (size_t k = 0; k < e.tiers.size(); ++k)
+    if (e.tiers[k]) f.tiers.push_back(kFormTiers[k]);
+  f.towns = e.towns;
+  for (size_t k = 0; k < e.living.size(); ++k)
+    if (e.living[k]) f.living.push_back(kFormLiving[k]);
+  return f;
+}
+
+inline void fill_campaign_edit(UiState::CampaignEdit& e, const CampaignForm& f) {
+  auto copy = [](auto& buf, const std::string& s) {
+    buf.fill(0);
+    s.copy(buf.data(), buf.size() - 1);
+  };
+  copy(e.name, f.name);
+  e.reason = 0;
+  for (int k = 0; k < 3; ++k)
+    if (f.reason == kCampaignReasons[k]) e.reason = k;
+  copy(e.first_date, f.first_date);
+  copy(e.last_date, f.last_date);
+  e.reach_by_hour = f.reach_by_hour;
+  auto has = [](const std::vector<std::string>& v, const char* x) { return std::find(v.begin(), v.end(), x) != v.end(); };
+  for (size_t k = 0; k < e.tiers.size(); ++k) e.tiers[k] = has(f.tiers, kFormTiers[k]);
+  for (size_t k = 0; k < e.living.size(); ++k) e.living[k] = has(f.living, kFormLiving[k]);
+  e.towns = f.towns;
+}
 
 }  // namespace anxin::console

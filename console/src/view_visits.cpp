@@ -42,12 +42,6 @@ Msg reason_label(const std::string& r) {
   return Msg::vreason_plan;
 }
 
-Msg campaign_reason_label(const std::string& r) {
-  if (r == "festival") return Msg::creason_festival;
-  if (r == "public_health") return Msg::creason_public_health;
-  return Msg::creason_weather;
-}
-
 // "1/week phone" in the operator's words: 每周 1 次 · 电话.
 std::string plan_words(const App& app, const std::string& plan) {
   int times = 0;
@@ -192,49 +186,6 @@ void town_table(const App& app, const std::optional<VisitReport>& month, const s
   ImGui::EndTable();
 }
 
-void campaign_list(const App& app) {
-  heading(app.tr(Msg::vr_campaigns));
-  const auto& list = app.campaigns();
-  size_t shown = 0;
-  if (list)
-    for (const CampaignProgress& c : list->campaigns) {
-      if (!c.active) continue;
-      ++shown;
-      ImGui::PushID(static_cast<int>(c.id));
-      ImGui::TextUnformatted(c.name.c_str());
-      ImGui::SameLine();
-      ImGui::TextColored(kMutedText, "%s  ·  %s — %s", app.tr(campaign_reason_label(c.reason)),
-                         c.first_date.c_str(), c.last_date.c_str());
-      char overlay[96];
-      std::snprintf(overlay, sizeof overlay, app.tr(Msg::vr_reached_fmt), c.reached, c.chosen);
-      const float done = c.chosen ? static_cast<float>(c.reached) / static_cast<float>(c.chosen) : 1.0f;
-      ImGui::PushStyleColor(ImGuiCol_PlotHistogram, done >= 1.0f ? kGoodText : kAccent);
-      ImGui::ProgressBar(done, ImVec2(-1, 0), overlay);
-      ImGui::PopStyleColor();
-      ImGui::PopID();
-    }
-  if (!shown) ImGui::TextColored(kMutedText, "%s", app.tr(list ? Msg::vr_no_campaigns : Msg::loading));
-}
-
-Commands export_row(const App& app) {
-  Commands out;
-  ImGui::AlignTextToFramePadding();
-  ImGui::TextColored(kMutedText, "%s", app.tr(Msg::vr_export_rates));
-  const auto& e = app.visits_export();
-  const bool busy = e && !e->done;
-  ImGui::SameLine();
-  if (action_button(app.tr(Msg::vr_export_csv), 0, app.live() && !busy)) out.push(cmd::ExportVisits{"rates", "csv"});
-  ImGui::SameLine();
-  if (action_button(app.tr(Msg::vr_export_xlsx), 0, app.live() && !busy))
-    out.push(cmd::ExportVisits{"rates", "xlsx"});
-  if (e && e->done) {
-    ImGui::SameLine();
-    if (e->ok) ImGui::TextColored(kGoodText, "%s  %s", app.tr(Msg::dash_exported), e->path.c_str());
-    else ImGui::TextColored(kBadText, "%s  %s", app.tr(Msg::dash_export_failed), e->error.c_str());
-  }
-  return out;
-}
-
 }  // namespace
 
 Commands draw_visits(const App& app, UiState& ui) {
@@ -372,7 +323,7 @@ Commands draw_visits(const App& app, UiState& ui) {
   return out;
 }
 
-Commands draw_visit_figures(const App& app, UiState&) {
+Commands draw_visit_figures(const App& app, UiState& ui) {
   Commands out;
   if (app.visit_figures_wanted()) out.push(cmd::VisitFigures{});
   const auto& month = app.visit_report_month();
@@ -387,15 +338,60 @@ Commands draw_visit_figures(const App& app, UiState&) {
   ImGui::SameLine();
   count_tile(app, month, w);
 
-  const float bottom = ImGui::GetFrameHeightWithSpacing() + 4;
-  ImGui::BeginChild("towns_pane", ImVec2(ImGui::GetContentRegionAvail().x * 0.58f, -bottom), false);
-  town_table(app, month, week);
-  ImGui::EndChild();
-  ImGui::SameLine();
-  ImGui::BeginChild("campaigns_pane", ImVec2(0, -bottom), false);
-  campaign_list(app);
-  ImGui::EndChild();
-  out += export_row(app);
+  // The parts below the figures, one at a time; the month's exports under them all.
+  const float bottom = ImGui::GetFrameHeightWithSpacing() * 2 + 4;
+  if (ImGui::BeginTabBar("visits_sections")) {
+    const Msg labels[] = {Msg::vs_overview, Msg::vs_campaign, Msg::vs_hazards, Msg::vs_pairing, Msg::vs_roster};
+    for (int k = 0; k < kVisitsSections; ++k) {
+      char label[128];
+      if (k == VisitsSection::hazards && month && (month->open_hazards || month->flagged))
+        std::snprintf(label, sizeof label, "%s (%zu)###vs%d", app.tr(labels[k]), month->open_hazards + month->flagged, k);
+      else
+        std::snprintf(label, sizeof label, "%s###vs%d", app.tr(labels[k]), k);
+      const bool pick = ui.visits_section_pick == k;
+      if (!ImGui::BeginTabItem(label, nullptr, pick ? ImGuiTabItemFlags_SetSelected : 0)) continue;
+      ui.visits_section = k;
+      ImGui::BeginChild("section", ImVec2(0, -bottom), false);
+      switch (k) {
+        case VisitsSection::overview:
+          ImGui::BeginChild("towns_pane", ImVec2(ImGui::GetContentRegionAvail().x * 0.58f, 0), false);
+          town_table(app, month, week);
+          ImGui::EndChild();
+          ImGui::SameLine();
+          ImGui::BeginChild("campaigns_pane", ImVec2(0, 0), false);
+          out += draw_campaign_list(app, true);
+          ImGui::Spacing();
+          draw_pairing(app, 3);
+          ImGui::EndChild();
+          break;
+        case VisitsSection::campaign:
+          ImGui::BeginChild("form_pane", ImVec2(ImGui::GetContentRegionAvail().x * 0.55f, 0), false);
+          out += draw_campaign_form(app, ui);
+          ImGui::EndChild();
+          ImGui::SameLine();
+          ImGui::BeginChild("campaigns_pane", ImVec2(0, 0), false);
+          out += draw_campaign_list(app, true);
+          ImGui::EndChild();
+          break;
+        case VisitsSection::hazards:
+          out += draw_hazards(app, ui, ImGui::GetContentRegionAvail().y * 0.5f);
+          ImGui::Spacing();
+          draw_flagged(app);
+          break;
+        case VisitsSection::pairing:
+          draw_pairing(app, 30);
+          break;
+        case VisitsSection::roster:
+          out += draw_roster_import(app, ui);
+          break;
+      }
+      ImGui::EndChild();
+      ImGui::EndTabItem();
+    }
+    ui.visits_section_pick = -1;
+    ImGui::EndTabBar();
+  }
+  out += draw_visit_exports(app);
   return out;
 }
 

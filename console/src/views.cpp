@@ -251,6 +251,9 @@ void request_status(const App& app, const Request* r) {
     case Action::find_elders: action = Msg::act_find_elders; break;
     case Action::link_caller: action = Msg::act_link_caller; break;
     case Action::phone_visit_result: action = Msg::act_phone_visit; break;
+    case Action::start_campaign: action = Msg::act_start_campaign; break;
+    case Action::end_campaign: action = Msg::act_end_campaign; break;
+    case Action::close_hazard: action = Msg::act_close_hazard; break;
     default: return;  // background refreshes are not shown
   }
   ImGui::PushTextWrapPos(0.0f);
@@ -261,7 +264,9 @@ void request_status(const App& app, const Request* r) {
     case Request::Status::ok: ImGui::TextColored(kGoodText, "%s · %s", app.tr(action), app.tr(Msg::req_ok)); break;
     case Request::Status::refused:
       ImGui::PushStyleColor(ImGuiCol_Text, kBadText);
-      ImGui::TextWrapped("%s · %s  %s", app.tr(action), app.tr(Msg::req_refused), r->error.c_str());
+      // A supervisor's message from an operator's console: said in words, not as a code.
+      if (r->code == ErrorCode::forbidden) ImGui::TextWrapped("%s · %s", app.tr(action), app.tr(Msg::req_forbidden));
+      else ImGui::TextWrapped("%s · %s  %s", app.tr(action), app.tr(Msg::req_refused), r->error.c_str());
       ImGui::PopStyleColor();
       break;
     case Request::Status::no_reply:

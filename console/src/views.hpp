@@ -26,6 +26,14 @@ Commands draw_workers(const App& app, UiState& ui);      // view_workers.cpp
 Commands draw_dashboard(const App& app, UiState& ui);    // view_dashboard.cpp
 Commands draw_visits(const App& app, UiState& ui);       // view_visits.cpp: the phone-visit list
 Commands draw_visit_figures(const App& app, UiState& ui);  // view_visits.cpp: the dashboard's visits tab
+// view_visit_tools.cpp: the visits tab's supervisor parts
+Commands draw_campaign_list(const App& app, bool with_end);
+Commands draw_campaign_form(const App& app, UiState& ui);
+Commands draw_hazards(const App& app, UiState& ui, float height);
+void draw_flagged(const App& app);
+void draw_pairing(const App& app, size_t max_names);
+Commands draw_visit_exports(const App& app);
+Commands draw_roster_import(const App& app, UiState& ui);
 
 // Parts of the incident workspace, each in its own file.
 Commands draw_dispatch(const App& app, const Incident& i);                 // view_dispatch.cpp
