@@ -454,3 +454,27 @@ TEST_CASE("an elder who turns 80 overnight is in the key group from the first me
   clock.advance(4 * kHour);  // past midnight
   CHECK(tier_now() == CareTier::key);
 }
+
+TEST_CASE("a burst of phone results tells the consoles once per tick", "[visits][ws]") {
+  gateway::ServerOptions o;
+  o.tick_ms = 1000;
+  auto s = with_supervisor(o);
+  for (int k = 0; k < 5; ++k)
+    s.sup->send(json{{"type", "phone_visit_result"}, {"elder_id", 2}, {"outcome", "no_answer"},
+                     {"req", "r" + std::to_string(k)}}.dump());
+  int recorded = 0, changed = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2500);
+  while (std::chrono::steady_clock::now() < until) {
+    auto frame = s.sup->next(std::chrono::milliseconds(100));
+    if (!frame) continue;
+    const json j = json::parse(*frame);
+    recorded += j["type"] == "visit_recorded";
+    if (j["type"] == "visits_changed") {
+      CHECK(recorded > 0);  // never before the change it announces
+      ++changed;
+    }
+  }
+  CHECK(recorded == 5);
+  CHECK(changed >= 1);
+  CHECK(changed <= 2);  // five changes, one tick (two if a tick fell among them)
+}

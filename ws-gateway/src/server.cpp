@@ -205,7 +205,7 @@ void Server::Impl::admit(Session& s, const Principal& who) {
 void Server::Impl::commit_and_send(std::vector<Outbound> replies) {
   Effects fx = dispatcher.take_effects();
   for (auto& w : visits.take_writes()) fx.writes.push_back(std::move(w));
-  if (visits.take_changed()) replies.push_back({0, 0, frame_of({"", proto::VisitsReply{R"({"type":"visits_changed"})"}})});
+  if (visits.take_changed()) visits_dirty = true;  // told at the next tick (on_tick)
   if (line_dirty) {  // after the deltas it may refer to, which are released with it
     replies.push_back({0, 0, line_frame()});
     line_dirty = false;
@@ -384,7 +384,12 @@ void Server::Impl::on_tick(lws_sorted_usec_list_t* sul) {
     self->line_tick();
     self->apply_credential_changes();
     self->close_expired_sessions();
-    self->commit_and_send({});
+    // Consoles re-read their lists on visits_changed: once a tick however many calls
+    // were logged, and after their writes, which went to the store before this batch.
+    std::vector<Outbound> changed;
+    if (std::exchange(self->visits_dirty, false))
+      changed.push_back({0, 0, frame_of({"", proto::VisitsReply{R"({"type":"visits_changed"})"}})});
+    self->commit_and_send(std::move(changed));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "anxin-server: a timer tick failed: %s\n", e.what());
   }

@@ -119,6 +119,7 @@ struct Server::Impl {
   Dispatcher dispatcher;
   // The visiting programme (issue 12), beside the dispatcher on the service thread.
   visits::Service visits{dispatcher, clock, options.visits};
+  bool visits_dirty = false;  // the programme changed since consoles were last told
   // Notices the webhook notifier gave up on, from its thread, for the service thread
   // to put on their incidents (drain_failed_notices). Declared before the notifier,
   // which may still report while it is destroyed; `wake_on_failed_notice` says
