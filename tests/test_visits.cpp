@@ -478,3 +478,44 @@ TEST_CASE("a burst of phone results tells the consoles once per tick", "[visits]
   CHECK(changed >= 1);
   CHECK(changed <= 2);  // five changes, one tick (two if a tick fell among them)
 }
+
+TEST_CASE("after a restart every list and report is as it was", "[visits][ws]") {
+  const Day day = *parse_day("2026-12-03");
+  ManualClock clock(start_of(day) + 9 * kHour);
+  test::Centre centre(true, {}, &clock);
+  test::add_small_accounts(centre.db());
+  centre.restart();
+  auto picture = [&] {
+    gateway::SyncClient sup(centre.port());
+    REQUIRE(sup.wait_open());
+    login(sup, "console", "zhangmin");
+    auto w1 = centre.client("field", "tok-w1");
+    json p;
+    for (const char* period : {"week", "month"}) p[period] = ask(sup, {{"type", "visit_report"}, {"period", period}});
+    p["phone"] = ask(sup, {{"type", "phone_visits"}});
+    p["campaigns"] = ask(sup, {{"type", "campaigns"}});
+    p["field"] = ask(*w1, {{"type", "my_visits"}, {"lat", 34.83}, {"lon", 115.54}});
+    for (auto& [k, v] : p.items()) v.erase("req");
+    return p;
+  };
+  {
+    gateway::SyncClient sup(centre.port());
+    REQUIRE(sup.wait_open());
+    login(sup, "console", "zhangmin");
+    ask(sup, {{"type", "update_elder"}, {"elder_id", 2}, {"paired_worker", 1}, {"visit_consent", true}});
+    ask(sup, {{"type", "set_plan"}, {"elder_id", 2}, {"times", 2}, {"per", "week"}, {"mode", "phone"}});
+    ask(sup, {{"type", "start_campaign"}, {"name", "春节关爱"}, {"reason", "festival"}, {"tiers", {"key"}}});
+    for (int k = 0; k < 3; ++k) ask(sup, {{"type", "phone_visit_result"}, {"elder_id", 2}, {"outcome", "no_answer"}});
+    auto w1 = centre.client("field", "tok-w1");
+    json v = ask(*w1, {{"type", "start_visit"}, {"elder_id", 1}, {"lat", 34.85}, {"lon", 115.541}});
+    ask(*w1, {{"type", "finish_visit"}, {"visit_id", v["visit_id"]}, {"lat", 34.831}, {"lon", 115.541},
+              {"hazards", {{{"area", "health"}, {"text", "血压偏高"}}}}});
+    ask(*w1, {{"type", "start_visit"}, {"elder_id", 2}, {"lat", 34.75}, {"lon", 115.40}});  // left open
+  }
+  const json before = picture();
+  REQUIRE(before["field"]["hazards"].size() == 1);
+  REQUIRE(before["month"]["flagged"].size() == 1);
+  centre.restart();
+  const json after = picture();
+  CHECK(after == before);
+}
