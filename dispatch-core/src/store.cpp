@@ -19,6 +19,8 @@
 namespace anxin {
 
 using store_sql::check;
+using store_sql::enum_or;
+using store_sql::join;
 using store_sql::out_of_space;
 using store_sql::Stmt;
 
@@ -252,19 +254,6 @@ CREATE INDEX outbox_pending ON outbox(at_ms) WHERE state = 'pending';
     // 7: the visiting programme (issue 12), whose tables visits_store.cpp keeps.
     visits::kSchema,
 };
-
-template <class E> E enum_or(std::string_view text, E fallback) {
-  return parse_enum<E>(text).value_or(fallback);
-}
-
-std::string join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) {
-    if (!out.empty()) out += ',';
-    out += p;
-  }
-  return out;
-}
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "anxin/core/store.hpp"
 
@@ -26,6 +27,20 @@ inline bool out_of_space(sqlite3* db, int rc) {
 // Another connection holds a lock this one needs: SQLITE_BUSY (in this program,
 // only once the 5 s busy timeout has passed, or at once where waiting could not help)
 // or SQLITE_LOCKED, with any of their extended codes.
+// A stored name read back as its enum; a name this program does not know (a newer
+// version's, a hand edit) reads as `fallback`.
+template <class E> E enum_or(std::string_view text, E fallback) { return parse_enum<E>(text).value_or(fallback); }
+
+// Comma-separated, as list columns (skills, service areas, flags) are kept.
+inline std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += ',';
+    out += p;
+  }
+  return out;
+}
+
 inline bool lock_busy(int rc) { return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED; }
 
 inline void check(sqlite3* db, int rc, const char* what) {

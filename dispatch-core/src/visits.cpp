@@ -117,6 +117,8 @@ Period period_of(Per per, Day d) { return per == Per::week ? week_of(d) : month_
 
 // --- names -------------------------------------------------------------------------
 
+std::string_view name_of(Per p) { return p == Per::week ? "week" : "month"; }
+
 std::string_view name_of(Outcome o) {
   switch (o) {
     case Outcome::started: return "started";
@@ -159,6 +161,30 @@ std::vector<std::string> flag_names(unsigned flags) {
   if (flags & kFar) out.emplace_back("far_from_home");
   if (flags & kShort) out.emplace_back("too_short");
   return out;
+}
+unsigned parse_flags(std::string_view names) {
+  return (names.find("far_from_home") != std::string_view::npos ? kFar : 0u) |
+         (names.find("too_short") != std::string_view::npos ? kShort : 0u);
+}
+
+namespace {
+template <class E> std::optional<E> by_name(std::string_view text, std::initializer_list<E> all) {
+  for (E e : all)
+    if (name_of(e) == text) return e;
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<Per> parse_per(std::string_view s) { return by_name(s, {Per::week, Per::month}); }
+std::optional<Outcome> parse_outcome(std::string_view s) {
+  return by_name(s, {Outcome::started, Outcome::done, Outcome::no_answer, Outcome::cancelled});
+}
+std::optional<Reason> parse_reason(std::string_view s) {
+  return by_name(s, {Reason::plan, Reason::phone_unreached, Reason::campaign, Reason::campaign_unreached,
+                     Reason::device});
+}
+std::optional<CampaignReason> parse_campaign_reason(std::string_view s) {
+  return by_name(s, {CampaignReason::weather, CampaignReason::festival, CampaignReason::public_health});
 }
 
 // --- the book ------------------------------------------------------------------------

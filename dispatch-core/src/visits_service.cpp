@@ -31,23 +31,23 @@ bool is_supervisor(const Principal& who) {
 }
 
 std::string plan_text(const Plan& p) {
-  return std::to_string(p.frequency.times) + "/" + (p.frequency.per == Per::week ? "week" : "month") + " " +
+  return std::to_string(p.frequency.times) + "/" + std::string(name_of(p.frequency.per)) + " " +
          std::string(anxin::name_of(p.mode));
 }
 
 json plan_json(const Plan& p) {
   return {{"tier", anxin::name_of(p.tier)},
           {"times", p.frequency.times},
-          {"per", p.frequency.per == Per::week ? "week" : "month"},
+          {"per", name_of(p.frequency.per)},
           {"mode", anxin::name_of(p.mode)},
           {"own", p.own},
           {"no_consent", p.no_consent}};
 }
 
 Per need_per(const json& j, const char* key) {
-  const std::string per = need_string(j, key);
-  if (per != "week" && per != "month") fail(ErrorCode::bad_field, std::string("'") + key + "' must be week or month");
-  return per == "week" ? Per::week : Per::month;
+  const auto per = parse_per(need_string(j, key));
+  if (!per) fail(ErrorCode::bad_field, std::string("'") + key + "' must be week or month");
+  return *per;
 }
 
 Day need_date(const json& j, const char* key) {
@@ -100,7 +100,7 @@ Result<Policy> parse_policy(std::string_view text, Policy p) {
 std::string policy_json(const Policy& p) {
   auto rule = [](const TierRule& r) {
     return nlohmann::ordered_json{{"times", r.frequency.times},
-                                  {"per", r.frequency.per == Per::week ? "week" : "month"},
+                                  {"per", name_of(r.frequency.per)},
                                   {"mode", anxin::name_of(r.mode)}};
   };
   return nlohmann::ordered_json{{"key", rule(p.key)},
@@ -462,7 +462,7 @@ std::string Service::visit_report(const Ctx& c) {
   for (const auto& r : rep.flagged) flagged.push_back(record_json(r, book_));
   for (const auto& h : rep.open_hazards) hazards.push_back(hazard_json(h, book_));
   return json({{"type", "visit_report"},
-               {"period", per == Per::week ? "week" : "month"},
+               {"period", name_of(per)},
                {"from", date_of(rep.period.first)},
                {"to", date_of(rep.period.end - 1)},
                {"total", rate_json(rep.total)},
@@ -576,7 +576,7 @@ std::string Service::pairing(const Ctx&) {
 
 // --- the roster --------------------------------------------------------------------------
 
-void Service::replan(const Elder& before, const Elder& after, const std::string& actor, bool is_new) {
+CareTier Service::replan(const Elder& before, const Elder& after, const std::string& actor, bool is_new) {
   const Day d = today();
   const CareTier was = care_tier(before, age_on(before.birth_date, date_of(d)));
   const Plan& plan = book_.put_elder(after, d);
@@ -586,6 +586,7 @@ void Service::replan(const Elder& before, const Elder& after, const std::string&
                 {"plan", plan_text(plan)}})
               .dump());
   changed_ = true;
+  return was;
 }
 
 std::string Service::import_roster(const Ctx& c) {
@@ -648,8 +649,7 @@ std::string Service::import_roster(const Ctx& c) {
   for (size_t i = 0; i < ids.size(); ++i) {
     const Elder& now = *dispatcher_.elder(ids[i]);
     writes_.push_back(write_elder(now));
-    const CareTier was = care_tier(before[i], age_on(before[i].birth_date, date_of(c.day)));
-    replan(before[i], now, c.who.subject, is_new[i]);
+    const CareTier was = replan(before[i], now, c.who.subject, is_new[i]);
     if (is_new[i]) {
       ++added;
     } else {
@@ -703,9 +703,8 @@ std::string Service::update_elder(const Ctx& c) {
   dispatcher_.put_roster({e}, {});
   writes_.push_back(write_elder(e));
   audit(c.who.subject, "elder_updated", json({{"elder_id", id}, {"changes", changes}}).dump());
-  replan(before, e, c.who.subject, false);
+  const CareTier was = replan(before, e, c.who.subject, false);
   const Plan& p = *book_.plan(id);
-  const CareTier was = care_tier(before, age_on(before.birth_date, date_of(c.day)));
   return json({{"type", "elder_updated"}, {"elder_id", id}, {"tier_before", anxin::name_of(was)},
                {"plan", plan_json(p)}})
       .dump();
@@ -767,11 +766,9 @@ std::string Service::start_campaign(const Ctx& c) {
   Campaign x;
   x.name = need_string(c.j, "name");
   if (x.name.empty() || x.name.size() > 200) fail(ErrorCode::bad_field, "'name' must be 1..200 bytes");
-  const std::string reason = need_string(c.j, "reason");
-  bool known = false;
-  for (auto r : {CampaignReason::weather, CampaignReason::festival, CampaignReason::public_health})
-    if (name_of(r) == reason) x.reason = r, known = true;
-  if (!known) fail(ErrorCode::bad_field, "'reason' must be weather, festival or public_health");
+  const auto reason = parse_campaign_reason(need_string(c.j, "reason"));
+  if (!reason) fail(ErrorCode::bad_field, "'reason' must be weather, festival or public_health");
+  x.reason = *reason;
   x.first = has(c.j, "first_date") ? need_date(c.j, "first_date") : day_of(c.now);
   x.last = has(c.j, "last_date") ? need_date(c.j, "last_date") : x.first;
   if (x.last < x.first || x.last - x.first > 60) fail(ErrorCode::bad_field, "'last_date' must be 0..60 days after 'first_date'");

@@ -6,35 +6,12 @@
 
 namespace anxin::visits {
 
+using store_sql::enum_or;
+using store_sql::join;
 using store_sql::Stmt;
 using json = nlohmann::json;
 
 namespace {
-
-template <class E> E enum_or(const std::string& text, E fallback) {
-  auto v = parse_enum<E>(text);
-  return v ? *v : fallback;
-}
-
-Outcome outcome_of(const std::string& s) {
-  for (auto o : {Outcome::started, Outcome::done, Outcome::no_answer, Outcome::cancelled})
-    if (name_of(o) == s) return o;
-  return Outcome::cancelled;
-}
-Reason reason_of(const std::string& s) {
-  for (auto r : {Reason::plan, Reason::phone_unreached, Reason::campaign, Reason::campaign_unreached, Reason::device})
-    if (name_of(r) == s) return r;
-  return Reason::plan;
-}
-unsigned flags_of(const std::string& s) {
-  return (s.find("far_from_home") != std::string::npos ? kFar : 0u) |
-         (s.find("too_short") != std::string::npos ? kShort : 0u);
-}
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& x : v) out += (out.empty() ? "" : ",") + x;
-  return out;
-}
 
 template <class E> json names(const std::vector<E>& v) {
   json a = json::array();
@@ -57,12 +34,12 @@ void load_records(sqlite3* db, Book& book) {
     Record r;
     r.id = s.i64(0), r.elder = s.i64(1), r.worker = s.i64(2), r.actor = s.text(3);
     r.mode = enum_or(s.text(4), VisitMode::phone);
-    r.outcome = outcome_of(s.text(5));
-    r.reason = reason_of(s.text(6));
+    r.outcome = parse_outcome(s.text(5)).value_or(Outcome::cancelled);
+    r.reason = parse_reason(s.text(6)).value_or(Reason::plan);
     r.campaign = s.i64(7), r.started_ms = s.i64(8), r.finished_ms = s.i64(9);
     r.start_lat = s.f64(10), r.start_lon = s.f64(11), r.finish_lat = s.f64(12), r.finish_lon = s.f64(13);
     r.start_distance_m = s.f64(14);
-    r.flags = flags_of(s.text(15));
+    r.flags = parse_flags(s.text(15));
     r.note = s.text(16);
     book.put_record(r);
   }
@@ -89,9 +66,7 @@ void load_campaigns(sqlite3* db, Book& book) {
   while (s.next()) {
     Campaign c;
     c.id = s.i64(0), c.name = s.text(1);
-    const std::string reason = s.text(2);
-    for (auto r : {CampaignReason::weather, CampaignReason::festival, CampaignReason::public_health})
-      if (name_of(r) == reason) c.reason = r;
+    c.reason = parse_campaign_reason(s.text(2)).value_or(CampaignReason::weather);
     c.first = parse_day(s.text(3)).value_or(0);
     c.last = parse_day(s.text(4)).value_or(0);
     c.reach_by_hour = static_cast<int>(s.i64(5));
@@ -115,7 +90,7 @@ void load(const Store& store, Book& book, Day today) {
     while (s.next()) {
       PlanOverride own;
       own.frequency.times = static_cast<int>(s.i64(1));
-      own.frequency.per = s.text(2) == "week" ? Per::week : Per::month;
+      own.frequency.per = parse_per(s.text(2)).value_or(Per::month);
       own.mode = enum_or(s.text(3), VisitMode::phone);
       book.set_override(s.i64(0), own, today);
     }
@@ -169,7 +144,7 @@ SqlWrite write_own_plan(ElderId elder, const std::optional<PlanOverride>& own, c
       return;
     }
     Stmt s(db, "INSERT OR REPLACE INTO own_plans(elder_id, times, per, mode, set_by, set_ms) VALUES (?,?,?,?,?,?)");
-    s.bind(1, elder).bind(2, own->frequency.times).bind(3, std::string_view(own->frequency.per == Per::week ? "week" : "month"))
+    s.bind(1, elder).bind(2, own->frequency.times).bind(3, name_of(own->frequency.per))
         .bind(4, anxin::name_of(own->mode)).bind(5, by).bind(6, at).run();
   }};
 }

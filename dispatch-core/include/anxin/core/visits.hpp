@@ -26,6 +26,7 @@ namespace anxin::visits {
 // --- policy and plans ----------------------------------------------------------
 
 enum class Per { week, month };
+std::string_view name_of(Per);
 
 struct Frequency {
   int times = 1;  // visits per period, 1..31
@@ -108,6 +109,7 @@ std::string_view name_of(Reason);
 // Flags for the supervisor: visits done only on paper (001, 003 supervision).
 enum Flag : unsigned { kFar = 1, kShort = 2 };
 std::vector<std::string> flag_names(unsigned flags);
+unsigned parse_flags(std::string_view names);  // as flag_names joined with commas
 
 // One visit made or attempted: a call by an operator, or a visit at home by a worker.
 struct Record {
@@ -162,6 +164,12 @@ struct Campaign {
 // What is due of an elder on a day.
 enum class State { upcoming, due, late, done, missed };
 std::string_view name_of(State);
+
+// The names above read back; nullopt for a name that is none of them.
+std::optional<Per> parse_per(std::string_view);
+std::optional<Outcome> parse_outcome(std::string_view);
+std::optional<Reason> parse_reason(std::string_view);
+std::optional<CampaignReason> parse_campaign_reason(std::string_view);
 
 struct Item {
   ElderId elder = 0;

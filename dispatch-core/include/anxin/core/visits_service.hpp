@@ -63,7 +63,8 @@ class Service {
   std::string end_campaign(const Ctx& c);
 
   // An elder changed: the book re-plans them, and a change of tier is audited.
-  void replan(const Elder& before, const Elder& after, const std::string& actor, bool is_new);
+  // Returns the tier they were in.
+  CareTier replan(const Elder& before, const Elder& after, const std::string& actor, bool is_new);
   void audit(const std::string& actor, const std::string& action, const std::string& detail);
   Day today() const;
   void replan_if_new_day();
