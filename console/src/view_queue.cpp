@@ -32,16 +32,6 @@ int keyboard_move(size_t rows, int current) {
   return -1;
 }
 
-// Scrolls the table just enough to show the last item (a keyboard-selected row)
-// whole, below the frozen header row.
-void scroll_into_view(float header_h) {
-  const float top = ImGui::GetWindowPos().y + header_h;
-  const float bottom = ImGui::GetWindowPos().y + ImGui::GetWindowHeight();
-  const float y0 = ImGui::GetItemRectMin().y, y1 = ImGui::GetItemRectMax().y;
-  if (y0 < top) ImGui::SetScrollY(ImGui::GetScrollY() - (top - y0));
-  else if (y1 > bottom) ImGui::SetScrollY(ImGui::GetScrollY() + (y1 - bottom));
-}
-
 Commands filters(const App& app, UiState& ui, size_t shown, size_t total) {
   Commands out;
   ImGui::AlignTextToFramePadding();
@@ -203,7 +193,7 @@ Commands draw_queue(const App& app, UiState& ui, bool compact) {
           out.push(cmd::Select{i.id});
           if (ImGui::IsMouseDoubleClicked(0)) out.push(cmd::Show{View::incident});
         }
-        if (k == keyed_row) scroll_into_view(ImGui::GetTextLineHeight() + ImGui::GetStyle().CellPadding.y * 2);
+        if (k == keyed_row) scroll_row_into_view();
         ImGui::SetCursorPos(ImVec2(start.x, start.y + 3));
         char score[16];
         std::snprintf(score, sizeof score, "%d", row.score);

@@ -81,15 +81,6 @@ void last_result(const App& app) {
   }
 }
 
-// Scrolls the table just enough to show the last item whole, below the header row.
-void scroll_into_view(float header_h) {
-  const float top = ImGui::GetWindowPos().y + header_h;
-  const float bottom = ImGui::GetWindowPos().y + ImGui::GetWindowHeight();
-  const float y0 = ImGui::GetItemRectMin().y, y1 = ImGui::GetItemRectMax().y;
-  if (y0 < top) ImGui::SetScrollY(ImGui::GetScrollY() - (top - y0));
-  else if (y1 > bottom) ImGui::SetScrollY(ImGui::GetScrollY() + (y1 - bottom));
-}
-
 // --- the supervisor's figures -------------------------------------------------------
 
 void big_figure(const char* label, const char* value, ImVec4 colour, const char* note) {
@@ -283,7 +274,7 @@ Commands draw_visits(const App& app, UiState& ui) {
                             ImGuiSelectableFlags_SpanAllColumns | ImGuiSelectableFlags_AllowItemOverlap,
                             ImVec2(0, row_h)))
         out.push(cmd::SelectVisit{v.elder});
-      if (k == keyed) scroll_into_view(ImGui::GetTextLineHeight() + ImGui::GetStyle().CellPadding.y * 2);
+      if (k == keyed) scroll_row_into_view();
       const float text_dy = (row_h - ImGui::GetTextLineHeight()) / 2;
       ImGui::SetCursorPos(ImVec2(start.x, start.y + text_dy));
       ImGui::TextColored(done ? kMutedText : ImGui::GetStyle().Colors[ImGuiCol_Text], "%s", v.name.c_str());

@@ -216,6 +216,15 @@ void heading(const char* text) {
   ImGui::Separator();
 }
 
+void scroll_row_into_view() {
+  const float header_h = ImGui::GetTextLineHeight() + ImGui::GetStyle().CellPadding.y * 2;
+  const float top = ImGui::GetWindowPos().y + header_h;
+  const float bottom = ImGui::GetWindowPos().y + ImGui::GetWindowHeight();
+  const float y0 = ImGui::GetItemRectMin().y, y1 = ImGui::GetItemRectMax().y;
+  if (y0 < top) ImGui::SetScrollY(ImGui::GetScrollY() - (top - y0));
+  else if (y1 > bottom) ImGui::SetScrollY(ImGui::GetScrollY() + (y1 - bottom));
+}
+
 bool action_button(const char* label, char key, bool enabled, ImVec4 color, float width) {
   char text[160];
   if (key) std::snprintf(text, sizeof text, "%s  %c", label, key);

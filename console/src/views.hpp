@@ -66,6 +66,9 @@ inline const ImVec4 kAccent{0.36f, 0.58f, 0.88f, 1.0f};
 void chip(const char* label, ImVec4 color, float min_width = 0);
 // A section heading: muted text over a thin rule.
 void heading(const char* text);
+// In a table with one frozen header row: scrolls just enough to show the last item
+// (a keyboard-selected row) whole, below the header.
+void scroll_row_into_view();
 // A button in the call-to-action colour; `key` (0: none) is shown on it.
 bool action_button(const char* label, char key, bool enabled, ImVec4 color = ImVec4(0, 0, 0, 0),
                    float width = 0);
