@@ -85,6 +85,20 @@ TEST_CASE("the timers file refuses what it does not know or cannot take, naming 
       {R"({"visits": {"general": {"times": 9, "per": "week", "mode": "phone"}}})", "visits: 'times' must be 1..7"},
       {R"({"visits": {"key": {"times": 1, "per": "day", "mode": "home"}}})", "visits: 'per' must be week or month"},
       {R"({"visits": {"far_m": 5}})", "visits: 'far_m' must be 10..100000"},
+      {R"({"supervision": {"check_in": 60}})", "supervision: unknown key 'check_in'"},
+      {R"({"supervision": {"check_in_s": {"toaster": 60}}})", "supervision: check_in_s: 'toaster' is no device kind"},
+      {R"({"supervision": {"grace_s": {"smoke": -1}}})", "supervision: grace_s.smoke must be whole seconds"},
+      {R"({"supervision": {"battery_low_pct": [20, 0]}})", "supervision: 'battery_low_pct' holds percentages 1..99"},
+      {R"({"intake": []})", "intake: must be an object"},
+      {R"({"intake": {"window": 300}})", "intake: unknown key 'window'"},
+      {R"({"intake": {"window_s": 5}})", "intake: window_s: must be a whole number of seconds from 10 to 3600"},
+      {R"({"intake": {"window_s": 30.5}})", "intake: window_s: must be a whole number"},
+      {R"({"intake": {"vendors": ["hx-iot"]}})", "intake: vendors: must be an object"},
+      {R"({"intake": {"vendors": {"hx iot": {"secret": "0123456789abcdef"}}}})", "intake: vendors: 'hx iot': a vendor name"},
+      {R"({"intake": {"vendors": {"hx-iot": "0123456789abcdef"}}})", "intake: vendors: hx-iot: must be an object"},
+      {R"({"intake": {"vendors": {"hx-iot": {}}}})", "intake: vendors: hx-iot: 'secret' is missing"},
+      {R"({"intake": {"vendors": {"hx-iot": {"secret": "short"}}}})", "intake: vendors: hx-iot: 'secret' must be a string of at least 16 bytes"},
+      {R"({"intake": {"vendors": {"hx-iot": {"secret": "0123456789abcdef", "key": 1}}}})", "intake: vendors: hx-iot: unknown key 'key'"},
       {"offer_timeout_s = 60", "centre.json: not valid JSON"},
       {"[60]", "centre.json: must be a JSON object"},
   }));
@@ -103,6 +117,44 @@ TEST_CASE("the visits policy in the config file sets the district's frequencies"
   CHECK(r.value().visits.general.frequency.per == visits::Per::week);
   CHECK(r.value().visits.phone_tries == 2);
   CHECK(r.value().visits.key.frequency.per == visits::Per::week);  // the rest keep their defaults
+}
+
+TEST_CASE("the supervision object sets check-ins per device kind and keeps the rest", "[config][devices]") {
+  auto r = gateway::apply_config(
+      R"({"supervision": {"check_in_s": {"sos_button": 600}, "grace_s": {"sos_button": 120}, "alarm_burst": 5}})", {},
+      "c.json");
+  INFO((r.ok() ? "" : r.error().message));
+  REQUIRE(r.ok());
+  const auto& s = r->config.supervision;
+  CHECK(s.check_in.at(DeviceKind::sos_button).every_ms == 600'000);
+  CHECK(s.check_in.at(DeviceKind::sos_button).grace_ms == 120'000);
+  CHECK(s.check_in.at(DeviceKind::smoke).every_ms == 24 * 3600'000LL);  // the default
+  CHECK(s.alarm_burst == 5);
+  const json printed = json::parse(gateway::config_json(r.value()))["supervision"];
+  CHECK(printed["check_in_s"]["sos_button"] == 600);
+  CHECK(printed["battery_low_pct"] == json::array({20, 10, 5}));
+}
+
+TEST_CASE("the config file's intake sets the vendors' secrets and never prints them", "[config][intake]") {
+  auto r = gateway::apply_config(
+      R"({"intake": {"window_s": 120, "vendors": {"hx-iot": {"secret": "s3cret-of-hx-iot-0001"},
+                                                   "acme": {"secret": "s3cret-of-acme-0002"}}}})",
+      {}, "c.json");
+  INFO((r.ok() ? "" : r.error().message));
+  REQUIRE(r.ok());
+  CHECK(r->intake_window_s == 120);
+  CHECK(r->intake_secrets == std::map<std::string, std::string>{{"hx-iot", "s3cret-of-hx-iot-0001"},
+                                                                {"acme", "s3cret-of-acme-0002"}});
+  const std::string printed = gateway::config_json(r.value());
+  CHECK(printed.find("s3cret") == std::string::npos);
+  CHECK(json::parse(printed)["intake"] == json::parse(R"({"window_s": 120, "vendors": {"acme": {}, "hx-iot": {}}})"));
+  // Printed, the vendors have no secret: read back, that is refused, not taken as none.
+  auto back = gateway::apply_config(printed, {}, "printed.json");
+  REQUIRE_FALSE(back.ok());
+  CHECK(back.error().message.find("'secret' is missing") != std::string::npos);
+  // Off by default.
+  CHECK(gateway::ServerOptions{}.intake_secrets.empty());
+  CHECK(test::read_file(ANXIN_SOURCE_DIR "/docs/configuration.md").find("`intake`") != std::string::npos);
 }
 
 TEST_CASE("each timer takes the ends of its range and nothing beyond", "[config]") {
@@ -124,4 +176,41 @@ TEST_CASE("each timer takes the ends of its range and nothing beyond", "[config]
     CHECK_FALSE(with(k.min_s - (k.whole ? 1 : 0.01)).ok());
   }
   CHECK_FALSE(gateway::load_config_file("/nonexistent/anxin.conf.json", {}).ok());
+}
+
+TEST_CASE("the dc09 object sets the receiver and refuses what it cannot take", "[config][dc09]") {
+  auto r = gateway::apply_config(R"({"dc09": {"port": 7603, "window_s_before": 30, "window_s_after": 10,
+    "accounts": {"12ab": {"device": "D1", "zones": {"2": "D2"}, "key": "30313233343536373839414243444546"}}}})",
+                                 {}, "c.json");
+  INFO((r.ok() ? "" : r.error().message));
+  REQUIRE(r.ok());
+  CHECK(r->dc09_port == 7603);
+  CHECK(r->dc09.window_s_before == 30);
+  CHECK(r->dc09.window_s_after == 10);
+  REQUIRE(r->dc09.accounts.count("12AB"));
+  CHECK(r->dc09.accounts.at("12AB").device == "D1");
+  CHECK(r->dc09.accounts.at("12AB").zones.at("002") == "D2");
+  // Printed without the key, which read back is refused rather than taken as none.
+  const std::string printed = gateway::config_json(r.value());
+  CHECK(printed.find("3031323334") == std::string::npos);
+  auto again = gateway::apply_config(printed, {}, "c.json");
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().message.find("dc09: accounts: 12AB: 'key_set'") != std::string::npos);
+
+  auto [text, key] = GENERATE(table<std::string, std::string>({
+      {R"({"dc09": []})", "dc09: must be an object"},
+      {R"({"dc09": {"prt": 1}})", "dc09: unknown key 'prt'"},
+      {R"({"dc09": {"port": 70000}})", "dc09: port: must be a whole number from -1 (off) to 65535"},
+      {R"({"dc09": {"window_s_after": 0}})", "dc09: window_s_after: must be a whole number of seconds from 1 to 3600"},
+      {R"({"dc09": {"accounts": {"12": {}}}})", "dc09: accounts: '12': an account number is 3 to 16 hex digits"},
+      {R"({"dc09": {"accounts": {"1234": {"key": "abc"}}}})", "dc09: accounts: 1234: key: must be 32, 48 or 64 hex digits"},
+      {R"({"dc09": {"accounts": {"1234": {"zones": {"A1": "D1"}}}}})", "dc09: accounts: 1234: zones: 'A1': a zone is 1 to 4 digits"},
+      {R"({"dc09": {"accounts": {"1234": {"zones": {"1": "D1", "001": "D2"}}}}})", "is given twice"},
+      {R"({"dc09": {"accounts": {"1234": {"device": ""}}}})", "dc09: accounts: 1234: device: must be a device serial"},
+      {R"({"dc09": {"accounts": {"1234": {"pin": 1}}}})", "dc09: accounts: 1234: unknown key 'pin'"},
+  }));
+  INFO(text);
+  auto bad = gateway::apply_config(text, {}, "c.json");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find(key) != std::string::npos);
 }

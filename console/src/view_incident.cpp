@@ -45,7 +45,7 @@ void header(const App& app, const Incident& i, const protocol::ElderCard* e, int
   else ImGui::TextUnformatted(e ? e->name.c_str() : ("#" + std::to_string(i.elder)).c_str());
   ImGui::SameLine(0, 12);
   ImGui::TextUnformatted(app.tr(i.lead_kind()));
-  if (int n = i.alert_count(); n > 1) {
+  if (int n = i.alert_count() + i.repeats; n > 1) {  // a storm's folded alarms count too
     ImGui::SameLine();
     ImGui::TextColored(kMutedText, "×%d", n);
   }

@@ -210,7 +210,7 @@ Commands draw_queue(const App& app, UiState& ui, bool compact) {
         std::snprintf(id_text, sizeof id_text, "#%lld", static_cast<long long>(i.elder));
         cell(row.elder ? row.elder->name.c_str() : id_text);
         if (!compact) {
-          const int n = i.alert_count();
+          const int n = i.alert_count() + i.repeats;  // with the alarms of a storm folded in
           char alert[96];
           if (n > 1) std::snprintf(alert, sizeof alert, "%s ×%d", app.tr(i.lead_kind()), n);
           else std::snprintf(alert, sizeof alert, "%s", app.tr(i.lead_kind()));

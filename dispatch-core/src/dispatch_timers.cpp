@@ -25,8 +25,10 @@ void Dispatcher::clear_escalation(Incident& incident, EscalationKind kind) {
 void Dispatcher::tick() {
   const Millis now = clock_.now_ms();
   const Millis mono = clock_.mono_ms();  // what every timer below is judged by
+  flush_positions();
   // The dashboard's figures are for today: a new day starts them afresh.
   roll_metrics_day();
+  supervise();
   for (auto& [id, incident] : open_) {
     const size_t mark = incident.timeline.size();
     const size_t escalations = incident.escalations.size();

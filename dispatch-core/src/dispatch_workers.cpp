@@ -2,6 +2,7 @@
 // An offer waits offer_timeout_ms for an answer; a decline or a lapse moves it to
 // the next candidate by itself (dispatch_timers.cpp handles the lapse).
 #include <algorithm>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "anxin/core/dispatcher.hpp"
@@ -129,11 +130,23 @@ Result<WorkerId> Dispatcher::update_position(const Principal& who, double lat, d
   w.position_ms = at_ms;
   w.received_mono = clock_.mono_ms();
   if (mode) w.mode = *mode;
-  // Positions are telemetry, not actions: they are saved but not audited.
+  // Positions are telemetry, not actions: not audited, and not written or sent one by
+  // one. Candidates see the new position at once (the index); the row and the
+  // consoles' worker_updated follow at the next tick, once however many came
+  // (flush_positions). A crash loses at most that tick's positions; the phone sends
+  // another within seconds.
   index_worker(w);
-  save(w);
-  emit_worker(w);
+  positions_moved_.insert(w.id);
   return w.id;
+}
+
+void Dispatcher::flush_positions() {
+  for (WorkerId id : std::exchange(positions_moved_, {})) {
+    auto it = workers_.find(id);
+    if (it == workers_.end()) continue;
+    save(it->second);
+    emit_worker(it->second);
+  }
 }
 
 // --- candidates and offers --------------------------------------------------------------

@@ -54,7 +54,8 @@ std::vector<std::string> Dispatcher::restore(LiveState st) {
   std::vector<std::string> left_out;
   elders_.clear(); devices_.clear(); workers_.clear(); open_.clear(); open_by_elder_.clear();
   assignment_incident_.clear(); call_incident_.clear(); tokens_.clear(); progress_.clear();
-  recent_.clear(); metrics_.clear();
+  recent_.clear(); metrics_.clear(); watch_.clear(); heard_.clear(); alarm_buckets_.clear(); folds_.clear();
+  folded_.clear(); unwritten_.clear();
   index_ = WorkerIndex(config_.travel);
   last_elder_ = 0;
   // The timers' monotonic stamps are not stored: each is rebuilt from its wall time as
@@ -116,6 +117,7 @@ std::vector<std::string> Dispatcher::restore(LiveState st) {
   last_assignment_ = st.max_assignment_id;
   last_call_ = st.max_call_id;
   index_numbers();
+  restore_supervision();
   effects_ = {};
   resume_notices(std::move(st.outbox));
   return left_out;
@@ -203,6 +205,7 @@ Delta& Dispatcher::emit(DeltaKind kind, const Incident& incident) {
 }
 
 void Dispatcher::emit_worker(const Worker& w) {
+  positions_moved_.erase(w.id);  // this delta carries the latest position
   Delta d;
   d.seq = ++seq_;
   d.kind = DeltaKind::worker_updated;
@@ -255,7 +258,7 @@ Result<Incident*> Dispatcher::open_incident(IncidentId id) {
 
 // --- alarms ---------------------------------------------------------------------------
 
-Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in) {
+Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in, bool known_new) {
   if (who.role != Role::device) return Error{ErrorCode::forbidden, "only devices raise alarms"};
   auto dev = devices_.find(in.device);
   if (dev == devices_.end()) return Error{ErrorCode::unknown_device, "no device " + in.device};
@@ -270,31 +273,54 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
   if (in.battery_pct && (*in.battery_pct < 0 || *in.battery_pct > 100))
     return Error{ErrorCode::bad_field, "battery_pct must be 0..100"};
 
-  // Retries: devices resend until acknowledged, with the same seq.
+  // Retries: devices resend until acknowledged, the same alarm with the same seq. An
+  // alarm is known by its boot, seq, kind and device time: a device that restarts its
+  // counter (rebooted, with or without a new `boot`) sends a new alarm, never a resend.
+  auto same = [&](const DeviceProgress& p) {
+    return p.device == device.id && p.boot == in.boot && p.last_seq == in.seq && p.kind == in.kind &&
+           p.device_time_ms == in.device_time_ms;
+  };
   auto progress_it = progress_.find(device.id);
-  const std::int64_t last_seq = progress_it == progress_.end() ? 0 : progress_it->second.last_seq;
-  if (progress_it != progress_.end() && in.seq == last_seq)
-    return AlarmAck{progress_it->second.last_alert, progress_it->second.last_incident, true};
-  if (in.seq < last_seq) {
-    auto it = std::find_if(recent_.begin(), recent_.end(),
-                           [&](const Recent& r) { return r.device == device.id && r.seq == in.seq; });
-    if (it != recent_.end()) return AlarmAck{it->alert, it->incident, true};
-    return AlarmAck{0, 0, true, true};
+  if (!known_new) {
+    if (progress_it != progress_.end() && same(progress_it->second))
+      return AlarmAck{progress_it->second.last_alert, progress_it->second.last_incident, true};
+    auto it = std::find_if(recent_.rbegin(), recent_.rend(), [&](const Recent& r) { return same(r.alarm); });
+    if (it != recent_.rend()) return AlarmAck{it->alarm.last_alert, it->alarm.last_incident, true};
+    // The usual case, the next seq of the boot heard last, is new. Anything else may be
+    // a resend older than the alarms in memory: the host looks in the file first.
+    const bool next = progress_it == progress_.end() ||
+                      (progress_it->second.boot == in.boot && in.seq > progress_it->second.last_seq);
+    if (!next) return AlarmAck{0, 0, false, false, true};
   }
-
-  AlarmAck ack = file_alert(who, device, in.kind, in.seq, in.device_time_ms, in.detail);
+  if (!take_alarm_token(device.id))
+    return Error{ErrorCode::rate_limited, device.id + " sent more than " +
+                                              std::to_string(config_.supervision.alarm_burst) +
+                                              " alarms in a short time; this one was not taken: send it again later"};
   if (in.battery_pct) device.battery_pct = *in.battery_pct;
-  progress_[device.id] = {device.id, in.seq, ack.alert, ack.incident};
-  recent_.push_back({device.id, in.seq, ack.alert, ack.incident});
+  AlarmAck ack;
+  if (auto folded = fold(device, in)) {
+    ack = *folded;
+  } else {
+    ack = file_alert(who, device, in.kind, in.seq, in.device_time_ms, in.detail, in.boot);
+    folds_[{device.id, in.kind}] = last_filed_;
+  }
+  DeviceProgress p{device.id, in.seq, ack.alert, ack.incident, in.boot, in.kind, in.device_time_ms};
+  progress_[device.id] = p;
+  recent_.push_back({p});
   if (recent_.size() > kRecent) recent_.pop_front();
-  effects_.writes.push_back(TouchDevice{device.id, device.battery_pct, device.last_seen_ms});
+  battery_seen(device);
+  if (in.kind == AlertKind::offline) watch_[device.id].offline = true;  // said by its platform
+  if (!ack.folded) {
+    auto w = watch_.find(device.id);
+    effects_.writes.push_back(TouchDevice{device.id, device.battery_pct, device.last_seen_ms, w != watch_.end()});
+  }
   return ack;
 }
 
 // Files one alert of `device` on its elder's incident, opening one if none is open:
 // the alarm frame's path, and the phone line's (dispatch_phone.cpp).
 AlarmAck Dispatcher::file_alert(const Principal& who, Device& device, AlertKind kind_of_alert, std::int64_t seq,
-                                Millis device_time_ms, const std::string& detail) {
+                                Millis device_time_ms, const std::string& detail, const std::string& boot) {
   const Millis now = clock_.now_ms();
   Alert alert;
   alert.id = ++last_alert_;
@@ -305,6 +331,7 @@ AlarmAck Dispatcher::file_alert(const Principal& who, Device& device, AlertKind 
   alert.received_ms = now;
   alert.device_seq = seq;
   alert.detail = detail;
+  alert.device_boot = boot;
 
   // At most one open incident per elder: a later alert joins it.
   DeltaKind kind;
@@ -349,6 +376,7 @@ AlarmAck Dispatcher::file_alert(const Principal& who, Device& device, AlertKind 
         nlohmann::json{{"device", device.id}, {"seq", seq}, {"kind", name_of(kind_of_alert)}, {"alert_id", alert.id}}
             .dump());
   detail::append_since(emit(kind, *incident), *incident, mark);
+  last_filed_ = alert;
   return AlarmAck{alert.id, incident->id, false};
 }
 

@@ -25,6 +25,10 @@ std::string_view code_name(ErrorCode c) {
     case ErrorCode::unknown_seat: return "E_UNKNOWN_SEAT";
     case ErrorCode::throttled: return "E_THROTTLED";
     case ErrorCode::storage_full: return "E_STORAGE_FULL";
+    case ErrorCode::rate_limited: return "E_RATE_LIMITED";
+    case ErrorCode::bad_signature: return "E_BAD_SIGNATURE";
+    case ErrorCode::stale: return "E_STALE";
+    case ErrorCode::replayed: return "E_REPLAYED";
     case ErrorCode::internal: return "E_INTERNAL";
   }
   return "E_INTERNAL";

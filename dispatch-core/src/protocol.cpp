@@ -179,6 +179,17 @@ DistrictMap make_map(const std::vector<const Elder*>& elders, std::string_view t
 
 // --- client messages ------------------------------------------------------------------
 
+namespace {
+// A device's boot or session (docs/protocol.md, "Boots"): printable, at most 64 bytes.
+std::string read_boot(const json& j) {
+  std::string boot = opt_string(j, "boot");
+  if (boot.size() > 64) fail(ErrorCode::bad_field, "'boot' is at most 64 bytes");
+  for (unsigned char c : boot)
+    if (c < 0x21 || c > 0x7e) fail(ErrorCode::bad_field, "'boot' must be printable ASCII without spaces");
+  return boot;
+}
+}  // namespace
+
 Result<ClientMessage> parse_client(std::string_view text, std::string* req_out) {
   ClientMessage m;
   try {
@@ -217,7 +228,15 @@ Result<ClientMessage> parse_client(std::string_view text, std::string* req_out) 
         a.detail = j["detail"].dump();
       }
       if (has(j, "battery_pct")) a.battery_pct = need_int_in(j, "battery_pct", 0, 100);
+      a.boot = read_boot(j);
       m.body = std::move(a);
+    } else if (type == "heartbeat") {
+      HeartbeatIn b;
+      b.device = need_string(j, "device");
+      b.boot = read_boot(j);
+      if (has(j, "battery_pct")) b.battery_pct = need_int_in(j, "battery_pct", 0, 100);
+      if (has(j, "signal_dbm")) b.signal_dbm = need_int_in(j, "signal_dbm", -150, 0);
+      m.body = std::move(b);
     } else if (type == "subscribe") {
       m.body = Subscribe{};
     } else if (type == "ping") {
@@ -348,6 +367,12 @@ std::string encode(const ClientMessage& m) {
           json detail = json::parse(b.detail, nullptr, false);
           if (!detail.is_discarded()) j["detail"] = detail;
           if (b.battery_pct) j["battery_pct"] = *b.battery_pct;
+          if (!b.boot.empty()) j["boot"] = b.boot;
+        } else if constexpr (std::is_same_v<T, HeartbeatIn>) {
+          j = {{"type", "heartbeat"}, {"device", b.device}};
+          if (!b.boot.empty()) j["boot"] = b.boot;
+          if (b.battery_pct) j["battery_pct"] = *b.battery_pct;
+          if (b.signal_dbm) j["signal_dbm"] = *b.signal_dbm;
         } else if constexpr (std::is_same_v<T, AckIncident>) {
           j = {{"type", "ack_incident"}, {"incident_id", b.incident}};
         } else if constexpr (std::is_same_v<T, ResolveIncident>) {
@@ -505,6 +530,7 @@ std::string encode(const ServerMessage& m) {
         } else if constexpr (std::is_same_v<T, Ack>) {
           j = {{"type", "ack"}, {"device", b.device}, {"seq", b.seq}, {"alert_id", b.ack.alert},
                {"incident_id", b.ack.incident}, {"duplicate", b.ack.duplicate}};
+          if (b.ack.folded) j["folded"] = true;
         } else if constexpr (std::is_same_v<T, Snapshot>) {
           json incidents = json::array();
           for (const auto& i : b.incidents) incidents.push_back(ij::full(i));
@@ -631,7 +657,8 @@ Result<ServerMessage> parse_server(std::string_view text) {
       m.body = std::move(w);
     } else if (type == "ack") {
       m.body = Ack{need_string(j, "device"), need_int(j, "seq"),
-                   AlarmAck{need_int(j, "alert_id"), need_int(j, "incident_id"), need_bool(j, "duplicate")}};
+                   AlarmAck{need_int(j, "alert_id"), need_int(j, "incident_id"), need_bool(j, "duplicate"),
+                            has(j, "folded") && need_bool(j, "folded")}};
     } else if (type == "snapshot") {
       Snapshot s;
       s.seq = static_cast<std::uint64_t>(need_int(j, "seq"));

@@ -253,6 +253,32 @@ CREATE INDEX outbox_pending ON outbox(at_ms) WHERE state = 'pending';
 )sql",
     // 7: the visiting programme (issue 12), whose tables visits_store.cpp keeps.
     visits::kSchema,
+    // 8: devices as they really connect (issue 13). A device's counter restarts when
+    // it reboots, so (device, seq) is no longer unique: an alarm is known by its boot,
+    // seq, kind and device time. SQLite cannot drop a UNIQUE constraint, so the table
+    // is built again. `repeats` counts the alarms of a storm folded into an alert;
+    // `supervised` marks a device that has sent heartbeats and so has a check-in.
+    R"sql(
+CREATE TABLE alerts_v8(
+  id INTEGER PRIMARY KEY,
+  device_id TEXT NOT NULL REFERENCES devices(id),
+  elder_id INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  device_time_ms INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  device_seq INTEGER NOT NULL,
+  incident_id INTEGER NOT NULL REFERENCES incidents(id),
+  detail TEXT NOT NULL DEFAULT '{}',
+  device_boot TEXT NOT NULL DEFAULT '',
+  repeats INTEGER NOT NULL DEFAULT 0);
+INSERT INTO alerts_v8(id, device_id, elder_id, kind, device_time_ms, received_ms, device_seq, incident_id, detail)
+  SELECT id, device_id, elder_id, kind, device_time_ms, received_ms, device_seq, incident_id, detail FROM alerts;
+DROP TABLE alerts;
+ALTER TABLE alerts_v8 RENAME TO alerts;
+CREATE INDEX alerts_by_device ON alerts(device_id, device_boot, device_seq);
+ALTER TABLE incidents ADD COLUMN repeats INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE devices ADD COLUMN supervised INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 std::vector<std::string> split(const std::string& s) {
@@ -400,12 +426,13 @@ struct Store::Statements {
   explicit Statements(sqlite3* db)
       : put_alert(db,
                   "INSERT INTO alerts(id, device_id, elder_id, kind, device_time_ms, received_ms,"
-                  " device_seq, incident_id, detail) VALUES (?,?,?,?,?,?,?,?,?)"),
+                  " device_seq, incident_id, detail, device_boot, repeats) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                  " ON CONFLICT(id) DO UPDATE SET repeats=excluded.repeats"),
         put_incident(db,
                      "INSERT INTO incidents(id, elder_id, state, opened_ms, acknowledged_ms,"
                      " acknowledged_by, resolved_ms, disposition, callback, dispatched_ms, accepted_ms,"
-                     " on_scene_ms, proposed_worker, escalations, responders_wanted, resolved_by)"
-                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                     " on_scene_ms, proposed_worker, escalations, responders_wanted, resolved_by, repeats)"
+                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                      " ON CONFLICT(id) DO UPDATE SET state=excluded.state,"
                      " acknowledged_ms=excluded.acknowledged_ms, acknowledged_by=excluded.acknowledged_by,"
                      " resolved_ms=excluded.resolved_ms, disposition=excluded.disposition,"
@@ -413,11 +440,11 @@ struct Store::Statements {
                      " accepted_ms=excluded.accepted_ms, on_scene_ms=excluded.on_scene_ms,"
                      " proposed_worker=excluded.proposed_worker, escalations=excluded.escalations,"
                      " responders_wanted=excluded.responders_wanted, resolved_by=excluded.resolved_by,"
-                     " elder_id=excluded.elder_id"),
+                     " elder_id=excluded.elder_id, repeats=excluded.repeats"),
         add_timeline(db,
                      "INSERT INTO incident_events(incident_id, at_ms, kind, actor, alert_id,"
                      " alert_kind, text) VALUES (?,?,?,?,?,?,?)"),
-        touch_device(db, "UPDATE devices SET battery_pct=?, last_seen_ms=? WHERE id=?"),
+        touch_device(db, "UPDATE devices SET battery_pct=?, last_seen_ms=?, supervised=? WHERE id=?"),
         put_worker(db,
                    "UPDATE workers SET status=?, on_duty=?, mode=?, lat=?, lon=?, accuracy_m=?,"
                    " position_ms=?, incident_id=?, duty_since_ms=? WHERE id=?"),
@@ -698,12 +725,12 @@ LiveState Store::load(Millis since_ms) const {
   }
   {
     Stmt s(read_db_,
-           "SELECT id, elder_id, kind, vendor, battery_pct, last_seen_ms, sim FROM devices ORDER BY id");
+           "SELECT id, elder_id, kind, vendor, battery_pct, last_seen_ms, sim, supervised FROM devices ORDER BY id");
     while (s.next()) {
       Device d;
       d.id = s.text(0); d.elder = s.i64(1); d.kind = enum_or(s.text(2), DeviceKind::sos_button);
       d.vendor = s.text(3); d.battery_pct = static_cast<int>(s.i64(4)); d.last_seen_ms = s.i64(5);
-      d.sim = s.text(6);
+      d.sim = s.text(6); d.supervised = s.i64(7) != 0;
       st.devices.push_back(std::move(d));
     }
   }
@@ -711,7 +738,7 @@ LiveState Store::load(Millis since_ms) const {
     const char* columns =
         "SELECT id, elder_id, state, opened_ms, acknowledged_ms, acknowledged_by, resolved_ms,"
         " disposition, callback, dispatched_ms, accepted_ms, on_scene_ms, proposed_worker, escalations,"
-        " responders_wanted, resolved_by FROM incidents ";
+        " responders_wanted, resolved_by, repeats FROM incidents ";
     auto read = [](Stmt& s) {
       Incident i;
       i.id = s.i64(0); i.elder = s.i64(1); i.state = enum_or(s.text(2), IncidentState::open);
@@ -731,6 +758,7 @@ LiveState Store::load(Millis since_ms) const {
       }
       i.responders_wanted = static_cast<int>(s.i64(14));
       i.resolved_by = s.text(15);
+      i.repeats = static_cast<int>(s.i64(16));
       return i;
     };
     Stmt s(read_db_, (std::string(columns) + "WHERE state <> 'resolved' ORDER BY id").c_str());
@@ -783,10 +811,14 @@ LiveState Store::load(Millis since_ms) const {
       if (auto role = parse_role(s.text(1))) st.tokens.push_back({s.text(0), Principal{*role, s.text(2)}, s.i64(3)});
   }
   {
+    // Each device's latest own alarm (the server's and the phone line's have seq <= 0).
     // SQLite takes the bare columns of an aggregate from the row holding the MAX.
     Stmt s(read_db_,
-           "SELECT device_id, MAX(device_seq), id, incident_id FROM alerts GROUP BY device_id");
-    while (s.next()) st.progress.push_back({s.text(0), s.i64(1), s.i64(2), s.i64(3)});
+           "SELECT device_id, device_seq, MAX(id), incident_id, device_boot, kind, device_time_ms"
+           " FROM alerts WHERE device_seq > 0 GROUP BY device_id");
+    while (s.next())
+      st.progress.push_back({s.text(0), s.i64(1), s.i64(2), s.i64(3), s.text(4),
+                             enum_or(s.text(5), AlertKind::sos), s.i64(6)});
   }
   for (auto& row : read_outbox(read_db_, "WHERE state = 'pending'")) st.outbox.push_back(std::move(row.notice));
   {
@@ -834,18 +866,18 @@ std::optional<Incident> Store::closing_record(IncidentId id) const {
   return found;
 }
 
-std::optional<Alert> Store::find_alert(const DeviceId& device, std::int64_t device_seq) const {
+std::vector<Alert> Store::find_alerts(const DeviceId& device, const std::string& boot, std::int64_t device_seq) const {
   std::lock_guard lock(read_mu_);
   Stmt& s = reads_->alert.fresh();
-  s.bind(1, device).bind(2, device_seq);
-  std::optional<Alert> found;
+  s.bind(1, device).bind(2, boot).bind(3, device_seq);
+  std::vector<Alert> found;
   while (s.next()) {
     Alert a;
     a.id = s.i64(0); a.device = device; a.elder = s.i64(1);
     a.kind = enum_or(s.text(2), AlertKind::sos); a.device_time_ms = s.i64(3);
     a.received_ms = s.i64(4); a.device_seq = device_seq; a.incident = s.i64(5);
-    a.detail = s.text(6);
-    found = std::move(a);
+    a.detail = s.text(6); a.device_boot = boot; a.repeats = static_cast<int>(s.i64(7));
+    found.push_back(std::move(a));
   }
   return found;
 }
@@ -922,7 +954,7 @@ void Store::apply(const WriteOp& op) {
     const Alert& a = p->alert;
     s.put_alert.bind(1, a.id).bind(2, a.device).bind(3, a.elder).bind(4, name_of(a.kind))
         .bind(5, a.device_time_ms).bind(6, a.received_ms).bind(7, a.device_seq)
-        .bind(8, a.incident).bind(9, a.detail).run();
+        .bind(8, a.incident).bind(9, a.detail).bind(10, a.device_boot).bind(11, a.repeats).run();
   } else if (auto* p = std::get_if<PutCaller>(&op)) {
     const Elder& e = p->elder;
     s.put_caller.bind(1, e.id).bind(2, e.name).bind(3, name_of(e.sex)).bind(4, e.birth_date).bind(5, e.phone)
@@ -937,7 +969,7 @@ void Store::apply(const WriteOp& op) {
         .bind(8, i.disposition).bind(9, name_of(i.callback)).bind(10, i.dispatched_ms)
         .bind(11, i.accepted_ms).bind(12, i.on_scene_ms).bind(13, i.proposed_worker)
         .bind(14, incident_json::escalations(i.escalations).dump()).bind(15, i.responders_wanted)
-        .bind(16, i.resolved_by).run();
+        .bind(16, i.resolved_by).bind(17, i.repeats).run();
   } else if (auto* p = std::get_if<AddTimeline>(&op)) {
     const TimelineEntry& e = p->entry;
     s.add_timeline.bind(1, p->incident).bind(2, e.at_ms).bind(3, name_of(e.kind)).bind(4, e.actor);
@@ -947,7 +979,7 @@ void Store::apply(const WriteOp& op) {
       s.add_timeline.bind_null(5).bind_null(6);
     s.add_timeline.bind(7, e.text).run();
   } else if (auto* p = std::get_if<TouchDevice>(&op)) {
-    s.touch_device.bind(1, p->battery_pct).bind(2, p->last_seen_ms).bind(3, p->device).run();
+    s.touch_device.bind(1, p->battery_pct).bind(2, p->last_seen_ms).bind(3, p->supervised).bind(4, p->device).run();
   } else if (auto* p = std::get_if<PutWorker>(&op)) {
     const Worker& w = p->worker;
     s.put_worker.bind(1, name_of(w.status)).bind(2, w.status != WorkerStatus::off_duty)

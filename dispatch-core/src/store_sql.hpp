@@ -146,8 +146,8 @@ struct Store::Reads {
                             " ORDER BY i.opened_ms DESC, i.id, a.id")
                                .c_str()),
         alert(db,
-              "SELECT id, elder_id, kind, device_time_ms, received_ms, incident_id, detail"
-              " FROM alerts WHERE device_id=? AND device_seq=?"),
+              "SELECT id, elder_id, kind, device_time_ms, received_ms, incident_id, detail, repeats"
+              " FROM alerts WHERE device_id=? AND device_boot=? AND device_seq=? ORDER BY id"),
         last_audit(db, "SELECT IFNULL(MAX(id), 0) FROM audit"),
         audit_since(db,
                     "SELECT action, detail FROM audit WHERE id > ? AND id <= ? AND action IN (?,?,?,?) ORDER BY id"),

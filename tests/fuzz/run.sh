@@ -18,7 +18,7 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
   -DANXIN_CONSOLE=OFF -DBUILD_TESTING=OFF -DANXIN_FUZZ=ON >/dev/null
-targets=(client_frame server_frame seat_event roster visits_command)
+targets=(client_frame server_frame seat_event roster visits_command intake_signature dc09)
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
 cd "$build"
 for t in "${targets[@]}"; do

@@ -41,4 +41,27 @@ struct VisitsOptions {
 
 int run_visits(const VisitsOptions&);
 
+struct HeartbeatsOptions {
+  int devices = 100'000;
+  int connections = 8;       // vendor-platform connections sending heartbeats
+  int consoles = 3;
+  double seconds = 20;       // per phase
+  double rate = 100'000.0 / 60;  // the paced phase: heartbeats/s (the district once a minute)
+  int window = 256;          // heartbeats in flight per connection in the flat-out phase
+  int alarm_every_ms = 100;  // an SOS from the next device, in every phase
+  int write_every_s = 10;    // the devices seen go to the file this often (server default: 60)
+  std::string dir = "build/bench";
+};
+
+int run_heartbeats(const HeartbeatsOptions&);
+
+struct Dc09BenchOptions {
+  int alarms = 5000;
+  int devices = 300;      // SOS buttons, each its own DC-09 account
+  int connections = 4;    // panels' TCP connections, each one alarm in flight
+  std::string dir = "build/bench";
+};
+
+int run_dc09(const Dc09BenchOptions&);
+
 }  // namespace anxin::bench

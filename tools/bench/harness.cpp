@@ -1,6 +1,7 @@
 #include "harness.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "anxin/core/store.hpp"
 
@@ -18,7 +19,9 @@ std::string make_bench_db(const std::filesystem::path& dir, const sim::District&
   const std::string db = (dir / "bench.db").string();
   Store store(db);
   store.import_registry(district.elders, district.devices, district.workers);
-  for (const auto& d : district.devices) store.put_token("bench-" + d.vendor, {Role::device, "vendor:" + d.vendor});
+  std::set<std::string> vendors;  // one token each, not one write per device
+  for (const auto& d : district.devices) vendors.insert(d.vendor);
+  for (const auto& v : vendors) store.put_token("bench-" + v, {Role::device, "vendor:" + v});
   store.put_token("bench-console", {Role::console, "operator:bench"});
   for (const auto& w : district.workers)
     store.put_token("bench-w" + std::to_string(w.id), {Role::field, "worker:" + std::to_string(w.id)});

@@ -16,7 +16,13 @@ void usage() {
       "       anxin-bench ring [--calls N] [--dir DIR]\n"
       "  INVITE at the seat -> the elder's card on a console, real SIP agents (needs tcpdump, root)\n"
       "       anxin-bench visits [--elders N] [--rounds N]\n"
-      "  visit plans and the daily due-list for N elders (default 1000000), time and memory");
+      "  visit plans and the daily due-list for N elders (default 1000000), time and memory\n"
+      "       anxin-bench heartbeats [--devices N] [--connections K] [--consoles N] [--seconds S]\n"
+      "                              [--rate N] [--window N] [--alarm-every-ms N] [--write-every-s N] [--dir DIR]\n"
+      "  N devices' heartbeats on K platform connections: none, paced, flat out; alarm -> console\n"
+      "  latency, commits/s and server CPU in each\n"
+      "       anxin-bench dc09 [--alarms N] [--devices N] [--connections K] [--dir DIR]\n"
+      "  SIA DC-09 Contact ID frame -> ACK (after the commit) over loopback TCP");
 }
 
 }  // namespace
@@ -37,6 +43,53 @@ int main(int argc, char** argv) {
     }
     try {
       return anxin::bench::run_offer(o);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "anxin-bench: %s\n", e.what());
+      return 1;
+    }
+  }
+  if (argc >= 2 && std::strcmp(argv[1], "dc09") == 0) {
+    anxin::bench::Dc09BenchOptions o;
+    try {
+      for (int i = 2; i < argc; i += 2) {
+        std::string a = argv[i];
+        if (i + 1 >= argc) a.clear();
+        if (a == "--alarms") o.alarms = std::stoi(argv[i + 1]);
+        else if (a == "--devices") o.devices = std::stoi(argv[i + 1]);
+        else if (a == "--connections") o.connections = std::stoi(argv[i + 1]);
+        else if (a == "--dir") o.dir = argv[i + 1];
+        else {
+          usage();
+          return 2;
+        }
+      }
+      return anxin::bench::run_dc09(o);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "anxin-bench: %s\n", e.what());
+      return 1;
+    }
+  }
+  if (argc >= 2 && std::strcmp(argv[1], "heartbeats") == 0) {
+    anxin::bench::HeartbeatsOptions o;
+    try {
+      for (int i = 2; i < argc; i += 2) {
+        std::string a = argv[i];
+        if (i + 1 >= argc) a.clear();
+        if (a == "--devices") o.devices = std::stoi(argv[i + 1]);
+        else if (a == "--connections") o.connections = std::stoi(argv[i + 1]);
+        else if (a == "--consoles") o.consoles = std::stoi(argv[i + 1]);
+        else if (a == "--seconds") o.seconds = std::stod(argv[i + 1]);
+        else if (a == "--rate") o.rate = std::stod(argv[i + 1]);
+        else if (a == "--window") o.window = std::stoi(argv[i + 1]);
+        else if (a == "--alarm-every-ms") o.alarm_every_ms = std::stoi(argv[i + 1]);
+        else if (a == "--write-every-s") o.write_every_s = std::stoi(argv[i + 1]);
+        else if (a == "--dir") o.dir = argv[i + 1];
+        else {
+          usage();
+          return 2;
+        }
+      }
+      return anxin::bench::run_heartbeats(o);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "anxin-bench: %s\n", e.what());
       return 1;

@@ -1,11 +1,15 @@
 // anxin-sim: the demo district and its devices.
 //   generate  builds the seeded district into a fresh database, with demo tokens
-//   play      connects to a server as the vendors' IoT platforms and raises alarms
-//             at a chosen rate, resending each until it is acknowledged
+//   play      connects to a server as the vendors' IoT platforms (over WebSocket, or
+//             with --via http its signed HTTP intake) and raises alarms
+//             at a chosen rate, resending each until it is acknowledged, and sends
+//             every device's heartbeats (heartbeats.hpp)
+#include <curl/curl.h>
 #include <sodium.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -22,7 +26,10 @@
 #include "anxin/core/store.hpp"
 #include "anxin/core/visits_service.hpp"
 #include "anxin/gateway/ws_client.hpp"
+#include "dc09_client.hpp"
 #include "district.hpp"
+#include "heartbeats.hpp"
+#include "intake_client.hpp"
 #include "phone.hpp"
 #include "replay.hpp"
 #include "visit_month.hpp"
@@ -55,6 +62,17 @@ struct Args {
     } catch (...) {
       die("--" + k + " must be a number");
     }
+  }
+  double real(const std::string& k, double fallback) const {
+    auto it = values.find(k);
+    if (it == values.end()) return fallback;
+    try {
+      size_t used = 0;
+      const double v = std::stod(it->second, &used);
+      if (used == it->second.size() && std::isfinite(v)) return v;
+    } catch (...) {
+    }
+    die("--" + k + " must be a number");
   }
 };
 
@@ -116,6 +134,13 @@ int generate(const Args& a) {
     store.put_token(t, {Role::device, "vendor:" + v});
     tokens["vendors"][v] = t;
   }
+  // And a secret per vendor for the signed HTTP intake (play --via http), which the
+  // server reads from DB.conf.json (anxin-server --config; docs/configuration.md).
+  json intake_vendors = json::object();
+  for (const auto& v : vendors) {
+    tokens["intake"][v] = random_token("");
+    intake_vendors[v] = {{"secret", tokens["intake"][v]}};
+  }
   for (const char* op : {"王芳", "李强", "张敏"}) {
     std::string t = random_token("op-");
     store.put_token(t, {Role::console, std::string("operator:") + op});
@@ -142,6 +167,13 @@ int generate(const Args& a) {
     if (!f) die("cannot write " + path);
   }
   std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const std::string conf = db + ".conf.json";
+  {
+    std::ofstream f(conf);
+    f << json{{"intake", {{"vendors", intake_vendors}}}}.dump(2) << "\n";
+    if (!f) die("cannot write " + conf);
+  }
+  std::filesystem::permissions(conf, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 
   // The thirty days before today, played through the visiting programme, so the
   // elders' cards and the dashboard's visit rates start from a month's work.
@@ -168,9 +200,17 @@ int generate(const Args& a) {
 // resent after a reconnect or when an ack is overdue.
 class Platform {
  public:
+  // With an intake `secret` (--via http) the platform posts to the signed HTTP intake
+  // instead of holding a WebSocket; the answers are the same frames.
   Platform(std::string vendor, std::string token, int port, std::string host, FILE* ack_log,
-           std::mutex* log_mu)
+           std::mutex* log_mu, const std::string& secret = "")
       : vendor_(std::move(vendor)), token_(std::move(token)), ack_log_(ack_log), log_mu_(log_mu) {
+    if (!secret.empty()) {
+      ready_ = true;
+      http_ = std::make_unique<sim::IntakeClient>(host, port, vendor_, secret,
+                                                  [this](const std::string& text) { on_message(text); });
+      return;
+    }
     gateway::ClientOptions o;
     o.host = std::move(host);
     o.port = port;
@@ -197,7 +237,16 @@ class Platform {
     // disk was full, say) go again first: a seq below one already stored is refused.
     for (auto it = pending_.lower_bound({alarm.device, 0}); it != pending_.end() && it->first.first == alarm.device;
          ++it)
-      client_->send(it->second.frame);
+      send(it->second.frame);
+  }
+
+  // Heartbeats are not resent: the next one is due soon anyway. Sent only while
+  // welcomed; the reply is an `ok` for req "h".
+  void heartbeat(const HeartbeatIn& beat) {
+    std::string frame = proto::encode({"h", beat});
+    std::lock_guard lock(mu_);
+    if (!ready_) return;
+    if (send(std::move(frame))) ++beats_sent_;
   }
 
   // Resends what has waited too long for its ack.
@@ -208,7 +257,7 @@ class Platform {
     for (auto& [key, p] : pending_)
       if (now - p.sent > after) {
         p.sent = now;
-        client_->send(p.frame);
+        send(p.frame);
       }
   }
 
@@ -216,12 +265,16 @@ class Platform {
     std::uint64_t sent, acked;
     size_t pending;
     bool ready;
+    std::uint64_t beats_sent, beats_ok;
   };
   Counts counts() {
     std::lock_guard lock(mu_);
-    return {sent_, acked_, pending_.size(), ready_};
+    return {sent_, acked_, pending_.size(), ready_, beats_sent_, beats_ok_};
   }
-  void stop() { client_->stop(); }
+  void stop() {
+    if (http_) http_->stop();
+    else client_->stop();
+  }
 
  private:
   void on_message(const std::string& text) {
@@ -232,7 +285,7 @@ class Platform {
       ready_ = true;
       for (auto& [key, p] : pending_) {
         p.sent = std::chrono::steady_clock::now();
-        client_->send(p.frame);
+        send(p.frame);
       }
     } else if (auto* ack = std::get_if<proto::Ack>(&m->body)) {
       if (pending_.erase({ack->device, ack->seq}) == 0) return;  // an ack of a resend
@@ -243,7 +296,11 @@ class Platform {
                      static_cast<long long>(ack->ack.alert), static_cast<long long>(ack->ack.incident));
         std::fflush(ack_log_);
       }
+    } else if (m->req == "h" && std::holds_alternative<proto::Ok>(m->body)) {
+      ++beats_ok_;
     } else if (auto* err = std::get_if<proto::ErrorReply>(&m->body)) {
+      // One refused heartbeat says it all: a server without them refuses each.
+      if (m->req == "h" && beats_refused_++ > 0) return;
       std::fprintf(stderr, "anxin-sim: %s refused: %s %s\n", vendor_.c_str(),
                    std::string(code_name(err->error.code)).c_str(), err->error.message.c_str());
     }
@@ -259,8 +316,10 @@ class Platform {
   std::mutex mu_;
   bool ready_ = false;
   std::map<std::pair<DeviceId, std::int64_t>, Pending> pending_;
-  std::uint64_t sent_ = 0, acked_ = 0;
+  std::uint64_t sent_ = 0, acked_ = 0, beats_sent_ = 0, beats_ok_ = 0, beats_refused_ = 0;
   std::unique_ptr<gateway::WsClient> client_;
+  std::unique_ptr<sim::IntakeClient> http_;  // --via http
+  bool send(std::string frame) { return http_ ? http_->post(std::move(frame)) : client_->send(std::move(frame)); }
 };
 
 int play(const Args& a) {
@@ -270,7 +329,16 @@ int play(const Args& a) {
   const double rate = std::stod(a.get("rate", "0.5"));
   const long long count = a.num("count", -1);
   const std::uint64_t seed = static_cast<std::uint64_t>(a.num("seed", static_cast<long long>(time(nullptr))));
+  const double heartbeat_s = a.real("heartbeat-s", 60);
+  const double silence_pct = a.real("silence", 1);
+  sim::HeartbeatOptions ho;
+  ho.silence_min_s = a.real("silence-min-s", ho.silence_min_s);
+  ho.silence_max_s = a.real("silence-max-s", ho.silence_max_s);
   if (rate <= 0) die("--rate must be positive");
+  if (heartbeat_s < 0) die("--heartbeat-s must be 0 (off) or positive");
+  if (silence_pct < 0 || silence_pct >= 100) die("--silence must be a percentage in [0, 100)");
+  if (!(ho.silence_min_s > 0) || ho.silence_max_s < ho.silence_min_s)
+    die("--silence-min-s must be positive and not above --silence-max-s");
   if (!std::filesystem::exists(db)) die(db + " does not exist; run anxin-sim generate first");
 
   json tokens;
@@ -290,6 +358,12 @@ int play(const Args& a) {
   std::map<DeviceId, std::int64_t> last_seq;
   for (const auto& p : st.progress) last_seq[p.device] = p.last_seq;
   sim::DeviceFleet fleet(district, seed, std::move(last_seq));
+  // Boots and silences come from the plan even with heartbeats off, so alarms carry
+  // the same boot either way.
+  ho.seed = seed;
+  ho.interval_s = heartbeat_s > 0 ? heartbeat_s : 60;
+  ho.silence_pct = heartbeat_s > 0 ? silence_pct : 0;
+  sim::HeartbeatPlan beats(district.devices, ho);
 
   FILE* ack_log = nullptr;
   std::mutex log_mu;
@@ -297,27 +371,77 @@ int play(const Args& a) {
     ack_log = std::fopen(path.c_str(), "a");
     if (!ack_log) die("cannot open " + path);
   }
+  // --via http: each platform posts to the signed HTTP intake (docs/protocol.md, "HTTP
+  // intake") with the secret `generate` made for its vendor, which the server takes from
+  // DB.conf.json.
+  const std::string via = a.get("via", "ws");
+  if (via != "ws" && via != "http" && via != "dc09") die("--via must be ws, http or dc09");
+  const bool via_http = via == "http";
+  // --via dc09: every device an alarm panel on one TCP connection to the server's SIA
+  // DC-09 receiver (docs/dc09.md), its serial the account (dc09_client.hpp).
+  std::unique_ptr<sim::Dc09Client> dc09;
+  if (via != "dc09" && !a.get("dc09-port").empty()) die("--dc09-port goes with --via dc09");
+  if (via == "dc09") {
+    sim::Dc09Options o;
+    o.host = host;
+    o.port = static_cast<int>(a.num("dc09-port", 7603));
+    if (o.port <= 0 || o.port > 65535) die("--dc09-port must be 1 to 65535");
+    dc09 = std::make_unique<sim::Dc09Client>(o, ack_log, &log_mu);
+  }
+  auto secret_of = [&](const std::string& vendor) {
+    if (!tokens.contains("intake") || !tokens["intake"].contains(vendor) || !tokens["intake"][vendor].is_string())
+      die("the tokens file has no intake secret for " + vendor + " (anxin-sim generate makes them)");
+    return tokens["intake"][vendor].get<std::string>();
+  };
+  if (via_http) curl_global_init(CURL_GLOBAL_DEFAULT);
   std::map<std::string, std::unique_ptr<Platform>> platforms;
   for (auto& [vendor, token] : tokens["vendors"].items())
-    platforms[vendor] = std::make_unique<Platform>(vendor, token.get<std::string>(), port, host, ack_log, &log_mu);
+    if (!dc09) platforms[vendor] = std::make_unique<Platform>(vendor, token.get<std::string>(), port, host, ack_log, &log_mu,
+                                                   via_http ? secret_of(vendor) : "");
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  std::fprintf(stderr, "anxin-sim: playing %.2f alarms/s to %s:%d as %zu platforms\n", rate, host.c_str(), port,
-               platforms.size());
+  if (dc09)
+    std::fprintf(stderr, "anxin-sim: playing %.2f alarms/s as alarm panels on one connection to the SIA DC-09 "
+                 "receiver at %s:%d\n", rate, host.c_str(), static_cast<int>(a.num("dc09-port", 7603)));
+  else
+    std::fprintf(stderr, "anxin-sim: playing %.2f alarms/s to %s:%d as %zu platforms%s\n", rate, host.c_str(), port,
+                 platforms.size(), via_http ? " over the signed HTTP intake" : "");
+  if (heartbeat_s > 0)
+    std::fprintf(stderr,
+                 "anxin-sim: %zu devices send a heartbeat every %g s; about %g %% are silent at a time, "
+                 "each silence %g to %g s\n",
+                 district.devices.size(), heartbeat_s, silence_pct, ho.silence_min_s, ho.silence_max_s);
 
   SystemClock clock;
   using namespace std::chrono;
   const auto interval = duration_cast<steady_clock::duration>(duration<double>(1.0 / rate));
-  auto next = steady_clock::now();
+  const auto beat_step = milliseconds(100);  // heartbeats due are sent in batches this often
+  const auto start = steady_clock::now();
+  auto next = start, next_beats = start;
   auto last_status = steady_clock::now();
   long long raised = 0;
   while (!g_stop && (count < 0 || raised < count)) {
-    std::this_thread::sleep_until(next);
+    std::this_thread::sleep_until(heartbeat_s > 0 ? std::min(next, next_beats) : next);
+    if (heartbeat_s > 0 && steady_clock::now() >= next_beats) {
+      next_beats += beat_step;
+      for (const auto& beat : beats.due(duration<double>(steady_clock::now() - start).count()))
+        if (dc09) dc09->heartbeat(beat);
+        else platforms.at(fleet.vendor_of(beat.device))->heartbeat(beat);
+    }
+    if (steady_clock::now() < next) continue;
     next += interval;
+    // A silent device raises nothing either: it is out of power or of reach. The
+    // counter of an alarm passed over is simply skipped, as after a lost frame.
     AlarmIn alarm = fleet.next(clock.now_ms());
+    for (int tries = 0; tries < 10 && beats.silent(alarm.device); ++tries) alarm = fleet.next(clock.now_ms());
+    alarm.boot = beats.boot_of(alarm.device);
     const std::string& vendor = fleet.vendor_of(alarm.device);
-    platforms.at(vendor)->raise(std::move(alarm));
+    if (dc09) {
+      if (!dc09->raise(alarm)) continue;  // a kind Contact ID cannot say: counted, not raised
+    } else {
+      platforms.at(vendor)->raise(std::move(alarm));
+    }
     ++raised;
     if (steady_clock::now() - last_status > seconds(5)) {
       last_status = steady_clock::now();
@@ -328,21 +452,39 @@ int play(const Args& a) {
   for (int i = 0; i < 100 && !g_stop; ++i) {
     size_t pending = 0;
     for (auto& [v, p] : platforms) pending += p->counts().pending;
+    if (dc09) pending += dc09->counts().pending;  // it resends by itself
     if (pending == 0) break;
     std::this_thread::sleep_for(milliseconds(100));
     if (i % 30 == 29)
       for (auto& [v, p] : platforms) p->resend_overdue(seconds(2));
   }
-  std::uint64_t sent = 0, acked = 0;
+  std::uint64_t sent = 0, acked = 0, beats_sent = 0, beats_ok = 0;
   for (auto& [v, p] : platforms) {
     auto c = p->counts();
     sent += c.sent;
     acked += c.acked;
+    beats_sent += c.beats_sent;
+    beats_ok += c.beats_ok;
     p->stop();
   }
+  if (dc09) {
+    dc09->stop();
+    const auto c = dc09->counts();
+    sent += c.sent;
+    acked += c.acked;
+    beats_sent += c.beats_sent;
+    beats_ok += c.beats_acked;
+    std::fprintf(stderr,
+                 "anxin-sim: DC-09: %llu alarms of kinds Contact ID cannot express skipped; %llu DUH, %llu NAK, "
+                 "%llu unanswered; %llu link tests, %llu acked\n",
+                 static_cast<unsigned long long>(c.skipped), static_cast<unsigned long long>(c.duh),
+                 static_cast<unsigned long long>(c.nak), static_cast<unsigned long long>(c.pending),
+                 static_cast<unsigned long long>(c.link_tests), static_cast<unsigned long long>(c.link_acked));
+  }
   if (ack_log) std::fclose(ack_log);
-  std::fprintf(stderr, "anxin-sim: raised %llu alarms, %llu acknowledged\n", static_cast<unsigned long long>(sent),
-               static_cast<unsigned long long>(acked));
+  std::fprintf(stderr, "anxin-sim: raised %llu alarms, %llu acknowledged; sent %llu heartbeats, %llu answered ok\n",
+               static_cast<unsigned long long>(sent), static_cast<unsigned long long>(acked),
+               static_cast<unsigned long long>(beats_sent), static_cast<unsigned long long>(beats_ok));
   return 0;
 }
 
@@ -454,7 +596,14 @@ void usage() {
       "  anxin-sim generate [--db FILE] [--seed N] [--elders N] [--workers N] [--today YYYY-MM-DD]\n"
       "                     [--tokens FILE] [--password P]\n"
       "  anxin-sim play [--db FILE] [--port N] [--host H] [--rate ALARMS_PER_S] [--count N]\n"
-      "                 [--seed N] [--tokens FILE] [--ack-log FILE]\n"
+      "                 [--seed N] [--tokens FILE] [--ack-log FILE] [--heartbeat-s S] [--silence PCT]\n"
+      "                 [--via ws|http|dc09] [--dc09-port N]\n"
+      "                 [--silence-min-s S] [--silence-max-s S]\n"
+      "      alarms at a rate, and every device's heartbeat once per S seconds (default 60, 0: none);\n"
+      "      about PCT % of devices (default 1) silent at a time, each silence 1200 to 5400 s by default;\n"
+      "      --via http posts them to the server's signed HTTP intake instead of a WebSocket;\n"
+      "      --via dc09 sends them as alarm panels, ADM-CID frames on one TCP connection to the server's\n"
+      "      SIA DC-09 receiver on port N (default 7603), each device's serial its account\n"
       "  anxin-sim replay [--db FILE] [--seed N] [--date YYYY-MM-DD] [--alarms N] [--elders N]\n"
       "                   [--workers N] [--audit FILE]\n"
       "  anxin-sim replay --month YYYY-MM [--db FILE] [--seed N] [--elders N] [--workers N]\n"
@@ -478,7 +627,9 @@ int main(int argc, char** argv) {
     if (cmd == "generate")
       return generate(parse_args(argc, argv, 2, {"db", "seed", "elders", "workers", "today", "tokens", "password"}));
     if (cmd == "play")
-      return play(parse_args(argc, argv, 2, {"db", "port", "host", "rate", "count", "seed", "tokens", "ack-log"}));
+      return play(parse_args(argc, argv, 2, {"db", "port", "host", "rate", "count", "seed", "tokens", "ack-log",
+                                             "heartbeat-s", "silence", "silence-min-s", "silence-max-s", "via",
+                                             "dc09-port"}));
     if (cmd == "replay")
       return replay(parse_args(argc, argv, 2, {"db", "seed", "date", "alarms", "elders", "workers", "audit", "month"}));
     if (cmd == "phone")

@@ -80,25 +80,19 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::H
 }
 
 Outbound Server::Impl::handle(Session& s, const std::string& req, const AlarmIn& a) {
-  auto r = dispatcher.raise_alarm(*s.who, a);
+  take_alarm(*s.who, a, [this, session = s.id, req, a](const Result<AlarmAck>& r) -> Outbound {
+    if (!r) ++errors_sent;
+    return {session, 0, frame_of({req, r ? proto::ServerBody{proto::Ack{a.device, a.seq, r.value()}}
+                                          : proto::ServerBody{proto::ErrorReply{r.error()}}})};
+  });
+  return {};
+}
+
+// Costs no commit: nothing is written for it until the tick's batch (supervision.cpp).
+Outbound Server::Impl::handle(Session& s, const std::string& req, const HeartbeatIn& b) {
+  auto r = dispatcher.heartbeat(*s.who, b);
   if (!r) return error_reply(s, req, r.error());
-  if (r->look_up) {  // an old resend: its ack is in the file
-    read_then_reply(s, req, [this, device = a.device, seq = a.seq]() -> Finish {
-      std::optional<Alert> old = store.find_alert(device, seq);
-      return [this, device, seq, old]() -> proto::ServerBody {
-        if (!old) {
-          ++errors_sent;
-          return proto::ErrorReply{{ErrorCode::bad_field, "seq " + std::to_string(seq) +
-                                                              " is below the device's last and unknown"}};
-        }
-        return proto::Ack{device, seq, AlarmAck{old->id, old->incident, true}};
-      };
-    });
-    return {};
-  }
-  ++alarms_accepted;
-  if (const Device* d = dispatcher.device(a.device)) visits.on_alert(d->elder, a.kind);
-  return reply(s, req, proto::Ack{a.device, a.seq, r.value()});
+  return reply(s, req, proto::Ok{0});
 }
 
 Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Subscribe&) {

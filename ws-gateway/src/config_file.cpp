@@ -4,12 +4,15 @@
 // example file, name the same keys).
 #include "anxin/gateway/config_file.hpp"
 
+#include <cctype>
 #include <cmath>
+#include <optional>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "anxin/core/visits_service.hpp"
+#include "dc09.hpp"
 
 namespace anxin::gateway {
 
@@ -70,6 +73,118 @@ Error refuse(const std::string& source, const std::string& what) {
   return Error{ErrorCode::bad_field, source + ": " + what};
 }
 
+// The signed HTTP intake (docs/protocol.md, "HTTP intake"):
+// {"window_s": 300, "vendors": {"hx-iot": {"secret": "..."}}}. What is wrong with it,
+// or nothing; `options` changes only when it is all right.
+std::optional<std::string> apply_intake(const nlohmann::json& v, ServerOptions& options) {
+  if (!v.is_object()) return "must be an object: {\"window_s\": 300, \"vendors\": {\"NAME\": {\"secret\": \"...\"}}}";
+  int window_s = options.intake_window_s;
+  auto secrets = options.intake_secrets;
+  for (const auto& [key, x] : v.items()) {
+    if (key == "window_s") {
+      if (!x.is_number_integer() || x.get<long long>() < 10 || x.get<long long>() > 3600)
+        return "window_s: must be a whole number of seconds from 10 to 3600, not " + x.dump();
+      window_s = x.get<int>();
+    } else if (key == "vendors") {
+      if (!x.is_object()) return "vendors: must be an object of vendor names, each {\"secret\": \"...\"}";
+      secrets.clear();
+      for (const auto& [vendor, entry] : x.items()) {
+        // The name devices carry as their vendor (the devices table), and X-Anxin-Vendor.
+        bool name_ok = !vendor.empty() && vendor.size() <= 64;
+        for (unsigned char c : vendor) name_ok = name_ok && (std::isalnum(c) || c == '-' || c == '_' || c == '.');
+        if (!name_ok) return "vendors: '" + vendor + "': a vendor name is 1..64 letters, digits, '-', '_' or '.'";
+        if (!entry.is_object()) return "vendors: " + vendor + ": must be an object {\"secret\": \"...\"}";
+        for (const auto& [k, unused] : entry.items())
+          if (k != "secret") return "vendors: " + vendor + ": unknown key '" + k + "' (the key is secret)";
+        if (!entry.contains("secret"))
+          return "vendors: " + vendor + ": 'secret' is missing (a printed configuration leaves secrets out)";
+        if (!entry["secret"].is_string() || entry["secret"].get<std::string>().size() < 16)
+          return "vendors: " + vendor + ": 'secret' must be a string of at least 16 bytes (e.g. openssl rand -hex 32)";
+        secrets[vendor] = entry["secret"].get<std::string>();
+      }
+    } else {
+      return "unknown key '" + key + "' (the keys are window_s and vendors)";
+    }
+  }
+  options.intake_window_s = window_s;
+  options.intake_secrets = std::move(secrets);
+  return std::nullopt;
+}
+
+// The SIA DC-09 receiver (docs/dc09.md): {"port": 7603, "window_s_before": 40,
+// "window_s_after": 20, "accounts": {"1234": {"key": "hex", "device": "D1",
+// "zones": {"001": "D1"}}}}. What is wrong with it, or nothing; `options` changes
+// only when it is all right.
+std::optional<std::string> apply_dc09(const nlohmann::json& v, ServerOptions& options) {
+  if (!v.is_object())
+    return "must be an object: {\"port\": 7603, \"accounts\": {\"1234\": {\"device\": \"D1\"}}}";
+  int port = options.dc09_port;
+  Dc09Options dc09 = options.dc09;
+  auto whole = [](const nlohmann::json& x, long long lo, long long hi) {
+    return x.is_number_integer() && x.get<long long>() >= lo && x.get<long long>() <= hi;
+  };
+  auto serial_ok = [](const nlohmann::json& x) {
+    if (!x.is_string() || x.get<std::string>().empty() || x.get<std::string>().size() > 64) return false;
+    for (unsigned char c : x.get<std::string>())
+      if (c < 0x21 || c > 0x7e) return false;
+    return true;
+  };
+  for (const auto& [key, x] : v.items()) {
+    if (key == "port") {
+      if (!whole(x, -1, 65535)) return "port: must be a whole number from -1 (off) to 65535, not " + x.dump();
+      port = x.get<int>();
+    } else if (key == "window_s_before" || key == "window_s_after") {
+      if (!whole(x, 1, 3600)) return key + ": must be a whole number of seconds from 1 to 3600, not " + x.dump();
+      (key == "window_s_before" ? dc09.window_s_before : dc09.window_s_after) = x.get<int>();
+    } else if (key == "accounts") {
+      if (!x.is_object()) return "accounts: must be an object of account numbers, each {\"device\": ..., \"zones\": {...}}";
+      dc09.accounts.clear();
+      for (const auto& [number, entry] : x.items()) {
+        bool number_ok = number.size() >= 3 && number.size() <= 16;
+        for (unsigned char c : number) number_ok = number_ok && std::isxdigit(c);
+        if (!number_ok) return "accounts: '" + number + "': an account number is 3 to 16 hex digits";
+        std::string upper_number;
+        for (unsigned char c : number) upper_number += static_cast<char>(std::toupper(c));
+        if (dc09.accounts.count(upper_number)) return "accounts: " + number + " is given twice";
+        if (!entry.is_object()) return "accounts: " + number + ": must be an object {\"key\", \"device\", \"zones\"}";
+        Dc09Account account;
+        for (const auto& [k, y] : entry.items()) {
+          if (k == "key") {
+            const auto raw = y.is_string() ? dc09::from_hex(y.get<std::string>()) : std::nullopt;
+            if (!raw || (raw->size() != 16 && raw->size() != 24 && raw->size() != 32))
+              return "accounts: " + number + ": key: must be 32, 48 or 64 hex digits (AES-128, -192 or -256)";
+            account.key_hex = y.get<std::string>();
+          } else if (k == "device") {
+            if (!serial_ok(y)) return "accounts: " + number + ": device: must be a device serial (1..64 printable bytes)";
+            account.device = y.get<std::string>();
+          } else if (k == "zones") {
+            if (!y.is_object()) return "accounts: " + number + ": zones: must be an object {\"001\": \"D1\"}";
+            for (const auto& [zone, serial] : y.items()) {
+              bool zone_ok = !zone.empty() && zone.size() <= 4;
+              for (unsigned char c : zone) zone_ok = zone_ok && std::isdigit(c);
+              if (!zone_ok) return "accounts: " + number + ": zones: '" + zone + "': a zone is 1 to 4 digits";
+              if (!serial_ok(serial))
+                return "accounts: " + number + ": zones: " + zone + ": must be a device serial (1..64 printable bytes)";
+              if (!account.zones.emplace(dc09::normal_zone(zone), serial.get<std::string>()).second)
+                return "accounts: " + number + ": zones: zone " + zone + " is given twice";
+            }
+          } else if (k == "key_set") {
+            return "accounts: " + number + ": 'key_set' is what a printed configuration shows in place of a key: give the key";
+          } else {
+            return "accounts: " + number + ": unknown key '" + k + "' (the keys are key, device and zones)";
+          }
+        }
+        dc09.accounts[upper_number] = std::move(account);
+      }
+    } else {
+      return "unknown key '" + key + "' (the keys are port, window_s_before, window_s_after and accounts)";
+    }
+  }
+  options.dc09_port = port;
+  options.dc09 = std::move(dc09);
+  return std::nullopt;
+}
+
 }  // namespace
 
 const std::vector<ConfigKey>& config_keys() {
@@ -86,6 +201,20 @@ Result<ServerOptions> apply_config(std::string_view json_text, ServerOptions opt
   if (j.is_discarded()) return Error{ErrorCode::bad_json, source + ": not valid JSON"};
   if (!j.is_object()) return Error{ErrorCode::bad_json, source + ": must be a JSON object of timers"};
   for (const auto& [name, value] : j.items()) {
+    if (name == "intake") {  // the signed HTTP intake's vendors: an object of its own
+      if (auto wrong = apply_intake(value, options)) return refuse(source, "intake: " + *wrong);
+      continue;
+    }
+    if (name == "dc09") {  // the SIA DC-09 receiver: an object of its own
+      if (auto wrong = apply_dc09(value, options)) return refuse(source, "dc09: " + *wrong);
+      continue;
+    }
+    if (name == "supervision") {  // device check-ins, low battery, alarm rates: an object of its own
+      auto s = parse_supervision(value.dump(), options.config.supervision);
+      if (!s) return refuse(source, "supervision: " + s.error().message);
+      options.config.supervision = s.value();
+      continue;
+    }
     if (name == "visits") {  // the visiting policy: an object of its own
       auto policy = visits::parse_policy(value.dump(), options.visits);
       if (!policy) return refuse(source, "visits: " + policy.error().message);
@@ -132,6 +261,24 @@ std::string config_json(const ServerOptions& options) {
     else j[std::string(t.key.name)] = static_cast<double>(ms) / 1000;
   }
   j["visits"] = nlohmann::ordered_json::parse(visits::policy_json(options.visits));
+  j["supervision"] = nlohmann::ordered_json::parse(supervision_json(options.config.supervision));
+  // The intake's vendors by name only: their secrets are never printed.
+  nlohmann::ordered_json vendors = nlohmann::ordered_json::object();
+  for (const auto& [vendor, secret] : options.intake_secrets) vendors[vendor] = nlohmann::ordered_json::object();
+  j["intake"] = {{"window_s", options.intake_window_s}, {"vendors", std::move(vendors)}};
+  // The DC-09 accounts with "key_set" in place of their keys: a key is never printed.
+  nlohmann::ordered_json accounts = nlohmann::ordered_json::object();
+  for (const auto& [number, account] : options.dc09.accounts) {
+    nlohmann::ordered_json a = nlohmann::ordered_json::object();
+    if (!account.key_hex.empty()) a["key_set"] = true;
+    if (!account.device.empty()) a["device"] = account.device;
+    if (!account.zones.empty()) a["zones"] = account.zones;
+    accounts[number] = std::move(a);
+  }
+  j["dc09"] = {{"port", options.dc09_port},
+               {"window_s_before", options.dc09.window_s_before},
+               {"window_s_after", options.dc09.window_s_after},
+               {"accounts", std::move(accounts)}};
   return j.dump(2) + "\n";
 }
 

@@ -28,6 +28,7 @@ void usage() {
       "                    [--status] [--port-file FILE] [--webhook URL [--webhook-secret-file FILE]]\n"
       "                    [--field-port N] [--field-root DIR] [--tls-cert PEM --tls-key PEM]\n"
       "                    [--config FILE] [--offer-timeout-s S] [--line FILE] [--hello-timeout-s S]\n"
+      "                    [--dc09-port N]\n"
       "  --db FILE         SQLite database (default anxin.db; created and migrated if new)\n"
       "  --port N          WebSocket port (default 7600; 0 picks a free one)\n"
       "  --interface IP    listen on that address only (default: every interface)\n"
@@ -35,7 +36,8 @@ void usage() {
       "                    besides the field page's own; repeatable (docs/security.md)\n"
       "  --sync MODE       SQLite synchronous mode: full (default) or normal\n"
       "  --status          print a one-line live status every second\n"
-      "  --port-file FILE  write 'PORT FIELD_PORT' to FILE once listening\n"
+      "  --port-file FILE  write 'PORT FIELD_PORT' to FILE once listening (then ' DC09_PORT'\n"
+      "                    when the DC-09 receiver is on)\n"
       "  --webhook URL     POST SMS notices and call requests there as JSON (default: log only);\n"
       "                    a notice that still fails after 3 tries shows on its incident\n"
       "  --webhook-secret-file FILE  sign each POST with HMAC-SHA256 under the secret in FILE\n"
@@ -54,7 +56,10 @@ void usage() {
       "  --hello-timeout-s S  close a connection that has not said hello or logged in by then\n"
       "                    (default 5); wins over the config file's hello_timeout_s\n"
       "  --line FILE       the centre's SIP phone line: seats, dial plan, recordings\n"
-      "                    (docs/telephony.md); without it calls are tasks to dial by hand");
+      "                    (docs/telephony.md); without it calls are tasks to dial by hand\n"
+      "  --dc09-port N     the SIA DC-09 alarm receiver on TCP and UDP port N (0 picks a free\n"
+      "                    one; -1: off, the default); wins over the config file's dc09.port;\n"
+      "                    accounts and keys come from the config file (docs/dc09.md)");
 }
 
 }  // namespace
@@ -65,7 +70,7 @@ int main(int argc, char** argv) {
   options.field_root = ANXIN_FIELD_ROOT;
   bool status = false;
   std::string port_file;
-  std::string config_file, offer_timeout_s, hello_timeout_s;
+  std::string config_file, offer_timeout_s, hello_timeout_s, dc09_port;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -106,6 +111,7 @@ int main(int argc, char** argv) {
     else if (a == "--offer-timeout-s") offer_timeout_s = value();
     else if (a == "--line") options.line_file = value();
     else if (a == "--hello-timeout-s") hello_timeout_s = value();
+    else if (a == "--dc09-port") dc09_port = value();
     else if (a == "-h" || a == "--help") { usage(); return 0; }
     else {
       std::fprintf(stderr, "anxin-server: unknown option %s\n", a.c_str());
@@ -139,6 +145,15 @@ int main(int argc, char** argv) {
     options = std::move(applied.value());
   }
 
+  if (!dc09_port.empty()) {
+    const auto port = nlohmann::json::parse(dc09_port, nullptr, false);
+    if (port.is_discarded() || !port.is_number_integer() || port.get<long long>() < -1 || port.get<long long>() > 65535) {
+      std::fprintf(stderr, "anxin-server: --dc09-port: must be a port number, 0 (any free port) or -1 (off): %s\n",
+                   dc09_port.c_str());
+      return 2;
+    }
+    options.dc09_port = port.get<int>();
+  }
   if (!options.webhook_secret.empty() && options.webhook_url.empty())
     std::fprintf(stderr, "anxin-server: warning: --webhook-secret-file without --webhook signs nothing\n");
   if (options.tls_cert.empty() != options.tls_key.empty()) {
@@ -163,10 +178,13 @@ int main(int argc, char** argv) {
     if (server.field_port() > 0)
       std::fprintf(stderr, "anxin-server: field staff page at %s://localhost:%d/field/\n",
                    options.tls_cert.empty() ? "http" : "https", server.field_port());
+    if (server.dc09_port() > 0)
+      std::fprintf(stderr, "anxin-server: SIA DC-09 receiver on TCP and UDP port %d\n", server.dc09_port());
     if (!port_file.empty()) {
       std::string tmp = port_file + ".tmp";
       if (FILE* f = std::fopen(tmp.c_str(), "w")) {
-        std::fprintf(f, "%d %d\n", server.port(), server.field_port());
+        if (server.dc09_port() > 0) std::fprintf(f, "%d %d %d\n", server.port(), server.field_port(), server.dc09_port());
+        else std::fprintf(f, "%d %d\n", server.port(), server.field_port());
         std::fclose(f);
         std::rename(tmp.c_str(), port_file.c_str());
       }

@@ -5,7 +5,9 @@
 #include <sodium.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -198,6 +200,7 @@ void Server::Impl::finish_logins() {
 void Server::Impl::admit(Session& s, const Principal& who) {
   s.who = who;
   lws_set_timeout(s.wsi, NO_PENDING_TIMEOUT, 0);  // the hello deadline is met
+  s.frame_tokens.reset();  // full again, under the limit of who it turned out to be
   if (who.role == Role::field) s.worker = worker_of(who).value_or(0);
   (who.role == Role::device ? n_devices : who.role == Role::console ? n_consoles : n_fields)++;
 }
@@ -314,6 +317,7 @@ void Server::Impl::drain_outbox() {
     ready.swap(outbox);
   }
   for (auto& o : ready) {
+    if (o.then) o.then();
     if (!o.frame) continue;  // a command that answers later (a login being checked)
     if (o.worker) {
       for (auto& [id, s] : sessions)
@@ -353,22 +357,55 @@ Frame Server::Impl::status_frame() const {
                                            storage_full_since_ms}});
 }
 
+// A client is judged by what it leaves unread, as Redis's client-output-buffer-limit
+// does: a burst it keeps up with trips nothing; a backlog over the soft limit for the
+// whole grace (drop_slow_clients), or what the server holds for it passing the hard
+// limit, drops it.
 void Server::Impl::enqueue(Session& s, const Frame& frame) {
-  if (s.tx_bytes + frame->size() > options.max_queued_bytes_per_client) {
-    // Too far behind: drop it rather than hold memory for it; it resyncs on reconnect.
-    s.subscribed = false;
-    s.tx.clear();
-    queued_bytes -= s.tx_bytes;
-    s.tx_bytes = 0;
-    s.close_after_send = true;
-    lwsl_warn("dropping slow client %llu\n", static_cast<unsigned long long>(s.id));
-    lws_callback_on_writable(s.wsi);
-    return;
-  }
+  if (s.dropped) return;  // closing
+  if (s.tx_bytes + frame->size() > options.max_unread_bytes_hard) return drop_slow(s, "hard limit");
   s.tx.push_back(frame);
   s.tx_bytes += frame->size();
   queued_bytes += frame->size();
   lws_callback_on_writable(s.wsi);
+}
+
+size_t Server::Impl::unread_bytes(const Session& s) const {
+  // The socket's own send queue holds what the peer's TCP has not taken yet: up to
+  // megabytes (tcp_wmem), which a client that stopped reading fills first.
+  int in_socket = 0;
+  if (ioctl(lws_get_socket_fd(s.wsi), SIOCOUTQ, &in_socket) != 0 || in_socket < 0) in_socket = 0;
+  return s.tx_bytes + static_cast<size_t>(in_socket);
+}
+
+void Server::Impl::drop_slow(Session& s, const char* why) {
+  lwsl_warn("dropping slow client %llu (%s): %zu bytes unread\n", static_cast<unsigned long long>(s.id), why,
+            unread_bytes(s));
+  ++slow_clients_dropped;
+  s.dropped = true;
+  s.subscribed = false;
+  s.tx.clear();
+  queued_bytes -= s.tx_bytes;
+  s.tx_bytes = 0;
+  s.over_soft_since.reset();
+  s.close_after_send = true;
+  // Closed at the next turn of the service loop, not through a WRITEABLE that a
+  // client reading nothing would never give.
+  lws_set_timeout(s.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+void Server::Impl::drop_slow_clients() {
+  const Millis now = clock.mono_ms();
+  const Millis grace_ms = static_cast<Millis>(options.slow_client_grace_s) * 1000;
+  for (auto& [id, s] : sessions) {
+    if (s.dropped) continue;
+    if (unread_bytes(s) <= options.max_unread_bytes_soft) {
+      s.over_soft_since.reset();
+      continue;
+    }
+    if (!s.over_soft_since) s.over_soft_since = now;
+    if (now - *s.over_soft_since >= grace_ms) drop_slow(s, "over the soft limit for the whole grace");
+  }
 }
 
 void Server::Impl::on_tick(lws_sorted_usec_list_t* sul) {
@@ -384,6 +421,7 @@ void Server::Impl::on_tick(lws_sorted_usec_list_t* sul) {
     self->line_tick();
     self->apply_credential_changes();
     self->close_expired_sessions();
+    self->drop_slow_clients();
     // Consoles re-read their lists on visits_changed: once a tick however many calls
     // were logged, and after their writes, which went to the store before this batch.
     std::vector<Outbound> changed;
@@ -432,18 +470,28 @@ int Server::Impl::on_writeable(Session& s) {
     }
     return 0;
   }
-  const std::string& text = *s.tx.front();
-  std::vector<unsigned char> buf(LWS_PRE + text.size());
-  std::memcpy(buf.data() + LWS_PRE, text.data(), text.size());
-  int n = lws_write(s.wsi, buf.data() + LWS_PRE, text.size(), LWS_WRITE_TEXT);
-  if (n < static_cast<int>(text.size())) return -1;
-  s.tx_bytes -= text.size();
-  queued_bytes -= text.size();
-  if (s.tx.front() == s.snapshot) {
-    s.snapshot.reset();
-    s.snapshot_pending = false;
+  // As many frames as the socket takes, up to kMaxWriteBytes a turn so that one
+  // busy connection does not hold up the others: a reader that keeps up drains its
+  // backlog at its own pace, not one frame per turn of the loop.
+  constexpr size_t kMaxWriteBytes = 256 * 1024;
+  size_t written = 0;
+  while (!s.tx.empty() && written < kMaxWriteBytes) {
+    const std::string& text = *s.tx.front();
+    if (write_buf.size() < LWS_PRE + text.size()) write_buf.resize(LWS_PRE + text.size());
+    std::memcpy(write_buf.data() + LWS_PRE, text.data(), text.size());
+    int n = lws_write(s.wsi, write_buf.data() + LWS_PRE, text.size(), LWS_WRITE_TEXT);
+    if (n < static_cast<int>(text.size())) return -1;
+    written += text.size();
+    s.tx_bytes -= text.size();
+    queued_bytes -= text.size();
+    if (s.tx.front() == s.snapshot) {
+      s.snapshot.reset();
+      s.snapshot_pending = false;
+    }
+    s.tx.pop_front();
+    // lws holds what the socket did not take and sends it before the next WRITEABLE.
+    if (lws_send_pipe_choked(s.wsi)) break;
   }
-  s.tx.pop_front();
   if (!s.tx.empty() || s.close_after_send) lws_callback_on_writable(s.wsi);
   return 0;
 }
@@ -459,6 +507,11 @@ void Server::Impl::on_receive(Session& s, const void* in, size_t len) {
     }
   }
   if (!lws_is_final_fragment(s.wsi) || lws_remaining_packet_payload(s.wsi) > 0) return;
+  if (!within_frame_limit(s, s.rx_overflow ? std::string_view() : std::string_view(s.rx))) {
+    s.rx.clear();
+    s.rx_overflow = false;
+    return;
+  }
   if (s.rx_overflow) {
     ++frames_in;
     std::vector<Outbound> replies;
@@ -471,6 +524,47 @@ void Server::Impl::on_receive(Session& s, const void* in, size_t len) {
   std::string text;
   text.swap(s.rx);
   on_frame(s, text);
+}
+
+// A token bucket per connection (docs/protocol.md, "Floods and slow clients"). A
+// refused frame is not parsed, applied or stored; the first in each 100 ms is answered
+// (its `req` read for that alone), the rest are only counted, so that the answers to
+// a flood do not become a flood of their own.
+bool Server::Impl::within_frame_limit(Session& s, std::string_view text) {
+  const bool vendor = s.who && s.who->role == Role::device && s.who->subject.rfind("vendor:", 0) == 0;
+  const RateLimit& limit = vendor ? options.vendor_frame_limit : options.frame_limit;
+  if (limit.per_s <= 0) return true;
+  const Millis now = clock.mono_ms();
+  const double refill = s.frame_tokens ? *s.frame_tokens + static_cast<double>(now - s.frame_tokens_mono) * limit.per_s / 1000
+                                       : limit.burst;
+  s.frame_tokens = std::min(limit.burst, refill);
+  s.frame_tokens_mono = now;
+  if (*s.frame_tokens >= 1) {
+    *s.frame_tokens -= 1;
+    return true;
+  }
+  ++frames_in;
+  ++frames_rate_limited;
+  if (s.rate_error_mono && now - *s.rate_error_mono < kRateErrorGapMs) {
+    ++s.refused_unanswered;
+    return false;
+  }
+  s.rate_error_mono = now;
+  std::string req;
+  if (auto parsed = proto::parse_client(text, &req)) req = parsed->req;
+  char message[256];
+  std::snprintf(message, sizeof message,
+                "too many frames: this connection may send %g a second, %g at once; this frame was not applied", limit.per_s,
+                limit.burst);
+  std::string text_of_error = message;
+  if (s.refused_unanswered)
+    text_of_error += " (nor were the " + std::to_string(s.refused_unanswered) +
+                     " frames refused unanswered since the last such error)";
+  s.refused_unanswered = 0;
+  std::vector<Outbound> replies;
+  replies.push_back(error_reply(s, req, {ErrorCode::rate_limited, std::move(text_of_error)}));
+  commit_and_send(std::move(replies));
+  return false;
 }
 
 // The barrier between libwebsockets' C and our C++ (issue 11, item 2): an exception
@@ -535,9 +629,12 @@ int Server::Impl::serve(lws* wsi, lws_callback_reasons reason, void* user, void*
       self->on_line_events();
       self->drain_failed_notices();
       self->run_finished_reads();
+      self->drain_intake();
       self->drain_outbox();
       return 0;
     default:
+      // The signed HTTP intake's requests (http_intake.cpp); any other HTTP as lws does.
+      if (int rc = 0; self->http_intake(wsi, reason, slot, in, len, rc)) return rc;
       return lws_callback_http_dummy(wsi, reason, user, in, len);
   }
 }
@@ -600,6 +697,16 @@ void Server::Impl::start() {
     if (!field_vhost) fail_start("cannot listen on field port " + std::to_string(options.field_port));
     bound_field_port = lws_get_vhost_listen_port(field_vhost);
   }
+  if (options.dc09_port >= 0) {  // the SIA DC-09 receiver (docs/dc09.md), on its own thread
+    try {
+      dc09 = std::make_unique<Dc09Receiver>(options.dc09, options.interface, clock, intake);
+      dc09->start(options.dc09_port);
+    } catch (const std::exception& e) {
+      dc09.reset();
+      fail_start(e.what());
+    }
+    bound_dc09_port = dc09->port();
+  }
   store.start();
   {
     std::lock_guard lock(failed_notices_mu);
@@ -620,6 +727,7 @@ void Server::Impl::fail_start(const std::string& why) {
 
 void Server::Impl::stop() {
   if (!context) return;
+  if (dc09) dc09->stop();  // first: it pushes to `intake`, which wakes `context`
   stopping = true;
   lws_cancel_service(context);
   if (service.joinable()) service.join();
@@ -649,6 +757,7 @@ void Server::start() { impl_->start(); }
 void Server::stop() { impl_->stop(); }
 int Server::port() const { return impl_->bound_port; }
 int Server::field_port() const { return impl_->bound_field_port; }
+int Server::dc09_port() const { return impl_->bound_dc09_port; }
 
 ServerStats Server::stats() const {
   ServerStats st;
@@ -661,6 +770,8 @@ ServerStats Server::stats() const {
   st.fields = impl_->n_fields;
   st.open_incidents = impl_->n_open;
   st.queued_bytes = impl_->queued_bytes;
+  st.slow_clients_dropped = impl_->slow_clients_dropped;
+  st.frames_rate_limited = impl_->frames_rate_limited;
   return st;
 }
 

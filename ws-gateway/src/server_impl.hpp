@@ -32,6 +32,9 @@
 #include "anxin/gateway/line.hpp"
 #include "anxin/gateway/login_guard.hpp"
 #include "anxin/gateway/webhook_notifier.hpp"
+#include "dc09_receiver.hpp"
+#include "intake.hpp"
+#include "intake_signature.hpp"
 #include "reader.hpp"
 
 namespace anxin::gateway {
@@ -57,7 +60,18 @@ struct Session {
   std::string rx;             // the message being reassembled from fragments
   bool rx_overflow = false;
   std::deque<Frame> tx;
-  size_t tx_bytes = 0;            // what tx holds, bounded by max_queued_bytes_per_client
+  size_t tx_bytes = 0;            // what tx holds, bounded by max_unread_bytes_hard
+  // Since when the client's unread bytes (unread_bytes) have been over
+  // max_unread_bytes_soft at every tick (mono ms); none while under it.
+  std::optional<Millis> over_soft_since;
+  bool dropped = false;  // by drop_slow: closing, and takes no more frames
+  // The connection's frame limit (ServerOptions::frame_limit): a token bucket, full
+  // at the first frame, and the last E_RATE_LIMITED sent with what was refused
+  // unanswered since (within_frame_limit).
+  std::optional<double> frame_tokens;
+  Millis frame_tokens_mono = 0;
+  std::optional<Millis> rate_error_mono;
+  std::uint64_t refused_unanswered = 0;
   // A snapshot asked for and not yet written out: a subscribe meanwhile is folded into
   // it rather than building another (issue 10, item 3).
   bool snapshot_pending = false;
@@ -74,6 +88,9 @@ struct Outbound {
   bool subscribes = false;
   bool snapshot = false;  // the reply is a snapshot (see Session::snapshot_pending)
   bool then_close = false;
+  // Runs on the service thread when the frame would be delivered, i.e. after the
+  // commit: how the adapters of intake.hpp hear that an alarm is durable.
+  std::function<void()> then;
 };
 
 Frame frame_of(proto::ServerMessage m);
@@ -257,6 +274,23 @@ struct Server::Impl {
 
   void enqueue(Session& s, const Frame& frame);
 
+  // --- floods (issue 13, item 5) ----------------------------------------------------
+
+  // Drops a client too far behind: its queue is freed and the connection closed at
+  // once (it cannot read a goodbye); it resyncs on reconnect.
+  void drop_slow(Session& s, const char* why);
+  // Each tick: drops those over the soft limit for the whole grace.
+  void drop_slow_clients();
+  // What a client has left unread: what the server holds for it, and what its
+  // socket holds that the peer has not taken.
+  size_t unread_bytes(const Session& s) const;
+  // Takes a token for one received frame. False: the frame is refused, answered with
+  // E_RATE_LIMITED at most once per kRateErrorGapMs, and must not be applied.
+  bool within_frame_limit(Session& s, std::string_view text);
+  static constexpr Millis kRateErrorGapMs = 100;
+  std::atomic<std::uint64_t> slow_clients_dropped{0}, frames_rate_limited{0};
+  std::vector<unsigned char> write_buf;  // on_writeable's, reused
+
   // Service thread: catches up with Store::full and tells subscribed consoles of a
   // change at once (not through the store, whose writer is what is stuck).
   void watch_storage();
@@ -280,6 +314,7 @@ struct Server::Impl {
   Outbound handle(Session& s, const std::string& req, const proto::Hello& h);
 
   Outbound handle(Session& s, const std::string& req, const AlarmIn& a);
+  Outbound handle(Session& s, const std::string& req, const HeartbeatIn& b);
 
   // A console gets everything live; a field worker only their own tasks and the
   // elders in them (issue 5: the server, not the page, enforces this).
@@ -335,6 +370,55 @@ struct Server::Impl {
   Outbound handle(Session& s, const std::string& req, const proto::Complete& a);
   // The visiting programme's messages (visits_commands.cpp, docs/visits.md).
   Outbound handle(Session& s, const std::string& req, const proto::VisitsCommand& a);
+
+  // --- devices that do not speak WebSocket (intake.hpp) --------------------------------
+
+  // Filled by the DC-09 receiver's thread (and anyone else), drained on the service
+  // thread at EVENT_WAIT_CANCELLED by take_in.
+  IntakeQueue intake{[this] {
+    if (context) lws_cancel_service(context);
+  }};
+  // Service thread: applies one request as the WebSocket would and calls its `done`.
+  void take_in(IntakeRequest r);
+  // An alarm from any door (WebSocket, DC-09, HTTP): applied, looked for in the file
+  // first when it may be an old resend, and answered by what `answer` makes of the
+  // outcome, which goes out once durable.
+  using AlarmAnswer = std::function<Outbound(const Result<AlarmAck>&)>;
+  void take_alarm(const Principal& who, const AlarmIn& a, AlarmAnswer answer);
+  void alarm_taken(const AlarmIn& a, const Result<AlarmAck>& r, const AlarmAnswer& answer);
+  std::atomic<int> bound_dc09_port{-1};  // the DC-09 receiver's, once listening
+  std::unique_ptr<Dc09Receiver> dc09;      // when options.dc09_port >= 0 (dc09_receiver.hpp)
+  void drain_intake();
+
+  // --- the signed HTTP intake for vendor platforms (http_intake.cpp) ------------------
+  // POST /intake/v1/alarm and /intake/v1/heartbeat on the main port. Each request gets
+  // an id (in the per-connection slot, with kHttpExchangeBit set so it is never taken
+  // for a WebSocket session's) and its state here until its answer is written; the
+  // answer may come after the commit, by which time the client may be gone.
+  static constexpr std::uint64_t kHttpExchangeBit = std::uint64_t{1} << 63;
+  struct HttpExchange {
+    lws* wsi = nullptr;
+    std::string path;                        // what follows /intake/v1/
+    std::string vendor, timestamp, signature;
+    std::string body;
+    bool body_too_large = false;
+    std::optional<std::pair<int, Error>> early;  // refused from the request line and headers
+    bool taken = false;                      // checked and handed on (once)
+    int status = 0;                          // the answer, once known
+    std::string answer;
+    bool headers_sent = false;
+  };
+  std::unordered_map<std::uint64_t, HttpExchange> http_exchanges;
+  std::uint64_t next_http_exchange = 0;
+  SeenSignatures seen_signatures;
+  // Handles `reason` when it belongs to an intake request: true, with the callback's
+  // return in `rc`; false leaves it to libwebsockets' default HTTP handling.
+  bool http_intake(lws* wsi, lws_callback_reasons reason, std::uint64_t* slot, void* in, size_t len, int& rc);
+  void intake_begin(lws* wsi, std::uint64_t* slot, const char* path);
+  void intake_complete(std::uint64_t id);
+  void intake_answer(std::uint64_t id, int status, std::string body);
+  void intake_refuse(std::uint64_t id, const Error& e);
+  int intake_write(std::uint64_t id, std::uint64_t* slot);
 
   // --- time -----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -29,6 +30,7 @@
 #include "anxin/core/notifier.hpp"
 #include "anxin/core/ranking.hpp"
 #include "anxin/core/store.hpp"
+#include "anxin/core/supervision.hpp"
 
 namespace anxin {
 
@@ -42,6 +44,7 @@ struct DispatchConfig {
   Millis ack_escalation_long_ms = 180'000;
   Millis late_margin_ms = 5 * 60'000;      // visitor not on scene by ETA + this
   size_t candidate_limit = 5;
+  SupervisionConfig supervision;           // check-ins, low battery, alarm rates (supervision.hpp)
 };
 
 struct AlarmIn {
@@ -51,6 +54,17 @@ struct AlarmIn {
   Millis device_time_ms = 0;
   std::string detail = "{}";  // JSON object text
   std::optional<int> battery_pct;
+  // The device's boot or session (docs/protocol.md, "Boots"): a counter that restarts
+  // with a new boot is new, not a resend. Empty for devices that do not say.
+  std::string boot;
+};
+
+// A device saying it is alive (docs/protocol.md, "heartbeat"): costs no commit.
+struct HeartbeatIn {
+  DeviceId device;
+  std::string boot;
+  std::optional<int> battery_pct;  // 0..100
+  std::optional<int> signal_dbm;   // -150..0
 };
 
 // Who a caller's number belongs to (docs/telephony.md): a device's SIM, the elder's
@@ -83,9 +97,10 @@ struct AlarmAck {
   AlertId alert = 0;
   IncidentId incident = 0;
   bool duplicate = false;  // a retry of an alarm already stored
-  // A retry older than the alarms kept in memory (and than the device's last seq): the
-  // host finds it in the file (Store::find_alert, off its service thread) and answers
-  // with that alert, or E_BAD_FIELD when it is not there. alert and incident are 0.
+  bool folded = false;     // a repeat of an alert still open, counted on it (`repeats`)
+  // Perhaps a retry older than the alarms kept in memory: the host looks for it in the
+  // file (Store::find_alerts, off its service thread) and answers with that alert, or,
+  // when it is not there, raises it again with `known_new`. alert and incident are 0.
   bool look_up = false;
 };
 
@@ -160,7 +175,12 @@ class Dispatcher {
   void audit_login(std::string action, std::string_view username, std::string_view address, Millis wait_ms = 0);
 
   // --- devices and operators (dispatcher.cpp)
-  Result<AlarmAck> raise_alarm(const Principal& who, const AlarmIn& alarm);
+  // `known_new`: the host has looked in the file (AlarmAck::look_up) and it is no resend.
+  Result<AlarmAck> raise_alarm(const Principal& who, const AlarmIn& alarm, bool known_new = false);
+  // --- device supervision (supervision.cpp, docs/protocol.md "heartbeat")
+  // A device is alive: kept in memory (written in batches by the tick), no commit of
+  // its own. Its return clears an `offline` raised by the server.
+  Result<DeviceId> heartbeat(const Principal& who, const HeartbeatIn& beat);
   Result<IncidentId> acknowledge(const Principal& who, IncidentId incident);
   Result<IncidentId> add_note(const Principal& who, IncidentId incident, const std::string& text);
   Result<IncidentId> resolve(const Principal& who, IncidentId incident, Disposition disposition,
@@ -215,6 +235,7 @@ class Dispatcher {
   Result<IncidentId> phone_log(const PhoneLog& log);
 
   // --- time (dispatch_timers.cpp): expiries, cascades and escalations due by now.
+  // Positions received since the last tick go out first (flush_positions).
   void tick();
 
   // The writes and messages of the commands since the last call.
@@ -260,7 +281,8 @@ class Dispatcher {
   void roll_metrics_day();                  // a new local day starts them afresh
 
   AlarmAck file_alert(const Principal& who, Device& device, AlertKind kind, std::int64_t seq, Millis device_time_ms,
-                      const std::string& detail);
+                      const std::string& detail, const std::string& boot = "");
+  Alert last_filed_;  // the alert file_alert made last
   void index_numbers();
 
   // Lookups that fail with coded errors.
@@ -314,13 +336,38 @@ class Dispatcher {
   // The last alarms accepted, which may not be durable yet, so that a retry of one
   // of them is recognised without asking the store.
   struct Recent {
-    DeviceId device;
-    std::int64_t seq;
-    AlertId alert;
-    IncidentId incident;
+    DeviceProgress alarm;  // its device, boot, seq, kind and time, and what it filed
   };
   static constexpr size_t kRecent = 1024;
   std::deque<Recent> recent_;
+  // Device supervision and alarm storms (supervision.cpp).
+  struct Watch {
+    Millis beat_mono = 0;      // last heard from, on the monotonic clock
+    bool offline = false;      // an offline alert stands that no heartbeat has answered
+    int battery_raised = 101;  // the lowest battery threshold already raised
+    bool dirty = false;        // heard from since last written to the file
+  };
+  std::unordered_map<DeviceId, Watch> watch_;  // the supervised devices
+  std::vector<DeviceId> heard_;                // to look at in the next tick: back, or battery lower
+  Millis next_scan_mono_ = 0, next_write_mono_ = 0;
+  std::vector<DeviceId> unwritten_;  // heard from, to be written a slice a tick
+  static constexpr size_t kDevicesWrittenPerTick = 2'000;
+  struct Bucket {
+    double tokens = 0;
+    Millis at_mono = 0;
+  };
+  std::unordered_map<DeviceId, Bucket> alarm_buckets_;
+  // The open alerts that repeats of the same device and kind fold into, and the
+  // incidents whose counts changed since consoles were last told.
+  std::map<std::pair<DeviceId, AlertKind>, Alert> folds_;
+  std::vector<IncidentId> folded_;
+  void supervise();  // from tick()
+  void restore_supervision();
+  void battery_seen(const Device& device);
+  bool take_alarm_token(const DeviceId& device);
+  std::optional<AlarmAck> fold(Device& device, const AlarmIn& in);
+  void raise_offline(Device& device, Watch& w);
+  void back_online(Device& device, Watch& w);
   ResponseMetrics metrics_;  // today's figures: metrics_.day_start() is the day they cover
   AlertId last_alert_ = 0;
   IncidentId last_incident_ = 0;
@@ -329,6 +376,12 @@ class Dispatcher {
   std::int64_t last_call_ = 0;
   std::uint64_t seq_ = 0;
   Effects effects_;
+  // Positions are coalesced (issue 13, item 5): update_position changes the worker in
+  // memory and notes it here; tick() saves each noted worker once and sends consoles
+  // one worker_updated with its latest position. A worker_updated sent meanwhile (a
+  // status change) carries the position already and takes it off the list.
+  std::set<WorkerId> positions_moved_;
+  void flush_positions();  // dispatch_workers.cpp
 };
 
 // The name an actor is shown by: the part of a subject after "operator:" etc.

@@ -109,6 +109,7 @@ struct Device {
   int battery_pct = 100;
   Millis last_seen_ms = 0;
   std::string sim;  // the SIM's number, for devices that call the centre (一键通); may be empty
+  bool supervised = false;  // has sent a heartbeat: the server expects its check-ins (supervision.cpp)
 };
 
 struct Alert {
@@ -121,6 +122,8 @@ struct Alert {
   std::int64_t device_seq = 0;  // the device's own counter; makes retries idempotent
   IncidentId incident = 0;
   std::string detail;           // JSON object from the device, as received
+  std::string device_boot;      // the device's boot or session, when it says
+  int repeats = 0;              // later alarms of a storm folded into this one
 };
 
 enum class IncidentState { open, acknowledged, resolved };
@@ -232,6 +235,7 @@ struct Incident {
   Millis on_scene_ms = 0;     // first responder on scene
   WorkerId proposed_worker = 0;  // best candidate, proposed for the operator to confirm
   int responders_wanted = 0;     // how many responders dispatch asked for
+  int repeats = 0;               // alarms folded into the incident's alerts (an alarm storm)
   int rank_base = 0;          // the event-driven part of the priority; see ranking.hpp
   std::vector<RankReason> rank_reasons;
   std::vector<Assignment> assignments;

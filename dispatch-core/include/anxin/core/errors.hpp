@@ -31,6 +31,10 @@ enum class ErrorCode {
   unknown_seat,       // the line has no seat by that name
   throttled,          // too many failed logins from that address or for that account; wait
   storage_full,       // the disk is full: nothing new is accepted until space returns
+  rate_limited,       // a connection or device sent faster than its limit; slow down
+  bad_signature,      // an HTTP intake request's signature does not match its vendor's secret
+  stale,              // a signed request's timestamp is outside the replay window
+  replayed,           // a signed request already seen within the replay window
   internal,
 };
 

@@ -125,7 +125,7 @@ struct VisitsCommand {
 // Whether `type` is one of the visiting programme's messages, and whether it writes.
 std::optional<bool> visits_message(std::string_view type);
 
-using ClientBody = std::variant<Hello, Login, Logout, Subscribe, Ping, AlarmIn, AckIncident, ResolveIncident,
+using ClientBody = std::variant<Hello, Login, Logout, Subscribe, Ping, AlarmIn, HeartbeatIn, AckIncident, ResolveIncident,
                                 AddNote, CandidatesQuery, Dispatch, Callback, PlaceCall, CallResult, MetricsQuery,
                                 ElderQuery, MapQuery, Duty, Position, Accept, Decline, OnScene, Complete, MyTasks,
                                 ClaimSeat, Dial, Answer, Hangup, RecordingQuery, LinkCaller, FindElders,
@@ -147,7 +147,8 @@ template <class> inline constexpr bool unclassified = false;
 // nothing themselves) go on. Each command is on one side or the other: a new one
 // does not compile until it is placed.
 template <class T> constexpr bool changes_state() {
-  if constexpr (detail::one_of<T, Hello, Subscribe, Ping, ElderQuery, MapQuery, MyTasks, CandidatesQuery,
+  // A heartbeat writes nothing itself: the tick writes the devices seen, in one batch.
+  if constexpr (detail::one_of<T, Hello, Subscribe, Ping, HeartbeatIn, ElderQuery, MapQuery, MyTasks, CandidatesQuery,
                                MetricsQuery, RecordingQuery, FindElders, ClaimSeat, Dial, Answer, Hangup>)
     return false;
   else if constexpr (detail::one_of<T, Login, Logout, AlarmIn, AckIncident, ResolveIncident, AddNote, Dispatch,

@@ -76,7 +76,7 @@ struct PutAlert { Alert alert; };
 // by PutAssignment, calls by PutCallTask.
 struct PutIncident { Incident incident; };
 struct AddTimeline { IncidentId incident = 0; TimelineEntry entry; };
-struct TouchDevice { DeviceId device; int battery_pct = 0; Millis last_seen_ms = 0; };
+struct TouchDevice { DeviceId device; int battery_pct = 0; Millis last_seen_ms = 0; bool supervised = false; };
 struct PutWorker { Worker worker; };  // status, transport mode, position, current incident
 struct PutAssignment { Assignment assignment; };
 struct PutCallTask { CallTask task; };
@@ -138,6 +138,9 @@ struct DeviceProgress {
   std::int64_t last_seq = 0;
   AlertId last_alert = 0;
   IncidentId last_incident = 0;
+  std::string boot;  // of that alarm, with its kind and time: a resend repeats all four
+  AlertKind kind = AlertKind::sos;
+  Millis device_time_ms = 0;
 };
 
 struct LiveState {
@@ -205,7 +208,7 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  static constexpr int kSchemaVersion = 7;
+  static constexpr int kSchemaVersion = 8;
   int schema_version() const;
 
   // Synchronous, on the caller's thread; for set-up before the writer starts.
@@ -254,7 +257,9 @@ class Store {
   // first, each with only that worker's assignments.
   std::vector<Incident> worker_history(WorkerId worker, Millis since_ms, size_t limit) const;
   std::optional<Incident> closing_record(IncidentId id) const;
-  std::optional<Alert> find_alert(const DeviceId& device, std::int64_t device_seq) const;
+  // The alerts a device filed under one boot and seq, oldest first: a resend is the
+  // one of the same kind and device time (a restarted counter reuses seqs).
+  std::vector<Alert> find_alerts(const DeviceId& device, const std::string& boot, std::int64_t device_seq) const;
   // One notice's row in the outbox: its state, attempts and reason (tests, tools).
   struct OutboxRow {
     Notice notice;

@@ -33,6 +33,8 @@ Result<ServerOptions> apply_config(std::string_view json_text, ServerOptions opt
 Result<ServerOptions> load_config_file(const std::string& path, ServerOptions options);
 
 // The timers of `options` as a config file: every key, in order, two-space indented.
+// The HTTP intake's vendors are named without their secrets ({"hx-iot": {}}), which
+// apply_config refuses as they are: a secret is never printed.
 std::string config_json(const ServerOptions& options);
 
 }  // namespace anxin::gateway

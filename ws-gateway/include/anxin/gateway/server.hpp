@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,9 +19,16 @@
 #include "anxin/core/dispatcher.hpp"
 #include "anxin/core/notifier.hpp"
 #include "anxin/core/visits.hpp"
+#include "anxin/gateway/dc09.hpp"
 #include "anxin/gateway/login_guard.hpp"
 
 namespace anxin::gateway {
+
+// `per_s` a second on average, `burst` at once; per_s <= 0: no limit.
+struct RateLimit {
+  double per_s = 0;
+  double burst = 0;
+};
 
 struct ServerOptions {
   std::string db_path = "anxin.db";
@@ -30,7 +38,21 @@ struct ServerOptions {
   // server's own; a browser connection from any other is refused at the handshake.
   std::vector<std::string> allowed_origins;
   bool synchronous_full = true;  // SQLite synchronous=FULL
-  size_t max_queued_bytes_per_client = 16 << 20;  // a client further behind is dropped
+  // A client is judged slow by what it leaves unread: the bytes the server holds for
+  // it and those in its socket's send queue (docs/protocol.md, "Floods and slow
+  // clients"). Over the soft limit at every tick for slow_client_grace_s, or the
+  // server holding more than the hard limit for it, it is dropped and resyncs on
+  // reconnect. A burst it keeps up with trips neither.
+  size_t max_unread_bytes_soft = 1 << 20;
+  int slow_client_grace_s = 10;
+  size_t max_unread_bytes_hard = 64 << 20;
+  // Frames each connection may send (a token bucket); over it a frame gets
+  // E_RATE_LIMITED (at most one per 100 ms, the rest dropped unanswered) and changes
+  // nothing. frame_limit is for every connection (consoles, field workers, one
+  // device's token, and any not yet welcomed); vendor_frame_limit for a device token
+  // that speaks for a whole vendor platform ("vendor:…"), which carries many devices.
+  RateLimit frame_limit{100, 500};
+  RateLimit vendor_frame_limit{2000, 10000};
   int hello_timeout_s = 5;              // a connection that has not said hello (or logged in) by then is closed
   int max_connections_per_address = 256;  // WebSocket connections from one peer address; more are refused
   LoginLimits login_limits;      // failed-login throttling (docs/security.md)
@@ -50,6 +72,12 @@ struct ServerOptions {
   Millis session_ttl_ms = 14LL * 3600 * 1000;  // a login lasts a 12-hour shift and then some
   Notifier* notifier = nullptr;  // overrides the webhook notifier (tests); not owned
   std::string line_file;         // the SIP line's seats and dial plan (docs/telephony.md); empty: no line
+  // The SIA DC-09 receiver (docs/dc09.md): TCP and UDP on one port; -1: off, 0: any free port.
+  int dc09_port = -1;
+  Dc09Options dc09;
+  // The signed HTTP intake (docs/protocol.md, "HTTP intake"): vendor → secret. Empty: off.
+  std::map<std::string, std::string> intake_secrets;
+  int intake_window_s = 300;     // a signed request's timestamp may be this far from the server's clock
 };
 
 struct ServerStats {
@@ -60,6 +88,8 @@ struct ServerStats {
   int devices = 0, consoles = 0, fields = 0;  // authenticated connections
   size_t open_incidents = 0;
   size_t queued_bytes = 0;  // frames waiting to be written to slow clients
+  std::uint64_t slow_clients_dropped = 0;  // connections dropped for what they left unread
+  std::uint64_t frames_rate_limited = 0;   // frames refused for a connection's frame limit
 };
 
 class Server {
@@ -74,6 +104,7 @@ class Server {
   void stop();
   int port() const;
   int field_port() const;
+  int dc09_port() const;  // the bound port, or -1 when off
   ServerStats stats() const;
 
  private:

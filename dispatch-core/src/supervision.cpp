@@ -1,0 +1,266 @@
+// Device supervision and alarm storms (issue 13, items 1 and 5): heartbeats kept in
+// memory and written in batches, check-in deadlines judged on the monotonic clock,
+// `offline` and `low_battery` raised by the server itself, and repeats of an open
+// alert folded into it with a count. Part of the Dispatcher; docs/protocol.md
+// ("heartbeat", "Boots and resends", "Alarm storms") says the same to clients.
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "anxin/core/dispatcher.hpp"
+#include "dispatch_internal.hpp"
+#include "json_util.hpp"
+
+namespace anxin {
+
+namespace {
+constexpr Millis kMinute = 60'000, kHour = 60 * kMinute;
+}
+
+// The defaults, by what powers the device and how it reaches the centre; a district
+// sets its own in the config file ("supervision", docs/configuration.md).
+std::map<DeviceKind, CheckIn> SupervisionConfig::default_check_ins() {
+  return {
+      // The one-key caller is the elder's own way to call for help (000 一键呼叫):
+      // mains-powered with a SIM, so it can afford an hourly check-in.
+      {DeviceKind::sos_button, {kHour, 15 * kMinute}},
+      // Battery NB-IoT smoke and leak sensors last years by reporting once a day.
+      {DeviceKind::smoke, {24 * kHour, 2 * kHour}},
+      {DeviceKind::water_leak, {24 * kHour, 2 * kHour}},
+      {DeviceKind::water_meter, {24 * kHour, 2 * kHour}},
+      // Mains-powered gas detectors, and the sensors whose silence is what the
+      // inactivity and bed rules watch: an hour.
+      {DeviceKind::gas, {kHour, 15 * kMinute}},
+      {DeviceKind::infrared, {kHour, 15 * kMinute}},
+      {DeviceKind::bed, {kHour, 15 * kMinute}},
+      {DeviceKind::door, {4 * kHour, kHour}},
+      // Worn or monitoring continuously, and reporting every few minutes anyway.
+      {DeviceKind::vital_signs, {10 * kMinute, 5 * kMinute}},
+      {DeviceKind::geofence, {15 * kMinute, 15 * kMinute}},
+  };
+}
+
+Result<SupervisionConfig> parse_supervision(std::string_view text, SupervisionConfig c) {
+  using namespace json_util;
+  try {
+    const json j = json::parse(text);
+    if (!j.is_object()) fail(ErrorCode::bad_field, "must be an object");
+    for (const auto& [key, v] : j.items()) {
+      static const char* const kKeys[] = {"check_in_s", "grace_s", "battery_low_pct", "battery_rearm_pct",
+                                          "write_every_s", "alarm_burst", "alarm_refill_s"};
+      if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys))
+        fail(ErrorCode::bad_field, "unknown key '" + key + "'");
+    }
+    // Per device kind, in whole seconds; 0 turns a kind's supervision off.
+    for (auto [key, field] : {std::pair{"check_in_s", &CheckIn::every_ms}, std::pair{"grace_s", &CheckIn::grace_ms}}) {
+      if (!has(j, key)) continue;
+      if (!j[key].is_object()) fail(ErrorCode::bad_field, std::string("'") + key + "' must be an object of device kinds");
+      for (const auto& [kind, v] : j[key].items()) {
+        auto k = parse_enum<DeviceKind>(kind);
+        if (!k) fail(ErrorCode::bad_field, std::string(key) + ": '" + kind + "' is no device kind");
+        if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > 7 * 86400)
+          fail(ErrorCode::bad_field, std::string(key) + "." + kind + " must be whole seconds, 0..604800");
+        c.check_in[*k].*field = v.get<std::int64_t>() * 1000;
+      }
+    }
+    if (has(j, "battery_low_pct")) {
+      const json& a = j["battery_low_pct"];
+      if (!a.is_array() || a.size() > 5) fail(ErrorCode::bad_field, "'battery_low_pct' must be a list of at most 5");
+      c.battery_low_pct.clear();
+      for (const auto& v : a) {
+        if (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > 99)
+          fail(ErrorCode::bad_field, "'battery_low_pct' holds percentages 1..99");
+        c.battery_low_pct.push_back(v.get<int>());
+      }
+    }
+    c.battery_rearm_pct = opt_int_in(j, "battery_rearm_pct", 1, 50, c.battery_rearm_pct);
+    c.write_every_ms = opt_int_in<Millis>(j, "write_every_s", 1, 3600, c.write_every_ms / 1000) * 1000;
+    c.alarm_burst = opt_int_in(j, "alarm_burst", 1, 10000, c.alarm_burst);
+    c.alarm_refill_ms = opt_int_in<Millis>(j, "alarm_refill_s", 0, 3600, c.alarm_refill_ms / 1000) * 1000;
+    return c;
+  } catch (const Failure& f) {
+    return f.error;
+  } catch (const json::exception& e) {
+    return Error{ErrorCode::bad_json, e.what()};
+  }
+}
+
+std::string supervision_json(const SupervisionConfig& c) {
+  nlohmann::ordered_json every = nlohmann::ordered_json::object(), grace = nlohmann::ordered_json::object();
+  for (const auto& [kind, check] : c.check_in) {
+    every[std::string(name_of(kind))] = check.every_ms / 1000;
+    grace[std::string(name_of(kind))] = check.grace_ms / 1000;
+  }
+  return nlohmann::ordered_json{{"check_in_s", every},
+                                {"grace_s", grace},
+                                {"battery_low_pct", c.battery_low_pct},
+                                {"battery_rearm_pct", c.battery_rearm_pct},
+                                {"write_every_s", c.write_every_ms / 1000},
+                                {"alarm_burst", c.alarm_burst},
+                                {"alarm_refill_s", c.alarm_refill_ms / 1000}}
+      .dump();
+}
+
+Result<DeviceId> Dispatcher::heartbeat(const Principal& who, const HeartbeatIn& beat) {
+  if (who.role != Role::device) return Error{ErrorCode::forbidden, "only devices send heartbeats"};
+  auto dev = devices_.find(beat.device);
+  if (dev == devices_.end()) return Error{ErrorCode::unknown_device, "no device " + beat.device};
+  Device& device = dev->second;
+  if (who.subject != "device:" + device.id && who.subject != "vendor:" + device.vendor)
+    return Error{ErrorCode::device_not_owned, "this token does not speak for " + device.id};
+  device.last_seen_ms = clock_.now_ms();
+  device.supervised = true;  // from its first heartbeat on, its check-ins are expected
+  if (beat.battery_pct) device.battery_pct = *beat.battery_pct;
+  Watch& w = watch_[device.id];
+  w.beat_mono = clock_.mono_ms();
+  w.dirty = true;
+  if (w.offline) heard_.push_back(device.id);
+  battery_seen(device);
+  return device.id;
+}
+
+namespace {
+// The lowest threshold `pct` is at or under; 101 for none.
+int threshold_of(int pct, const std::vector<int>& thresholds) {
+  int lowest = 101;
+  for (int t : thresholds)
+    if (pct <= t) lowest = std::min(lowest, t);
+  return lowest;
+}
+}  // namespace
+
+void Dispatcher::battery_seen(const Device& device) {
+  Watch& w = watch_[device.id];
+  const auto& s = config_.supervision;
+  if (w.battery_raised <= 100 && device.battery_pct >= w.battery_raised + s.battery_rearm_pct)
+    w.battery_raised = 101;  // a new battery, or charged
+  if (threshold_of(device.battery_pct, s.battery_low_pct) < w.battery_raised) heard_.push_back(device.id);
+}
+
+bool Dispatcher::take_alarm_token(const DeviceId& device) {
+  const auto& s = config_.supervision;
+  const Millis mono = clock_.mono_ms();
+  auto [it, first] = alarm_buckets_.try_emplace(device, Bucket{static_cast<double>(s.alarm_burst), mono});
+  Bucket& b = it->second;
+  if (!first && s.alarm_refill_ms > 0)
+    b.tokens = std::min<double>(s.alarm_burst, b.tokens + static_cast<double>(mono - b.at_mono) / s.alarm_refill_ms);
+  b.at_mono = mono;
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
+
+// A storm: another alarm of the same kind from the same device while the alert it
+// repeats is on an open incident. Counted on the alert and the incident, stored in the
+// same commit, and told to consoles once a tick (supervise) rather than once an alarm.
+std::optional<AlarmAck> Dispatcher::fold(Device& device, const AlarmIn& in) {
+  auto it = folds_.find({device.id, in.kind});
+  if (it == folds_.end()) return std::nullopt;
+  auto open = open_.find(it->second.incident);
+  if (open == open_.end()) {
+    folds_.erase(it);
+    return std::nullopt;
+  }
+  Alert& alert = it->second;
+  Incident& incident = open->second;
+  ++alert.repeats;
+  ++incident.repeats;
+  effects_.writes.push_back(PutAlert{alert});
+  save(incident);
+  folded_.push_back(incident.id);
+  device.last_seen_ms = clock_.now_ms();
+  return AlarmAck{alert.id, incident.id, false, true};
+}
+
+void Dispatcher::raise_offline(Device& device, Watch& w) {
+  const Millis seen = device.last_seen_ms;
+  const CheckIn c = config_.supervision.check_in.at(device.kind);
+  nlohmann::json detail{{"raised_by", "server"}, {"last_seen_ms", seen}, {"check_in_s", c.every_ms / 1000},
+                        {"grace_s", c.grace_ms / 1000}};
+  // Seq below zero: the server's own alerts never meet a device's counter.
+  file_alert(detail::kSystem, device, AlertKind::offline, -(last_alert_ + 1), clock_.now_ms(), detail.dump(), "server");
+  folds_[{device.id, AlertKind::offline}] = last_filed_;
+  device.last_seen_ms = seen;  // filing marks a device seen; this one was not
+  w.offline = true;
+}
+
+void Dispatcher::back_online(Device& device, Watch& w) {
+  w.offline = false;
+  folds_.erase({device.id, AlertKind::offline});  // a later silence is a new alert
+  auto open = open_by_elder_.find(device.elder);
+  if (open == open_by_elder_.end()) return;  // resolved meanwhile: nothing to tell
+  Incident& incident = open_.at(open->second);
+  const size_t mark = incident.timeline.size();
+  note(incident, TimelineKind::note, device.id, device.id + " back online");
+  audit_system("device_back_online", incident.id, nlohmann::json{{"device", device.id}}.dump());
+  detail::append_since(emit(DeltaKind::incident_updated, incident), incident, mark);
+}
+
+void Dispatcher::supervise() {
+  const Millis mono = clock_.mono_ms();
+  const auto& s = config_.supervision;
+  for (const DeviceId& id : std::exchange(heard_, {})) {
+    auto dev = devices_.find(id);
+    if (dev == devices_.end()) continue;
+    Device& device = dev->second;
+    Watch& w = watch_[id];
+    if (w.offline && device.supervised && w.beat_mono > 0) back_online(device, w);
+    const int t = threshold_of(device.battery_pct, s.battery_low_pct);
+    if (t < w.battery_raised) {
+      w.battery_raised = t;
+      const Millis seen = device.last_seen_ms;
+      file_alert(detail::kSystem, device, AlertKind::low_battery, -(last_alert_ + 1), clock_.now_ms(),
+                 nlohmann::json{{"raised_by", "server"}, {"battery_pct", device.battery_pct}, {"threshold_pct", t}}
+                     .dump(),
+                 "server");
+      device.last_seen_ms = seen;
+    }
+  }
+  if (mono >= next_scan_mono_) {  // once a second is soon enough for deadlines of minutes
+    next_scan_mono_ = mono + 1000;
+    for (auto& [id, w] : watch_) {
+      if (w.offline) continue;
+      Device& device = devices_.at(id);
+      if (!device.supervised) continue;
+      auto c = s.check_in.find(device.kind);
+      if (c == s.check_in.end() || c->second.every_ms <= 0) continue;
+      if (mono - w.beat_mono > c->second.every_ms + c->second.grace_ms) raise_offline(device, w);
+    }
+  }
+  // The devices heard from, written with the tick's commit: a slice a tick, since every
+  // reply waits for the commits queued before it, and 100,000 rows at once held
+  // alarms' acks up for half a second (docs/benchmarks.md, "Heartbeats").
+  if (mono >= next_write_mono_ && unwritten_.empty()) {
+    next_write_mono_ = mono + s.write_every_ms;
+    for (auto& [id, w] : watch_)
+      if (std::exchange(w.dirty, false)) unwritten_.push_back(id);
+  }
+  for (size_t n = 0; n < kDevicesWrittenPerTick && !unwritten_.empty(); ++n) {
+    const Device& d = devices_.at(unwritten_.back());
+    unwritten_.pop_back();
+    effects_.writes.push_back(TouchDevice{d.id, d.battery_pct, d.last_seen_ms, d.supervised});
+  }
+  std::sort(folded_.begin(), folded_.end());
+  folded_.erase(std::unique(folded_.begin(), folded_.end()), folded_.end());
+  for (IncidentId id : std::exchange(folded_, {}))
+    if (auto open = open_.find(id); open != open_.end()) emit(DeltaKind::incident_updated, open->second);
+}
+
+// After a restart every supervised device has a full check-in from now: the server
+// heard nothing while it was down, which is no fault of the device's. An offline
+// alert still open and not followed by the device's last contact stands.
+void Dispatcher::restore_supervision() {
+  const Millis mono = clock_.mono_ms();
+  for (auto& [id, device] : devices_) {
+    Watch& w = watch_[id];
+    w.beat_mono = mono;
+    w.battery_raised = threshold_of(device.battery_pct, config_.supervision.battery_low_pct);
+    auto open = open_by_elder_.find(device.elder);
+    if (open == open_by_elder_.end()) continue;
+    for (const auto& e : open_.at(open->second).timeline)
+      if (e.kind == TimelineKind::alert && e.alert_kind == AlertKind::offline && e.actor == id &&
+          e.at_ms >= device.last_seen_ms)
+        w.offline = true;
+  }
+}
+
+}  // namespace anxin
