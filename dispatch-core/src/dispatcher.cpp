@@ -258,14 +258,21 @@ Result<Incident*> Dispatcher::open_incident(IncidentId id) {
 
 // --- alarms ---------------------------------------------------------------------------
 
-Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in, bool known_new) {
-  if (who.role != Role::device) return Error{ErrorCode::forbidden, "only devices raise alarms"};
-  auto dev = devices_.find(in.device);
-  if (dev == devices_.end()) return Error{ErrorCode::unknown_device, "no device " + in.device};
+Result<Device*> Dispatcher::device_of(const Principal& who, const DeviceId& id, const char* doing) {
+  if (who.role != Role::device) return Error{ErrorCode::forbidden, std::string("only devices ") + doing};
+  auto dev = devices_.find(id);
+  if (dev == devices_.end()) return Error{ErrorCode::unknown_device, "no device " + id};
   Device& device = dev->second;
   // A token speaks for one device, or for every device of one vendor platform.
   if (who.subject != "device:" + device.id && who.subject != "vendor:" + device.vendor)
     return Error{ErrorCode::device_not_owned, "this token does not speak for " + device.id};
+  return &device;
+}
+
+Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in, bool known_new) {
+  auto found = device_of(who, in.device, "raise alarms");
+  if (!found) return found.error();
+  Device& device = *found.value();
   if (!device_can_raise(device.kind, in.kind))
     return Error{ErrorCode::kind_not_supported,
                  std::string(name_of(device.kind)) + " cannot raise " + std::string(name_of(in.kind))};

@@ -101,12 +101,9 @@ std::string supervision_json(const SupervisionConfig& c) {
 }
 
 Result<DeviceId> Dispatcher::heartbeat(const Principal& who, const HeartbeatIn& beat) {
-  if (who.role != Role::device) return Error{ErrorCode::forbidden, "only devices send heartbeats"};
-  auto dev = devices_.find(beat.device);
-  if (dev == devices_.end()) return Error{ErrorCode::unknown_device, "no device " + beat.device};
-  Device& device = dev->second;
-  if (who.subject != "device:" + device.id && who.subject != "vendor:" + device.vendor)
-    return Error{ErrorCode::device_not_owned, "this token does not speak for " + device.id};
+  auto found = device_of(who, beat.device, "send heartbeats");
+  if (!found) return found.error();
+  Device& device = *found.value();
   device.last_seen_ms = clock_.now_ms();
   device.supervised = true;  // from its first heartbeat on, its check-ins are expected
   if (beat.battery_pct) device.battery_pct = *beat.battery_pct;
@@ -171,15 +168,20 @@ std::optional<AlarmAck> Dispatcher::fold(Device& device, const AlarmIn& in) {
   return AlarmAck{alert.id, incident.id, false, true};
 }
 
-void Dispatcher::raise_offline(Device& device, Watch& w) {
+void Dispatcher::file_server_alert(Device& device, AlertKind kind, const std::string& detail) {
   const Millis seen = device.last_seen_ms;
-  const CheckIn c = config_.supervision.check_in.at(device.kind);
-  nlohmann::json detail{{"raised_by", "server"}, {"last_seen_ms", seen}, {"check_in_s", c.every_ms / 1000},
-                        {"grace_s", c.grace_ms / 1000}};
   // Seq below zero: the server's own alerts never meet a device's counter.
-  file_alert(detail::kSystem, device, AlertKind::offline, -(last_alert_ + 1), clock_.now_ms(), detail.dump(), "server");
-  folds_[{device.id, AlertKind::offline}] = last_filed_;
+  file_alert(detail::kSystem, device, kind, -(last_alert_ + 1), clock_.now_ms(), detail, "server");
   device.last_seen_ms = seen;  // filing marks a device seen; this one was not
+}
+
+void Dispatcher::raise_offline(Device& device, Watch& w) {
+  const CheckIn c = config_.supervision.check_in.at(device.kind);
+  file_server_alert(device, AlertKind::offline,
+                    nlohmann::json{{"raised_by", "server"}, {"last_seen_ms", device.last_seen_ms},
+                                   {"check_in_s", c.every_ms / 1000}, {"grace_s", c.grace_ms / 1000}}
+                        .dump());
+  folds_[{device.id, AlertKind::offline}] = last_filed_;
   w.offline = true;
 }
 
@@ -207,12 +209,9 @@ void Dispatcher::supervise() {
     const int t = threshold_of(device.battery_pct, s.battery_low_pct);
     if (t < w.battery_raised) {
       w.battery_raised = t;
-      const Millis seen = device.last_seen_ms;
-      file_alert(detail::kSystem, device, AlertKind::low_battery, -(last_alert_ + 1), clock_.now_ms(),
-                 nlohmann::json{{"raised_by", "server"}, {"battery_pct", device.battery_pct}, {"threshold_pct", t}}
-                     .dump(),
-                 "server");
-      device.last_seen_ms = seen;
+      file_server_alert(
+          device, AlertKind::low_battery,
+          nlohmann::json{{"raised_by", "server"}, {"battery_pct", device.battery_pct}, {"threshold_pct", t}}.dump());
     }
   }
   if (mono >= next_scan_mono_) {  // once a second is soon enough for deadlines of minutes

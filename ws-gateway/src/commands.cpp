@@ -38,9 +38,7 @@ void Server::Impl::on_frame(Session& s, std::string_view text) {
     replies.push_back(error_reply(s, parsed->req, {ErrorCode::not_authenticated, "say hello with a token first"}));
   } else if (storage_full && proto::changes_state(parsed->body)) {
     // Refused before the dispatcher sees it: nothing changes that could not be stored.
-    replies.push_back(error_reply(s, parsed->req, {ErrorCode::storage_full,
-                                                   "the server's disk is full: nothing was changed; "
-                                                   "try again once space is freed"}));
+    replies.push_back(error_reply(s, parsed->req, refused_for_full_disk()));
   } else {
     const std::string& req = parsed->req;
     try {

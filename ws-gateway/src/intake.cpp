@@ -20,8 +20,7 @@ void Server::Impl::take_in(IntakeRequest r) {
   const AlarmIn& a = std::get<AlarmIn>(r.what);
   if (storage_full) {
     ++errors_sent;
-    return r.done({std::nullopt, Error{ErrorCode::storage_full,
-                                       "the server's disk is full: nothing was changed; try again once space is freed"}});
+    return r.done({std::nullopt, refused_for_full_disk()});
   }
   take_alarm(r.who, a, [this, done = std::move(r.done)](const Result<AlarmAck>& got) {
     if (!got) ++errors_sent;
@@ -53,8 +52,7 @@ void Server::Impl::take_alarm(const Principal& who, const AlarmIn& a, AlarmAnswe
           if (old.kind == a.kind && old.device_time_ms == a.device_time_ms)
             return release({answer(AlarmAck{old.id, old.incident, true})});
         if (storage_full)
-          return release({answer(Error{ErrorCode::storage_full,
-                                       "the server's disk is full: nothing was changed; try again once space is freed"})});
+          return release({answer(refused_for_full_disk())});
         alarm_taken(a, dispatcher.raise_alarm(who, a, true), answer);  // a restarted counter
       });
       lws_cancel_service(context);

@@ -44,6 +44,11 @@ using Frame = std::shared_ptr<const std::string>;
 
 constexpr int kMaxAuthFailures = 3;
 
+// What a command that would change anything gets while the disk is full.
+inline Error refused_for_full_disk() {
+  return {ErrorCode::storage_full, "the server's disk is full: nothing was changed; try again once space is freed"};
+}
+
 // One WebSocket connection. Lives on the service thread only.
 struct Session {
   std::uint64_t id = 0;

@@ -287,6 +287,9 @@ class Dispatcher {
 
   // Lookups that fail with coded errors.
   Result<Incident*> open_incident(IncidentId id);
+  // The device `who` speaks for: a device token for itself, or a vendor platform's
+  // for any of its devices. `doing` completes "only devices …" when `who` is none.
+  Result<Device*> device_of(const Principal& who, const DeviceId& id, const char* doing);
   Result<Worker*> worker_of(const Principal& who);
   struct AssignmentRef {
     Incident* incident;
@@ -367,6 +370,9 @@ class Dispatcher {
   bool take_alarm_token(const DeviceId& device);
   std::optional<AlarmAck> fold(Device& device, const AlarmIn& in);
   void raise_offline(Device& device, Watch& w);
+  // An alert the server raises about a device (offline, low battery): filed like the
+  // device's own, with a seq below zero, and not counted as hearing from it.
+  void file_server_alert(Device& device, AlertKind kind, const std::string& detail);
   void back_online(Device& device, Watch& w);
   ResponseMetrics metrics_;  // today's figures: metrics_.day_start() is the day they cover
   AlertId last_alert_ = 0;
