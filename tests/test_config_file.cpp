@@ -30,7 +30,8 @@ TEST_CASE("every key of the timers file sets its timer", "[config]") {
   auto r = gateway::apply_config(R"({
     "offer_timeout_s": 45, "family_call_timeout_s": 90, "ack_escalation_s": 30, "ack_escalation_long_s": 120,
     "late_margin_s": 600, "position_stale_after_s": 300, "session_ttl_s": 43200, "hello_timeout_s": 10,
-    "timer_tick_s": 0.5, "webhook_timeout_s": 5, "webhook_backoff_s": 1.5})",
+    "timer_tick_s": 0.5, "webhook_timeout_s": 5, "webhook_backoff_s": 1.5, "realert_escalate_s": 90,
+    "reopen_within_s": 7200})",
                                  {});
   INFO((r.ok() ? "" : r.error().message));
   REQUIRE(r.ok());
@@ -46,8 +47,10 @@ TEST_CASE("every key of the timers file sets its timer", "[config]") {
   CHECK(o.tick_ms == 500);
   CHECK(o.webhook_timeout_ms == 5000);
   CHECK(o.webhook_backoff_ms == 1500);
-  // Eleven keys above: every key the file knows.
-  CHECK(gateway::config_keys().size() == 11);
+  CHECK(o.config.realert_escalation_ms == 90'000);
+  CHECK(o.config.reopen_within_ms == 7'200'000);
+  // Thirteen keys above: every key the file knows.
+  CHECK(gateway::config_keys().size() == 13);
   // Written back out, the same file.
   auto again = gateway::apply_config(gateway::config_json(o), {});
   REQUIRE(again.ok());

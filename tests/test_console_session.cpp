@@ -11,52 +11,23 @@
 #include <fstream>
 #include <set>
 
+#include "console_support.hpp"
 #include "process.hpp"
 #include "screenshot.hpp"
 #include "support.hpp"
 
-
 using namespace anxin;
 using test::json;
+using test::artifact;
+using test::start_console;
+using test::write_script;
+using test::read_json;
+using test::sql_text;
+using test::now_ms;
 
 namespace {
 
-const std::string kArtifacts = ANXIN_ARTIFACTS;
-
-std::string artifact(const std::string& name) { return kArtifacts + "/" + name; }
-
 // The console in a 1440x900 Xvfb screen, its settings in `config` (never the user's).
-std::unique_ptr<test::Process> start_console(const test::TempDir& dir, const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"/usr/bin/env", "XDG_CONFIG_HOME=" + dir.file("config"), "/usr/bin/xvfb-run", "-a",
-                                "-s", "-screen 0 1440x900x24", ANXIN_CONSOLE_BIN, "--mute"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return std::make_unique<test::Process>(argv, dir.file("console.log"));
-}
-
-std::string write_script(const test::TempDir& dir, const std::string& text) {
-  const std::string path = dir.file("script.txt");
-  std::ofstream(path) << text;
-  return path;
-}
-
-json read_json(const std::string& path) { return json::parse(test::read_file(path)); }
-
-std::string sql_text(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_stmt* s = nullptr;
-  std::string out;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
-      sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-    if (const unsigned char* t = sqlite3_column_text(s, 0)) out = reinterpret_cast<const char*>(t);
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return out;
-}
-
-long long now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 }  // namespace
 
@@ -65,7 +36,7 @@ TEST_CASE("an operator works an incident from alarm to resolution in every view"
   test::add_small_accounts(centre.db());  // wangfang / correct horse, operator 王芳
   centre.restart();
   test::TempDir dir;
-  std::filesystem::create_directories(kArtifacts);
+  std::filesystem::create_directories(ANXIN_ARTIFACTS);
   const std::string csv = artifact("console-dashboard.csv");
   std::filesystem::remove(csv);
 
@@ -122,7 +93,12 @@ key R
 key 3
 screenshot )" + artifact("console-resolve.png") + R"(
 key Enter
-wait-state /selected_incident == null
+# the nurse on scene is stood down by the resolve: the picker says so and asks again
+wait-state /resolve_confirm == true
+screenshot )" + artifact("console-resolve-confirm.png") + R"(
+key Enter
+# the workspace moves on to the next incident: the top of the queue (nothing else is mine)
+wait-state /selected_incident/elder_name == 李德明
 dump )" + dir.file("resolved.json") + R"(
 # the test raises a smoke alarm at 张桂英's now: a new top-priority incident
 wait-state /flashing != null
@@ -231,7 +207,8 @@ wait-state /view == 0
   CHECK(conf.find("correct horse") == std::string::npos);
 
   for (const char* png : {"console-login.png", "console-queue.png", "console-incident.png", "console-map.png",
-                          "console-workers.png", "console-dashboard.png", "console-resolve.png", "console-flash.png",
+                          "console-workers.png", "console-dashboard.png", "console-resolve.png",
+                          "console-resolve-confirm.png", "console-flash.png",
                           "console-queue-en.png", "console-incident-en.png"})
     test::check_screenshot(artifact(png));
 }

@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "anxin/core/protocol.hpp"
+#include "console_support.hpp"
 #include "process.hpp"
 #include "screenshot.hpp"
 #include "support.hpp"
@@ -19,21 +20,11 @@
 
 using namespace anxin;
 using test::json;
+using test::artifact;
+using test::start_console;
+using test::read_json;
 
 namespace {
-
-const std::string kArtifacts = ANXIN_ARTIFACTS;
-
-std::string artifact(const std::string& name) { return kArtifacts + "/" + name; }
-
-std::unique_ptr<test::Process> start_console(const test::TempDir& dir, const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"/usr/bin/env", "XDG_CONFIG_HOME=" + dir.file("config"), "/usr/bin/xvfb-run", "-a",
-                                "-s", "-screen 0 1440x900x24", ANXIN_CONSOLE_BIN, "--mute"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return std::make_unique<test::Process>(argv, dir.file("console.log"));
-}
-
-json read_json(const std::string& path) { return json::parse(test::read_file(path)); }
 
 long long sql_count(const std::string& db_path, const std::string& sql) {
   sqlite3* db = nullptr;
@@ -132,7 +123,7 @@ TEST_CASE("an operator works the phone-visit list in the console", "[console][vi
   const visits::TierRule daily_phone{{7, visits::Per::week}, VisitMode::phone};
   options.visits.key = options.visits.sub_key = options.visits.general = daily_phone;
   test::Centre centre(false, options, nullptr, db);
-  std::filesystem::create_directories(kArtifacts);
+  std::filesystem::create_directories(ANXIN_ARTIFACTS);
 
   // A supervisor's cold-wave campaign for 城关镇: its elders are to be reached today too.
   auto supervisor = centre.client("console", "tok-supervisor");
@@ -296,7 +287,7 @@ TEST_CASE("a supervisor runs a campaign and closes a hazard in the console", "[c
   test::add_small_accounts(db);  // zhangmin / correct horse: supervisor 张敏
   test::Centre centre(false, {}, nullptr, db);
   centre.restart();  // the accounts are read at start
-  std::filesystem::create_directories(kArtifacts);
+  std::filesystem::create_directories(ANXIN_ARTIFACTS);
 
   // 赵敏 visits 王秀英 (elder 1) at her door, for a minute, and finds a worn gas hose:
   // an open hazard, and a visit flagged too short.

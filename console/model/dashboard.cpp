@@ -13,6 +13,17 @@ double DashboardFigures::pct_180s() const {
   return acknowledged ? 100.0 * static_cast<double>(within_180s) / static_cast<double>(acknowledged) : 100.0;
 }
 
+int escalation_rank(EscalationKind kind) {
+  switch (kind) {
+    case EscalationKind::unacknowledged_long: return 0;  // nobody has answered for 3 minutes
+    case EscalationKind::no_responder: return 1;
+    case EscalationKind::alert_unseen: return 2;
+    case EscalationKind::visitor_late: return 3;
+    case EscalationKind::unacknowledged: return 4;
+  }
+  return 5;
+}
+
 DashboardFigures dashboard_figures(const Replica& r, const std::optional<MetricsSummary>& m, Millis now) {
   DashboardFigures f;
   f.now_ms = now;
@@ -29,12 +40,24 @@ DashboardFigures dashboard_figures(const Replica& r, const std::optional<Metrics
       row.name = i.acknowledged_by;
       ++row.open;
     }
-    for (const Escalation& x : i.escalations)
-      if (!x.cleared)
-        f.escalations.push_back({id, e ? e->name : "#" + std::to_string(i.elder), x.kind, x.at_ms, x.worker});
+    ActiveEscalation row{id, e ? e->name : "#" + std::to_string(i.elder), EscalationKind::unacknowledged, {}, 0, 0};
+    for (const Escalation& x : i.escalations) {
+      if (x.cleared) continue;
+      row.kinds.push_back(x.kind);
+      if (!row.at_ms || x.at_ms < row.at_ms) row.at_ms = x.at_ms;
+      if (x.worker) row.worker = x.worker;
+    }
+    if (row.kinds.empty()) continue;
+    std::sort(row.kinds.begin(), row.kinds.end(),
+              [](auto a, auto b) { return escalation_rank(a) < escalation_rank(b); });
+    row.kinds.erase(std::unique(row.kinds.begin(), row.kinds.end()), row.kinds.end());
+    row.kind = row.kinds.front();
+    f.escalations.push_back(std::move(row));
   }
-  std::sort(f.escalations.begin(), f.escalations.end(),
-            [](const auto& a, const auto& b) { return a.at_ms != b.at_ms ? a.at_ms < b.at_ms : a.incident < b.incident; });
+  std::sort(f.escalations.begin(), f.escalations.end(), [](const auto& a, const auto& b) {
+    if (escalation_rank(a.kind) != escalation_rank(b.kind)) return escalation_rank(a.kind) < escalation_rank(b.kind);
+    return a.at_ms != b.at_ms ? a.at_ms < b.at_ms : a.incident < b.incident;
+  });
 
   if (m) {
     f.have_metrics = true;
@@ -117,8 +140,11 @@ std::string dashboard_csv(const DashboardFigures& f) {
     }
     c.row("operator", o.name, "open", n(o.open));
   }
-  for (const auto& x : f.escalations)
-    c.row("escalation", "#" + std::to_string(x.incident) + " " + x.elder, std::string(name_of(x.kind)), x.at_ms);
+  for (const auto& x : f.escalations) {
+    std::string kinds;
+    for (auto k : x.kinds) kinds += (kinds.empty() ? "" : "+") + std::string(name_of(k));
+    c.row("escalation", "#" + std::to_string(x.incident) + " " + x.elder, kinds, x.at_ms);
+  }
   return c.take();
 }
 

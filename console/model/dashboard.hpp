@@ -17,13 +17,18 @@ namespace anxin::console {
 inline constexpr double kTarget60sPct = 97.5;
 inline constexpr double kTarget180sPct = 99.0;
 
+// One row per incident, however many of its escalations stand (an incident waiting
+// past 180 s has both `unacknowledged` and `unacknowledged_long`).
 struct ActiveEscalation {
   IncidentId incident = 0;
   std::string elder;  // name, or "#id" when the card is unknown
-  EscalationKind kind = EscalationKind::unacknowledged;
-  Millis at_ms = 0;
+  EscalationKind kind = EscalationKind::unacknowledged;  // the most serious standing
+  std::vector<EscalationKind> kinds;                      // every one standing, most serious first
+  Millis at_ms = 0;     // when the first of them was raised
   WorkerId worker = 0;  // for visitor_late
 };
+// How serious an escalation is for the list's order: 0 the most.
+int escalation_rank(EscalationKind kind);
 
 struct OperatorRow {
   std::string name;
@@ -37,7 +42,7 @@ struct DashboardFigures {
   size_t unacknowledged = 0;
   IncidentId oldest_id = 0;   // the longest-waiting unacknowledged incident
   Millis oldest_wait_ms = 0;
-  std::vector<ActiveEscalation> escalations;  // oldest first
+  std::vector<ActiveEscalation> escalations;  // most serious first, then the longest standing
   // today, from the server
   bool have_metrics = false;
   size_t acknowledged = 0, within_60s = 0, within_180s = 0;

@@ -114,6 +114,14 @@ enum class Msg {
   pr_unpaired_fmt, pr_overloaded_fmt, pr_all_paired, pr_none_overloaded, pr_more_fmt, pr_elders_fmt, exp_title,
   report_rates, report_roster, ri_path, ri_path_hint, ri_encoding, ri_import, ri_done_fmt, ri_refused,
   ri_read_failed_fmt, ri_too_big_fmt, ri_sending, ri_explain,
+  // keyboard-only work and attention (view_keys.cpp, view_attention.cpp; issue 14)
+  kb_call_title, kb_call_hint, kb_call_worker, kb_no_phone, kb_no_worker, kb_result_title, kb_result_none, kb_result_hint, kb_pick_title, kb_pick_hint, kb_resolve_tab, att_new, att_realert, att_jump, att_more_fmt, att_unseen, att_score_fmt, req_call_opened, conn_unreachable, conn_closed_text, map_keys, legend_unacked, legend_acked,
+  // manual incidents and history (view_manual.cpp, view_history.cpp; issue 14)
+  view_history, act_open_incident, act_reopen, mi_title, mi_keys, mi_who, mi_unknown, mi_caller_phone, mi_caller_name, mi_chosen, mi_what, mi_kind, mi_source, mi_text_hint, mi_open, mi_cancel, mi_need_elder, mi_joined, mi_manual, mi_source_phone, mi_source_walk_in, mi_source_neighbour, mi_source_other, hi_source_device, hi_source_line, hi_bad_elder_id, hi_bad_date, hi_elder, hi_from, hi_to, hi_resolved_by, hi_kind, hi_any, hi_disposition, hi_search, hi_keys, hi_none, hi_rows_fmt, hi_col_opened, hi_col_elder, hi_col_kind, hi_col_source, hi_col_disposition, hi_col_by, hi_pick, hi_acknowledged, hi_resolved, hi_reopen_until_fmt, hi_reopen_closed_fmt, hi_reopen, hi_reason_hint, hi_reopen_confirm_fmt, hi_alerts, hi_responders, hi_calls, fr_title, fr_areas, fr_notes, fr_hazards,
+  // the elder's care record, vital signs in words, candidates' reasons, workers' phones (issue 14, items 6-7)
+  vt_heart_rate, vt_respiration, vt_spo2, vt_blood_pressure, vt_temperature, vt_glucose, vt_minutes_fmt, vt_hours_fmt, vt_distance_fmt, vt_battery_fmt, vt_threshold_fmt, vt_last_heard, vt_never, vt_raised_by_server, vt_zone, vt_readings, er_title, er_conditions, er_medications, er_allergies, er_hospital, er_entry, er_code_masked, er_code_none, er_code_shown_fmt, er_reveal, er_hearing, er_dialect, er_photo, er_updated_fmt, er_none, er_edit, er_edit_title, er_edit_hint, er_save, er_new_code, er_clear_code, er_photo_path, er_photo_unreadable, er_saved, er_supervisors_only, er_loading, cr_paired, cr_not_connected, cr_other_role_fmt, cr_preferred, cr_stale_fmt, cr_stale_long_fmt, col_reasons, cr_best_hint, col_phone, wk_call, wk_no_incident,
+  // presence, handover, the mine strip, the supervisor's hands (view_team.cpp, view_mine.cpp; issue 14)
+  view_team, mine_title_fmt, mine_none, mine_new_alert, filter_on_fmt, tm_staff, tm_col_kind, tm_col_since, tm_col_seat, tm_col_holds, tm_not_signed_in, tm_held_title, tm_col_holder, tm_none_held, tm_to, tm_reassign, tm_take_over, tm_supervisor_only, tm_keys, tm_keys_supervisor, ho_title, ho_no_colleague, ho_incidents, ho_notes_hint, ho_send, ho_waiting_fmt, ho_withdraw, ho_offer_fmt, ho_accept, ho_decline, ho_keys, ho_recent, ho_none_recent, ho_state_offered, ho_state_accepted, ho_state_declined, ho_state_cancelled, ho_state_lapsed, ho_nothing, act_handover, act_handover_answer, act_handover_cancel, act_reassign, act_take_over, lo_holding_fmt, lo_hand_over, lo_anyway, rc_title, rc_withdraw_fmt, rc_stand_down_fmt, rc_call_fmt, rc_again, tl_handover_fmt, tl_reassign_fmt, tl_take_over_fmt, tl_notes, dash_col_escalation, dash_col_since, dash_col_incident,
   count_  // not a label
 };
 
@@ -149,6 +157,10 @@ std::string rank_reason(Lang, std::string_view code);
 // throttled login in words (the latter with the server's "try again in N s"),
 // anything else by its code and message.
 std::string login_refusal(Lang, const Error& e);
+// Why the link is down, in the console's language (issue 14): the network library's
+// own words ("Unable to connect", "closed") become ours; a server's refusal
+// ("E_…: …") is kept as the server said it.
+std::string link_error_text(Lang lang, const std::string& raw);
 
 // Calls `each` with every string above, in both languages: the font loader
 // builds its glyph set from them when it cannot afford the full CJK block.

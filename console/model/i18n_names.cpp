@@ -85,13 +85,17 @@ struct Names<TimelineKind> {
       TimelineKind::callback, TimelineKind::offered,      TimelineKind::accepted,  TimelineKind::declined,
       TimelineKind::expired,  TimelineKind::on_scene,     TimelineKind::completed, TimelineKind::cancelled,
       TimelineKind::call,     TimelineKind::notified,     TimelineKind::escalated, TimelineKind::phone,
-      TimelineKind::notice_failed};
+      TimelineKind::notice_failed, TimelineKind::alert_seen, TimelineKind::reopened, TimelineKind::report,
+      TimelineKind::handed_over};
   static constexpr Text texts[] = {
       {"告警", "Alert"},          {"接警", "Acknowledged"},   {"结案", "Resolved"},      {"备注", "Note"},
       {"回访", "Call-back"},      {"派单", "Offered"},        {"接单", "Accepted"},      {"拒单", "Declined"},
       {"派单超时", "Offer lapsed"}, {"到达现场", "On scene"},  {"服务完成", "Completed"}, {"已取消", "Cancelled"},
       {"电话任务", "Call"},        {"已通知联系人", "Contacts notified"}, {"升级提醒", "Escalated"},
-      {"电话", "Phone"},          {"通知未送达", "Notice failed"}};
+      {"电话", "Phone"},          {"通知未送达", "Notice failed"},
+      {"已查看新告警", "New alert seen"},
+      {"重开", "Reopened"},           {"现场报告", "Field report"},
+      {"交接", "Handed over"}};
 };
 
 template <>
@@ -156,11 +160,13 @@ struct Names<CallState> {
 template <>
 struct Names<EscalationKind> {
   static constexpr std::array values{EscalationKind::unacknowledged, EscalationKind::unacknowledged_long,
-                                     EscalationKind::visitor_late, EscalationKind::no_responder};
+                                     EscalationKind::visitor_late, EscalationKind::no_responder,
+                                     EscalationKind::alert_unseen};
   static constexpr Text texts[] = {{"超 60 秒未接警", "Not acknowledged in 60 s"},
                                    {"超 180 秒未接警", "Not acknowledged in 180 s"},
                                    {"人员迟到", "Responder late"},
-                                   {"无人应答派单", "No responder"}};
+                                   {"无人应答派单", "No responder"},
+                                   {"新告警超时未查看", "New alert not seen"}};
 };
 
 template <>

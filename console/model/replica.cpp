@@ -11,7 +11,9 @@ bool unacknowledged(const Incident& i) { return i.state == IncidentState::open; 
 int queue_score(const Incident& i, Millis now) { return rank_score(i, now); }
 
 bool queue_before(const Incident& a, int sa, const Incident& b, int sb) {
-  const bool ua = unacknowledged(a), ub = unacknowledged(b);
+  // Waiting for an operator: not acknowledged, or a new critical alert not yet seen
+  // by the one who holds it (unseen_alert_ms, issue 14): those come first.
+  const bool ua = unacknowledged(a) || a.unseen_alert_ms, ub = unacknowledged(b) || b.unseen_alert_ms;
   if (ua != ub) return ua;
   if (sa != sb) return sa > sb;
   if (a.opened_ms != b.opened_ms) return a.opened_ms < b.opened_ms;

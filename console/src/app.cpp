@@ -17,7 +17,6 @@ namespace proto = anxin::protocol;
 
 namespace {
 
-constexpr Millis kFlashMs = 4000;                  // how long a new top-priority incident pulses
 constexpr Millis kCandidatesRefreshMs = 10'000;    // workers move; re-ask while an incident is open on screen
 constexpr Millis kCandidatesMinGapMs = 1'000;      // but not more than once a second on a busy incident
 constexpr Millis kRingRepeatMs = 8'000;            // the chime again while a caller still waits
@@ -110,6 +109,7 @@ void App::pump() {
     }
   }
   if (live()) refresh_selected(server_now_ms());
+  prune_announcements();
   if (ringing() && local_now_ms() - ring_chimed_ms_ >= kRingRepeatMs) {
     chime_.play();
     ring_chimed_ms_ = local_now_ms();
@@ -120,6 +120,9 @@ void App::pump() {
 }
 
 void App::on_message(const proto::ServerMessage& m) {
+  if (on_history_message(m)) return;  // app_history.cpp
+  if (on_team_message(m)) return;     // app_team.cpp
+  if (on_record_message(m)) return;   // app_record.cpp
   std::visit(
       [&](const auto& b) {
         using T = std::decay_t<decltype(b)>;
@@ -145,13 +148,15 @@ void App::on_message(const proto::ServerMessage& m) {
             send(Action::seat, 0, proto::ClaimSeat{options_.seat});
           }
         } else if constexpr (std::is_same_v<T, proto::DeltaMessage>) {
+          const Incident* before = replica_.incident(b.incident.id);
+          const Millis unseen_before = before ? before->unseen_alert_ms : 0;
           const auto applied = replica_.apply(b);
           if (applied == Replica::Applied::resync) {
             std::fprintf(stderr, "anxin-console: delta %llu out of sequence after %llu; resubscribing\n",
                          static_cast<unsigned long long>(b.seq), static_cast<unsigned long long>(replica_.seq()));
             link_->subscribe();
-          } else if (applied == Replica::Applied::changed && b.kind == DeltaKind::incident_opened) {
-            flash_if_top({b.incident.id});
+          } else if (applied == Replica::Applied::changed) {
+            attend_to(b, unseen_before);  // app_attention.cpp
           }
         } else if constexpr (std::is_same_v<T, proto::CandidateList>) {
           if (selected_ == b.incident) candidates_ = b;
@@ -221,6 +226,9 @@ void App::on_reply(const std::string& req, const std::optional<Error>& error, st
     }
   } else {
     r.status = Request::Status::ok;
+    on_history_reply(r, id);  // app_history.cpp
+    on_team_reply(r, id);     // app_team.cpp
+    on_record_reply(r, id);   // app_record.cpp
     // The caller's incident opens in the workspace as the operator picks up.
     if (r.action == Action::answer && id) {
       run(cmd::Select{id});
@@ -346,30 +354,6 @@ void App::on_recording(const proto::Recording& recording) {
   playback_->status = recordings_.play(path) ? Playback::Status::playing : Playback::Status::saved;
 }
 
-// A new incident at the head of the queue pulses and chimes, once.
-void App::flash_if_top(const std::vector<IncidentId>& opened) {
-  const Millis now = server_now_ms();
-  for (IncidentId id : opened) {
-    const Incident* fresh = replica_.incident(id);
-    if (!fresh || !unacknowledged(*fresh)) continue;
-    const int score = queue_score(*fresh, now);
-    bool top = true;
-    for (const auto& [other_id, other] : replica_.incidents()) {
-      if (other_id == id || !unacknowledged(other)) continue;
-      const int s = queue_score(other, now);
-      if (s > score || (s == score && (other.opened_ms < fresh->opened_ms ||
-                                       (other.opened_ms == fresh->opened_ms && other_id < id)))) {
-        top = false;
-        break;
-      }
-    }
-    if (!top) continue;
-    flash_incident_ = id;
-    flash_until_ms_ = local_now_ms() + kFlashMs;
-    chime_.play();
-  }
-}
-
 // Keeps what the workspace shows of the selected incident fresh: the candidate
 // list after the incident changed (an offer declined, a responder accepted) and
 // every few seconds as workers move; the elder's detail once.
@@ -390,7 +374,7 @@ void App::refresh_selected(Millis now) {
   if (elder_detail_supported_ && !elder_details_.count(i->elder)) {
     const Request* asked = last_request(i->id, Action::elder);
     if (!asked || asked->status == Request::Status::no_reply || asked->status == Request::Status::not_sent)
-      send(Action::elder, i->id, proto::ElderQuery{i->elder});
+      send(Action::elder, i->id, proto::ElderQuery{i->elder, true});  // with the record's photo
   }
 }
 

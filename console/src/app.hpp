@@ -34,6 +34,9 @@ enum class Action {
   find_elders, link_caller,               // an unknown caller's incident
   phone_visits, phone_visit_result, visit_report, campaigns, export_report,  // the visiting programme
   pairing, start_campaign, end_campaign, close_hazard, import_roster,        // its supervisor's part
+  open_incident, history, incident_record, reopen,                           // issue 14 (app_history.cpp)
+  handover, handover_answer, handover_cancel, reassign, take_over,           // issue 14 (app_team.cpp)
+  reveal_entry, update_record,                                               // the care record (app_record.cpp)
 };
 
 // One request this console sent, as far as it got.
@@ -184,7 +187,51 @@ class App {
     return found_elders_ && found_for_ == incident ? &*found_elders_ : nullptr;
   }
 
-  // --- the new top-priority incident, flashing for a few seconds
+  // --- attention (app_attention.cpp, issue 14): every new incident, and every new
+  // critical alert that joins an acknowledged one (the server's unseen_alert_ms),
+  // announces itself: an entry in the banner, the flash and the chime. An entry stays
+  // until its incident is acknowledged (marked seen, for a new alert), opened in the
+  // workspace, or gone.
+  struct Announcement {
+    IncidentId incident = 0;
+    bool realert = false;  // a new critical alert on an acknowledged incident
+    Millis at_ms = 0;      // this machine's clock
+  };
+  const std::vector<Announcement>& announcements() const { return announcements_; }  // newest first
+  int chimes() const { return chime_.requested(); }
+
+  // --- manual incidents and history (app_history.cpp, issue 14): the last answers.
+  // The elders found for the manual-incident form are found_elders(0).
+  const std::optional<ManualOpened>& manual_opened() const { return manual_opened_; }
+  const std::optional<protocol::HistoryPage>& history() const { return history_; }
+  const std::optional<protocol::HistoryQuery>& history_query() const { return history_query_; }
+  const std::optional<protocol::IncidentRecord>& record() const { return record_; }
+
+  // --- the elder's care record (app_record.cpp, issue 14): the entry code the server
+  // last revealed to this console, shown until `until_ms` (server clock, 30 s), and
+  // whether this console's user may edit the record (the server decides; this only
+  // hides the form from operators).
+  struct RevealedEntry {
+    ElderId elder = 0;
+    std::string entry, code;
+    Millis until_ms = 0;
+  };
+  const std::optional<RevealedEntry>& revealed_entry() const { return revealed_; }
+  bool supervisor() const { return user_kind_ == "supervisor"; }
+  static constexpr Millis kRevealShownMs = 30'000;
+
+  // --- presence and handover (app_team.cpp, issue 14): the server's last `presence`
+  // (who is signed in, the handovers offered and lately answered); what each holds is
+  // the incidents' acknowledged_by. mine(): the open incidents in my hands, in queue
+  // order. After a resolve from this console the workspace moves to the next of mine,
+  // else to the top of the queue.
+  const std::optional<protocol::Presence>& presence() const { return presence_; }
+  const protocol::HandoverView* handover_to_me() const;   // offered to me, waiting for my answer
+  const protocol::HandoverView* my_handover() const;      // offered by me, waiting for an answer
+  std::vector<const Incident*> mine() const;
+  bool is_supervisor() const { return user_kind_ == "supervisor"; }
+
+  // --- the incident flashing for a few seconds: the last one announced
   std::optional<IncidentId> flashing() const;
   float flash_phase() const;  // 0..1, pulsing while flashing or ringing
   bool animating() const { return flashing().has_value() || ringing(); }
@@ -208,7 +255,9 @@ class App {
   void on_visits(const std::string& req, const protocol::VisitsReply& reply);
   std::string send_visits(Action action, const std::string& frame_json);
   void save_export(const std::string& req, const ReportFile& file);
-  void flash_if_top(const std::vector<IncidentId>& opened);  // pulse and chime a new head of the queue
+  void announce(IncidentId incident, bool realert);        // app_attention.cpp
+  void attend_to(const protocol::DeltaMessage& d, Millis unseen_before);
+  void prune_announcements();
   void refresh_selected(Millis now);
   std::string send(Action action, IncidentId incident, protocol::ClientBody body);
   void remember_settings();
@@ -218,6 +267,19 @@ class App {
   void run(const cmd::PlayRecording& c);
   void run(const cmd::ExportVisits& c);
   void run(const cmd::ImportRoster& c);
+  // app_history.cpp: the issue-14 commands, and their answers (true: handled)
+  void run_history(const Command& c);
+  bool on_history_message(const protocol::ServerMessage& m);
+  void on_history_reply(const Request& r, std::int64_t id);
+  // app_team.cpp: presence, handover and the supervisor's hands (true: handled)
+  void run_team(const Command& c);
+  bool on_team_message(const protocol::ServerMessage& m);
+  void on_team_reply(const Request& r, std::int64_t id);
+  std::optional<protocol::Presence> presence_;
+  // app_record.cpp: the care record's commands and answers (true: handled)
+  void run_record(const Command& c);
+  bool on_record_message(const protocol::ServerMessage& m);
+  void on_record_reply(const Request& r, std::int64_t id);
 
   AppOptions options_;
   std::function<void()> wake_;
@@ -266,6 +328,7 @@ class App {
   std::optional<std::int64_t> hazard_closed_;
   std::optional<RosterImport> roster_import_;
 
+  std::vector<Announcement> announcements_;
   IncidentId flash_incident_ = 0;
   Millis flash_until_ms_ = 0;  // this machine's clock
   Chime chime_;
@@ -279,6 +342,13 @@ class App {
   std::optional<protocol::ElderList> found_elders_;  // the answer to find_req_
   IncidentId found_for_ = 0;
   std::string find_req_;  // the last search: an earlier one's late answer is dropped
+  std::optional<ManualOpened> manual_opened_;
+  std::optional<protocol::HistoryPage> history_;
+  std::optional<protocol::HistoryQuery> history_query_;  // the last search sent
+  std::string history_req_, record_req_;
+  std::optional<protocol::IncidentRecord> record_;
+  std::optional<RevealedEntry> revealed_;
+  std::map<std::string, ElderId> record_reqs_;  // update_elder_record sent, by req: the elder to read again
 };
 
 }  // namespace anxin::console

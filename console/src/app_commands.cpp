@@ -81,7 +81,7 @@ void App::execute(const Commands& commands) {
           } else if constexpr (std::is_same_v<T, cmd::Resolve>) {
             send(Action::resolve, c.incident, proto::ResolveIncident{c.incident, c.disposition, c.note});
           } else if constexpr (std::is_same_v<T, cmd::ElderDetail>) {
-            send(Action::elder, 0, proto::ElderQuery{c.elder});
+            send(Action::elder, 0, proto::ElderQuery{c.elder, true});
           } else if constexpr (std::is_same_v<T, cmd::Metrics>) {
             send(Action::metrics, 0, proto::MetricsQuery{});
           } else if constexpr (std::is_same_v<T, cmd::Answer>) {
@@ -101,10 +101,16 @@ void App::execute(const Commands& commands) {
           } else if constexpr (std::is_same_v<T, cmd::Login>) {
             run(c);
           } else if constexpr (std::is_same_v<T, cmd::Logout>) {
-            if (link_) link_->send({"logout", proto::Logout{}});
+            // With incidents in my hands: ask first (view_team.cpp), unless told to go anyway.
+            if (!c.force && link_ && !mine().empty()) {
+              ui_.team.logout_ask = true;
+              return;
+            }
+            if (link_) link_->send({"logout", proto::Logout{c.force}});
             disconnect();
             operator_name_.clear();
             user_kind_.clear();
+            presence_.reset();
           } else if constexpr (std::is_same_v<T, cmd::Select>) {
             run(c);
           } else if constexpr (std::is_same_v<T, cmd::Show>) {
@@ -155,6 +161,15 @@ void App::execute(const Commands& commands) {
           } else if constexpr (std::is_same_v<T, cmd::SelectVisit>) {
             ui_.visit_row = c.elder;
             ui_.scroll_to_visit_row = true;
+          } else if constexpr (std::is_same_v<T, cmd::OpenIncident> || std::is_same_v<T, cmd::History> ||
+                               std::is_same_v<T, cmd::IncidentRecord> || std::is_same_v<T, cmd::Reopen>) {
+            run_history(command);  // app_history.cpp
+          } else if constexpr (std::is_same_v<T, cmd::Handover> || std::is_same_v<T, cmd::HandoverAnswer> ||
+                               std::is_same_v<T, cmd::HandoverCancel> || std::is_same_v<T, cmd::Reassign> ||
+                               std::is_same_v<T, cmd::TakeOver>) {
+            run_team(command);  // app_team.cpp
+          } else if constexpr (std::is_same_v<T, cmd::RevealEntry> || std::is_same_v<T, cmd::UpdateElderRecord>) {
+            run_record(command);  // app_record.cpp
           }
         },
         command);
@@ -168,6 +183,7 @@ void App::run(const cmd::Select& c) {
   candidates_version_ = 0;
   candidates_asked_ms_ = 0;
   ui_.resolve_open = false;
+  ui_.team.resolve_confirm = false;
   ui_.callback_open = false;
   ui_.disposition = -1;
   ui_.scroll_to_selected = true;

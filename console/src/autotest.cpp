@@ -4,10 +4,16 @@
 #include <imgui.h>
 #include <stb/stb_image_write.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+
+#include "autotest_history.hpp"
+#include "autotest_team.hpp"
+#include "autotest_record.hpp"
 
 namespace anxin::console {
 namespace {
@@ -17,13 +23,19 @@ constexpr int kSettleFrames = 4;  // a view switch or a delta needs a few frames
 
 const std::map<std::string, View> kViewNames = {{"queue", View::queue},     {"incident", View::incident},
                                                 {"map", View::map},         {"workers", View::workers},
-                                                {"dashboard", View::dashboard}, {"visits", View::visits}};
+                                                {"dashboard", View::dashboard}, {"visits", View::visits},
+                                                {"history", View::history}, {"team", View::team}};
 
 std::optional<int> key_code(const std::string& k) {
   static const std::map<std::string, int> named = {
       {"Enter", GLFW_KEY_ENTER}, {"Escape", GLFW_KEY_ESCAPE}, {"Up", GLFW_KEY_UP},     {"Down", GLFW_KEY_DOWN},
       {"F1", GLFW_KEY_F1},       {"F2", GLFW_KEY_F2},         {"F3", GLFW_KEY_F3},     {"F4", GLFW_KEY_F4},
-      {"F5", GLFW_KEY_F5},       {"F6", GLFW_KEY_F6},         {"Tab", GLFW_KEY_TAB}};
+      {"F5", GLFW_KEY_F5},       {"F6", GLFW_KEY_F6},         {"Tab", GLFW_KEY_TAB},
+      // issue 14: every key the console uses, so a test can work by keys alone
+      {"F7", GLFW_KEY_F7},       {"F8", GLFW_KEY_F8},         {"F9", GLFW_KEY_F9},     {"F10", GLFW_KEY_F10},     {"Left", GLFW_KEY_LEFT},
+      {"Right", GLFW_KEY_RIGHT}, {"/", GLFW_KEY_SLASH},       {"-", GLFW_KEY_MINUS},   {"+", GLFW_KEY_KP_ADD},
+      {"=", GLFW_KEY_EQUAL},     {"KeypadEnter", GLFW_KEY_KP_ENTER}, {"Backspace", GLFW_KEY_BACKSPACE},
+      {"Space", GLFW_KEY_SPACE}, {"PageUp", GLFW_KEY_PAGE_UP}, {"PageDown", GLFW_KEY_PAGE_DOWN}};
   if (auto it = named.find(k); it != named.end()) return it->second;
   if (k.size() == 1 && ((k[0] >= 'A' && k[0] <= 'Z') || (k[0] >= '0' && k[0] <= '9'))) return k[0];  // GLFW = ASCII
   return std::nullopt;
@@ -62,8 +74,24 @@ json incident_json(const App& app, const Incident& i) {
           {"assignments", assignments},
           {"calls", calls},
           {"escalations", escalations},
+          {"unseen_alert_ms", i.unseen_alert_ms},
+          {"notes", std::count_if(i.timeline.begin(), i.timeline.end(),
+                                  [](const TimelineEntry& t) { return t.kind == TimelineKind::note; })},
           {"timeline", i.timeline.size()},
           {"phone", phone}};
+}
+
+// The banner of alarms not attended to (app_attention.cpp), newest first.
+json announcements_json(const App& app) {
+  json list = json::array();
+  for (const auto& a : app.announcements()) {
+    const Incident* i = app.replica().incident(a.incident);
+    const protocol::ElderCard* e = i ? app.replica().elder(i->elder) : nullptr;
+    list.push_back({{"incident_id", a.incident}, {"realert", a.realert}, {"elder_name", e ? e->name : ""},
+                    {"kind", i ? std::string(name_of(i->lead_kind())) : ""},
+                    {"score", i ? queue_score(*i, app.server_now_ms()) : 0}});
+  }
+  return list;
 }
 
 json seat_json(const protocol::SeatView& s) {
@@ -198,6 +226,16 @@ json state_dump(const App& app) {
                {"found_elders", nullptr},
                {"link_caller", nullptr},
                {"flashing", app.flashing() ? json(*app.flashing()) : json(nullptr)},
+               {"banner", announcements_json(app)},
+               {"chimes", app.chimes()},
+               {"typing", ImGui::GetCurrentContext() != nullptr && ImGui::GetIO().WantTextInput},
+               {"signed_in", app.signed_in()},
+               {"login_error", app.login_error() ? json(std::string(code_name(app.login_error()->code))) : json(nullptr)},
+               {"map", {{"lat", app.ui().map.lat}, {"lon", app.ui().map.lon}, {"px_per_deg", app.ui().map.px_per_deg}}},
+               {"pickers", {{"call", app.ui().call_picker_open}, {"result", app.ui().result_picker_open},
+                            {"candidate", app.ui().candidate_picker_open}, {"row", app.ui().picker_row},
+                            {"resolve", app.ui().resolve_open}, {"disposition", app.ui().disposition},
+                            {"resolve_note", std::string(app.ui().resolve_note.data())}}},
                {"map_homes", app.district() ? json(app.district()->homes.size()) : json(nullptr)},
                {"storage_full", app.storage_full() ? json(app.storage_full()->since_ms) : json(nullptr)},
                {"acknowledged_by_me", app.acknowledged_by_me()}};
@@ -226,6 +264,9 @@ json state_dump(const App& app) {
                        {"acknowledged_within_60s", m->summary.acknowledged_within_60s}};
   line_json(app, dump);
   visits_json(app, dump);
+  history_json(app, dump);  // autotest_history.cpp
+  team_json(app, dump);     // autotest_team.cpp
+  record_json(app, dump);   // autotest_record.cpp
   if (const auto& p = app.playback()) {
     static const char* const kStatus[] = {"fetching", "playing", "saved", "failed"};
     dump["playback"] = {{"name", p->name}, {"status", kStatus[static_cast<int>(p->status)]}, {"path", p->path}};
@@ -282,9 +323,13 @@ void Autotest::press_keys(ImGuiIO& io) {
   for (int k : held_)
     if (k < count) io.KeysDown[k] = false;
   held_.clear();
+  // Ctrl as the GLFW backend sets it, from the control keys held down.
+  io.KeyCtrl = ctrl_ && !keys_.empty();
+  io.KeysDown[GLFW_KEY_LEFT_CONTROL] = io.KeyCtrl;
   for (int k : keys_)
     if (k < count) io.KeysDown[k] = true, held_.push_back(k);
   keys_.clear();
+  ctrl_ = false;
   if (!text_.empty()) io.AddInputCharactersUTF8(text_.c_str());
   text_.clear();
 }
@@ -471,9 +516,11 @@ Commands Autotest::act(const App& app) {
     if (const auto& e = app.login_error()) return fail("login refused: " + e->message), out;
     done = frames_ > 1 && app.signed_in();
   } else if (s.op == "key") {
-    auto k = key_code(s.arg);
+    // "Ctrl+F": the key with Ctrl held down, as the keyboard sends it (io.KeyCtrl).
+    const bool ctrl = s.arg.rfind("Ctrl+", 0) == 0;
+    auto k = key_code(ctrl ? s.arg.substr(5) : s.arg);
     if (!k) return fail("unknown key " + s.arg), out;
-    if (frames_ == 1) keys_.push_back(*k);
+    if (frames_ == 1) keys_.push_back(*k), ctrl_ = ctrl;
     done = frames_ >= 2;  // held for one frame, then released
   } else if (s.op == "type") {
     // Typed the frame after a field has focus (WantTextInput is the last frame's).
@@ -508,6 +555,12 @@ Commands Autotest::act(const App& app) {
     done = frames_ >= 2 && app.ui().visits_section == it->second;
   } else if (s.op == "start-campaign" || s.op == "end-campaign" || s.op == "close-hazard") {
     done = visits_step(app, s, out);
+  } else if (history_op(s.op)) {
+    done = history_step(app, s, out);  // autotest_history.cpp
+  } else if (team_op(s.op)) {
+    done = team_step(app, s, out);  // autotest_team.cpp
+  } else if (record_op(s.op)) {
+    done = record_step(app, s, out);  // autotest_record.cpp
   } else if (s.op == "import-roster") {
     // ENCODING PATH: the import row's button; waits for the answer, imported or refused
     // (a refusal is what some tests want: check it with wait-state /roster_import/status).
@@ -537,6 +590,11 @@ Commands Autotest::act(const App& app) {
   } else if (s.op == "sleep") {
     if (frames_ == 1) sleep_until_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::stoi(s.arg));
     done = std::chrono::steady_clock::now() >= sleep_until_;
+  } else if (s.op == "wait-file") {
+    // The test has done its part (checked the server, raised an alarm): go on.
+    std::error_code ec;
+    done = std::filesystem::exists(s.arg, ec);
+    error_ = "waiting for the file " + s.arg;
   } else if (s.op == "frames") {
     done = frames_ >= std::stoi(s.arg);
   } else if (s.op == "dump") {

@@ -9,7 +9,11 @@
 //   wait-sync [N]              live, with at least N incidents
 //   select-top | select ID     the queue's first incident, or one by id
 //   view queue|incident|map|workers|dashboard|visits      lang zh|en
-//   key K                      press a key: A D R C N P H B L 1-8 Enter Escape Up Down F1-F6
+//   key K                      press a key, through ImGui's real input (io.KeysDown): a
+//                              letter A-Z, a digit 0-9, Enter KeypadEnter Escape Tab Space
+//                              Backspace Up Down Left Right / - + = F1-F9, or Ctrl+K
+//                              (e.g. Ctrl+F); /banner, /chimes, /pickers, /map,
+//                              /typing (a text field has the keys) in the dump show what keys did
 //   type TEXT                  type into the text field that has focus, once one has
 //                              (after e.g. key N or key L); it replaces a selection
 //   acknowledge | callback OUTCOME | dispatch-best | dispatch-two | dispatch WORKER
@@ -41,6 +45,20 @@
 //                               /roster_import/status and /roster_import/error
 //                               (also /open_hazards, /pairing, /start_campaign,
 //                               /close_hazard, /campaign_changed, /visits_section)
+//   wait-file PATH             waits until the file exists (the test writes it once it
+//                              has checked the server, so a script can go step by step)
+//   open-incident ELDER|unknown[:PHONE] KIND SOURCE [TEXT] | history-search [elder=T] [from=MS]
+//                               [to=MS] [kind=K] [by=NAME] [disposition=D] | record ID | reopen ID REASON
+//                               (autotest_history.cpp: manual incidents and history; state under
+//                               /manual_opened, /open_incident, /manual_form, /history, /record, /reopen)
+//   reveal-entry | update-record K=V ...  (autotest_record.cpp: the care record; state under
+//                               /elder_detail/record, /revealed, /reveal_entry, /update_record,
+//                               /readings, /candidates/N/reasons and connected, /workers/N/phone)
+//   handover USER [NOTES] | accept-handover | decline-handover | cancel-handover |
+//   reassign ID USER | take-over ID | logout [force]
+//                               (autotest_team.cpp: presence and handover; state under
+//                               /presence, /handover, /my_handover, /mine, /logout_ask,
+//                               /resolve_confirm, /handover_request, /reassign, /take_over)
 //   screenshot PATH | dump PATH | export PATH | sleep MS | frames N
 //
 // The old flags (--autotest-incidents N [--autotest-ack]) are a built-in script.
@@ -98,6 +116,9 @@ class Autotest {
   bool fail(const std::string& why);
   bool command_step(const App& app, const Step& s, Commands& out);
   bool visits_step(const App& app, const Step& s, Commands& out);
+  bool history_step(const App& app, const Step& s, Commands& out);  // autotest_history.cpp
+  bool team_step(const App& app, const Step& s, Commands& out);     // autotest_team.cpp
+  bool record_step(const App& app, const Step& s, Commands& out);   // autotest_record.cpp
   bool state_holds(const App& app, const std::string& condition, std::string& seen) const;
   bool write_screenshot(const std::string& path, int w, int h) const;
   bool write_dump(const App& app, const std::string& path) const;
@@ -112,6 +133,7 @@ class Autotest {
   Action action_ = Action::acknowledge;
   std::vector<int> keys_;  // to press on the next frame
   std::vector<int> held_;  // pressed last frame, to release
+  bool ctrl_ = false;      // the key to press is a Ctrl+ combination
   std::string text_;       // to type on the next frame
   std::chrono::steady_clock::time_point deadline_, sleep_until_;
   std::string error_;

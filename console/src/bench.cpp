@@ -130,7 +130,8 @@ int run_bench(GLFWwindow* window, App& app, const BenchOptions& o) {
   };
   const Pass passes[] = {{"queue", View::queue, false},         {"queue (re-sort each)", View::queue, true},
                          {"incident", View::incident, false},   {"map", View::map, false},
-                         {"workers", View::workers, false},     {"dashboard", View::dashboard, false}};
+                         {"workers", View::workers, false},     {"dashboard", View::dashboard, false},
+                         {"history", View::history, false},     {"team", View::team, false}};
   bool over_budget = false, over_with_gl = false;
   for (const Pass& p : passes) {
     if (!o.only.empty() && o.only != p.name) continue;

@@ -41,8 +41,10 @@ class Chime {
 
   // Starts the sound unless it is still playing or there is nothing to play on.
   void play() {
+    ++requested_;
     if (!wav_.empty()) player_.play(wav_);
   }
+  int requested() const { return requested_; }  // times asked to sound (tests: state_dump "chimes")
   void reap() { player_.reap(); }
   bool available() const { return player_.available(); }
   const std::string& wav() const { return wav_; }
@@ -50,6 +52,7 @@ class Chime {
  private:
   std::string wav_;
   SoundPlayer player_;
+  int requested_ = 0;
 };
 
 }  // namespace anxin::console

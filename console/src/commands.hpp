@@ -11,14 +11,15 @@
 #include <vector>
 
 #include "anxin/core/domain.hpp"
+#include "anxin/core/protocol.hpp"
 #include "i18n.hpp"
 #include "visit_board.hpp"
 
 namespace anxin::console {
 
-enum class View { queue, incident, map, workers, dashboard, visits };
-inline constexpr View kViews[] = {View::queue,   View::incident,  View::map,
-                                  View::workers, View::dashboard, View::visits};
+enum class View { queue, incident, map, workers, dashboard, visits, history, team };
+inline constexpr View kViews[] = {View::queue,   View::incident,  View::map,     View::workers,
+                                  View::dashboard, View::visits, View::history, View::team};
 
 // The dashboard's visits tab: its parts, one on screen at a time.
 enum VisitsSection : int { overview, campaign, hazards, pairing, roster, kVisitsSections };
@@ -50,6 +51,20 @@ struct PlayRecording { std::string name; };  // fetched, written to a temp file,
 struct FindElders { IncidentId incident = 0; std::string q; };
 struct LinkCaller { IncidentId incident = 0; ElderId elder = 0; };
 struct Metrics {};
+// manual incidents and history (issue 14): open one by hand (the answer selects it),
+// search resolved incidents, read one's whole record, reopen one with a reason
+struct OpenIncident { ManualIncidentIn in; };
+struct History { protocol::HistoryQuery query; };
+struct IncidentRecord { IncidentId incident = 0; };
+struct Reopen { IncidentId incident = 0; std::string reason; };
+// the elder's care record (issue 14, item 6; app_record.cpp): reveal the entry code
+// (audited; shown for 30 s), a supervisor's change (the answer reloads the record)
+struct RevealEntry { ElderId elder = 0; IncidentId incident = 0; };
+struct UpdateElderRecord {
+  ElderId elder = 0;
+  ElderRecordPatch patch;
+  std::string photo_path;  // a picture file to send as the photo (read by App); empty: none
+};
 // the visiting programme (docs/visits.md)
 struct PhoneVisits {};  // today's phone-visit list
 struct PhoneVisitResult { ElderId elder = 0; bool reached = true; };  // one key: reached or no answer
@@ -64,7 +79,17 @@ struct CloseHazard { std::int64_t hazard = 0; std::string note; };  // consoles 
 // The console reads the file, base64-encodes it and sends import_roster; encoding utf-8 or gbk.
 struct ImportRoster { std::string path; std::string encoding = "utf-8"; };
 struct Login { std::string host; int port = 7600; std::string username, password; };
-struct Logout {};
+// With incidents in hand the console asks first (view_team.cpp); `force` signs out
+// anyway, leaving them in my name (docs/protocol.md, "logout").
+struct Logout { bool force = false; };
+// presence and handover (issue 14, app_team.cpp): hand over to a colleague signed in
+// (incidents empty: every one in my hands), answer or withdraw an offer; supervisors
+// move an incident to someone signed in, or to themselves
+struct Handover { std::string to; std::string notes; std::vector<IncidentId> incidents; };
+struct HandoverAnswer { std::int64_t handover = 0; bool accept = false; };
+struct HandoverCancel { std::int64_t handover = 0; };
+struct Reassign { IncidentId incident = 0; std::string to; };
+struct TakeOver { IncidentId incident = 0; };
 // local
 struct Select { IncidentId incident = 0; };
 struct Show { View view = View::queue; };
@@ -83,7 +108,10 @@ using Command = std::variant<cmd::Acknowledge, cmd::Callback, cmd::Candidates, c
                              cmd::Logout, cmd::Select, cmd::Show, cmd::SetLanguage, cmd::ExportDashboard,
                              cmd::PhoneVisits, cmd::PhoneVisitResult, cmd::VisitFigures, cmd::ExportVisits,
                              cmd::SelectVisit, cmd::Pairing, cmd::StartCampaign, cmd::EndCampaign,
-                             cmd::CloseHazard, cmd::ImportRoster, cmd::ShowVisitsSection, cmd::FillCampaignForm>;
+                             cmd::CloseHazard, cmd::ImportRoster, cmd::ShowVisitsSection, cmd::FillCampaignForm,
+                             cmd::OpenIncident, cmd::History, cmd::IncidentRecord, cmd::Reopen,
+                             cmd::RevealEntry, cmd::UpdateElderRecord,
+                             cmd::Handover, cmd::HandoverAnswer, cmd::HandoverCancel, cmd::Reassign, cmd::TakeOver>;
 
 struct Commands {
   std::vector<Command> list;

@@ -40,6 +40,7 @@ void usage() {
       "  --mute          no sound for new top-priority incidents and ringing calls\n"
       "  --seat NAME     this desk's seat on the centre's phone line (remembered; --seat \"\" forgets it)\n"
       "  --export-dir D  where exported visit reports are saved (default: the current directory)\n"
+      "  --window WxH    the window's size in pixels (default 1440x900), e.g. 1920x1080\n"
       "test mode (run under xvfb-run):\n"
       "  --autotest-script FILE   run the steps in FILE (see console/src/autotest.hpp)\n"
       "  --autotest-incidents N   once synced with N incidents, select the top one\n"
@@ -84,6 +85,7 @@ struct Args {
   std::optional<std::string> host;
   std::optional<int> port;
   std::optional<std::string> seat;
+  int window_w = 1440, window_h = 900;
 };
 
 void parse_args(int argc, char** argv, Args& args) {
@@ -98,6 +100,14 @@ void parse_args(int argc, char** argv, Args& args) {
     else if (a == "--token") args.app.link.token = value();
     else if (a == "--seat") args.seat = value();
     else if (a == "--export-dir") args.app.export_dir = value();
+    else if (a == "--window") {
+      const std::string v = value();
+      const auto x = v.find('x');
+      if (x == std::string::npos) die("--window must be WxH, e.g. 1920x1080");
+      args.window_w = to_int(a, v.substr(0, x)), args.window_h = to_int(a, v.substr(x + 1));
+      if (args.window_w < 640 || args.window_h < 480 || args.window_w > 7680 || args.window_h > 4320)
+        die("--window must be from 640x480 to 7680x4320");
+    }
     else if (a == "--tokens") read_tokens_file(value(), args.app);
     else if (a == "--lang") {
       auto lang = parse_lang(value());
@@ -150,7 +160,7 @@ int main(int argc, char** argv) {
   }
   glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
-  GLFWwindow* window = glfwCreateWindow(1440, 900, "安心 Anxin", nullptr, nullptr);
+  GLFWwindow* window = glfwCreateWindow(args.window_w, args.window_h, "安心 Anxin", nullptr, nullptr);
   if (!window) {
     std::fprintf(stderr, "anxin-console: cannot create an OpenGL 3.0 window\n");
     glfwTerminate();

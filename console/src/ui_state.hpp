@@ -12,10 +12,15 @@
 #include <string>
 #include <vector>
 
+#include <imgui.h>  // ImVec2
+
 #include "anxin/core/domain.hpp"
 #include "dashboard.hpp"
+#include "history_ui.hpp"
+#include "record_ui.hpp"
 #include "map_places.hpp"
 #include "queue_index.hpp"
+#include "team_ui.hpp"
 #include "visit_board.hpp"
 
 namespace anxin::console {
@@ -123,6 +128,27 @@ struct UiState {
   bool focus_hazard_note = false;
   std::array<char, 512> roster_path{};
   int roster_encoding = 0;  // 0 UTF-8, 1 GBK
+
+  // keyboard-only work (view_keys.cpp, issue 14): the pickers keys open, and where
+  // the thing each belongs to was drawn last frame, so the picker opens beside it
+  bool call_picker_open = false;      // K: 120, 119, a contact, the responder
+  bool result_picker_open = false;    // T: the result of a call task still open
+  bool candidate_picker_open = false; // S: a candidate from the list, in its order
+  int picker_row = 0;                 // the row ↑ ↓ chose in the open picker
+  ImVec2 calls_anchor{}, dispatch_anchor{}, actions_anchor{};  // K, S and T's buttons: screen positions
+  ImVec2 callback_anchor{}, resolve_anchor{};                 // C's and R's buttons
+  bool focus_search = false;          // / or Ctrl+F: the queue's search box
+  bool focus_resolve_note = false;    // Tab in the resolve picker: its closing note
+  bool focus_password = false;        // a refused login: back into the password
+  bool login_error_seen = false;
+
+  // manual incidents (view_manual.cpp) and the History view (view_history.cpp), issue 14
+  ManualForm manual;
+  HistoryUi history;
+  RecordUi record;  // the elder's care record and its edit form (view_record.cpp)
+
+  // presence, handover, the mine strip (view_team.cpp, view_mine.cpp), issue 14
+  TeamUi team;
 
   // the login form
   std::array<char, 64> username{};

@@ -170,26 +170,42 @@ Commands escalations(const App& app, const DashboardFigures& f) {
   Commands out;
   heading(app.tr(Msg::dash_escalations));
   if (f.escalations.empty()) ImGui::TextColored(kMutedText, "%s", app.tr(Msg::dash_no_escalations));
+  if (f.escalations.empty()) return out;
+  // One row per incident, the most serious first (dashboard.cpp), under column headers.
   const float list_h = ImGui::GetContentRegionAvail().y - ImGui::GetFrameHeightWithSpacing() * 2;
-  ImGui::BeginChild("escalations", ImVec2(0, std::max(list_h, ImGui::GetFontSize() * 4)), false);
+  const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_SizingStretchProp;
+  if (!ImGui::BeginTable("escalations", 4, flags, ImVec2(0, std::max(list_h, ImGui::GetFontSize() * 4)))) return out;
+  ImGui::TableSetupScrollFreeze(0, 1);
+  ImGui::TableSetupColumn(app.tr(Msg::dash_col_escalation), ImGuiTableColumnFlags_WidthStretch, 1.6f);
+  ImGui::TableSetupColumn(app.tr(Msg::dash_col_incident), ImGuiTableColumnFlags_WidthStretch, 0.6f);
+  ImGui::TableSetupColumn(app.tr(Msg::col_elder), ImGuiTableColumnFlags_WidthStretch, 0.9f);
+  ImGui::TableSetupColumn(app.tr(Msg::dash_col_since), ImGuiTableColumnFlags_WidthStretch, 0.6f);
+  ImGui::TableHeadersRow();
   ImGuiListClipper clipper;
   clipper.Begin(static_cast<int>(f.escalations.size()));
   while (clipper.Step())
     for (int k = clipper.DisplayStart; k < clipper.DisplayEnd; ++k) {
       const ActiveEscalation& x = f.escalations[k];
       ImGui::PushID(k);
-      char text[192];
-      std::snprintf(text, sizeof text, "%s  #%lld  %s", format_waiting(f.now_ms - x.at_ms).c_str(),
-                    static_cast<long long>(x.incident), x.elder.c_str());
-      if (ImGui::Selectable(text, app.selected() == x.incident, 0, ImVec2(ImGui::GetFontSize() * 12, 0))) {
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      std::string kinds;
+      for (auto kind : x.kinds) kinds += (kinds.empty() ? "" : " · ") + std::string(app.tr(kind));
+      if (ImGui::Selectable("##esc", app.selected() == x.incident, ImGuiSelectableFlags_SpanAllColumns)) {
         out.push(cmd::Select{x.incident});
         out.push(cmd::Show{View::incident});
       }
-      ImGui::SameLine();
-      ImGui::TextColored(x.kind == EscalationKind::unacknowledged ? kWarnText : kBadText, "%s", app.tr(x.kind));
+      ImGui::SameLine(0, 0);
+      ImGui::TextColored(x.kind == EscalationKind::unacknowledged ? kWarnText : kBadText, "%s", kinds.c_str());
+      ImGui::TableNextColumn();
+      ImGui::Text("#%lld", static_cast<long long>(x.incident));
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(x.elder.c_str());
+      ImGui::TableNextColumn();
+      ImGui::TextColored(kMutedText, "%s", format_waiting(f.now_ms - x.at_ms).c_str());
       ImGui::PopID();
     }
-  ImGui::EndChild();
+  ImGui::EndTable();
   return out;
 }
 

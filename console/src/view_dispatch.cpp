@@ -78,6 +78,38 @@ void responders(const App& app, const Incident& i, Millis now) {
   ImGui::EndTable();
 }
 
+// Why a candidate stands where it does, in words (the reply's `reasons`, most
+// weighty first; ETA and distance have their own columns). Wrapped, never cut.
+void reasons(const App& app, const protocol::CandidateView& v) {
+  std::string text;
+  ImVec4 color = kMutedText;
+  auto add = [&](const std::string& words, ImVec4 c) {
+    if (!text.empty()) text += " · ";
+    else color = c;  // the first, weightiest reason sets the colour
+    text += words;
+  };
+  char buf[96];
+  for (const auto& r : v.reasons) {
+    if (r.code == "paired_visitor") add(app.tr(Msg::cr_paired), kGoodText);
+    else if (r.code == "not_connected") add(app.tr(Msg::cr_not_connected), kBadText);
+    else if (r.code == "other_role") {
+      std::snprintf(buf, sizeof buf, app.tr(Msg::cr_other_role_fmt), static_cast<int>(r.penalty_s));
+      add(buf, kMutedText);
+    } else if (r.code == "preferred_role") add(app.tr(Msg::cr_preferred), kMutedText);
+    else if (r.code == "stale_position") {
+      if (r.age_s > 86400)  // never sent, or long ago: minutes would be a meaningless number
+        std::snprintf(buf, sizeof buf, app.tr(Msg::cr_stale_long_fmt), static_cast<int>(r.penalty_s));
+      else
+        std::snprintf(buf, sizeof buf, app.tr(Msg::cr_stale_fmt), static_cast<int>(r.age_s / 60),
+                      static_cast<int>(r.penalty_s));
+      add(buf, kWarnText);
+    } else if (r.code != "eta") add(r.code, kMutedText);
+  }
+  ImGui::PushStyleColor(ImGuiCol_Text, color);
+  ImGui::TextWrapped("%s", text.c_str());
+  ImGui::PopStyleColor();
+}
+
 Commands candidates(const App& app, const Incident& i) {
   Commands out;
   heading(app.tr(Msg::dispatch_title));
@@ -91,42 +123,59 @@ Commands candidates(const App& app, const Incident& i) {
     ImGui::TextColored(kWarnText, "%s", app.tr(Msg::candidates_none));
     return out;
   }
-  if (!ImGui::BeginTable("candidates", 6, ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_BordersInnerH)) return out;
-  // Numbers take what they need; names and flags share the rest.
-  ImGui::TableSetupColumn(app.tr(Msg::col_name), ImGuiTableColumnFlags_WidthStretch, 0.8f);
-  ImGui::TableSetupColumn(app.tr(Msg::col_mode), ImGuiTableColumnFlags_WidthFixed);
+  // In the server's order, which is the order "dispatch best" (D) offers them in:
+  // row 1 is who D sends. Each row says why it stands there.
+  ImGui::TextColored(kMutedText, "%s", app.tr(Msg::cr_best_hint));
+  // Narrow (the map's side panel): no transport column, and the reasons go under the
+  // name, so they wrap at word width rather than a letter a line.
+  const bool narrow = ImGui::GetContentRegionAvail().x < 36 * ImGui::GetFontSize();
+  if (!ImGui::BeginTable("candidates", narrow ? 6 : 8, ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_BordersInnerH))
+    return out;
+  // Fixed columns fit their content in either language; the reasons take the rest, wrapped.
+  ImGui::TableSetupColumn("#", ImGuiTableColumnFlags_WidthFixed);
+  ImGui::TableSetupColumn(app.tr(Msg::col_name), narrow ? ImGuiTableColumnFlags_WidthStretch : ImGuiTableColumnFlags_WidthFixed);
+  ImGui::TableSetupColumn(app.tr(Msg::col_role), ImGuiTableColumnFlags_WidthFixed);
+  if (!narrow) ImGui::TableSetupColumn(app.tr(Msg::col_mode), ImGuiTableColumnFlags_WidthFixed);
   ImGui::TableSetupColumn(app.tr(Msg::col_distance), ImGuiTableColumnFlags_WidthFixed);
   ImGui::TableSetupColumn(app.tr(Msg::col_eta), ImGuiTableColumnFlags_WidthFixed);
-  ImGui::TableSetupColumn(app.tr(Msg::col_flags), ImGuiTableColumnFlags_WidthStretch, 1.2f);
+  if (!narrow) ImGui::TableSetupColumn(app.tr(Msg::col_reasons), ImGuiTableColumnFlags_WidthStretch);
   ImGui::TableSetupColumn("", ImGuiTableColumnFlags_WidthFixed);
   ImGui::TableHeadersRow();
+  int rank = 0;
   for (const auto& v : list->candidates) {
     const Candidate& c = v.candidate;
     ImGui::PushID(static_cast<int>(c.id));
     ImGui::TableNextRow();
+    ImGui::PushStyleVar(ImGuiStyleVar_Alpha, c.connected ? 1.0f : 0.6f);
     ImGui::TableNextColumn();
     ImGui::AlignTextToFramePadding();
-    ImGui::Text("%s", v.name.c_str());
-    ImGui::SameLine();
-    ImGui::TextColored(kMutedText, "%s", app.tr(v.role));
+    ImGui::TextColored(kMutedText, "%d", ++rank);
     ImGui::TableNextColumn();
-    ImGui::TextUnformatted(app.tr(v.mode));
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted(v.name.c_str());
+    if (narrow) reasons(app, v);
     ImGui::TableNextColumn();
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextColored(c.preferred_role ? ImGui::GetStyle().Colors[ImGuiCol_Text] : kMutedText, "%s", app.tr(v.role));
+    if (!narrow) {
+      ImGui::TableNextColumn();
+      ImGui::AlignTextToFramePadding();
+      ImGui::TextUnformatted(app.tr(v.mode));
+    }
+    ImGui::TableNextColumn();
+    ImGui::AlignTextToFramePadding();
     ImGui::TextUnformatted(format_distance(c.distance_m).c_str());
     ImGui::TableNextColumn();
+    ImGui::AlignTextToFramePadding();
     char eta[24];
     eta_text(eta, sizeof eta, c.travel_s);
     ImGui::TextUnformatted(eta);
-    ImGui::TableNextColumn();
-    bool first = true;
-    auto flag = [&](Msg m, ImVec4 color) {
-      if (!first) ImGui::SameLine(0, 6);
-      ImGui::TextColored(color, "%s", app.tr(m));
-      first = false;
-    };
-    if (c.paired) flag(Msg::paired, kGoodText);
-    if (c.stale) flag(Msg::stale, kWarnText);
-    if (!c.preferred_role) flag(Msg::preferred_role, kMutedText);
+    if (!narrow) {
+      ImGui::TableNextColumn();
+      ImGui::AlignTextToFramePadding();
+      reasons(app, v);
+    }
+    ImGui::PopStyleVar();
     ImGui::TableNextColumn();
     if (action_button(app.tr(Msg::dispatch_row), 0, can_dispatch)) out.push(cmd::Dispatch{i.id, c.id, 1});
     ImGui::PopID();

@@ -6,9 +6,11 @@
 // An unknown caller's incident has, in the elder's place, the panel that links it
 // to the elder (view_link.cpp). `wide` lays it out in two columns (the Incident
 // view), else one.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
+#include "alert_detail.hpp"
 #include "views.hpp"
 
 namespace anxin::console {
@@ -36,6 +38,24 @@ ImVec4 escalation_color(EscalationKind k) {
   return k == EscalationKind::unacknowledged ? ImVec4(0.85f, 0.55f, 0.20f, 1) : ImVec4(0.80f, 0.25f, 0.25f, 1);
 }
 
+// The latest alert that says more than its kind (a vital sign's reading, how long
+// nobody moved), in words and units: "心率 132 次/分", "heart rate 132/min".
+void readings(const App& app, const Incident& i) {
+  for (auto t = i.timeline.rbegin(); t != i.timeline.rend(); ++t) {
+    if (t->kind != TimelineKind::alert || t->alert_kind == AlertKind::phone_call) continue;
+    const std::string words = describe_alert_detail(app.lang(), t->text);
+    if (words.empty()) continue;
+    ImGui::TextColored(kMutedText, "%s  %s  %s", app.tr(Msg::vt_readings), app.tr(t->alert_kind),
+                       format_hms(t->at_ms).c_str());
+    ImGui::SameLine(0, 10);
+    ImGui::PushTextWrapPos(0);
+    ImGui::TextColored(t->alert_kind == AlertKind::vital_abnormal ? kWarnText : ImGui::GetStyle().Colors[ImGuiCol_Text],
+                       "%s", words.c_str());
+    ImGui::PopTextWrapPos();
+    return;
+  }
+}
+
 void header(const App& app, const Incident& i, const protocol::ElderCard* e, int score) {
   char s[16];
   std::snprintf(s, sizeof s, "%d", score);
@@ -61,6 +81,7 @@ void header(const App& app, const Incident& i, const protocol::ElderCard* e, int
   ImGui::TextColored(kMutedText, "%s #%lld  ·  %s %s  ·  %s %s", app.tr(Msg::incident_label),
                      static_cast<long long>(i.id), app.tr(Msg::opened_at), format_date_hms(i.opened_ms).c_str(),
                      e ? e->town.c_str() : "", e ? e->community.c_str() : "");
+  readings(app, i);
 }
 
 // Waiting time and the acknowledgement targets, as the operator must read them:
@@ -146,7 +167,9 @@ Commands actions(const App& app, UiState& ui, const Incident& i) {
   Commands out;
   const bool live = app.live();
   const bool popup = ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId);
-  const bool can_ack = live && unacknowledged(i) && !request_in_flight(app, i.id, Action::acknowledge);
+  // A again marks a new critical alert on an acknowledged incident seen (issue 14).
+  const bool can_ack =
+      live && (unacknowledged(i) || i.unseen_alert_ms) && !request_in_flight(app, i.id, Action::acknowledge);
   const bool can_dispatch = live && !request_in_flight(app, i.id, Action::dispatch);
   const bool keys = !popup && !typing();
 
@@ -161,11 +184,13 @@ Commands actions(const App& app, UiState& ui, const Incident& i) {
   ImGui::SameLine();
   if (action_button(app.tr(Msg::callback_title), 'C', live) || (keys && live && key_pressed('C')))
     ui.callback_open = true;
+  ui.callback_anchor = ImVec2(ImGui::GetItemRectMin().x, ImGui::GetItemRectMax().y + 4);  // pickers open beside their button
   ImGui::SameLine();
   if (action_button(app.tr(Msg::resolve), 'R', live, kResolveColor) || (keys && live && key_pressed('R'))) {
     ui.resolve_open = true;
     ui.disposition = -1;
   }
+  ui.resolve_anchor = ImVec2(ImGui::GetItemRectMin().x, ImGui::GetItemRectMax().y + 4);
   if (keys && key_pressed('N')) ui.focus_note = true;
   request_status(app, app.latest_request(i.id));
 
@@ -180,7 +205,8 @@ Commands actions(const App& app, UiState& ui, const Incident& i) {
     ImGui::SameLine(0, 20);
     ImGui::TextColored(kWarnText, "%s", text);
     ImGui::SameLine();
-    if (action_button(app.tr(Msg::confirm_proposed), 0, can_dispatch, kDispatchColor))
+    if (action_button(app.tr(Msg::confirm_proposed), 'Y', can_dispatch, kDispatchColor) ||
+        (keys && can_dispatch && key_pressed('Y')))  // Y: yes, the server's proposal (issue 14)
       out.push(cmd::Dispatch{i.id, i.proposed_worker, 1});
   }
   return out;
@@ -189,6 +215,7 @@ Commands actions(const App& app, UiState& ui, const Incident& i) {
 Commands callback_popup(const App& app, UiState& ui, const Incident& i) {
   Commands out;
   if (ui.callback_open && !ImGui::IsPopupOpen("##callback")) ImGui::OpenPopup("##callback");
+  ImGui::SetNextWindowPos(ui.callback_anchor);
   if (ImGui::BeginPopup("##callback")) {
     ImGui::TextUnformatted(app.tr(Msg::callback_title));
     ImGui::Separator();
@@ -208,6 +235,10 @@ Commands resolve_popup(const App& app, UiState& ui, const Incident& i) {
   Commands out;
   if (ui.resolve_open && !ImGui::IsPopupOpen("##resolve")) ImGui::OpenPopup("##resolve");
   ImGui::SetNextWindowSize(ImVec2(ImGui::GetFontSize() * 26, 0));
+  // Beside its button, kept on screen.
+  const ImVec2 screen = ImGui::GetMainViewport()->WorkSize;
+  ImGui::SetNextWindowPos(ImVec2(std::min(ui.resolve_anchor.x, screen.x - ImGui::GetFontSize() * 27),
+                                 std::min(ui.resolve_anchor.y, screen.y - ImGui::GetFontSize() * 16)));
   if (!ImGui::BeginPopupModal("##resolve", nullptr, ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_AlwaysAutoResize)) {
     ui.resolve_open = false;
     return out;
@@ -222,21 +253,45 @@ Commands resolve_popup(const App& app, UiState& ui, const Incident& i) {
     if (ImGui::Selectable(label, ui.disposition == k, 0, ImVec2(w, 0)) || key_pressed('1' + k)) ui.disposition = k;
   }
   ImGui::Spacing();
+  // Tab reaches the closing note (and ImGui's own Tab moves on from it).
+  constexpr int kKeyTab = 258;
+  if (key_pressed(kKeyTab)) ui.focus_resolve_note = true;
+  ImGui::TextColored(kMutedText, "%s", app.tr(Msg::kb_resolve_tab));
+  if (ui.focus_resolve_note) {
+    ImGui::SetKeyboardFocusHere();
+    ui.focus_resolve_note = false;
+  }
   ImGui::SetNextItemWidth(-1);
   ImGui::InputTextWithHint("##resolve_note", app.tr(Msg::resolve_note_hint), ui.resolve_note.data(),
                            ui.resolve_note.size());
   ImGui::Spacing();
+  // What the server stands down on resolve (issue 14): said here, and confirmed twice.
+  const auto down = stand_downs(app, i);  // view_mine.cpp
+  if (!down.empty()) {
+    ImGui::TextColored(kWarnText, "%s", app.tr(Msg::rc_title));
+    ImGui::PushTextWrapPos(0);
+    for (const auto& line : down) ImGui::TextColored(kWarnText, "· %s", line.c_str());
+    if (ui.team.resolve_confirm) ImGui::TextColored(kBadText, "%s", app.tr(Msg::rc_again));
+    ImGui::PopTextWrapPos();
+    ImGui::Spacing();
+  }
   const bool chosen = ui.disposition >= 0;
   const bool enter = ImGui::IsKeyPressed(kKeyEnter, false) || ImGui::IsKeyPressed(kKeyKeypadEnter, false);
   if (action_button(app.tr(Msg::confirm), 0, chosen && app.live(), kResolveColor) || (chosen && enter)) {
-    out.push(cmd::Resolve{i.id, kDispositions[ui.disposition], ui.resolve_note.data()});
-    ui.resolve_note.fill(0);
-    ui.resolve_open = false;
-    ImGui::CloseCurrentPopup();
+    if (!down.empty() && !ui.team.resolve_confirm) {
+      ui.team.resolve_confirm = true;  // asked once; the next Enter or Confirm resolves
+    } else {
+      out.push(cmd::Resolve{i.id, kDispositions[ui.disposition], ui.resolve_note.data()});
+      ui.resolve_note.fill(0);
+      ui.resolve_open = false;
+      ui.team.resolve_confirm = false;
+      ImGui::CloseCurrentPopup();
+    }
   }
   ImGui::SameLine();
   if (ImGui::Button(app.tr(Msg::cancel)) || ImGui::IsKeyPressed(kKeyEscape, false)) {
     ui.resolve_open = false;
+    ui.team.resolve_confirm = false;
     ImGui::CloseCurrentPopup();
   }
   ImGui::EndPopup();
@@ -281,16 +336,20 @@ Commands draw_incident(const App& app, UiState& ui, bool wide) {
   const Millis now = app.server_now_ms();
   Commands out;
   header(app, *i, e, queue_score(*i, now));
+  if (const auto& m = app.manual_opened(); m && m->incident == i->id && m->joined)
+    ImGui::TextColored(kWarnText, "%s", app.tr(Msg::mi_joined));  // the report joined what was open
   timers(app, *i, now);
   rank_reasons(app, *i, now);
   ImGui::Spacing();
   out += actions(app, ui, *i);
+  out += draw_key_actions(app, ui, *i);  // K, T, S (view_keys.cpp)
   out += callback_popup(app, ui, *i);
   out += resolve_popup(app, ui, *i);
 
   auto operations = [&] {
     out += draw_dispatch(app, *i);
     out += draw_calls(app, *i);
+    draw_field_reports(app, *i);  // view_history.cpp
     out += note_input(app, ui, *i);
   };
   // An unknown caller's record says nothing about anyone: in its place, the panel
@@ -298,7 +357,10 @@ Commands draw_incident(const App& app, UiState& ui, bool wide) {
   const bool unknown = e && e->unknown_caller;
   auto elder = [&] {
     if (unknown) out += draw_link_caller(app, ui, *i, *e);
-    else if (e) out += draw_elder(app, *i, *e);
+    else if (e) {
+      out += draw_care_record(app, ui, *i, *e);  // what the operator needs on the call, first
+      out += draw_elder(app, *i, *e);
+    }
   };
   if (wide) {
     // Working on the left, with the record below what it records; who the

@@ -59,7 +59,14 @@ Commands draw_login(const App& app, UiState& ui) {
   if (ui.username[0] == 0 && ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
   enter |= ImGui::InputText("##user", ui.username.data(), ui.username.size(), ImGuiInputTextFlags_EnterReturnsTrue);
   label(Msg::login_password);
-  if (ui.username[0] != 0 && ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
+  // A refused login leaves the cursor in the password, so Enter tries again (issue 14).
+  const bool refused = app.login_error().has_value() && !app.login_pending();
+  if (refused && !ui.login_error_seen) ui.focus_password = true;
+  ui.login_error_seen = refused;
+  if ((ui.username[0] != 0 && ImGui::IsWindowAppearing()) || ui.focus_password) {
+    ImGui::SetKeyboardFocusHere();
+    ui.focus_password = false;
+  }
   enter |= ImGui::InputText("##password", ui.password.data(), ui.password.size(),
                             ImGuiInputTextFlags_Password | ImGuiInputTextFlags_EnterReturnsTrue);
   label(Msg::login_server);
@@ -85,6 +92,8 @@ Commands draw_login(const App& app, UiState& ui) {
   ImGui::Spacing();
   ImGui::PushTextWrapPos(0);
   if (pending) ImGui::TextColored(kMutedText, "%s", app.tr(Msg::login_signing_in));
+  if (pending && !app.link_error().empty())  // the server cannot be reached: say so, in words
+    ImGui::TextColored(kWarnText, "%s", link_error_text(app.lang(), app.link_error()).c_str());
   else if (const auto& e = app.login_error())
     ImGui::TextColored(kBadText, "%s: %s", app.tr(Msg::login_failed), login_refusal(app.lang(), *e).c_str());
   ImGui::PopTextWrapPos();

@@ -2,12 +2,15 @@
 // it works on a closed network). Towns as soft discs with their names, homes as
 // dots coloured by care tier, open incidents as rings coloured by priority
 // (filled while unacknowledged), workers as squares coloured by status with a
-// line to the incident they are on. Drag pans, the wheel zooms about the cursor,
-// a click selects the nearest incident: the same selection as the queue's.
+// line to the incident they are on. Drag or the arrow keys pan, the wheel zooms about
+// the cursor and + - about the centre, a click selects the nearest incident: the
+// same selection as the queue's.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <initializer_list>
+#include <optional>
 #include <utility>
 
 #include "views.hpp"
@@ -32,22 +35,23 @@ ImU32 rgba(ImVec4 c, float alpha) { return ImGui::GetColorU32(ImVec4(c.x, c.y, c
 // Where town names have gone this frame, so that neighbours do not overprint.
 class LabelSpace {
  public:
-  ImVec2 place(std::initializer_list<ImVec2> choices, ImVec2 size) {
-    ImVec2 chosen = *choices.begin();
+  // The first of `choices` clear of every label placed so far, or none: a name that
+  // would overprint another is left out until zooming in makes room (issue 14).
+  std::optional<ImVec2> place(std::initializer_list<ImVec2> choices, ImVec2 size) {
     for (ImVec2 at : choices)
       if (free(at, size)) {
-        chosen = at;
-        break;
+        if (used_ < kMax) taken_[used_++] = {at, ImVec2(at.x + size.x, at.y + size.y)};
+        return at;
       }
-    if (used_ < kMax) taken_[used_++] = {chosen, ImVec2(chosen.x + size.x, chosen.y + size.y)};
-    return chosen;
+    return std::nullopt;
   }
 
  private:
   bool free(ImVec2 at, ImVec2 size) const {
     for (int k = 0; k < used_; ++k) {
       const auto& [a, b] = taken_[k];
-      if (at.x < b.x && at.x + size.x > a.x && at.y < b.y && at.y + size.y > a.y) return false;
+      // with a few pixels' margin, so neighbours never touch
+      if (at.x < b.x + 6 && at.x + size.x + 6 > a.x && at.y < b.y + 2 && at.y + size.y + 2 > a.y) return false;
     }
     return true;
   }
@@ -56,7 +60,7 @@ class LabelSpace {
   int used_ = 0;
 };
 
-float legend_height() { return (ImGui::GetTextLineHeight() + 2) * 6 + 24; }
+float legend_height() { return (ImGui::GetTextLineHeight() + 2) * 7 + 24; }
 
 // Everything known in view, clear of the legend along the bottom.
 void fit(MapCamera& cam, const MapPlaces& p, ImVec2 size) {
@@ -79,10 +83,19 @@ void legend(const App& app, ImDrawList* dl, ImVec2 origin) {
     dl->AddText(p, ImGui::GetColorU32(kMutedText), app.tr(m));
     p.y += line;
   };
-  auto item = [&](ImVec4 c, const char* text, bool square) {
+  // Each sample is drawn as its marker is on the map (issue 14): homes small squares,
+  // incidents discs (filled: not acknowledged; a ring: acknowledged), workers squares.
+  enum class Shape { home, incident, incident_ring, worker };
+  auto item = [&](ImVec4 c, const char* text, Shape shape) {
     const ImVec2 m(p.x + 6, p.y + line / 2 - 1);
-    if (square) dl->AddRectFilled(ImVec2(m.x - 4, m.y - 4), ImVec2(m.x + 4, m.y + 4), rgba(c, 1));
-    else dl->AddCircleFilled(m, 4.5f, rgba(c, 1));
+    switch (shape) {
+      case Shape::home: dl->AddRectFilled(ImVec2(m.x - 2, m.y - 2), ImVec2(m.x + 2, m.y + 2), rgba(c, 0.75f)); break;
+      case Shape::incident: dl->AddCircleFilled(m, 6.0f, rgba(c, 0.95f), 10); break;
+      case Shape::incident_ring: dl->AddCircle(m, 5.0f, rgba(c, 0.95f), 10, 2.0f); break;
+      case Shape::worker:
+        dl->AddRectFilled(ImVec2(m.x - 3.5f, m.y - 3.5f), ImVec2(m.x + 3.5f, m.y + 3.5f), rgba(c, 1));
+        break;
+    }
     dl->AddText(ImVec2(p.x + 18, p.y), ImGui::GetColorU32(ImGuiCol_Text), text);
     p.y += line;
   };
@@ -91,18 +104,37 @@ void legend(const App& app, ImDrawList* dl, ImVec2 origin) {
                     ImVec2(origin.x + ImGui::GetFontSize() * 18, origin.y + legend_height() - 18),
                     IM_COL32(20, 22, 27, 225), 6);
   title(Msg::legend_homes);
-  for (CareTier t : {CareTier::key, CareTier::sub_key, CareTier::general}) item(tier_color(t), app.tr(t), false);
+  for (CareTier t : {CareTier::key, CareTier::sub_key, CareTier::general}) item(tier_color(t), app.tr(t), Shape::home);
   p = ImVec2(origin.x + ImGui::GetFontSize() * 6.5f, top);
   title(Msg::legend_incidents);
-  item(score_color(100), "≥100", false);
-  item(score_color(70), "70–99", false);
-  item(score_color(40), "40–69", false);
-  item(score_color(0), "<40", false);
+  item(score_color(100), "≥100", Shape::incident);
+  item(score_color(70), "70–99", Shape::incident);
+  item(score_color(40), "40–69", Shape::incident);
+  item(score_color(0), "<40", Shape::incident);
+  item(kMutedText, app.tr(Msg::legend_unacked), Shape::incident);
+  item(kMutedText, app.tr(Msg::legend_acked), Shape::incident_ring);
   p = ImVec2(origin.x + ImGui::GetFontSize() * 12, top);
   title(Msg::legend_workers);
   for (WorkerStatus s : {WorkerStatus::available, WorkerStatus::offered, WorkerStatus::en_route,
                          WorkerStatus::on_scene, WorkerStatus::busy_visiting})
-    item(worker_color(s), app.tr(s), true);
+    item(worker_color(s), app.tr(s), Shape::worker);
+}
+
+// The keyboard (issue 14): arrows pan an eighth of the view, + and - zoom about its
+// centre; held keys repeat. Not while typing or while a picker is open.
+void map_keys(MapCamera& cam, ImVec2 size) {
+  if (typing() || ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId)) return;
+  constexpr int kRight = 262, kLeft = 263, kDown = 264, kUp = 265, kMinus = 45, kEqual = 61, kPadMinus = 333,
+                kPadPlus = 334;
+  auto down = [](int key) { return ImGui::IsKeyPressed(key, true); };
+  const double cos_lat = std::cos(cam.lat * M_PI / 180);
+  const double step_x = size.x / 8 / (cam.px_per_deg * cos_lat), step_y = size.y / 8 / cam.px_per_deg;
+  if (down(kLeft)) cam.lon -= step_x;
+  if (down(kRight)) cam.lon += step_x;
+  if (down(kUp)) cam.lat += step_y;
+  if (down(kDown)) cam.lat -= step_y;
+  if (down(kEqual) || down(kPadPlus)) cam.px_per_deg = std::min(cam.px_per_deg * 1.25, 2'000'000.0);
+  if (down(kMinus) || down(kPadMinus)) cam.px_per_deg = std::max(cam.px_per_deg / 1.25, 50.0);
 }
 
 }  // namespace
@@ -123,7 +155,7 @@ Commands draw_map(const App& app, UiState& ui) {
   }
 
   ImGui::AlignTextToFramePadding();
-  ImGui::TextColored(kMutedText, "%s", app.tr(Msg::map_hint));
+  ImGui::TextColored(kMutedText, "%s  ·  %s", app.tr(Msg::map_hint), app.tr(Msg::map_keys));
   ImGui::SameLine();
   const bool refit = ImGui::Button(app.tr(Msg::map_fit));
 
@@ -143,6 +175,7 @@ Commands draw_map(const App& app, UiState& ui) {
     ui.map.lon -= io.MouseDelta.x / (ui.map.px_per_deg * std::cos(ui.map.lat * M_PI / 180));
     ui.map.lat += io.MouseDelta.y / ui.map.px_per_deg;
   }
+  map_keys(ui.map, size);
   Projection proj{ImVec2(origin.x + size.x / 2, origin.y + size.y / 2), ui.map.lat, ui.map.lon, ui.map.px_per_deg,
                   std::cos(ui.map.lat * M_PI / 180)};
   if (hovered && io.MouseWheel != 0) {
@@ -236,16 +269,28 @@ Commands draw_map(const App& app, UiState& ui) {
   dl->Flags = flags;
   // Town names last, on a dark backing, so markers never hide them: above the
   // disc, or below it when a neighbour's name is already there.
+  // Each name on its town's centre, or just above, below or beside it; the towns with
+  // the most homes choose first, and a name with no room is left out (issue 14).
   LabelSpace labels;
-  for (const MapPlace& t : ui.places.towns) {
+  std::array<const MapPlace*, 64> order{};
+  size_t n_towns = 0;
+  for (const MapPlace& t : ui.places.towns)
+    if (n_towns < order.size()) order[n_towns++] = &t;
+  std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_towns),
+            [](const MapPlace* a, const MapPlace* b) { return a->homes > b->homes; });
+  for (size_t k = 0; k < n_towns; ++k) {
+    const MapPlace& t = *order[k];
     const ImVec2 c = proj(t.lat, t.lon);
-    const float radius = std::max(18.0f, static_cast<float>(t.radius_deg * proj.px_per_deg) + 10);
-    if (!visible(c, radius)) continue;
+    if (!visible(c, 40)) continue;
     const ImVec2 ts = ImGui::CalcTextSize(t.name.c_str());
-    const ImVec2 above(c.x - ts.x / 2, c.y - radius - ts.y - 2), below(c.x - ts.x / 2, c.y + radius + 2);
-    const ImVec2 at = labels.place({above, below}, ts);
-    dl->AddRectFilled(ImVec2(at.x - 3, at.y), ImVec2(at.x + ts.x + 3, at.y + ts.y), IM_COL32(24, 27, 32, 190), 3);
-    dl->AddText(at, IM_COL32(180, 190, 205, 230), t.name.c_str());
+    const float h = ts.y + 4;
+    const auto at = labels.place({ImVec2(c.x - ts.x / 2, c.y - ts.y / 2), ImVec2(c.x - ts.x / 2, c.y - ts.y / 2 - h),
+                                  ImVec2(c.x - ts.x / 2, c.y - ts.y / 2 + h), ImVec2(c.x + 8, c.y - ts.y / 2),
+                                  ImVec2(c.x - ts.x - 8, c.y - ts.y / 2)},
+                                 ts);
+    if (!at) continue;
+    dl->AddRectFilled(ImVec2(at->x - 3, at->y), ImVec2(at->x + ts.x + 3, at->y + ts.y), IM_COL32(24, 27, 32, 190), 3);
+    dl->AddText(*at, IM_COL32(180, 190, 205, 230), t.name.c_str());
   }
   if (const Incident* s = app.selected() ? r.incident(*app.selected()) : nullptr)
     if (const auto* e = r.elder(s->elder)) {

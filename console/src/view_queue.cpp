@@ -1,8 +1,8 @@
 // The live queue: every open incident in rank order (docs/ranking.md), with its
 // score as a coloured chip, waiting time and the countdown to the 60 s
 // acknowledgement target. Filters by town and alert kind, a search box, and the
-// keyboard: Up/Down select, Enter opens the workspace. A new top-priority
-// incident pulses in a banner and in its row. `compact` is the narrow strip
+// keyboard: Up/Down select, Enter opens the workspace. A new incident pulses in
+// its row (and in the banner over every view, view_attention.cpp). `compact` is the narrow strip
 // beside the wide workspace.
 #include <algorithm>
 #include <cstdio>
@@ -25,7 +25,8 @@ constexpr AlertKind kKinds[] = {AlertKind::smoke,         AlertKind::gas,       
 
 // Up/Down move the selection along the queue. Returns the row to select, or -1.
 int keyboard_move(size_t rows, int current) {
-  if (rows == 0) return -1;
+  // A picker's own ↑ ↓ (view_keys.cpp) must not move the queue under it.
+  if (rows == 0 || ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId)) return -1;
   const int last = static_cast<int>(rows) - 1;
   if (!typing() && ImGui::IsKeyPressed(kKeyDown)) return current < 0 ? 0 : std::min(current + 1, last);
   if (!typing() && ImGui::IsKeyPressed(kKeyUp)) return current < 0 ? 0 : std::max(current - 1, 0);
@@ -60,6 +61,10 @@ Commands filters(const App& app, UiState& ui, size_t shown, size_t total) {
   ImGui::SameLine();
   const float clear_w = ui.filter.active() ? ImGui::CalcTextSize(app.tr(Msg::clear_filters)).x + 30 : 0;
   ImGui::SetNextItemWidth(std::max(120.0f, ImGui::GetContentRegionAvail().x - clear_w));
+  if (ui.focus_search) {  // / or Ctrl+F (view_attention.cpp)
+    ImGui::SetKeyboardFocusHere();
+    ui.focus_search = false;
+  }
   if (ImGui::InputTextWithHint("##search", app.tr(Msg::search_hint), ui.search.data(), ui.search.size()))
     ui.filter.search = ui.search.data();
   if (ui.filter.active()) {
@@ -72,22 +77,27 @@ Commands filters(const App& app, UiState& ui, size_t shown, size_t total) {
   return out;
 }
 
-// The banner over the queue while a new top-priority incident pulses.
-void flash_banner(const App& app, Commands& out) {
-  const auto id = app.flashing();
-  const Incident* i = id ? app.replica().incident(*id) : nullptr;
-  if (!i) return;
-  const protocol::ElderCard* e = app.replica().elder(i->elder);
-  const ImVec4 c = score_color(queue_score(*i, app.server_now_ms()));
-  const float a = 0.45f + 0.45f * app.flash_phase();
-  ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(c.x, c.y, c.z, a));
-  ImGui::PushStyleColor(ImGuiCol_ButtonHovered, ImVec4(c.x, c.y, c.z, 0.95f));
-  ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 1, 1, 1));
+// The compact queue beside the workspace keeps the wide queue's filter; it says so,
+// and × clears it (issue 14, item 8).
+Commands filter_strip(const App& app, UiState& ui) {
+  if (!ui.filter.active()) return {};
+  std::string what;
+  auto add = [&](const std::string& part) { what += (what.empty() ? "" : " · ") + part; };
+  if (!ui.filter.town.empty()) add(ui.filter.town);
+  if (ui.filter.kind) add(app.tr(*ui.filter.kind));
+  if (!ui.filter.search.empty()) add("\"" + ui.filter.search + "\"");
   char text[256];
-  std::snprintf(text, sizeof text, "%s  ·  %s  ·  %s  ·  %s###flash", app.tr(Msg::new_top_banner),
-                e ? e->name.c_str() : "", app.tr(i->lead_kind()), e ? e->town.c_str() : "");
-  if (ImGui::Button(text, ImVec2(-1, ImGui::GetFrameHeight() * 1.2f))) out.push(cmd::Select{i->id});
-  ImGui::PopStyleColor(3);
+  std::snprintf(text, sizeof text, app.tr(Msg::filter_on_fmt), what.c_str());
+  ImGui::PushTextWrapPos(ImGui::GetContentRegionMax().x - ImGui::GetFontSize() * 2);
+  ImGui::TextColored(kWarnText, "%s", text);
+  ImGui::PopTextWrapPos();
+  ImGui::SameLine();
+  if (ImGui::SmallButton("×##clear_filter")) {
+    ui.filter = {};
+    ui.search.fill(0);
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", app.tr(Msg::clear_filters));
+  return {};
 }
 
 void sla_cell(const Incident& i, Millis now) {
@@ -125,15 +135,17 @@ Commands draw_queue(const App& app, UiState& ui, bool compact) {
   if (keyed_row >= 0 && keyed_row != selected_row) out.push(cmd::Select{rows[keyed_row].incident->id});
   if (keyed_row < 0 && ui.scroll_to_selected && selected_row >= 0) keyed_row = selected_row;
   ui.scroll_to_selected = false;
-  if (key_pressed(kKeyEnter) && selected_row >= 0) out.push(cmd::Show{View::incident});
+  if (key_pressed(kKeyEnter) && selected_row >= 0 && !ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId))
+    out.push(cmd::Show{View::incident});
 
   if (!compact) out += filters(app, ui, rows.size(), total);
   else {
     ImGui::TextUnformatted(app.tr(Msg::queue_title));
     ImGui::SameLine();
     ImGui::TextColored(kMutedText, "(%zu)", rows.size());
+    out += filter_strip(app, ui);  // the queue's filter applies here too: said, with its ×
   }
-  flash_banner(app, out);
+  out += draw_mine(app, ui);  // my incidents, above the queue and never scrolled away (view_mine.cpp)
   if (rows.empty()) {
     // Before the first snapshot nothing is known: say nothing rather than "none".
     ImGui::Spacing();

@@ -66,7 +66,7 @@ void banner(const App& app) {
   const char* text = !link_down       ? app.tr(Msg::banner_stale)
                      : first_connect ? app.tr(Msg::conn_connecting)
                                      : app.tr(Msg::banner_reconnecting);
-  strip("banner", color, text, link_down ? app.link_error() : "");
+  strip("banner", color, text, link_down ? link_error_text(app.lang(), app.link_error()) : "");
 }
 
 // Red, under the bar, while the server's disk is full: nothing the operator does

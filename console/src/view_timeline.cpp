@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "alert_detail.hpp"
 #include "notices.hpp"
 #include "views.hpp"
 
@@ -15,6 +16,7 @@ namespace anxin::console {
 namespace {
 
 std::string detail_text(const App& app, const TimelineEntry& t) {
+  if (auto words = describe_entry(app, t)) return *words;  // manual alerts, field reports (view_history.cpp)
   switch (t.kind) {
     case TimelineKind::callback:
       if (auto o = parse_enum<CallbackOutcome>(t.text)) return app.tr(*o);
@@ -29,7 +31,7 @@ std::string detail_text(const App& app, const TimelineEntry& t) {
       if (t.text == "{}") return "";
       if (t.alert_kind == AlertKind::phone_call)
         if (auto call = describe_phone_alert(app.lang(), t.text)) return *call;
-      break;
+      return describe_alert_detail(app.lang(), t.text);  // readings in words and units, never JSON
     case TimelineKind::call: {
       // "ambulance_120", "ambulance_120:answered", "family:王建国", "family:exhausted"
       const auto colon = t.text.find(':');
@@ -48,6 +50,8 @@ std::string detail_text(const App& app, const TimelineEntry& t) {
     case TimelineKind::notice_failed:
       if (auto notice = parse_failed_notice(t.text)) return describe(app.lang(), *notice);
       break;
+    case TimelineKind::handed_over:
+      return describe_handover(app, t);  // view_mine.cpp
     case TimelineKind::notified: {
       char text[96];
       std::snprintf(text, sizeof text, app.tr(Msg::notified_fmt), t.text.c_str());

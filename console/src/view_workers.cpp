@@ -39,6 +39,22 @@ const std::vector<const Worker*>& sorted(const App& app, UiState& ui) {
   return ui.workers_sorted;
 }
 
+// The worker's number, and a key that dials it from my seat on the phone line, for
+// the incident they are working or else the one open in the workspace (a call on the
+// line is always filed under an incident).
+Commands phone(const App& app, const Worker& w) {
+  Commands out;
+  ImGui::TextUnformatted(w.phone.c_str());
+  if (w.phone.empty() || !app.line() || !app.line()->configured) return out;
+  const Replica& r = app.replica();
+  const IncidentId incident = w.incident && r.incident(w.incident) ? w.incident : app.selected().value_or(0);
+  ImGui::SameLine(0, 8);
+  const bool can = app.can_dial() && incident && r.incident(incident);
+  if (ImGui::SmallButton(app.tr(Msg::wk_call)) && can) out.push(cmd::Dial{incident, "worker", w.id});
+  if (!incident && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", app.tr(Msg::wk_no_incident));
+  return out;
+}
+
 void status_counts(const App& app) {
   int counts[6] = {};
   for (const auto& [id, w] : app.replica().workers()) counts[static_cast<int>(w.status)]++;
@@ -66,10 +82,11 @@ Commands draw_workers(const App& app, UiState& ui) {
   const Millis now = app.server_now_ms();
   const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerH |
                                 ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_PadOuterX;
-  if (!ImGui::BeginTable("workers", 8, flags)) return out;
+  if (!ImGui::BeginTable("workers", 9, flags)) return out;
   ImGui::TableSetupScrollFreeze(0, 1);
   ImGui::TableSetupColumn(app.tr(Msg::col_name), ImGuiTableColumnFlags_WidthStretch, 0.8f);
   ImGui::TableSetupColumn(app.tr(Msg::col_role), ImGuiTableColumnFlags_WidthStretch, 0.7f);
+  ImGui::TableSetupColumn(app.tr(Msg::col_phone), ImGuiTableColumnFlags_WidthFixed);
   ImGui::TableSetupColumn(app.tr(Msg::col_status), ImGuiTableColumnFlags_WidthStretch, 0.7f);
   ImGui::TableSetupColumn(app.tr(Msg::col_town), ImGuiTableColumnFlags_WidthStretch, 0.8f);
   ImGui::TableSetupColumn(app.tr(Msg::col_mode), ImGuiTableColumnFlags_WidthStretch, 0.5f);
@@ -90,6 +107,8 @@ Commands draw_workers(const App& app, UiState& ui) {
       ImGui::TextUnformatted(w.name.c_str());
       ImGui::TableNextColumn();
       ImGui::TextColored(kMutedText, "%s", app.tr(w.role));
+      ImGui::TableNextColumn();
+      out += phone(app, w);
       ImGui::TableNextColumn();
       ImGui::TextColored(worker_color(w.status), "%s", app.tr(w.status));
       ImGui::TableNextColumn();

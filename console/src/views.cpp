@@ -18,6 +18,8 @@ Msg view_label(View v) {
     case View::workers: return Msg::view_workers;
     case View::dashboard: return Msg::view_dashboard;
     case View::visits: return Msg::view_visits;
+    case View::history: return Msg::view_history;
+    case View::team: return Msg::view_team;
   }
   return Msg::view_queue;
 }
@@ -73,6 +75,8 @@ Commands draw_console(App& app) {
   }
   Commands c = draw_status(app, ui);
   c += draw_line(app);  // a caller waiting is shown over every view
+  c += draw_attention(app, ui);  // new alarms and new critical alerts (view_attention.cpp)
+  c += draw_handover_banner(app, ui);  // a handover offered to me: F9 accepts, F10 declines (view_team.cpp)
   c += view_bar(app);
   // Esc steps back from the workspace to the queue, unless it closes a picker.
   constexpr int kKeyEscape = 256;
@@ -109,7 +113,19 @@ Commands draw_console(App& app) {
       c += draw_visits(app, ui);
       ImGui::EndChild();
       break;
+    case View::history:
+      ImGui::BeginChild("history", ImVec2(0, 0), true);
+      c += draw_history(app, ui);  // view_history.cpp
+      ImGui::EndChild();
+      break;
+    case View::team:
+      ImGui::BeginChild("team", ImVec2(0, 0), true);
+      c += draw_team(app, ui);  // view_team.cpp
+      ImGui::EndChild();
+      break;
   }
+  c += draw_manual_modal(app, ui);  // M: an incident opened by hand (view_manual.cpp)
+  c += draw_logout_question(app, ui);  // signing out with incidents in hand (view_team.cpp)
   ImGui::End();
   return c;
 }
@@ -263,6 +279,8 @@ void request_status(const App& app, const Request* r) {
     case Action::start_campaign: action = Msg::act_start_campaign; break;
     case Action::end_campaign: action = Msg::act_end_campaign; break;
     case Action::close_hazard: action = Msg::act_close_hazard; break;
+    case Action::open_incident: action = Msg::act_open_incident; break;
+    case Action::reopen: action = Msg::act_reopen; break;
     default: return;  // background refreshes are not shown
   }
   ImGui::PushTextWrapPos(0.0f);
@@ -270,7 +288,11 @@ void request_status(const App& app, const Request* r) {
     case Request::Status::sending:
       ImGui::TextColored(kMutedText, "%s · %s", app.tr(action), app.tr(Msg::req_sending));
       break;
-    case Request::Status::ok: ImGui::TextColored(kGoodText, "%s · %s", app.tr(action), app.tr(Msg::req_ok)); break;
+    case Request::Status::ok:
+      // A call task is open once the server has it, not done: it is yet to be answered.
+      ImGui::TextColored(kGoodText, "%s · %s", app.tr(action),
+                         app.tr(r->action == Action::call ? Msg::req_call_opened : Msg::req_ok));
+      break;
     case Request::Status::refused:
       ImGui::PushStyleColor(ImGuiCol_Text, kBadText);
       // A supervisor's message from an operator's console: said in words, not as a code.

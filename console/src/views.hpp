@@ -8,6 +8,7 @@
 
 #include <ctime>
 #include <string>
+#include <vector>
 
 #include "app.hpp"
 
@@ -40,8 +41,37 @@ Commands draw_dispatch(const App& app, const Incident& i);                 // vi
 Commands draw_calls(const App& app, const Incident& i);                    // view_calls.cpp
 Commands draw_elder(const App& app, const Incident& i, const protocol::ElderCard& e);  // view_elder.cpp
 Commands draw_timeline(const App& app, const Incident& i);                 // view_timeline.cpp
+// view_record.cpp: the elder's care record (V reveals the entry code; W: a supervisor's edit form)
+Commands draw_care_record(const App& app, UiState& ui, const Incident& i, const protocol::ElderCard& e);
+// view_keys.cpp: the K (call), T (call result) and S (candidate) buttons and their pickers
+Commands draw_key_actions(const App& app, UiState& ui, const Incident& i);
+// view_attention.cpp, over every view: the banner of new alarms (J opens the newest),
+// and the keys that work from anywhere (/ or Ctrl+F: the queue's search)
+Commands draw_attention(const App& app, UiState& ui);
 // view_link.cpp: an unknown caller's incident, its number and the panel that links it to an elder.
 Commands draw_link_caller(const App& app, UiState& ui, const Incident& i, const protocol::ElderCard& caller);
+
+// Manual incidents and history (issue 14): the form that opens one by hand, in the
+// workspace's place while open (view_manual.cpp); the History view (view_history.cpp);
+// the field reports on a workspace; manual alerts and field reports in words (a
+// timeline's detail), nullopt for other entries.
+Commands draw_manual_modal(const App& app, UiState& ui);  // M, and the form while open
+Commands draw_history(const App& app, UiState& ui);
+void draw_field_reports(const App& app, const Incident& i);
+std::optional<std::string> describe_entry(const App& app, const TimelineEntry& t);
+Msg manual_source_label(std::string_view source);  // "phone", "walk_in", "neighbour", "other"
+
+// Presence, handover and the supervisor's hands (issue 14): the incidents in my hands
+// above the queue (view_mine.cpp); the Team view (F8), the banner of a handover offered
+// to me (F9 accepts, F10 declines) over every view, and the question before signing
+// out with incidents in hand (view_team.cpp); what a resolve stands down, one line
+// each (the resolve picker asks again when there is any); a handed_over entry in words.
+Commands draw_mine(const App& app, UiState& ui);
+Commands draw_team(const App& app, UiState& ui);
+Commands draw_handover_banner(const App& app, UiState& ui);
+Commands draw_logout_question(const App& app, UiState& ui);
+std::vector<std::string> stand_downs(const App& app, const Incident& i);
+std::string describe_handover(const App& app, const TimelineEntry& t);
 
 // Keys act only when no text field has focus, so typing a note never dispatches.
 bool key_pressed(int key);  // ImGui key index (GLFW key code; letters are 'A'..'Z')

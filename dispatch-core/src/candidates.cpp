@@ -48,16 +48,19 @@ Candidate score(const WorkerSpot& spot, double cos_lat, const GeoPoint& from,
   c.distance_m = distance_m(from, GeoPoint{spot.lat, spot.lon, cos_lat});
   c.travel_s = c.distance_m * model.detour_factor / model.speed_mps(spot.mode);
   const Millis age_ms = q.now_ms - spot.position_ms;
+  c.position_age_ms = std::max<Millis>(0, age_ms);
   c.stale = age_ms > model.stale_after_ms;
   if (c.stale) {
     const double late_min = static_cast<double>(age_ms - model.stale_after_ms) / 60'000;
-    c.penalty_s += std::min(model.max_stale_penalty_s, late_min * model.stale_penalty_s_per_min);
+    c.stale_penalty_s = std::min(model.max_stale_penalty_s, late_min * model.stale_penalty_s_per_min);
   }
   c.preferred_role = q.preferred_roles.empty() ||
                      std::find(q.preferred_roles.begin(), q.preferred_roles.end(), spot.role) !=
                          q.preferred_roles.end();
-  if (!c.preferred_role) c.penalty_s += model.other_role_penalty_s;
-  c.score_s = c.travel_s + c.penalty_s;
+  if (!c.preferred_role) c.role_penalty_s = model.other_role_penalty_s;
+  c.penalty_s = c.stale_penalty_s + c.role_penalty_s;
+  c.connected = spot.connected;
+  c.score_s = c.travel_s + c.penalty_s + (c.connected ? 0 : TravelModel::kUnconnectedRankS);
   c.paired = q.paired == spot.id;
   return c;
 }
@@ -107,6 +110,21 @@ double distance_outside_box_m(double lat, double lon, double south, double north
 }
 
 }  // namespace
+
+std::vector<CandidateReason> reasons_for(const Candidate& c) {
+  std::vector<CandidateReason> out;
+  // Unconnected ranks last whatever else holds; the paired visitor goes first when
+  // within the margin of the best (nearest()).
+  if (!c.connected) out.push_back({"not_connected"});
+  if (c.paired) out.push_back({"paired_visitor"});
+  if (c.role_penalty_s > 0) out.push_back({.code = "other_role", .penalty_s = c.role_penalty_s});
+  else out.push_back({"preferred_role"});
+  if (c.stale)
+    out.push_back({.code = "stale_position", .penalty_s = c.stale_penalty_s,
+                   .age_s = static_cast<double>(c.position_age_ms / 1000)});
+  out.push_back({.code = "eta", .eta_s = c.travel_s, .distance_m = c.distance_m});
+  return out;
+}
 
 std::string_view name_of(TransportMode mode) {
   switch (mode) {

@@ -43,6 +43,8 @@ void Dispatcher::tick() {
         escalate(incident, EscalationKind::unacknowledged_long);
     }
 
+    check_unseen_alert(incident, mono);  // attention.cpp
+
     bool lapsed = false;
     for (size_t k = 0; k < incident.assignments.size(); ++k) {
       Assignment& a = incident.assignments[k];

@@ -40,7 +40,9 @@ std::string worker_subject_id(const Principal& who, WorkerId& id) {
 }  // namespace
 
 void Dispatcher::index_worker(const Worker& w) {
-  if (w.status != WorkerStatus::available) {
+  const bool connected = field_connected(w.id);
+  if (w.status != WorkerStatus::available ||
+      (!connected && config_.offer_unconnected == DispatchConfig::OfferUnconnected::never)) {
     index_.remove(w.id);
     return;
   }
@@ -53,7 +55,22 @@ void Dispatcher::index_worker(const Worker& w) {
   spot.role = w.role;
   spot.skills = skill_set(w.skills);
   spot.available = true;
+  spot.connected = connected;
   index_.upsert(spot);
+}
+
+// Whose phone page is connected only the host knows (the gateway's field sessions).
+// It ranks them: an unconnected worker is offered last, or never (offer_unconnected).
+void Dispatcher::set_field_connected(WorkerId worker, bool connected) {
+  if (connected == field_connected_.count(worker) > 0) return;
+  if (connected) field_connected_.insert(worker);
+  else field_connected_.erase(worker);
+  auto w = workers_.find(worker);
+  if (w != workers_.end()) index_worker(w->second);
+}
+
+bool Dispatcher::field_connected(WorkerId worker) const {
+  return !config_.field_links_known || field_connected_.count(worker) > 0;
 }
 
 void Dispatcher::tell(WorkerId worker, FieldEvent event, const Assignment& a, const Incident& incident) {
@@ -407,6 +424,12 @@ Result<std::int64_t> Dispatcher::complete(const Principal& who, std::int64_t id,
     v.hazards = report->hazards;
     v.incident = incident->id;
     effects_.writes.push_back(PutVisit{std::move(v)});
+    // And on the incident's timeline, so its workspace and record show it (issue 14).
+    nlohmann::json areas = nlohmann::json::array();
+    for (auto area : report->areas) areas.push_back(name_of(area));
+    note(*incident, TimelineKind::report, w->name,
+         nlohmann::json{{"worker_id", w->id}, {"areas", areas}, {"notes", report->notes}, {"hazards", report->hazards}}
+             .dump());
     // Hazards found must be followed up (000 二.(三)2): they go on the incident for the operator.
     if (!report->hazards.empty()) note(*incident, TimelineKind::note, w->name, "隐患: " + report->hazards);
   }

@@ -96,6 +96,7 @@ std::vector<std::string> Dispatcher::restore(LiveState st) {
     });
     open_by_elder_[i.elder] = i.id;
     i.opened_mono = mono_of(i.opened_ms, now);
+    restore_unseen_alert(i, now);  // attention.cpp
     for (auto& a : i.assignments) {
       assignment_incident_[a.id] = i.id;
       a.expires_mono = mono_of(a.expires_ms, now + config_.offer_timeout_ms);
@@ -263,6 +264,8 @@ Result<Device*> Dispatcher::device_of(const Principal& who, const DeviceId& id, 
   auto dev = devices_.find(id);
   if (dev == devices_.end()) return Error{ErrorCode::unknown_device, "no device " + id};
   Device& device = dev->second;
+  // The desk's pseudo-devices (dispatch_manual.cpp) are raised by consoles only.
+  if (device.vendor == "desk") return Error{ErrorCode::device_not_owned, "no token speaks for " + device.id};
   // A token speaks for one device, or for every device of one vendor platform.
   if (who.subject != "device:" + device.id && who.subject != "vendor:" + device.vendor)
     return Error{ErrorCode::device_not_owned, "this token does not speak for " + device.id};
@@ -373,6 +376,7 @@ AlarmAck Dispatcher::file_alert(const Principal& who, Device& device, AlertKind 
   entry.alert_kind = kind_of_alert;
   entry.text = detail;
   record(*incident, std::move(entry));
+  if (kind == DeltaKind::alert_attached) flag_unseen_alert(*incident, kind_of_alert);  // attention.cpp
   if (first_automatic) notify_contacts(*incident, kind_of_alert);
   rerank(*incident);
   if (kind == DeltaKind::alert_attached) save(*incident);
@@ -401,6 +405,9 @@ Result<IncidentId> Dispatcher::acknowledge(const Principal& who, IncidentId id) 
   auto found = open_incident(id);
   if (!found) return found.error();
   Incident& incident = *found.value();
+  // Acknowledged already, with a critical alert since: this marks it seen (attention.cpp).
+  if (incident.state == IncidentState::acknowledged && incident.unseen_alert_ms)
+    return mark_alert_seen(who, incident);
   if (incident.state != IncidentState::open)
     return Error{ErrorCode::bad_state,
                  "incident " + std::to_string(id) + " was acknowledged by " + incident.acknowledged_by};

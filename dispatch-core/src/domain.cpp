@@ -146,7 +146,8 @@ template <> struct Names<TimelineKind> {
   static constexpr std::array v{"alert", "acknowledged", "resolved", "note", "callback",
                                 "offered", "accepted", "declined", "expired", "on_scene",
                                 "completed", "cancelled", "call", "notified", "escalated", "phone",
-                                "notice_failed"};
+                                "notice_failed", "alert_seen", "handed_over",
+                                "reopened", "report"};
 };
 template <> struct Names<WorkerStatus> {
   static constexpr std::array v{"off_duty", "available", "offered", "en_route", "on_scene",
@@ -172,7 +173,7 @@ template <> struct Names<CallState> {
 };
 template <> struct Names<EscalationKind> {
   static constexpr std::array v{"unacknowledged", "unacknowledged_long", "visitor_late",
-                                "no_responder"};
+                                "no_responder", "alert_unseen"};
 };
 template <> struct Names<VisitMode> {
   static constexpr std::array v{"phone", "online", "encounter", "home"};

@@ -150,6 +150,7 @@ json header(const Incident& i) {
   if (i.proposed_worker) j["proposed_worker_id"] = i.proposed_worker;
   if (i.responders_wanted) j["responders_wanted"] = i.responders_wanted;
   if (i.repeats) j["repeats"] = i.repeats;
+  if (i.unseen_alert_ms) j["unseen_alert_ms"] = i.unseen_alert_ms;  // attention.cpp
   json reasons = json::array();
   for (const auto& r : i.rank_reasons) reasons.push_back({{"code", r.code}, {"points", r.points}});
   j["rank"] = {{"base", i.rank_base}, {"reasons", reasons}};
@@ -181,6 +182,7 @@ Incident header_from(const json& j) {
   i.proposed_worker = opt_int(j, "proposed_worker_id", 0);
   i.responders_wanted = opt_int_in(j, "responders_wanted", 0, 2, 0);
   i.repeats = static_cast<int>(opt_int_in(j, "repeats", 0, 1'000'000'000, 0));
+  i.unseen_alert_ms = opt_int(j, "unseen_alert_ms", 0);
   if (has(j, "rank")) {
     const json& r = j["rank"];
     i.rank_base = opt_int_in(r, "base", -100000, 100000, 0);

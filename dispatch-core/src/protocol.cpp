@@ -4,8 +4,11 @@
 #include <map>
 
 #include "anxin/core/care_tier.hpp"
+#include "elder_record_json.hpp"
 #include "incident_json.hpp"
 #include "json_util.hpp"
+#include "protocol_manual.hpp"
+#include "staff_protocol.hpp"
 
 namespace anxin::protocol {
 
@@ -73,6 +76,27 @@ ElderCard card_from(const json& j) {
   c.visit_consent = need_bool(j, "visit_consent");
   c.unknown_caller = opt_bool(j, "unknown_caller", false);
   return c;
+}
+
+// A candidate's reasons (candidates.hpp, reasons_for): each with only the numbers it has.
+json reasons_json(const std::vector<CandidateReason>& reasons) {
+  json out = json::array();
+  for (const auto& r : reasons) {
+    json x = {{"code", r.code}};
+    if (r.penalty_s > 0) x["penalty_s"] = r.penalty_s;
+    if (r.age_s > 0) x["age_s"] = r.age_s;
+    if (r.code == "eta") x["eta_s"] = r.eta_s, x["distance_m"] = r.distance_m;
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
+std::vector<CandidateReason> reasons_from(const json& a) {
+  std::vector<CandidateReason> out;
+  for (const auto& x : a)
+    out.push_back({need_string(x, "code"), opt_number(x, "penalty_s", 0), opt_number(x, "age_s", 0),
+                   opt_number(x, "eta_s", 0), opt_number(x, "distance_m", 0)});
+  return out;
 }
 
 json assignment_json(const Assignment& a) {
@@ -210,9 +234,13 @@ Result<ClientMessage> parse_client(std::string_view text, std::string* req_out) 
       if (password.size() > 256) fail(ErrorCode::bad_field, "'password' is longer than 256 bytes");
       m.body = Login{*role, std::move(user), std::move(password)};
     } else if (type == "logout") {
-      m.body = Logout{};
+      m.body = Logout{opt_bool(j, "force", false)};
     } else if (type == "elder") {
-      m.body = ElderQuery{need_int(j, "elder_id")};
+      m.body = ElderQuery{need_int(j, "elder_id"), opt_bool(j, "photo", false)};
+    } else if (type == "update_elder_record") {
+      m.body = UpdateElderRecord{need_int(j, "elder_id"), elder_record::patch_from(need(j, "record"))};
+    } else if (type == "reveal_entry") {
+      m.body = RevealEntry{need_int(j, "elder_id"), opt_int(j, "incident_id", 0)};
     } else if (type == "my_tasks") {
       m.body = MyTasks{};
     } else if (type == "map") {
@@ -325,8 +353,12 @@ Result<ClientMessage> parse_client(std::string_view text, std::string* req_out) 
         c.report = std::move(report);
       }
       m.body = std::move(c);
+    } else if (auto manual_body = manual::parse_client(type, j)) {
+      m.body = std::move(*manual_body);
     } else if (auto writes = visits_message(type)) {
       m.body = VisitsCommand{type, std::string(text), *writes};
+    } else if (auto body = staff::parse_client(type, j)) {  // presence and handover
+      m.body = std::move(*body);
     } else {
       fail(ErrorCode::unknown_type, "unknown message type '" + type + "'");
     }
@@ -345,14 +377,25 @@ std::string encode(const ClientMessage& m) {
         if constexpr (std::is_same_v<T, VisitsCommand>) {
           j = json::parse(b.frame);
           j.erase("req");
+        } else if constexpr (detail::one_of<T, OpenIncident, HistoryQuery, IncidentRecordQuery, ReopenIncident>) {
+          j = manual::encode(b);
         } else if constexpr (std::is_same_v<T, Hello>) {
           j = {{"type", "hello"}, {"v", kVersion}, {"role", name_of(b.role)}, {"token", b.token}};
         } else if constexpr (std::is_same_v<T, Login>) {
           j = {{"type", "login"}, {"role", name_of(b.role)}, {"username", b.username}, {"password", b.password}};
         } else if constexpr (std::is_same_v<T, Logout>) {
           j = {{"type", "logout"}};
+          if (b.force) j["force"] = true;
+        } else if constexpr (detail::one_of<T, HandoverOffer, HandoverAnswer, HandoverCancel, Reassign, TakeOver>) {
+          j = staff::to_json(b);
         } else if constexpr (std::is_same_v<T, ElderQuery>) {
           j = {{"type", "elder"}, {"elder_id", b.elder}};
+          if (b.photo) j["photo"] = true;
+        } else if constexpr (std::is_same_v<T, UpdateElderRecord>) {
+          j = {{"type", "update_elder_record"}, {"elder_id", b.elder}, {"record", elder_record::patch_json(b.patch)}};
+        } else if constexpr (std::is_same_v<T, RevealEntry>) {
+          j = {{"type", "reveal_entry"}, {"elder_id", b.elder}};
+          if (b.incident) j["incident_id"] = b.incident;
         } else if constexpr (std::is_same_v<T, MyTasks>) {
           j = {{"type", "my_tasks"}};
         } else if constexpr (std::is_same_v<T, MapQuery>) {
@@ -562,7 +605,8 @@ std::string encode(const ServerMessage& m) {
             list.push_back({{"worker_id", c.id}, {"name", v.name}, {"role", name_of(v.role)},
                             {"mode", name_of(v.mode)}, {"distance_m", c.distance_m}, {"eta_s", c.travel_s},
                             {"penalty_s", c.penalty_s}, {"score_s", c.score_s}, {"paired", c.paired},
-                            {"preferred_role", c.preferred_role}, {"stale", c.stale}});
+                            {"preferred_role", c.preferred_role}, {"stale", c.stale},
+                            {"connected", c.connected}, {"reasons", reasons_json(v.reasons)}});
           }
           j = {{"type", "candidates"}, {"incident_id", b.incident}, {"candidates", list}};
         } else if constexpr (std::is_same_v<T, Metrics>) {
@@ -609,6 +653,9 @@ std::string encode(const ServerMessage& m) {
           }
           j = {{"type", "elder"}, {"card", card_json(b.card)}, {"devices", devices}, {"incidents", incidents},
                {"visits", visits}};
+          if (b.record) j["record"] = elder_record::record_json(*b.record);
+        } else if constexpr (std::is_same_v<T, EntryCode>) {
+          j = {{"type", "entry_code"}, {"elder_id", b.elder}, {"entry", b.entry}, {"code", b.code}};
         } else if constexpr (std::is_same_v<T, LineState>) {
           json seats = json::array(), calls = json::array();
           for (const auto& s : b.seats)
@@ -631,6 +678,13 @@ std::string encode(const ServerMessage& m) {
                {"since_ms", b.since_ms}};
         } else if constexpr (std::is_same_v<T, VisitsReply>) {
           j = json::parse(b.json);
+        } else if constexpr (detail::one_of<T, ManualIncident, HistoryPage>) {
+          j = manual::encode(b);
+        } else if constexpr (std::is_same_v<T, IncidentRecord>) {
+          j = manual::encode(b);
+          j["elder"] = card_json(b.elder);
+        } else if constexpr (std::is_same_v<T, Presence>) {
+          j = staff::to_json(b);
         }
       },
       m.body);
@@ -704,6 +758,8 @@ Result<ServerMessage> parse_server(std::string_view text) {
         v.candidate.paired = opt_bool(x, "paired", false);
         v.candidate.preferred_role = opt_bool(x, "preferred_role", true);
         v.candidate.stale = opt_bool(x, "stale", false);
+        v.candidate.connected = opt_bool(x, "connected", true);
+        if (has(x, "reasons")) v.reasons = reasons_from(need_array(x, "reasons"));
         v.name = need_string(x, "name");
         v.role = need_enum<WorkerRole>(x, "role");
         v.mode = opt_enum(x, "mode", TransportMode::ebike);
@@ -760,6 +816,11 @@ Result<ServerMessage> parse_server(std::string_view text) {
       ElderList list;
       for (const auto& x : need_array(j, "elders")) list.elders.push_back(card_from(x));
       m.body = std::move(list);
+    } else if (type == "presence") {
+      m.body = staff::presence_from(j);
+    } else if (auto manual_body = manual::parse_server(type, j)) {
+      if (auto* r = std::get_if<IncidentRecord>(&*manual_body)) r->elder = card_from(need(j, "elder"));
+      m.body = std::move(*manual_body);
     } else if (visits_reply(type)) {
       json body = j;
       body.erase("req");
@@ -797,7 +858,10 @@ Result<ServerMessage> parse_server(std::string_view text) {
         v.worker = opt_string(x, "worker");
         d.visits.push_back(std::move(v));
       }
+      if (has(j, "record")) d.record = elder_record::record_from(need(j, "record"), d.card.id);
       m.body = std::move(d);
+    } else if (type == "entry_code") {
+      m.body = EntryCode{need_int(j, "elder_id"), opt_string(j, "entry"), need_string(j, "code")};
     } else {
       fail(ErrorCode::unknown_type, "unknown message type '" + type + "'");
     }

@@ -279,6 +279,48 @@ CREATE INDEX alerts_by_device ON alerts(device_id, device_boot, device_seq);
 ALTER TABLE incidents ADD COLUMN repeats INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE devices ADD COLUMN supervised INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 9: manual incidents, history and reopening (issue 14). The history search reads
+    // resolved incidents newest first and each one's alerts (history.cpp). Manual
+    // incidents need no table: their alerts come from each elder's desk pseudo-device,
+    // a row of `devices` (dispatch_manual.cpp).
+    R"sql(
+CREATE INDEX incidents_resolved ON incidents(resolved_ms) WHERE state = 'resolved';
+CREATE INDEX alerts_by_incident ON alerts(incident_id, id);
+)sql",
+    // 10: handover and presence (issue 14): each handover offered between staff, with its
+    // notes and incidents (a JSON array of ids) and what became of it
+    // (ws-gateway/src/handover.cpp, docs/protocol.md "Presence and handover").
+    R"sql(
+CREATE TABLE handovers (
+  id INTEGER PRIMARY KEY,
+  from_name TEXT NOT NULL,
+  to_name TEXT NOT NULL,
+  notes TEXT NOT NULL DEFAULT '',
+  incidents TEXT NOT NULL DEFAULT '[]',
+  state TEXT NOT NULL CHECK (state IN ('offered', 'accepted', 'declined', 'cancelled', 'lapsed')),
+  offered_ms INTEGER NOT NULL,
+  answered_ms INTEGER NOT NULL DEFAULT 0,
+  reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX handovers_by_time ON handovers(offered_ms);
+)sql",
+    // 11: the elder's care record (issue 14, item 6; elder_record.hpp): one row per
+    // elder who has one, read on demand, never loaded into memory. Lists are JSON arrays.
+    R"sql(
+CREATE TABLE elder_care(
+  elder_id INTEGER PRIMARY KEY REFERENCES elders(id),
+  conditions TEXT NOT NULL DEFAULT '[]',
+  medications TEXT NOT NULL DEFAULT '[]',
+  allergies TEXT NOT NULL DEFAULT '[]',
+  hospital TEXT NOT NULL DEFAULT '',
+  entry TEXT NOT NULL DEFAULT '',
+  entry_code TEXT NOT NULL DEFAULT '',
+  hearing TEXT NOT NULL DEFAULT '',
+  dialect TEXT NOT NULL DEFAULT '',
+  photo BLOB,
+  updated_ms INTEGER NOT NULL DEFAULT 0,
+  updated_by TEXT NOT NULL DEFAULT '');
+)sql",
 };
 
 std::vector<std::string> split(const std::string& s) {

@@ -120,6 +120,7 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::S
   r.subscribes = console;
   r.snapshot = true;
   line_dirty |= console && line;  // the line's picture follows the snapshot (none without a line)
+  handovers.dirty |= console;      // and presence (handover.cpp)
   return r;
 }
 
@@ -152,7 +153,9 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::L
 
 // Ends the login session everywhere: every other connection that said hello with it
 // (the same worker's second tab, a phone left logged in) is closed too (issue 10, 7).
-Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Logout&) {
+Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::Logout& l) {
+  // Not with incidents in hand and nobody else to see them, unless forced (handover.cpp).
+  if (auto refused = logout_refusal(s, l.force)) return error_reply(s, req, *refused);
   if (!s.current_token.empty()) {
     dispatcher.close_session(*s.who, s.current_token);
     if (!dispatcher.authenticate(s.current_token))  // it was a login session, and it is gone
@@ -189,8 +192,12 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::E
   for (const Device* dev : dispatcher.devices_of(e->id))
     d.devices.push_back({dev->id, dev->kind, dev->vendor, dev->battery_pct, dev->last_seen_ms});
   // The history is read off the service thread; the visitors' names are added back on it.
-  read_then_reply(s, req, [this, d = std::move(d)]() mutable -> Finish {
+  read_then_reply(s, req, [this, d = std::move(d), photo = q.photo]() mutable -> Finish {
     ElderHistory h = store.elder_history(d.card.id, 20);
+    // The care record (v11, elder_record.hpp) is read here, never kept in memory; its
+    // entry code is blanked here and never encoded (has_entry_code says there is one).
+    store.read([&](sqlite3* db) { d.record = elder_record::load(db, d.card.id, photo); });
+    d.record->entry_code.clear();
     return [this, d = std::move(d), h = std::move(h)]() mutable -> proto::ServerBody {
       d.incidents = std::move(h.incidents);
       for (auto& v : h.visits) {
@@ -301,7 +308,7 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::C
   for (const auto& c : r.value()) {
     const Worker* w = dispatcher.worker(c.id);
     list.candidates.push_back({c, w ? w->name : "", w ? w->role : WorkerRole::volunteer,
-                               w ? w->mode : TransportMode::ebike});
+                               w ? w->mode : TransportMode::ebike, reasons_for(c)});
   }
   return reply(s, req, std::move(list));
 }

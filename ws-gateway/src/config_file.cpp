@@ -41,6 +41,12 @@ const std::vector<Timer>& timers() {
       {{"late_margin_s", 0, 7200, false},
        [](const ServerOptions& o) { return o.config.late_margin_ms; },
        [](ServerOptions& o, Millis v) { o.config.late_margin_ms = v; }},
+      {{"realert_escalate_s", 1, 3600, false},  // attention.cpp (issue 14)
+       [](const ServerOptions& o) { return o.config.realert_escalation_ms; },
+       [](ServerOptions& o, Millis v) { o.config.realert_escalation_ms = v; }},
+      {{"reopen_within_s", 0, 30 * 86400, false},  // dispatch_manual.cpp (issue 14)
+       [](const ServerOptions& o) { return o.config.reopen_within_ms; },
+       [](ServerOptions& o, Millis v) { o.config.reopen_within_ms = v; }},
       {{"position_stale_after_s", 1, 86400, false},
        [](const ServerOptions& o) { return o.config.travel.stale_after_ms; },
        [](ServerOptions& o, Millis v) { o.config.travel.stale_after_ms = v; }},
@@ -215,6 +221,14 @@ Result<ServerOptions> apply_config(std::string_view json_text, ServerOptions opt
       options.config.supervision = s.value();
       continue;
     }
+    if (name == "offer_unconnected") {  // a worker whose phone page is not connected: "last" or "never"
+      const std::string v = value.is_string() ? value.get<std::string>() : "";
+      if (v != "last" && v != "never")
+        return refuse(source, "offer_unconnected: must be \"last\" or \"never\", not " + value.dump());
+      options.config.offer_unconnected =
+          v == "last" ? DispatchConfig::OfferUnconnected::last : DispatchConfig::OfferUnconnected::never;
+      continue;
+    }
     if (name == "visits") {  // the visiting policy: an object of its own
       auto policy = visits::parse_policy(value.dump(), options.visits);
       if (!policy) return refuse(source, "visits: " + policy.error().message);
@@ -260,6 +274,8 @@ std::string config_json(const ServerOptions& options) {
     if (ms % 1000 == 0) j[std::string(t.key.name)] = ms / 1000;
     else j[std::string(t.key.name)] = static_cast<double>(ms) / 1000;
   }
+  j["offer_unconnected"] =
+      options.config.offer_unconnected == DispatchConfig::OfferUnconnected::never ? "never" : "last";
   j["visits"] = nlohmann::ordered_json::parse(visits::policy_json(options.visits));
   j["supervision"] = nlohmann::ordered_json::parse(supervision_json(options.config.supervision));
   // The intake's vendors by name only: their secrets are never printed.

@@ -81,7 +81,11 @@ Server::Impl::Impl(ServerOptions o, const Clock& c)
     : options(std::move(o)),
       clock(c),
       store(options.db_path, StoreOptions{options.synchronous_full}),
-      dispatcher(clock, options.config) {
+      dispatcher(clock, [this] {
+        DispatchConfig c = options.config;
+        c.field_links_known = true;  // the field sessions below say whose phone page is connected
+        return c;
+      }()) {
   try {
     store.purge_expired_tokens(clock.now_ms());
   } catch (const StorageFull&) {
@@ -92,6 +96,7 @@ Server::Impl::Impl(ServerOptions o, const Clock& c)
   for (const auto& row : dispatcher.restore(store.load(start_of_local_day(clock.now_ms()))))
     std::fprintf(stderr, "anxin-server: a bad row was left out: %s\n", row.c_str());
   visits.load(store);
+  load_handovers();
   n_open = dispatcher.open_count();
   if (options.notifier) {
     notifier = options.notifier;
@@ -202,6 +207,9 @@ void Server::Impl::admit(Session& s, const Principal& who) {
   lws_set_timeout(s.wsi, NO_PENDING_TIMEOUT, 0);  // the hello deadline is met
   s.frame_tokens.reset();  // full again, under the limit of who it turned out to be
   if (who.role == Role::field) s.worker = worker_of(who).value_or(0);
+  s.since_ms = clock.now_ms();
+  if (staff_kind(who)) staff_changed();  // presence (handover.cpp)
+  if (s.worker) dispatcher.set_field_connected(s.worker, true);  // candidates rank them first
   (who.role == Role::device ? n_devices : who.role == Role::console ? n_consoles : n_fields)++;
 }
 
@@ -213,6 +221,8 @@ void Server::Impl::commit_and_send(std::vector<Outbound> replies) {
     replies.push_back({0, 0, line_frame()});
     line_dirty = false;
   }
+  for (auto& w : std::exchange(handovers.writes, {})) fx.writes.push_back(std::move(w));
+  if (std::exchange(handovers.dirty, false)) replies.push_back({0, 0, presence_frame()});  // handover.cpp
   n_open = dispatcher.open_count();
   if (fx.writes.empty() && fx.deltas.empty() && fx.field.empty() && fx.notices.empty() && replies.empty()) return;
   std::vector<Outbound> out;
@@ -440,9 +450,15 @@ void Server::Impl::schedule_tick() {
 
 void Server::Impl::on_closed(Session& s) {
   release_seat(s);
+  if (s.who && staff_kind(*s.who)) staff_changed(&s);  // presence; its handovers may lapse (handover.cpp)
   queued_bytes -= s.tx_bytes;
   if (s.who) (s.who->role == Role::device ? n_devices : s.who->role == Role::console ? n_consoles : n_fields)--;
+  const WorkerId worker = s.worker;
   sessions.erase(s.id);
+  // The worker's last phone page gone: offered last, or not at all (offer_unconnected).
+  if (worker && std::none_of(sessions.begin(), sessions.end(),
+                             [&](const auto& kv) { return kv.second.worker == worker && kv.second.who; }))
+    dispatcher.set_field_connected(worker, false);
 }
 
 bool Server::Impl::origin_allowed(lws* wsi) const {

@@ -33,6 +33,7 @@
 #include "anxin/gateway/login_guard.hpp"
 #include "anxin/gateway/webhook_notifier.hpp"
 #include "dc09_receiver.hpp"
+#include "handover.hpp"
 #include "intake.hpp"
 #include "intake_signature.hpp"
 #include "reader.hpp"
@@ -62,6 +63,7 @@ struct Session {
   bool subscribed = false;    // a console receiving deltas
   bool close_after_send = false;
   std::string seat;           // a console's seat on the phone line, once claimed
+  Millis since_ms = 0;        // when it was admitted (presence's "since")
   std::string rx;             // the message being reassembled from fragments
   bool rx_overflow = false;
   std::deque<Frame> tx;
@@ -329,7 +331,7 @@ struct Server::Impl {
 
   Outbound handle(Session& s, const std::string& req, const proto::Login& l);
 
-  Outbound handle(Session& s, const std::string& req, const proto::Logout&);
+  Outbound handle(Session& s, const std::string& req, const proto::Logout& l);
 
   // A console may look at any elder; a field worker only at the elders of their tasks.
   Outbound handle(Session& s, const std::string& req, const proto::ElderQuery& q);
@@ -358,6 +360,10 @@ struct Server::Impl {
   Outbound handle(Session& s, const std::string& req, const proto::RecordingQuery& q);
   Outbound handle(Session& s, const std::string& req, const proto::LinkCaller& a);
   Outbound handle(Session& s, const std::string& req, const proto::FindElders& q);
+  // The elder's care record (elder_record_commands.cpp): supervisors change it, a
+  // console reveals the entry code; both audited in the batch that answers them.
+  Outbound handle(Session& s, const std::string& req, const proto::UpdateElderRecord& a);
+  Outbound handle(Session& s, const std::string& req, const proto::RevealEntry& a);
   void on_line_events();          // the seats' events, on EVENT_WAIT_CANCELLED
   void line_tick();               // hourly purge of old recordings
   Frame line_frame() const;
@@ -365,6 +371,34 @@ struct Server::Impl {
   // nothing dialled) when the session has no seat that is up and free.
   bool dial_from(const std::string& seat, LiveCall call);
   void release_seat(const Session& s);
+
+  // --- manual incidents and history (manual_commands.cpp, issue 14)
+  Outbound handle(Session& s, const std::string& req, const proto::OpenIncident& a);
+  Outbound handle(Session& s, const std::string& req, const proto::HistoryQuery& q);
+  Outbound handle(Session& s, const std::string& req, const proto::IncidentRecordQuery& q);
+  Outbound handle(Session& s, const std::string& req, const proto::ReopenIncident& a);
+
+  // --- presence and handover (handover.cpp, docs/protocol.md "Presence and handover")
+  Handovers handovers;
+  void load_handovers();  // at start: those still offered lapse (the server restarted)
+  Outbound handle(Session& s, const std::string& req, const proto::HandoverOffer& a);
+  Outbound handle(Session& s, const std::string& req, const proto::HandoverAnswer& a);
+  Outbound handle(Session& s, const std::string& req, const proto::HandoverCancel& a);
+  Outbound handle(Session& s, const std::string& req, const proto::Reassign& a);
+  Outbound handle(Session& s, const std::string& req, const proto::TakeOver& a);
+  // A staff console came or went (admit, on_closed; `leaving` is about to go): the
+  // picture is sent again, and a handover whose either side is no longer signed in lapses.
+  void staff_changed(const Session* leaving = nullptr);
+  // Whether `name` is signed in on a console other than those of `except` (0: none).
+  bool signed_in(const std::string& name, std::uint64_t except = 0) const;
+  std::vector<IncidentId> held_by(const std::string& name) const;  // open, by id
+  // A plain logout that would leave incidents in hand with nobody signed in to them:
+  // the refusal, or nullopt when the logout may go on.
+  std::optional<Error> logout_refusal(const Session& s, bool force);
+  Frame presence_frame() const;
+  // Closes an offered handover as `state`: written, audited, kept among the last answered.
+  void settle_handover(proto::HandoverView h, const std::string& state, const std::string& actor,
+                       const std::string& reason);
 
   // --- field commands
   Outbound handle(Session& s, const std::string& req, const proto::Duty& a);

@@ -89,6 +89,7 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::C
   line->session_of[a.seat] = s.id;
   line->operator_of[a.seat] = display_name(*s.who);
   line_dirty = true;
+  handovers.dirty = true;  // presence shows the seat (handover.cpp)
   return reply(s, req, proto::Ok{0});
 }
 

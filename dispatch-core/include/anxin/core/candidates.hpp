@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -48,6 +49,10 @@ struct TravelModel {
   double max_stale_penalty_s = 1800;
   double other_role_penalty_s = 300;       // for a role the alert does not prefer
   double paired_margin_s = 180;            // paired visitor first if within this of the best
+  // A worker whose phone page is not connected (WorkerSpot::connected false) ranks
+  // after every connected one: this is added to score_s only (not to penalty_s), and
+  // is more seconds than any journey on Earth takes at walking pace.
+  static constexpr double kUnconnectedRankS = 1e9;
 
   double speed_mps(TransportMode mode) const;
 };
@@ -61,6 +66,7 @@ struct WorkerSpot {
   WorkerRole role = WorkerRole::volunteer;
   SkillSet skills = 0;
   bool available = false;  // only available workers are candidates
+  bool connected = true;   // the worker's phone page is connected (false: ranked last)
 };
 
 struct CandidateQuery {
@@ -77,11 +83,28 @@ struct Candidate {
   double distance_m = 0;
   double travel_s = 0;   // distance x detour / speed
   double penalty_s = 0;  // stale position, other role
-  double score_s = 0;    // travel_s + penalty_s: what candidates are ranked by
+  double score_s = 0;    // travel_s + penalty_s (+ kUnconnectedRankS): what candidates are ranked by
   bool paired = false;
   bool preferred_role = true;
   bool stale = false;
+  bool connected = true;       // WorkerSpot::connected
+  double role_penalty_s = 0;   // the part of penalty_s for a role the alert does not prefer
+  double stale_penalty_s = 0;  // the part of penalty_s for a stale position
+  Millis position_age_ms = 0;  // how old the worker's position is
 };
+
+// Why a candidate stands where it does, most weighty first (docs/protocol.md,
+// "candidates"): "not_connected", "paired_visitor", "other_role" (penalty_s),
+// "preferred_role", "stale_position" (age_s, penalty_s), and always last "eta"
+// (eta_s, distance_m).
+struct CandidateReason {
+  std::string code;
+  double penalty_s = 0;
+  double age_s = 0;
+  double eta_s = 0;
+  double distance_m = 0;
+};
+std::vector<CandidateReason> reasons_for(const Candidate& c);
 
 class WorkerIndex {
  public:

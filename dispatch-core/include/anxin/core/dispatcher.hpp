@@ -43,8 +43,38 @@ struct DispatchConfig {
   Millis ack_escalation_ms = 60'000;
   Millis ack_escalation_long_ms = 180'000;
   Millis late_margin_ms = 5 * 60'000;      // visitor not on scene by ETA + this
+  Millis realert_escalation_ms = 60'000;   // a critical alert on an acknowledged incident not seen (attention.cpp)
   size_t candidate_limit = 5;
   SupervisionConfig supervision;           // check-ins, low battery, alarm rates (supervision.hpp)
+  // Whether the host tells the dispatcher whose phone page is connected
+  // (set_field_connected). When false (replays, tests of the core alone) every worker
+  // counts as connected. The gateway sets it.
+  bool field_links_known = false;
+  // A worker whose phone page is not connected is offered last ("last"), or is no
+  // candidate at all ("never"; the operator may still choose them by name).
+  enum class OfferUnconnected { last, never };
+  OfferUnconnected offer_unconnected = OfferUnconnected::last;
+  Millis reopen_within_ms = 24 * 3'600'000;  // a resolved incident may be reopened this long after (issue 14)
+};
+
+// An incident an operator opens by hand (issue 14, item 3; dispatch_manual.cpp): a
+// phone call, a walk-in or a neighbour's report about an elder, or about an unknown
+// caller (a record like the phone line's, Elder::unknown_caller).
+struct ManualIncidentIn {
+  ElderId elder = 0;          // 0 with `unknown`
+  bool unknown = false;
+  std::string caller_phone;   // unknown callers: optional
+  std::string caller_name;    // unknown callers: optional
+  AlertKind kind = AlertKind::sos;
+  std::string source;         // "phone", "walk_in", "neighbour", "other"
+  std::string text;           // what was reported, optional
+};
+struct ManualOpened {
+  AlertId alert = 0;
+  IncidentId incident = 0;
+  ElderId elder = 0;
+  bool joined = false;        // the elder already had this incident open: the alert joined it
+  bool acknowledged = false;  // acknowledged by the opener now
 };
 
 struct AlarmIn {
@@ -185,9 +215,30 @@ class Dispatcher {
   Result<IncidentId> add_note(const Principal& who, IncidentId incident, const std::string& text);
   Result<IncidentId> resolve(const Principal& who, IncidentId incident, Disposition disposition,
                              const std::string& note = "");
+  // --- holders (dispatch_holders.cpp): an acknowledged incident passes to `to` (a staff
+  // member's name, as acknowledged_by holds it) by a handover, a supervisor's reassign
+  // or take_over (`action`: "handed_over", "reassigned", "taken_over"). The host checks
+  // who may do it and that `to` is signed in; this checks the incident and records it:
+  // a handed_over timeline entry (text: `detail` with "how", "from", "to" added), the
+  // audit entry `action` with that detail, an incident_updated delta.
+  Result<IncidentId> change_holder(const Principal& who, IncidentId incident, const std::string& to,
+                                   const std::string& action, const std::string& detail = "{}");
+
+  // --- incidents opened and reopened by hand (dispatch_manual.cpp, issue 14)
+  // Files a desk alert (the elder's pseudo-device DESK-<elder id>) on the elder's
+  // incident, opening one when none is open, and acknowledges it for the opener.
+  Result<ManualOpened> open_manual(const Principal& who, const ManualIncidentIn& in);
+  // Brings back a resolved incident, as the file holds it (Store::closing_record),
+  // within reopen_within_ms of its resolution, if its elder has no other open.
+  Result<IncidentId> reopen(const Principal& who, Incident record, const std::string& reason);
 
   // --- workers and offers (dispatch_workers.cpp)
+  // The candidates in the order dispatch() and the offers after a decline or lapse
+  // take them: the one ranking, used by all three.
   Result<std::vector<Candidate>> candidates(IncidentId incident, SkillSet required = 0) const;
+  // The host says whether a worker's phone page is connected (field_links_known).
+  void set_field_connected(WorkerId worker, bool connected);
+  bool field_connected(WorkerId worker) const;
   // Offers the incident to `worker`, or to the best candidates; `responders` is 1 or 2.
   Result<IncidentId> dispatch(const Principal& who, IncidentId incident, std::optional<WorkerId> worker,
                               int responders = 1);
@@ -323,6 +374,17 @@ class Dispatcher {
   void escalate(Incident& incident, EscalationKind kind, WorkerId worker = 0);
   void clear_escalation(Incident& incident, EscalationKind kind);
 
+  // Attention (attention.cpp): a critical alert that joins an acknowledged incident
+  // flags it for its holder until marked seen (ack_incident again), and escalates
+  // alert_unseen when not seen within realert_escalation_ms.
+  void flag_unseen_alert(Incident& incident, AlertKind kind);
+  Result<IncidentId> mark_alert_seen(const Principal& who, Incident& incident);
+  void restore_unseen_alert(Incident& incident, Millis now);  // from the timeline
+  void check_unseen_alert(Incident& incident, Millis mono);   // the tick
+
+  // The pseudo-device a desk alert is filed under (dispatch_manual.cpp), made on first use.
+  Device& desk_device(ElderId elder, const std::string& sim = "");
+
   const Clock& clock_;
   DispatchConfig config_;
   std::unordered_map<ElderId, Elder> elders_;
@@ -388,6 +450,7 @@ class Dispatcher {
   // status change) carries the position already and takes it off the list.
   std::set<WorkerId> positions_moved_;
   void flush_positions();  // dispatch_workers.cpp
+  std::set<WorkerId> field_connected_;  // set_field_connected
 };
 
 // The name an actor is shown by: the part of a subject after "operator:" etc.

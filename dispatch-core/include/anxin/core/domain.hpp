@@ -137,6 +137,10 @@ enum class TimelineKind {
   escalated,       // an escalation was raised; text is its kind
   phone,           // a real call on the centre's SIP line ended; text is its JSON summary
   notice_failed,   // a notice (SMS, call request) could not be delivered; text is JSON
+  alert_seen,      // the holder marked a critical alert that joined after acknowledgement seen
+  handed_over,     // the incident's holder changed (handover, reassign, take_over); text is JSON
+  reopened,        // a resolved incident was reopened (issue 14); text is the reason
+  report,          // a responder's field report: JSON {worker_id, areas, notes, hazards}
 };
 
 // The operator's call back to the elder (issue 3, 6).
@@ -203,7 +207,8 @@ struct CallTask {
 };
 
 // Flags raised to supervisors (issue 3, 7).
-enum class EscalationKind { unacknowledged, unacknowledged_long, visitor_late, no_responder };
+enum class EscalationKind { unacknowledged, unacknowledged_long, visitor_late, no_responder,
+                            alert_unseen };  // a critical alert its holder did not mark seen (attention.cpp)
 
 struct Escalation {
   EscalationKind kind = EscalationKind::unacknowledged;
@@ -243,6 +248,10 @@ struct Incident {
   std::vector<Escalation> escalations;
   std::vector<TimelineEntry> timeline;
   Millis opened_mono = 0;     // opened_ms on Clock::mono_ms(), which the timers go by; in memory only
+  // A critical alert joined after acknowledgement and its holder has not marked it seen
+  // (attention.cpp): when it came, 0 when none. Rebuilt from the timeline at restore.
+  Millis unseen_alert_ms = 0;
+  Millis unseen_alert_mono = 0;  // the same on Clock::mono_ms(); in memory only
 
   // The most urgent alert kind so far; the queue shows it.
   AlertKind lead_kind() const;

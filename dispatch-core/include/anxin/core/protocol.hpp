@@ -14,6 +14,7 @@
 
 #include "anxin/core/candidates.hpp"
 #include "anxin/core/dispatcher.hpp"
+#include "anxin/core/elder_record.hpp"
 #include "anxin/core/domain.hpp"
 #include "anxin/core/errors.hpp"
 #include "anxin/core/metrics.hpp"
@@ -38,8 +39,13 @@ struct Login {
   std::string username;
   std::string password;
 };
-struct Logout {};
-struct ElderQuery { ElderId elder = 0; };
+struct Logout {
+  bool force = false;  // sign out even with incidents in hand (docs/protocol.md, "logout")
+};
+struct ElderQuery {
+  ElderId elder = 0;
+  bool photo = false;  // the care record's photo too (base64 on the wire)
+};
 struct MyTasks {};
 struct MapQuery {};
 struct Subscribe {};  // consoles: everything live; field workers: their own tasks
@@ -95,6 +101,50 @@ struct LinkCaller {                      // an unknown caller's incident belongs
 // Elders whose name, phone or address holds `q`, or whose ID number ends with it
 // (4 or more digits): to find who is calling, or whom a walk-in is about.
 struct FindElders { std::string q; };
+// The elder's care record (elder_record.hpp): supervisors change it; every change is
+// audited, field by field. Reveal: the entry code, to a console, audited.
+struct UpdateElderRecord {
+  ElderId elder = 0;
+  ElderRecordPatch patch;
+};
+struct RevealEntry {
+  ElderId elder = 0;
+  IncidentId incident = 0;  // the incident it is for, if any (goes in the audit)
+};
+// Presence and handover (docs/protocol.md, "Presence and handover"): staff pass the
+// incidents in their hands to a colleague who is signed in; supervisors move them.
+struct HandoverOffer {
+  std::string to;                     // the colleague's name, as `presence` gives it
+  std::string notes;
+  std::vector<IncidentId> incidents;  // empty: every incident in my hands
+};
+struct HandoverAnswer {               // the colleague accepts or declines
+  std::int64_t handover = 0;
+  bool accept = false;
+};
+struct HandoverCancel { std::int64_t handover = 0; };  // the one who offered it withdraws it
+struct Reassign {                     // supervisors: the incident passes to `to`
+  IncidentId incident = 0;
+  std::string to;
+};
+struct TakeOver { IncidentId incident = 0; };  // supervisors: the incident passes to me
+// Manual incidents and history (docs/protocol.md, "open_incident", "history"; issue 14).
+struct OpenIncident { ManualIncidentIn in; };
+struct HistoryQuery {                 // resolved incidents, newest first, from the file
+  ElderId elder = 0;                  // 0: any
+  std::string elder_text;             // elders found as find_elders finds them
+  Millis from_ms = 0, to_ms = 0;      // opened in [from, to); 0: unbounded
+  std::optional<AlertKind> kind;      // one of its alerts is of this kind
+  std::string resolved_by;            // who resolved it, as its resolved_by holds it
+  std::optional<Disposition> disposition;
+  int limit = 50;                     // 1..200
+  int offset = 0;
+};
+struct IncidentRecordQuery { IncidentId incident = 0; };
+struct ReopenIncident {
+  IncidentId incident = 0;
+  std::string reason;
+};
 // field workers
 struct Duty { bool on = false; };
 struct Position {
@@ -129,7 +179,9 @@ using ClientBody = std::variant<Hello, Login, Logout, Subscribe, Ping, AlarmIn, 
                                 AddNote, CandidatesQuery, Dispatch, Callback, PlaceCall, CallResult, MetricsQuery,
                                 ElderQuery, MapQuery, Duty, Position, Accept, Decline, OnScene, Complete, MyTasks,
                                 ClaimSeat, Dial, Answer, Hangup, RecordingQuery, LinkCaller, FindElders,
-                                VisitsCommand>;
+                                VisitsCommand, HandoverOffer, HandoverAnswer, HandoverCancel, Reassign, TakeOver,
+                                OpenIncident, HistoryQuery, IncidentRecordQuery, ReopenIncident,
+                                UpdateElderRecord, RevealEntry>;
 
 struct ClientMessage {
   std::string req;  // optional; echoed in the reply so a client can match them
@@ -155,6 +207,14 @@ template <class T> constexpr bool changes_state() {
                                     Callback, PlaceCall, CallResult, LinkCaller, Duty, Position, Accept, Decline,
                                     OnScene, Complete>)
     return true;  // a login writes its session, a logout deletes it
+  else if constexpr (detail::one_of<T, HandoverOffer, HandoverAnswer, HandoverCancel, Reassign, TakeOver>)
+    return true;  // each writes the handovers table or the incident
+  else if constexpr (detail::one_of<T, OpenIncident, ReopenIncident>)
+    return true;
+  else if constexpr (detail::one_of<T, UpdateElderRecord, RevealEntry>)
+    return true;  // the record and its audit lines; a reveal writes its audit line
+  else if constexpr (detail::one_of<T, HistoryQuery, IncidentRecordQuery>)
+    return false;  // reads of the file
   else if constexpr (std::is_same_v<T, VisitsCommand>)
     return true;  // unless it says otherwise: see below
   else
@@ -248,6 +308,7 @@ struct CandidateView {
   std::string name;
   WorkerRole role = WorkerRole::volunteer;
   TransportMode mode = TransportMode::ebike;
+  std::vector<CandidateReason> reasons;  // reasons_for(candidate)
 };
 struct CandidateList {
   IncidentId incident = 0;
@@ -282,6 +343,13 @@ struct ElderDetail {
   std::vector<DeviceView> devices;
   std::vector<PastIncident> incidents;
   std::vector<VisitView> visits;
+  std::optional<ElderRecord> record;  // the care record; its entry code never (has_entry_code)
+};
+// The answer to reveal_entry: the code, once its audit line is durable.
+struct EntryCode {
+  ElderId elder = 0;
+  std::string entry;  // how to get in, in words
+  std::string code;
 };
 // The district for the console's map: towns and communities (where their homes
 // are, on average) and every home with its care tier. No names: a map needs none.
@@ -346,6 +414,67 @@ struct ServerStatus {
   Millis since_ms = 0;        // when the disk was found full; 0 when ok
 };
 
+// To consoles: who of the staff is signed in, and the handovers pending or lately
+// answered (docs/protocol.md, "presence"). Not durable and not numbered: sent whole to
+// every subscribed console on every change and after each snapshot. What each holds
+// is in the incidents' acknowledged_by, which the snapshot and deltas keep live.
+struct StaffView {
+  std::string name;   // as acknowledged_by holds it
+  std::string kind;   // "operator" or "supervisor"
+  Millis since_ms = 0;  // the earliest of their connections now open
+  std::string seat;   // a phone-line seat claimed by one of them, if any
+  int consoles = 0;   // connections open
+};
+struct HandoverView {
+  std::int64_t id = 0;
+  std::string from, to, notes;
+  std::vector<IncidentId> incidents;
+  std::string state;  // "offered", "accepted", "declined", "cancelled", "lapsed"
+  Millis offered_ms = 0, answered_ms = 0;
+  std::string reason;  // why it lapsed or was refused
+};
+struct Presence {
+  std::vector<StaffView> staff;          // by name
+  std::vector<HandoverView> handovers;   // the offered ones, then the last answered, newest first
+};
+
+// The answer to open_incident (type "manual_incident").
+struct ManualIncident { ManualOpened opened; };
+// One resolved incident in a history search.
+struct HistoryRow {
+  IncidentId id = 0;
+  ElderId elder = 0;
+  std::string elder_name;     // added from memory
+  Millis opened_ms = 0, resolved_ms = 0;
+  AlertKind lead_kind = AlertKind::sos;
+  int alerts = 0;
+  std::string source;         // "device", or a manual incident's source ("phone", "walk_in", ...)
+  std::string acknowledged_by, resolved_by, disposition;
+};
+struct HistoryPage {          // type "history"
+  std::vector<HistoryRow> rows;
+  int total = 0;              // rows matching, over all pages
+  int offset = 0;
+};
+// One alert of an incident as the file holds it.
+struct AlertView {
+  AlertId id = 0;
+  DeviceId device;
+  AlertKind kind = AlertKind::sos;
+  Millis received_ms = 0;
+  std::string detail;
+  int repeats = 0;
+};
+// An incident's whole record (type "incident_record"): header, timeline, responders
+// and calls, its alerts, and the responders' field reports (notes, service areas).
+struct IncidentRecord {
+  Incident incident;          // with timeline, assignments and calls
+  ElderCard elder;
+  std::vector<AlertView> alerts;
+  std::vector<VisitView> reports;
+  Millis reopen_until_ms = 0; // resolved: reopen_incident is taken until then
+};
+
 // A field worker's current and recent tasks.
 struct TaskList {
   std::vector<Task> tasks;
@@ -360,7 +489,8 @@ bool visits_reply(std::string_view type);
 
 using ServerBody = std::variant<Welcome, Ack, Snapshot, DeltaMessage, Ok, ErrorReply, Pong, CandidateList, Metrics,
                                 Task, ElderDetail, TaskList, DistrictMap, LineState, Recording, ElderList,
-                                ServerStatus, VisitsReply>;
+                                ServerStatus, VisitsReply, Presence, ManualIncident, HistoryPage,
+                                IncidentRecord, EntryCode>;
 
 struct ServerMessage {
   std::string req;

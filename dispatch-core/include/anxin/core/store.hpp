@@ -208,7 +208,7 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  static constexpr int kSchemaVersion = 8;
+  static constexpr int kSchemaVersion = 11;
   int schema_version() const;
 
   // Synchronous, on the caller's thread; for set-up before the writer starts.
