@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -26,8 +27,10 @@
 #include "anxin/core/store.hpp"
 #include "anxin/core/visits_service.hpp"
 #include "anxin/gateway/ws_client.hpp"
+#include "crew.hpp"
 #include "dc09_client.hpp"
 #include "district.hpp"
+#include "care_records.hpp"
 #include "heartbeats.hpp"
 #include "intake_client.hpp"
 #include "phone.hpp"
@@ -123,6 +126,8 @@ int generate(const Args& a) {
     if (w.on_duty) w.duty_since_ms = w.position_ms - (2 + w.id % 6) * 3'600'000LL;
   Store store(db);
   store.import_registry(d.elders, d.devices, d.workers);
+  // The elders' care records (conditions, medicines, how to get in: care_records.hpp).
+  sim::write_care_records(db, sim::care_records(d, o.seed, o.today));
 
   // Demo credentials: one token per vendor platform, and operator tokens. Random, so
   // two demo databases never share them; only their hashes go into the database.
@@ -185,12 +190,20 @@ int generate(const Args& a) {
   store.start();
   const sim::MonthResult month = sim::replay_month(store, clock, m);
   store.stop();
+  // The same thirty days and today until three hours ago at the centre's real pace (3
+  // alarms per elder a year, docs/demo.md), answered by simulated staff and workers: the
+  // history holds a month of incidents and today's figures open on a working shift.
+  const Millis now = a.get("today").empty() ? SystemClock().now_ms() : sim::local_noon_ms(o.today);
+  const Millis from = visits::start_of(today - 30);
+  const int per_day = std::max(1, static_cast<int>(std::lround(static_cast<double>(d.elders.size()) * 3 / 365)));
+  const sim::ReplayResult past = sim::replay_span(store, d, from, now - 3 * 3'600'000 - from, per_day, o.seed);
   std::printf("anxin-sim: %s: %zu elders in %zu towns, %zu devices, %zu workers (seed %llu);\n"
               "           a month of visiting: %zu calls (%zu reached), %zu visits at home, %zu flagged;\n"
+              "           and of alarms: %zu incidents, %zu resolved;\n"
               "           logins and tokens in %s\n",
               db.c_str(), d.elders.size(), d.towns.size(), d.devices.size(), d.workers.size(),
               static_cast<unsigned long long>(o.seed), month.calls, month.reached, month.home_visits,
-              month.flagged, path.c_str());
+              month.flagged, past.incidents_opened, past.incidents_resolved, path.c_str());
   return 0;
 }
 
@@ -326,7 +339,13 @@ int play(const Args& a) {
   const std::string db = a.get("db", "anxin.db");
   const int port = static_cast<int>(a.num("port", 7600));
   const std::string host = a.get("host", "127.0.0.1");
-  const double rate = std::stod(a.get("rate", "0.5"));
+  // --per-elder-year: the alarm rate real centres see per elder (docs/demo.md, "How
+  // busy"), times --speedup, for the district in the database; --rate: alarms per second.
+  const double speedup = a.real("speedup", 1);
+  const double per_elder_year = a.real("per-elder-year", 0);
+  if (!(speedup > 0)) die("--speedup must be positive");
+  if (per_elder_year < 0) die("--per-elder-year must be positive");
+  if (per_elder_year > 0 && !a.get("rate").empty()) die("give --rate or --per-elder-year, not both");
   const long long count = a.num("count", -1);
   const std::uint64_t seed = static_cast<std::uint64_t>(a.num("seed", static_cast<long long>(time(nullptr))));
   const double heartbeat_s = a.real("heartbeat-s", 60);
@@ -334,7 +353,7 @@ int play(const Args& a) {
   sim::HeartbeatOptions ho;
   ho.silence_min_s = a.real("silence-min-s", ho.silence_min_s);
   ho.silence_max_s = a.real("silence-max-s", ho.silence_max_s);
-  if (rate <= 0) die("--rate must be positive");
+  const std::string crew_arg = a.get("crew", "0");
   if (heartbeat_s < 0) die("--heartbeat-s must be 0 (off) or positive");
   if (silence_pct < 0 || silence_pct >= 100) die("--silence must be a percentage in [0, 100)");
   if (!(ho.silence_min_s > 0) || ho.silence_max_s < ho.silence_min_s)
@@ -355,6 +374,10 @@ int play(const Args& a) {
   district.elders = std::move(st.elders);
   district.devices = std::move(st.devices);
   district.workers = std::move(st.workers);
+  const double rate =
+      per_elder_year > 0 ? static_cast<double>(district.elders.size()) * per_elder_year / (365.0 * 86400) * speedup
+                         : std::stod(a.get("rate", "0.5"));
+  if (!(rate > 0)) die("--rate must be positive");
   std::map<DeviceId, std::int64_t> last_seq;
   for (const auto& p : st.progress) last_seq[p.device] = p.last_seq;
   sim::DeviceFleet fleet(district, seed, std::move(last_seq));
@@ -399,6 +422,36 @@ int play(const Args& a) {
     if (!dc09) platforms[vendor] = std::make_unique<Platform>(vendor, token.get<std::string>(), port, host, ack_log, &log_mu,
                                                    via_http ? secret_of(vendor) : "");
 
+  // --crew N|all: that many of the workers on duty in the database (all: every one)
+  // sign in on the field port and answer their offers (crew.hpp).
+  std::unique_ptr<sim::Crew> crew;
+  if (crew_arg != "0") {
+    long long wanted = -1;
+    if (crew_arg != "all") {
+      try {
+        wanted = std::stoll(crew_arg);
+      } catch (const std::exception&) {
+        die("--crew must be a number or all");
+      }
+      if (wanted < 0) die("--crew must be a number or all");
+    }
+    std::vector<Worker> on_duty;
+    for (const auto& w : district.workers)
+      if (w.on_duty && (wanted < 0 || static_cast<long long>(on_duty.size()) < wanted)) on_duty.push_back(w);
+    if (!tokens.contains("password") || !tokens["password"].is_string())
+      die("the tokens file has no password for the field logins (anxin-sim generate makes it)");
+    sim::CrewOptions co;
+    co.host = host;
+    co.port = static_cast<int>(a.num("field-port", 7601));
+    co.password = tokens["password"].get<std::string>();
+    co.speedup = speedup;
+    co.seed = seed;
+    crew = std::make_unique<sim::Crew>(co, on_duty);
+    crew->start();
+    std::fprintf(stderr, "anxin-sim: %zu field workers sign in on port %d and answer their offers\n", on_duty.size(),
+                 co.port);
+  }
+
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   if (dc09)
@@ -418,11 +471,15 @@ int play(const Args& a) {
   const auto interval = duration_cast<steady_clock::duration>(duration<double>(1.0 / rate));
   const auto beat_step = milliseconds(100);  // heartbeats due are sent in batches this often
   const auto start = steady_clock::now();
-  auto next = start, next_beats = start;
+  auto next = start, next_beats = start, next_crew = start;
   auto last_status = steady_clock::now();
   long long raised = 0;
   while (!g_stop && (count < 0 || raised < count)) {
-    std::this_thread::sleep_until(heartbeat_s > 0 ? std::min(next, next_beats) : next);
+    std::this_thread::sleep_until(std::min({next, heartbeat_s > 0 ? next_beats : next, crew ? next_crew : next}));
+    if (crew && steady_clock::now() >= next_crew) {
+      next_crew = steady_clock::now() + milliseconds(100);
+      crew->step();
+    }
     if (heartbeat_s > 0 && steady_clock::now() >= next_beats) {
       next_beats += beat_step;
       for (const auto& beat : beats.due(duration<double>(steady_clock::now() - start).count()))
@@ -480,6 +537,16 @@ int play(const Args& a) {
                  static_cast<unsigned long long>(c.skipped), static_cast<unsigned long long>(c.duh),
                  static_cast<unsigned long long>(c.nak), static_cast<unsigned long long>(c.pending),
                  static_cast<unsigned long long>(c.link_tests), static_cast<unsigned long long>(c.link_acked));
+  }
+  if (crew) {
+    crew->stop();
+    const auto c = crew->counts();
+    std::fprintf(stderr,
+                 "anxin-sim: field workers: %llu sign-ins, %llu offers, %llu accepted, %llu declined, %llu arrived, "
+                 "%llu reports\n",
+                 static_cast<unsigned long long>(c.signed_in), static_cast<unsigned long long>(c.offers),
+                 static_cast<unsigned long long>(c.accepted), static_cast<unsigned long long>(c.declined),
+                 static_cast<unsigned long long>(c.arrived), static_cast<unsigned long long>(c.completed));
   }
   if (ack_log) std::fclose(ack_log);
   std::fprintf(stderr, "anxin-sim: raised %llu alarms, %llu acknowledged; sent %llu heartbeats, %llu answered ok\n",
@@ -599,11 +666,15 @@ void usage() {
       "                 [--seed N] [--tokens FILE] [--ack-log FILE] [--heartbeat-s S] [--silence PCT]\n"
       "                 [--via ws|http|dc09] [--dc09-port N]\n"
       "                 [--silence-min-s S] [--silence-max-s S]\n"
+      "                 [--per-elder-year R] [--speedup K] [--crew N|all] [--field-port N]\n"
       "      alarms at a rate, and every device's heartbeat once per S seconds (default 60, 0: none);\n"
       "      about PCT % of devices (default 1) silent at a time, each silence 1200 to 5400 s by default;\n"
       "      --via http posts them to the server's signed HTTP intake instead of a WebSocket;\n"
       "      --via dc09 sends them as alarm panels, ADM-CID frames on one TCP connection to the server's\n"
-      "      SIA DC-09 receiver on port N (default 7603), each device's serial its account\n"
+      "      SIA DC-09 receiver on port N (default 7603), each device's serial its account;\n"
+      "      --per-elder-year R: instead of --rate, R alarms per elder a year (docs/demo.md), K times\n"
+      "      faster with --speedup K; --crew: N (or all) of the workers on duty sign in on the field\n"
+      "      port (default 7601), move, accept offers, arrive and report, their times divided by K\n"
       "  anxin-sim replay [--db FILE] [--seed N] [--date YYYY-MM-DD] [--alarms N] [--elders N]\n"
       "                   [--workers N] [--audit FILE]\n"
       "  anxin-sim replay --month YYYY-MM [--db FILE] [--seed N] [--elders N] [--workers N]\n"
@@ -629,7 +700,7 @@ int main(int argc, char** argv) {
     if (cmd == "play")
       return play(parse_args(argc, argv, 2, {"db", "port", "host", "rate", "count", "seed", "tokens", "ack-log",
                                              "heartbeat-s", "silence", "silence-min-s", "silence-max-s", "via",
-                                             "dc09-port"}));
+                                             "dc09-port", "speedup", "per-elder-year", "crew", "field-port"}));
     if (cmd == "replay")
       return replay(parse_args(argc, argv, 2, {"db", "seed", "date", "alarms", "elders", "workers", "audit", "month"}));
     if (cmd == "phone")

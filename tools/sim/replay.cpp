@@ -30,26 +30,33 @@ constexpr Millis kSecond = 1000, kMinute = 60 * kSecond, kHour = 60 * kMinute;
 // elders get up, cook and wash (an assumption; the seeds give no rates).
 constexpr int kHourWeights[24] = {2, 1, 1, 1, 2, 4, 7, 9, 9, 8, 7, 7, 8, 7, 6, 6, 7, 8, 9, 8, 6, 5, 4, 3};
 
+// Alarms from `start` for `span` ms, on a store that holds the district's registry
+// (and may hold more: the demo's month of visiting).
 class Day {
  public:
-  explicit Day(const ReplayOptions& o)
+  // The clock moves `step` at a time while anything is open (events run at the step
+  // they fall in).
+  Day(const ReplayOptions& o, Store& store, const District& district, Millis start, Millis span, Millis step)
       : o_(o),
         rng_(o.seed ^ 0x5eed5eedULL),
-        district_(generate_district({o.seed, o.elders, o.workers, o.date})),
-        store_(o.db_path),
-        clock_(local_noon_ms(o.date) - 12 * kHour),
+        store_(store),
+        clock_(start),
+        start_(start),
+        span_(span),
+        step_(step),
         d_(clock_),
-        fleet_(district_, o.seed) {
-    store_.import_registry(district_.elders, district_.devices, district_.workers);
+        fleet_(district, o.seed, last_seqs(store.load())) {
     d_.restore(store_.load());
     store_.start();
   }
 
   ReplayResult run() {
-    const Millis start = clock_.now_ms();
+    const Millis start = start_;
     schedule_alarms(start);
-    const Millis hard_stop = start + 30 * kHour;  // the day plus time to close what it opened
-    for (Millis t = start; t <= hard_stop; t += kSecond) {
+    const Millis hard_stop = start + span_ + 6 * kHour;  // time to close what the span opened
+    for (Millis t = start; t <= hard_stop; t += step_) {
+      // Nothing open and nothing due for a while: on to the next alarm.
+      if (d_.open_count() == 0 && !queue_.empty() && queue_.top().at > t + step_) t = queue_.top().at;
       clock_.set(t);
       while (!queue_.empty() && queue_.top().at <= t) {
         Action act = queue_.top().act;
@@ -59,7 +66,7 @@ class Day {
       }
       d_.tick();
       settle();
-      if (t >= start + 24 * kHour && queue_.empty() && d_.open_count() == 0) break;
+      if (t >= start + span_ && queue_.empty() && d_.open_count() == 0) break;
     }
     store_.stop();
     result_.audit = store_.audit_log();
@@ -85,14 +92,24 @@ class Day {
     return r.ok();
   }
 
-  void schedule_alarms(Millis day_start) {
+  static std::map<DeviceId, std::int64_t> last_seqs(const LiveState& st) {
+    std::map<DeviceId, std::int64_t> seqs;
+    for (const auto& p : st.progress) seqs[p.device] = p.last_seq;
+    return seqs;
+  }
+
+  // `alarms` a day over the span's days (from `start`, a local midnight), by the hour
+  // weights; those past the span's end are dropped.
+  void schedule_alarms(Millis start) {
     int total = 0;
     for (int w : kHourWeights) total += w;
+    const int days = static_cast<int>((span_ + 24 * kHour - 1) / (24 * kHour));
     std::vector<Millis> times;
-    for (int k = 0; k < o_.alarms; ++k) {
+    for (int k = 0; k < o_.alarms * days; ++k) {
       int pick = between(0, total - 1), hour = 0;
       while (pick >= kHourWeights[hour]) pick -= kHourWeights[hour++];
-      times.push_back(day_start + hour * kHour + between(0, 3599) * kSecond);
+      const Millis at = start + between(0, days - 1) * 24 * kHour + hour * kHour + between(0, 3599) * kSecond;
+      if (at < start + span_) times.push_back(at);
     }
     std::sort(times.begin(), times.end());
     for (Millis at : times) schedule(at, [this] { raise(); });
@@ -122,7 +139,7 @@ class Day {
     later(between(5, rng_.chance(0.05) ? 150 : 55) * kSecond, [this, id] { answer(id); });
   }
 
-  Millis day_start() const { return local_noon_ms(o_.date) - 12 * kHour; }
+  Millis day_start() const { return start_; }
 
   void answer(IncidentId id) {
     const Incident* i = d_.incident(id);
@@ -238,9 +255,9 @@ class Day {
 
   ReplayOptions o_;
   Rng rng_;
-  District district_;
-  Store store_;
+  Store& store_;
   ManualClock clock_;
+  Millis start_, span_, step_;
   Dispatcher d_;
   DeviceFleet fleet_;
   std::vector<Principal> operators_{{Role::console, "operator:王芳"}, {Role::console, "operator:李强"}};
@@ -256,7 +273,18 @@ class Day {
 ReplayResult replay_day(const ReplayOptions& options) {
   if (options.db_path.empty()) throw std::invalid_argument("replay needs a database path");
   if (std::filesystem::exists(options.db_path)) throw std::invalid_argument(options.db_path + " exists");
-  return Day(options).run();
+  const District district = generate_district({options.seed, options.elders, options.workers, options.date});
+  Store store(options.db_path);
+  store.import_registry(district.elders, district.devices, district.workers);
+  return Day(options, store, district, local_noon_ms(options.date) - 12 * kHour, 24 * kHour, kSecond).run();
+}
+
+ReplayResult replay_span(Store& store, const District& district, Millis start, Millis span, int alarms_a_day,
+                         std::uint64_t seed) {
+  ReplayOptions o;
+  o.seed = seed;
+  o.alarms = alarms_a_day;
+  return Day(o, store, district, start, span, 5 * kSecond).run();
 }
 
 }  // namespace anxin::sim

@@ -39,4 +39,10 @@ struct ReplayResult {
 
 ReplayResult replay_day(const ReplayOptions& options);
 
+// The same staff and field workers over `span` ms from `start` (a local midnight),
+// `alarms_a_day` alarms each day, on a store already holding the district (the demo's
+// past weeks). The store is started and stopped.
+ReplayResult replay_span(Store& store, const District& district, Millis start, Millis span, int alarms_a_day,
+                         std::uint64_t seed);
+
 }  // namespace anxin::sim
