@@ -129,6 +129,8 @@ wait-state /elder_detail/record/conditions == 3
 frames 2
 dump )" << dir.file("saved.json") << R"(
 view workers
+key Down
+wait-state /workers_row == 1
 frames 3
 screenshot )" << shot("workers") << R"(
 dump )" << dir.file("workers.json") << R"(
@@ -187,6 +189,7 @@ dump )" << dir.file("workers.json") << R"(
       // The workers board: each worker's phone.
       json wk = json::parse(test::read_file(dir.file("workers.json")));
       for (const auto& w : wk["workers"]) CHECK_FALSE(w["phone"].get<std::string>().empty());
+      CHECK(wk["workers_row"] == 1);  // ↓ chose the second row, for B and Enter
       const int w = screen == "1440x900" ? 1440 : 1920, h = screen == "1440x900" ? 900 : 1080;
       for (const char* name : {"workspace", "revealed", "form", "workers"}) test::check_screenshot(shot(name), w, h);
 

@@ -556,6 +556,7 @@ constexpr Row kMessages[] = {
     {Msg::col_phone, {"电话", "Phone"}},
     {Msg::wk_call, {"拨打", "Call"}},
     {Msg::wk_no_incident, {"没有关联事件：请手工拨号", "No incident to call for: dial by hand"}},
+    {Msg::wk_keys_hint, {"↑ ↓ 选择人员 · B 从本席拨打 · Enter 打开其任务", "↑ ↓ choose a worker · B call from my seat · Enter opens their task"}},
     // presence, handover, the mine strip, the supervisor's hands (issue 14)
     {Msg::view_team, {"班组", "Team"}},
     {Msg::mine_title_fmt, {"我手上的警情（%d）", "In my hands (%d)"}},

@@ -194,6 +194,7 @@ void visits_json(const App& app, json& dump) {
                              {"added", r->result.added}, {"updated", r->result.updated}, {"error", r->error}};
   }
   dump["dashboard_tab"] = app.ui().dashboard_tab;
+  dump["workers_row"] = app.ui().worker_row;
   dump["visits_export"] = nullptr;
   if (const auto& e = app.visits_export())
     dump["visits_export"] = {{"report", e->report}, {"format", e->format}, {"done", e->done}, {"ok", e->ok},

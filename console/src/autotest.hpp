@@ -34,7 +34,7 @@
 //   export-visits REPORT FORMAT  e.g. rates xlsx: the visits tab's export; waits for the
 //                               file (in --export-dir); the visits' state is under
 //                               /phone_visits, /visit_recorded, /visit_report/month,
-//                               /campaigns, /visits_export, /dashboard_tab
+//                               /campaigns, /visits_export, /dashboard_tab; the workers board: /workers_row
 //   visits-section overview|campaign|hazards|pairing|roster   the visits tab's part on screen
 //   start-campaign NAME [reason=R] [tiers=a,b] [towns=a,b] [living=a,b] [first=D] [last=D] [hour=N]
 //                               fills the campaign form and sends it, as its button does

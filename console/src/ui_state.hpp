@@ -99,6 +99,7 @@ struct UiState {
 
   // the workers board
   bool workers_on_duty_only = true;
+  int worker_row = 0;  // the row ↑ ↓ chose; B dials that worker, Enter opens their task
   std::uint64_t workers_version = ~0ull;  // the replica version the order below is for
   bool workers_sorted_on_duty_only = true;
   std::vector<const Worker*> workers_sorted;

@@ -8,15 +8,10 @@
 #include "views.hpp"
 
 namespace anxin::console {
-namespace {
-
-constexpr int kKeySlash = 47, kKeyF = 'F';
-
-}  // namespace
 
 Commands draw_attention(const App& app, UiState& ui) {
   Commands out;
-  if (!typing() && (ImGui::IsKeyPressed(kKeySlash, false) || (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(kKeyF, false)))) {
+  if (!typing() && (ImGui::IsKeyPressed(kKeySlash, false) || (ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed('F', false)))) {
     ui.focus_search = true;
     if (app.view() != View::queue) out.push(cmd::Show{View::queue});
   }

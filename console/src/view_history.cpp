@@ -18,8 +18,6 @@
 namespace anxin::console {
 namespace {
 
-constexpr int kKeyEscape = 256, kKeyEnter = 257, kKeyRight = 262, kKeyLeft = 263, kKeyDown = 264, kKeyUp = 265,
-              kKeyPageUp = 266, kKeyPageDown = 267;
 constexpr int kPageSize = 50;
 constexpr AlertKind kAllKinds[] = {
     AlertKind::sos,           AlertKind::smoke,         AlertKind::gas,           AlertKind::water_leak,

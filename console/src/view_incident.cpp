@@ -17,7 +17,6 @@ namespace anxin::console {
 namespace {
 
 constexpr Millis kAckTargetMs = 60'000, kAckLongMs = 180'000;
-constexpr int kKeyEscape = 256, kKeyEnter = 257, kKeyKeypadEnter = 335;
 
 constexpr Disposition kDispositions[] = {
     Disposition::false_alarm,  Disposition::resolved_by_phone, Disposition::visitor_assisted,
@@ -254,7 +253,6 @@ Commands resolve_popup(const App& app, UiState& ui, const Incident& i) {
   }
   ImGui::Spacing();
   // Tab reaches the closing note (and ImGui's own Tab moves on from it).
-  constexpr int kKeyTab = 258;
   if (key_pressed(kKeyTab)) ui.focus_resolve_note = true;
   ImGui::TextColored(kMutedText, "%s", app.tr(Msg::kb_resolve_tab));
   if (ui.focus_resolve_note) {

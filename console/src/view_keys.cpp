@@ -21,7 +21,6 @@
 namespace anxin::console {
 namespace {
 
-constexpr int kKeyEscape = 256, kKeyEnter = 257, kKeyDown = 264, kKeyUp = 265, kKeyKeypadEnter = 335;
 constexpr CallState kResults[] = {CallState::answered, CallState::no_answer, CallState::failed};
 
 bool pressed(int key) { return ImGui::IsKeyPressed(key, false); }

@@ -15,7 +15,6 @@
 namespace anxin::console {
 namespace {
 
-constexpr int kKeyDown = 264, kKeyUp = 265;  // GLFW key codes
 const ImVec4 kUnknownColor{0.86f, 0.45f, 0.16f, 1.0f};
 const ImVec4 kLinkColor{0.16f, 0.50f, 0.44f, 1.0f};  // apart from the blue of a chosen row
 

@@ -15,7 +15,6 @@
 namespace anxin::console {
 namespace {
 
-constexpr int kKeyEscape = 256, kKeyEnter = 257, kKeyRight = 262, kKeyLeft = 263, kKeyDown = 264, kKeyUp = 265;
 constexpr int kKinds = static_cast<int>(std::size(kManualKinds));
 const ImVec4 kOpenColor{0.78f, 0.40f, 0.13f, 1.0f};
 

@@ -1,7 +1,8 @@
 // The incidents in my hands (issue 14, item 4): a strip at the top of the queue, in
 // both the queue view and the incident view's compact queue, above the queue's own
 // scrolling table, so however long the waiting queue grows they stay in sight. Up to
-// four rows show at once; more scroll inside the strip. Also what a resolve stands
+// four rows show at once; more scroll inside the strip, those with a new critical
+// alert not yet marked seen first. Also what a resolve stands
 // down, for the resolve picker to say before it sends (the server cancels every
 // active responder and every pending call task on resolve: Dispatcher::resolve),
 // and a handed_over timeline entry in words.
@@ -21,6 +22,11 @@ Commands draw_mine(const App& app, UiState& ui) {
   if (t.mine_version != app.replica().version() || t.mine_second != now / 1000) {
     t.mine.clear();
     for (const Incident* i : app.mine()) t.mine.push_back(i->id);
+    // One with a new critical alert not yet marked seen goes back in front (item 2).
+    std::stable_partition(t.mine.begin(), t.mine.end(), [&](IncidentId id) {
+      const Incident* i = app.replica().incident(id);
+      return i && i->unseen_alert_ms;
+    });
     t.mine_version = app.replica().version();
     t.mine_second = now / 1000;
   }

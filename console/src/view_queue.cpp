@@ -14,7 +14,6 @@
 namespace anxin::console {
 namespace {
 
-constexpr int kKeyEnter = 257, kKeyDown = 264, kKeyUp = 265;  // GLFW key codes
 constexpr Millis kAckTargetMs = 60'000;
 
 constexpr AlertKind kKinds[] = {AlertKind::smoke,         AlertKind::gas,          AlertKind::sos,

@@ -12,8 +12,6 @@
 namespace anxin::console {
 namespace {
 
-constexpr int kKeyEscape = 256, kKeyEnter = 257, kKeyKeypadEnter = 335;
-
 std::string joined(const App& app, const std::vector<std::string>& items) {
   std::string out;
   for (const auto& x : items) out += (out.empty() ? "" : (app.lang() == Lang::zh ? "、" : ", ")) + x;

@@ -17,9 +17,6 @@
 namespace anxin::console {
 namespace {
 
-constexpr int kKeyEscape = 256, kKeyEnter = 257, kKeyRight = 262, kKeyLeft = 263, kKeyDown = 264, kKeyUp = 265;
-constexpr int kKeyF8 = 297, kKeyF9 = 298, kKeyF10 = 299;  // GLFW key codes
-
 const char* state_text(const App& app, const std::string& state) {
   if (state == "offered") return app.tr(Msg::ho_state_offered);
   if (state == "accepted") return app.tr(Msg::ho_state_accepted);

@@ -17,8 +17,6 @@
 namespace anxin::console {
 namespace {
 
-constexpr int kKeyDown = 264, kKeyUp = 265;  // GLFW key codes
-
 Msg state_label(const std::string& s) {
   if (s == "late") return Msg::vstate_late;
   if (s == "done") return Msg::vstate_done;

@@ -1,6 +1,6 @@
-// The workers board: every field worker with status, how old their position is,
-// what they are doing (click it to open the incident) and since when they have
-// been on duty. Those working an incident come first, then the available, then
+// The workers board: every field worker with status, phone, how old their position
+// is, what they are doing (click it, or Enter on the chosen row, to open the incident)
+// and since when they have been on duty. Those working an incident come first, then the available, then
 // visiting, then (if shown) off duty.
 #include <algorithm>
 #include <cstdio>
@@ -39,20 +39,44 @@ const std::vector<const Worker*>& sorted(const App& app, UiState& ui) {
   return ui.workers_sorted;
 }
 
-// The worker's number, and a key that dials it from my seat on the phone line, for
-// the incident they are working or else the one open in the workspace (a call on the
-// line is always filed under an incident).
+// A call to a worker is filed under the incident they are working, else the one
+// open in the workspace (a call on the line always belongs to an incident); none: 0.
+IncidentId call_incident(const App& app, const Worker& w) {
+  const Replica& r = app.replica();
+  const IncidentId incident = w.incident && r.incident(w.incident) ? w.incident : app.selected().value_or(0);
+  return incident && r.incident(incident) ? incident : 0;
+}
+
+// The worker's number, and a button that dials it from my seat on the phone line (B
+// on the chosen row does the same).
 Commands phone(const App& app, const Worker& w) {
   Commands out;
   ImGui::TextUnformatted(w.phone.c_str());
   if (w.phone.empty() || !app.line() || !app.line()->configured) return out;
-  const Replica& r = app.replica();
-  const IncidentId incident = w.incident && r.incident(w.incident) ? w.incident : app.selected().value_or(0);
+  const IncidentId incident = call_incident(app, w);
   ImGui::SameLine(0, 8);
-  const bool can = app.can_dial() && incident && r.incident(incident);
-  if (ImGui::SmallButton(app.tr(Msg::wk_call)) && can) out.push(cmd::Dial{incident, "worker", w.id});
+  if (ImGui::SmallButton(app.tr(Msg::wk_call)) && app.can_dial() && incident)
+    out.push(cmd::Dial{incident, "worker", w.id});
   if (!incident && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", app.tr(Msg::wk_no_incident));
   return out;
+}
+
+// ↑ ↓ choose a row, B dials its worker, Enter opens their task. True when the row moved.
+bool row_keys(const App& app, UiState& ui, const std::vector<const Worker*>& workers, Commands& out) {
+  const int n = static_cast<int>(workers.size());
+  const int before = ui.worker_row;
+  if (key_pressed(kKeyDown)) ++ui.worker_row;
+  if (key_pressed(kKeyUp)) --ui.worker_row;
+  ui.worker_row = std::clamp(ui.worker_row, 0, std::max(n - 1, 0));
+  if (n == 0) return false;
+  const Worker& w = *workers[static_cast<size_t>(ui.worker_row)];
+  const IncidentId incident = call_incident(app, w);
+  if (key_pressed('B') && !w.phone.empty() && app.can_dial() && incident) out.push(cmd::Dial{incident, "worker", w.id});
+  if (key_pressed(kKeyEnter) && w.incident && app.replica().incident(w.incident)) {
+    out.push(cmd::Select{w.incident});
+    out.push(cmd::Show{View::incident});
+  }
+  return ui.worker_row != before;
 }
 
 void status_counts(const App& app) {
@@ -78,6 +102,8 @@ Commands draw_workers(const App& app, UiState& ui) {
   ImGui::Checkbox(app.tr(Msg::on_duty_only), &ui.workers_on_duty_only);
 
   const auto& workers = sorted(app, ui);
+  const bool moved = row_keys(app, ui, workers, out);
+  ImGui::TextColored(kMutedText, "%s", app.tr(Msg::wk_keys_hint));
   const Replica& r = app.replica();
   const Millis now = app.server_now_ms();
   const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerH |
@@ -97,11 +123,16 @@ Commands draw_workers(const App& app, UiState& ui) {
 
   ImGuiListClipper clipper;
   clipper.Begin(static_cast<int>(workers.size()));
+  if (moved) clipper.ForceDisplayRangeByIndices(ui.worker_row, ui.worker_row + 1);
   while (clipper.Step()) {
     for (int k = clipper.DisplayStart; k < clipper.DisplayEnd; ++k) {
       const Worker& w = *workers[k];
       ImGui::PushID(static_cast<int>(w.id));
       ImGui::TableNextRow();
+      if (k == ui.worker_row) {
+        ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg1, ImGui::GetColorU32(ImGuiCol_Header));
+        if (moved) ImGui::SetScrollHereY();
+      }
       ImGui::PushStyleVar(ImGuiStyleVar_Alpha, w.status == WorkerStatus::off_duty ? 0.55f : 1.0f);
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(w.name.c_str());

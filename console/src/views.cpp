@@ -79,7 +79,6 @@ Commands draw_console(App& app) {
   c += draw_handover_banner(app, ui);  // a handover offered to me: F9 accepts, F10 declines (view_team.cpp)
   c += view_bar(app);
   // Esc steps back from the workspace to the queue, unless it closes a picker.
-  constexpr int kKeyEscape = 256;
   if (app.view() == View::incident && key_pressed(kKeyEscape) &&
       !ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId))
     c.push(cmd::Show{View::queue});

@@ -75,6 +75,10 @@ std::string describe_handover(const App& app, const TimelineEntry& t);
 
 // Keys act only when no text field has focus, so typing a note never dispatches.
 bool key_pressed(int key);  // ImGui key index (GLFW key code; letters are 'A'..'Z')
+// The GLFW key codes the views use beside the letters.
+constexpr int kKeySlash = 47, kKeyEscape = 256, kKeyEnter = 257, kKeyTab = 258, kKeyRight = 262, kKeyLeft = 263,
+              kKeyDown = 264, kKeyUp = 265, kKeyPageUp = 266, kKeyPageDown = 267, kKeyF8 = 297, kKeyF9 = 298,
+              kKeyF10 = 299, kKeyKeypadEnter = 335;
 bool typing();
 
 // --- shared look ------------------------------------------------------------------

@@ -62,7 +62,7 @@ void Dispatcher::index_worker(const Worker& w) {
 // Whose phone page is connected only the host knows (the gateway's field sessions).
 // It ranks them: an unconnected worker is offered last, or never (offer_unconnected).
 void Dispatcher::set_field_connected(WorkerId worker, bool connected) {
-  if (connected == field_connected_.count(worker) > 0) return;
+  if (connected == (field_connected_.count(worker) > 0)) return;
   if (connected) field_connected_.insert(worker);
   else field_connected_.erase(worker);
   auto w = workers_.find(worker);
