@@ -1,7 +1,5 @@
 #include "console_support.hpp"
 
-#include <sqlite3.h>
-
 #include <chrono>
 #include <fstream>
 
@@ -24,18 +22,6 @@ std::string write_script(const TempDir& dir, const std::string& text) {
 }
 
 json read_json(const std::string& path) { return json::parse(read_file(path)); }
-
-std::string sql_text(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_stmt* s = nullptr;
-  std::string out;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
-      sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-    if (const unsigned char* t = sqlite3_column_text(s, 0)) out = reinterpret_cast<const char*>(t);
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return out;
-}
 
 long long now_ms() {
   using namespace std::chrono;

@@ -18,7 +18,6 @@ std::unique_ptr<Process> start_console(const TempDir& dir, const std::vector<std
                                        const std::string& screen = "1440x900");
 std::string write_script(const TempDir& dir, const std::string& text);  // dir/script.txt
 json read_json(const std::string& path);
-std::string sql_text(const std::string& db_path, const std::string& sql);  // the first column of the first row
 long long now_ms();
 // Sends `frame` with a fresh req and returns the reply to it, past other frames.
 json ask(gateway::SyncClient& c, json frame);

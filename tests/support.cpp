@@ -72,6 +72,18 @@ void add_small_accounts(const std::string& db_path) {
   store.put_account({"w2", "", "worker", "钱进", 2, false}, "correct horse");
 }
 
+std::string sql_text(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* s = nullptr;
+  std::string out;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+    if (const unsigned char* t = sqlite3_column_text(s, 0)) out = reinterpret_cast<const char*>(t);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+
 long long count_rows(const std::string& db_path, const std::string& table) {
   // No Catch assertions here: store callbacks call this from the writer thread.
   sqlite3* db = nullptr;

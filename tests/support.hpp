@@ -52,6 +52,8 @@ void seed_small_registry(const std::string& db_path);
 void add_small_accounts(const std::string& db_path);
 
 long long count_rows(const std::string& db_path, const std::string& table);
+// One value from the file while the server runs, as text ("" for none or NULL).
+std::string sql_text(const std::string& db_path, const std::string& sql);
 
 // An in-process anxin-server on a free port, over a seeded database in a fresh
 // directory, or over `db_path` when given.

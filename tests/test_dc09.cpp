@@ -24,6 +24,8 @@
 using namespace anxin;
 namespace dc09 = anxin::gateway::dc09;
 
+using test::sql_text;
+
 namespace {
 
 // --- an encoder written from the specification, not from the codec ---------------------
@@ -177,20 +179,6 @@ std::string udp_exchange(int port, const std::string& frame) {
     if (n > 0) out.assign(b, static_cast<size_t>(n));
   }
   close(fd);
-  return out;
-}
-
-// One value from the file.
-std::string sql_text(const std::string& db, const std::string& sql) {
-  sqlite3* h = nullptr;
-  sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* st = nullptr;
-  std::string out;
-  if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-      sqlite3_column_text(st, 0))
-    out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-  sqlite3_finalize(st);
-  sqlite3_close(h);
   return out;
 }
 

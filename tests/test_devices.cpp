@@ -12,23 +12,11 @@
 using namespace anxin;
 using json = nlohmann::json;
 
+using test::sql_text;
+
 namespace {
 
 constexpr Millis kStart = 1795622400000LL + 10 * 3600 * 1000;  // 2026-11-26 10:00 Beijing
-
-// One value from the file, as text ("" for none).
-std::string sql_text(const std::string& db, const std::string& query) {
-  sqlite3* h = nullptr;
-  sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* s = nullptr;
-  std::string out;
-  if (sqlite3_prepare_v2(h, query.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
-      sqlite3_column_text(s, 0))
-    out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
-  sqlite3_finalize(s);
-  sqlite3_close(h);
-  return out;
-}
 
 std::string heartbeat(const std::string& device, int battery, const std::string& req = "") {
   json j{{"type", "heartbeat"}, {"device", device}, {"boot", "b1"}, {"battery_pct", battery}, {"signal_dbm", -71}};

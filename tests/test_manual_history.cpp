@@ -16,23 +16,13 @@
 using namespace anxin;
 using json = nlohmann::json;
 
+using test::sql_text;
+
 namespace {
 
 constexpr Millis kStart = 1795622400000LL + 10 * 3600 * 1000;  // 2026-11-26 10:00 Beijing
 constexpr Millis kDay = 86'400'000;
 
-std::string sql_text(const std::string& db, const std::string& query) {
-  sqlite3* h = nullptr;
-  sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* s = nullptr;
-  std::string out;
-  if (sqlite3_prepare_v2(h, query.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW &&
-      sqlite3_column_text(s, 0))
-    out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
-  sqlite3_finalize(s);
-  sqlite3_close(h);
-  return out;
-}
 long long sql_int(const std::string& db, const std::string& query) {
   const std::string t = sql_text(db, query);
   return t.empty() ? 0 : std::stoll(t);
