@@ -58,6 +58,10 @@ struct StoreOptions {
   bool synchronous_full = true;  // false: synchronous=NORMAL (survives a process crash, not power loss)
   size_t max_group = 1024;       // batches per transaction at most
   int full_retry_ms = 1000;      // while the disk is full, how often the writer tries its held commit again
+  // The WAL's bound (issue 15, item 3). Past it, the writer restarts the WAL from
+  // its start between two commits, and SQLite cuts the file back to it: under any
+  // sustained rate the -wal file stays under about twice this (docs/architecture.md).
+  std::int64_t wal_limit_bytes = 16 << 20;
 };
 
 // --- what the writer applies ---------------------------------------------------
@@ -305,6 +309,10 @@ class Store {
   void writer_loop();
   bool commit_group(const std::deque<Pending>& group);
   void checkpoint_loop();
+  // Writer thread, between commits: the WAL past its limit is checkpointed to its
+  // end and restarted, so that the next commit writes at the file's start.
+  void restart_wal();
+  static int on_wal_commit(void* self, sqlite3*, const char*, int pages);
   void apply(const WriteOp& op);
   void exec(const char* sql) const;
 
@@ -333,6 +341,9 @@ class Store {
   std::optional<std::chrono::steady_clock::time_point> locked_since_;
   std::thread writer_;
   std::thread checkpointer_;
+  std::int64_t page_size_ = 4096;
+  std::atomic<std::int64_t> wal_pages_{0};  // in the WAL after the last commit (on_wal_commit)
+  std::atomic<bool> checkpoint_due_{false};  // the WAL passed half its limit: checkpoint now
 };
 
 }  // namespace anxin
