@@ -199,8 +199,7 @@ Delta& Dispatcher::emit(DeltaKind kind, const Incident& incident) {
   Delta d;
   d.seq = ++seq_;
   d.kind = kind;
-  d.incident = incident;
-  d.incident.timeline.clear();
+  d.incident = incident.header();
   effects_.deltas.push_back(std::move(d));
   return effects_.deltas.back();
 }
@@ -222,7 +221,7 @@ void Dispatcher::audit_system(std::string action, IncidentId incident, std::stri
   audit(detail::kSystem, std::move(action), incident, std::move(detail));
 }
 
-void Dispatcher::save(const Incident& i) { effects_.writes.push_back(PutIncident{i}); }
+void Dispatcher::save(const Incident& i) { effects_.writes.push_back(PutIncident{i.header()}); }
 void Dispatcher::save(const Worker& w) { effects_.writes.push_back(PutWorker{w}); }
 void Dispatcher::save(const Assignment& a) { effects_.writes.push_back(PutAssignment{a}); }
 void Dispatcher::save(const CallTask& c) { effects_.writes.push_back(PutCallTask{c}); }
@@ -286,9 +285,10 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
   // Retries: devices resend until acknowledged, the same alarm with the same seq. An
   // alarm is known by its boot, seq, kind and device time: a device that restarts its
   // counter (rebooted, with or without a new `boot`) sends a new alarm, never a resend.
+  // The numbers first: the scan of recent_ below runs for every new alarm.
   auto same = [&](const DeviceProgress& p) {
-    return p.device == device.id && p.boot == in.boot && p.last_seq == in.seq && p.kind == in.kind &&
-           p.device_time_ms == in.device_time_ms;
+    return p.last_seq == in.seq && p.device_time_ms == in.device_time_ms && p.kind == in.kind &&
+           p.device == device.id && p.boot == in.boot;
   };
   auto progress_it = progress_.find(device.id);
   if (!known_new) {

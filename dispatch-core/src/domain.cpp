@@ -64,11 +64,11 @@ AlertKind Incident::lead_kind() const {
 
 Severity Incident::severity() const { return severity_of(lead_kind()); }
 
-bool Incident::has_escalation(EscalationKind kind) const {
+bool IncidentHeader::has_escalation(EscalationKind kind) const {
   return std::any_of(escalations.begin(), escalations.end(), [&](const auto& e) { return e.kind == kind; });
 }
 
-const Assignment* Incident::assignment(std::int64_t id) const {
+const Assignment* IncidentHeader::assignment(std::int64_t id) const {
   for (const auto& a : assignments)
     if (a.id == id) return &a;
   return nullptr;

@@ -224,7 +224,9 @@ struct RankReason {
   int points = 0;
 };
 
-struct Incident {
+// An incident but its timeline: what its row in the file and a delta carry. Copying
+// one costs the same however many alerts the incident has gathered (issue 15).
+struct IncidentHeader {
   IncidentId id = 0;
   ElderId elder = 0;
   IncidentState state = IncidentState::open;
@@ -246,20 +248,30 @@ struct Incident {
   std::vector<Assignment> assignments;
   std::vector<CallTask> calls;
   std::vector<Escalation> escalations;
-  std::vector<TimelineEntry> timeline;
   Millis opened_mono = 0;     // opened_ms on Clock::mono_ms(), which the timers go by; in memory only
   // A critical alert joined after acknowledgement and its holder has not marked it seen
   // (attention.cpp): when it came, 0 when none. Rebuilt from the timeline at restore.
   Millis unseen_alert_ms = 0;
   Millis unseen_alert_mono = 0;  // the same on Clock::mono_ms(); in memory only
 
+  bool is_open() const { return state != IncidentState::resolved; }
+  bool has_escalation(EscalationKind kind) const;
+  const Assignment* assignment(std::int64_t id) const;
+};
+
+struct Incident : IncidentHeader {
+  std::vector<TimelineEntry> timeline;
+
   // The most urgent alert kind so far; the queue shows it.
   AlertKind lead_kind() const;
   Severity severity() const;
   int alert_count() const;
-  bool is_open() const { return state != IncidentState::resolved; }
-  bool has_escalation(EscalationKind kind) const;
-  const Assignment* assignment(std::int64_t id) const;
+  // A copy without the timeline.
+  Incident header() const {
+    Incident h;
+    static_cast<IncidentHeader&>(h) = *this;
+    return h;
+  }
 };
 
 enum class WorkerRole { nurse, family_doctor, social_worker, volunteer, property_staff, grid_worker };
