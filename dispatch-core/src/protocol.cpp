@@ -557,7 +557,16 @@ FieldEvent field_event_from(const std::string& event) {
 
 }  // namespace
 
+std::string encode_ack(const Ack& a, const std::string& req);  // frame_text.cpp
+
 std::string encode(const ServerMessage& m) {
+  if (auto* a = std::get_if<Ack>(&m.body)) return encode_ack(*a, m.req);
+  if (auto* d = std::get_if<DeltaMessage>(&m.body)) return encode_delta(*d, m.req);
+  if (auto* s = std::get_if<Snapshot>(&m.body)) return encode_snapshot(*s, m.req);
+  return encode_tree(m);
+}
+
+std::string encode_tree(const ServerMessage& m) {
   json j;
   std::visit(
       [&](const auto& b) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -498,6 +499,26 @@ struct ServerMessage {
 };
 
 std::string encode(const ServerMessage& message);
+// Deltas and snapshots, the frames sent most, are written straight to text
+// (frame_text.cpp); encode uses these for them. encode_tree builds every message
+// through a JSON tree: the reference the direct forms are tested against.
+std::string encode_delta(const DeltaMessage& delta, const std::string& req);
+std::string encode_snapshot(const Snapshot& snapshot, const std::string& req);
+std::string encode_tree(const ServerMessage& message);
+// A snapshot's parts as text, for a host that keeps them from one snapshot to the
+// next (the server's snapshot cache, issue 15): one incident with its timeline, one
+// elder card, one worker; and a snapshot put together from such parts, the same
+// text encode_snapshot makes of the whole.
+std::string encode_incident(const Incident& incident);
+std::string encode_card(const ElderCard& card);
+std::string encode_worker(const Worker& worker);
+struct SnapshotText {
+  std::uint64_t seq = 0;
+  std::string epoch;
+  Millis server_time_ms = 0;
+  std::vector<std::shared_ptr<const std::string>> incidents, elders, workers;
+};
+std::string assemble_snapshot(const SnapshotText& parts, const std::string& req);
 Result<ServerMessage> parse_server(std::string_view text);
 
 std::string base64_encode(std::string_view bytes);
