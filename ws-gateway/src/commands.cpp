@@ -100,27 +100,33 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::S
   // queue one per request.
   if (s.snapshot_pending) return {};
   s.snapshot_pending = true;
+  const bool console = s.who->role == Role::console;
+  if (console) {
+    commit_and_send({});  // changes not yet passed on go first, so the texts and seq agree
+    // Texts kept from one snapshot to the next, put together off this thread once
+    // the reply's turn comes (snapshot_texts.hpp): thousands of incidents hold up nobody.
+    Outbound r{s.id, 0, nullptr};
+    r.parts = std::make_shared<const proto::SnapshotText>(
+        snapshot_texts.take(dispatcher.seq(), epoch, clock.now_ms()));
+    r.req = req;
+    r.subscribes = r.snapshot = true;
+    line_dirty |= static_cast<bool>(line);  // the line's picture follows the snapshot (none without a line)
+    handovers.dirty = true;                 // and presence (handover.cpp)
+    return r;
+  }
   proto::Snapshot snap;
   snap.seq = dispatcher.seq();
   snap.epoch = epoch;
   snap.server_time_ms = clock.now_ms();
   const std::string today = dispatcher.today();
-  const bool console = s.who->role == Role::console;
   std::set<ElderId> seen;
-  for (const Incident* i : console ? dispatcher.open_incidents() : dispatcher.tasks_of(s.worker)) {
+  for (const Incident* i : dispatcher.tasks_of(s.worker)) {  // a field worker's own
     snap.incidents.push_back(*i);
     if (seen.insert(i->elder).second) snap.elders.push_back(card_for(i->elder, today));
   }
-  if (console) {
-    for (const Worker* w : dispatcher.workers()) snap.workers.push_back(for_consoles(*w));
-  } else if (const Worker* w = dispatcher.worker(s.worker)) {
-    snap.workers.push_back(*w);
-  }
+  if (const Worker* w = dispatcher.worker(s.worker)) snap.workers.push_back(*w);
   auto r = reply(s, req, std::move(snap));
-  r.subscribes = console;
   r.snapshot = true;
-  line_dirty |= console && line;  // the line's picture follows the snapshot (none without a line)
-  handovers.dirty |= console;      // and presence (handover.cpp)
   return r;
 }
 

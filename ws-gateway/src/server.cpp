@@ -97,6 +97,7 @@ Server::Impl::Impl(ServerOptions o, const Clock& c)
     std::fprintf(stderr, "anxin-server: a bad row was left out: %s\n", row.c_str());
   visits.load(store);
   load_handovers();
+  snapshot_texts.take(0, "", 0);  // every open incident as text now, before the first console asks
   n_open = dispatcher.open_count();
   if (options.notifier) {
     notifier = options.notifier;
@@ -216,7 +217,10 @@ void Server::Impl::admit(Session& s, const Principal& who) {
 void Server::Impl::commit_and_send(std::vector<Outbound> replies) {
   Effects fx = dispatcher.take_effects();
   for (auto& w : visits.take_writes()) fx.writes.push_back(std::move(w));
-  if (visits.take_changed()) visits_dirty = true;  // told at the next tick (on_tick)
+  if (visits.take_changed()) {
+    visits_dirty = true;  // told at the next tick (on_tick)
+    snapshot_texts.forget_cards();  // the roster may have changed an elder
+  }
   if (line_dirty) {  // after the deltas it may refer to, which are released with it
     replies.push_back({0, 0, line_frame()});
     line_dirty = false;
@@ -232,7 +236,8 @@ void Server::Impl::commit_and_send(std::vector<Outbound> replies) {
     proto::DeltaMessage m{d.seq, d.kind, std::move(d.incident), std::move(d.append), {}, std::move(d.worker)};
     if (m.worker) m.worker = for_consoles(std::move(*m.worker));
     if (d.kind == DeltaKind::incident_opened || d.with_card) m.elder = card_for(m.incident.elder, today);
-    out.push_back({0, 0, frame_of({"", std::move(m)})});
+    snapshot_texts.changed(m);
+    out.push_back({0, 0, std::make_shared<const std::string>(proto::encode_delta(m, ""))});
   }
   for (auto& f : fx.field) {
     proto::Task t{f.event, std::move(f.assignment), std::move(f.incident), {}};
@@ -328,7 +333,7 @@ void Server::Impl::drain_outbox() {
   }
   for (auto& o : ready) {
     if (o.then) o.then();
-    if (!o.frame) continue;  // a command that answers later (a login being checked)
+    if (!o.frame && !o.parts) continue;  // a command that answers later (a login being checked)
     if (o.worker) {
       for (auto& [id, s] : sessions)
         if (s.worker == o.worker) enqueue(s, o.frame);
@@ -341,12 +346,43 @@ void Server::Impl::drain_outbox() {
     }
     auto it = sessions.find(o.session);
     if (it == sessions.end()) continue;  // gone before its reply was durable
+    if (o.parts) {
+      send_snapshot(it->second, std::move(o.parts), o.req);
+      if (storage_full) enqueue(it->second, status_frame());  // right after its snapshot
+      continue;
+    }
     if (o.subscribes) it->second.subscribed = true;
     if (o.snapshot) it->second.snapshot = o.frame;
     if (o.then_close) it->second.close_after_send = true;
     enqueue(it->second, o.frame);
     if (o.subscribes && storage_full) enqueue(it->second, status_frame());  // right after its snapshot
   }
+}
+
+void Server::Impl::send_snapshot(Session& s, std::shared_ptr<const proto::SnapshotText> parts,
+                                 const std::string& req) {
+  s.subscribed = true;  // the deltas after it queue behind its place
+  s.tx.push_back(nullptr);
+  reader.post([this, session = s.id, parts = std::move(parts), req] {
+    auto frame = std::make_shared<const std::string>(proto::assemble_snapshot(*parts, req));
+    std::lock_guard lock(finished_reads_mu);
+    finished_reads.push_back([this, session, frame = std::move(frame)] { fill_snapshot(session, frame); });
+    lws_cancel_service(context);
+  });
+}
+
+void Server::Impl::fill_snapshot(std::uint64_t session, Frame frame) {
+  auto it = sessions.find(session);
+  if (it == sessions.end()) return;  // gone meanwhile
+  Session& s = it->second;
+  auto place = std::find(s.tx.begin(), s.tx.end(), nullptr);
+  if (place == s.tx.end()) return;  // dropped meanwhile, and its queue with it
+  *place = frame;
+  s.snapshot = frame;
+  s.snapshot_bytes = frame->size();
+  s.tx_bytes += frame->size();
+  queued_bytes += frame->size();
+  lws_callback_on_writable(s.wsi);
 }
 
 void Server::Impl::watch_storage() {
@@ -373,7 +409,8 @@ Frame Server::Impl::status_frame() const {
 // limit, drops it.
 void Server::Impl::enqueue(Session& s, const Frame& frame) {
   if (s.dropped) return;  // closing
-  if (s.tx_bytes + frame->size() > options.max_unread_bytes_hard) return drop_slow(s, "hard limit");
+  // The snapshot, however large, is the server's own doing: what it holds beyond it is judged.
+  if (s.tx_bytes - s.snapshot_bytes + frame->size() > options.max_unread_bytes_hard) return drop_slow(s, "hard limit");
   s.tx.push_back(frame);
   s.tx_bytes += frame->size();
   queued_bytes += frame->size();
@@ -396,7 +433,7 @@ void Server::Impl::drop_slow(Session& s, const char* why) {
   s.subscribed = false;
   s.tx.clear();
   queued_bytes -= s.tx_bytes;
-  s.tx_bytes = 0;
+  s.tx_bytes = s.snapshot_bytes = 0;
   s.over_soft_since.reset();
   s.close_after_send = true;
   // Closed at the next turn of the service loop, not through a WRITEABLE that a
@@ -409,8 +446,13 @@ void Server::Impl::drop_slow_clients() {
   const Millis grace_ms = static_cast<Millis>(options.slow_client_grace_s) * 1000;
   for (auto& [id, s] : sessions) {
     if (s.dropped) continue;
-    if (unread_bytes(s) <= options.max_unread_bytes_soft) {
+    const size_t unread = unread_bytes(s);
+    const std::uint64_t taken = s.written - (unread - s.tx_bytes);  // what its socket no longer holds
+    // Over the soft limit, yet taking at least that much since it went over (or last
+    // proved it reads): a reader behind a burst, not a slow one. Its grace starts over.
+    if (unread <= options.max_unread_bytes_soft || taken - s.taken_mark >= options.max_unread_bytes_soft) {
       s.over_soft_since.reset();
+      s.taken_mark = taken;
       continue;
     }
     if (!s.over_soft_since) s.over_soft_since = now;
@@ -432,6 +474,9 @@ void Server::Impl::on_tick(lws_sorted_usec_list_t* sul) {
     self->apply_credential_changes();
     self->close_expired_sessions();
     self->drop_slow_clients();
+    // What changed since the last tick, as text for the next snapshot: a little at a
+    // time, so that a burst of changes does not hold this tick up.
+    self->snapshot_texts.refresh(std::chrono::milliseconds(2));
     // Consoles re-read their lists on visits_changed: once a tick however many calls
     // were logged, and after their writes, which went to the store before this batch.
     std::vector<Outbound> changed;
@@ -478,36 +523,63 @@ bool Server::Impl::origin_allowed(lws* wsi) const {
   return bound_field_port > 0 && from == to_host + ":" + std::to_string(bound_field_port.load());
 }
 
+namespace {
+
+// A WebSocket text frame's header as a server sends it (unmasked, whole): RFC 6455 5.2.
+size_t put_frame_header(unsigned char* p, size_t len) {
+  p[0] = 0x81;  // FIN, text
+  if (len < 126) {
+    p[1] = static_cast<unsigned char>(len);
+    return 2;
+  }
+  if (len < 65536) {
+    p[1] = 126;
+    p[2] = static_cast<unsigned char>(len >> 8);
+    p[3] = static_cast<unsigned char>(len);
+    return 4;
+  }
+  p[1] = 127;
+  for (int i = 0; i < 8; ++i) p[2 + i] = static_cast<unsigned char>(static_cast<std::uint64_t>(len) >> (56 - 8 * i));
+  return 10;
+}
+
+}  // namespace
+
+// Every frame waiting, up to kMaxWriteBytes a turn so that one busy connection does
+// not hold up the others, framed here and handed to the socket in one write (issue
+// 15: a send() per frame per console was a quarter of the service thread at 5,000
+// alarms/s). A reader that keeps up drains its backlog at its own pace.
 int Server::Impl::on_writeable(Session& s) {
-  if (s.tx.empty()) {
-    if (s.close_after_send) {
+  if (s.tx.empty() || !s.tx.front()) {  // nothing, or a snapshot still being put together
+    if (s.tx.empty() && s.close_after_send) {
       lws_close_reason(s.wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, nullptr, 0);
       return -1;
     }
     return 0;
   }
-  // As many frames as the socket takes, up to kMaxWriteBytes a turn so that one
-  // busy connection does not hold up the others: a reader that keeps up drains its
-  // backlog at its own pace, not one frame per turn of the loop.
   constexpr size_t kMaxWriteBytes = 256 * 1024;
-  size_t written = 0;
-  while (!s.tx.empty() && written < kMaxWriteBytes) {
+  size_t used = LWS_PRE;
+  while (!s.tx.empty() && s.tx.front() && used - LWS_PRE < kMaxWriteBytes) {
     const std::string& text = *s.tx.front();
-    if (write_buf.size() < LWS_PRE + text.size()) write_buf.resize(LWS_PRE + text.size());
-    std::memcpy(write_buf.data() + LWS_PRE, text.data(), text.size());
-    int n = lws_write(s.wsi, write_buf.data() + LWS_PRE, text.size(), LWS_WRITE_TEXT);
-    if (n < static_cast<int>(text.size())) return -1;
-    written += text.size();
+    if (write_buf.size() < used + 10 + text.size()) write_buf.resize(used + 10 + text.size());
+    used += put_frame_header(write_buf.data() + used, text.size());
+    std::memcpy(write_buf.data() + used, text.data(), text.size());
+    used += text.size();
     s.tx_bytes -= text.size();
     queued_bytes -= text.size();
     if (s.tx.front() == s.snapshot) {
       s.snapshot.reset();
       s.snapshot_pending = false;
+      s.snapshot_bytes = 0;
     }
     s.tx.pop_front();
-    // lws holds what the socket did not take and sends it before the next WRITEABLE.
-    if (lws_send_pipe_choked(s.wsi)) break;
   }
+  // Already framed: lws sends it as it is, and holds what the socket did not take,
+  // sending it before the next WRITEABLE.
+  const size_t n = used - LWS_PRE;
+  if (lws_write(s.wsi, write_buf.data() + LWS_PRE, n, LWS_WRITE_RAW) < static_cast<int>(n)) return -1;
+  s.written += n;
+  if (write_buf.capacity() > (4u << 20)) std::vector<unsigned char>().swap(write_buf);  // after a snapshot
   if (!s.tx.empty() || s.close_after_send) lws_callback_on_writable(s.wsi);
   return 0;
 }

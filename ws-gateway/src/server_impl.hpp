@@ -37,6 +37,7 @@
 #include "intake.hpp"
 #include "intake_signature.hpp"
 #include "reader.hpp"
+#include "snapshot_texts.hpp"
 
 namespace anxin::gateway {
 
@@ -66,8 +67,15 @@ struct Session {
   Millis since_ms = 0;        // when it was admitted (presence's "since")
   std::string rx;             // the message being reassembled from fragments
   bool rx_overflow = false;
+  // Frames to write, in order. An empty one holds the place of a snapshot still
+  // being put together (drain_outbox): nothing behind it goes out before it.
   std::deque<Frame> tx;
   size_t tx_bytes = 0;            // what tx holds, bounded by max_unread_bytes_hard
+  size_t snapshot_bytes = 0;      // of which the snapshot's, which that bound leaves out
+  std::uint64_t written = 0;      // bytes handed to the socket, ever
+  // What the client had taken (written less its socket's queue) when it last went
+  // over the soft limit, or last proved it reads (drop_slow_clients).
+  std::uint64_t taken_mark = 0;
   // Since when the client's unread bytes (unread_bytes) have been over
   // max_unread_bytes_soft at every tick (mono ms); none while under it.
   std::optional<Millis> over_soft_since;
@@ -94,6 +102,10 @@ struct Outbound {
   Frame frame;
   bool subscribes = false;
   bool snapshot = false;  // the reply is a snapshot (see Session::snapshot_pending)
+  // A console's snapshot as parts, put together off the service thread once it is
+  // this frame's turn (frame empty then); `req` is the subscribe's.
+  std::shared_ptr<const proto::SnapshotText> parts;
+  std::string req;
   bool then_close = false;
   // Runs on the service thread when the frame would be delivered, i.e. after the
   // commit: how the adapters of intake.hpp hear that an alarm is durable.
@@ -141,6 +153,9 @@ struct Server::Impl {
   // whose last callbacks may still post to it, and before the context goes.
   Reader reader;
   Dispatcher dispatcher;
+  // Consoles' snapshots, kept as text beside the dispatcher (snapshot_texts.hpp).
+  SnapshotTexts snapshot_texts{dispatcher, [this](ElderId id) { return card_for(id, dispatcher.today()); },
+                               [](const Worker& w) { return for_consoles(w); }};
   // The visiting programme (issue 12), beside the dispatcher on the service thread.
   visits::Service visits{dispatcher, clock, options.visits};
   bool visits_dirty = false;  // the programme changed since consoles were last told
@@ -280,6 +295,10 @@ struct Server::Impl {
   void drain_failed_notices();
 
   void enqueue(Session& s, const Frame& frame);
+  // A console's snapshot: a place kept in its queue now, the text put together on the
+  // reader thread, and the place filled once it is (fill_snapshot).
+  void send_snapshot(Session& s, std::shared_ptr<const proto::SnapshotText> parts, const std::string& req);
+  void fill_snapshot(std::uint64_t session, Frame frame);
 
   // --- floods (issue 13, item 5) ----------------------------------------------------
 

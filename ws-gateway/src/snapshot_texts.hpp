@@ -1,0 +1,59 @@
+// The parts of a console's snapshot kept as text between snapshots (issue 15, item
+// 4): each open incident with its timeline, the card of each elder in them, each
+// worker as consoles see them. A delta marks its incident or worker out of date; the
+// tick re-encodes what changed, a few milliseconds' worth at most; a subscribe then
+// takes the texts as they stand (shared, immutable) and only what changed since the
+// last tick is encoded on the spot. Putting the texts together, megabytes for
+// thousands of incidents, is left to another thread (Server::Impl's subscribe), so a
+// snapshot of any size holds nobody up. Service thread only.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "anxin/core/dispatcher.hpp"
+#include "anxin/core/protocol.hpp"
+
+namespace anxin::gateway {
+
+class SnapshotTexts {
+ public:
+  using Text = std::shared_ptr<const std::string>;
+  using CardOf = std::function<protocol::ElderCard(ElderId)>;
+  using ForConsoles = std::function<Worker(const Worker&)>;
+
+  SnapshotTexts(const Dispatcher& dispatcher, CardOf card_of, ForConsoles for_consoles)
+      : dispatcher_(dispatcher), card_of_(std::move(card_of)), for_consoles_(std::move(for_consoles)) {}
+
+  // What a delta changed: its incident, or its worker.
+  void changed(const protocol::DeltaMessage& delta);
+  // Every card again: the roster changed, or the day (ages) turned.
+  void forget_cards() { cards_.clear(); }
+  // Re-encodes what changed, for at most `budget`; everything when none is given.
+  void refresh(std::chrono::microseconds budget = std::chrono::microseconds::max());
+  // The parts of a console's snapshot as of now.
+  protocol::SnapshotText take(std::uint64_t seq, const std::string& epoch, Millis now_ms);
+
+  // A card as text, kept for the next snapshot.
+  Text card(ElderId elder);
+
+ private:
+  Text incident(const Incident& i);
+  Text worker(const Worker& w);
+
+  const Dispatcher& dispatcher_;
+  CardOf card_of_;
+  ForConsoles for_consoles_;
+  std::string today_;
+  std::unordered_map<IncidentId, Text> incidents_;
+  std::unordered_map<ElderId, Text> cards_;
+  std::unordered_map<WorkerId, Text> workers_;
+  std::unordered_set<IncidentId> stale_incidents_;
+  std::unordered_set<WorkerId> stale_workers_;
+};
+
+}  // namespace anxin::gateway
