@@ -91,7 +91,7 @@ Result<ManualOpened> Dispatcher::open_manual(const Principal& who, const ManualI
     d.vendor = kDeskVendor;
     d.sim = number;
     effects_.writes.push_back(PutCaller{e, d});
-    if (!number.empty()) callers_[number] = {e.id, "unknown", d.id, ""};
+    if (!number.empty()) other_callers_[number] = {e.id, "unknown", d.id, ""};
     elder = e.id;
     elders_.emplace(e.id, std::move(e));
     device = &devices_.emplace(d.id, d).first->second;

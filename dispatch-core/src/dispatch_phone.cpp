@@ -7,7 +7,9 @@
 // The one-key phone (一键通) "calls the service centre" (003 附件4 清单2); the centre
 // answers, contacts children and other emergency contacts on the elder's behalf and
 // calls 120 when needed (003 附件4 清单2; 000 二.(三)7).
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "anxin/core/dispatcher.hpp"
 #include "dispatch_internal.hpp"
@@ -23,39 +25,88 @@ std::string normalise_number(std::string_view number) {
   return d;
 }
 
+namespace {
+
+constexpr const char* kVias[] = {"device_sim", "elder_phone", "contact"};
+
+// A number's digits (normalise_number) as one integer, its length in the low 5 bits so
+// that leading zeros count; 0 for none or more than 17 digits.
+std::uint64_t pack_number(std::string_view digits) {
+  if (digits.empty() || digits.size() > 17) return 0;
+  std::uint64_t v = 0;
+  for (char c : digits) v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  return v * 32 + digits.size();
+}
+
+}  // namespace
+
 // A device's SIM first (the call is the device's own), then the elder's phone, then
 // an emergency contact's phone (a daughter calling about her father). A number shared
-// by several elders (a couple's landline) stays with the first one indexed.
+// by several elders (a couple's landline) stays with the first one indexed: of SIMs,
+// the device of the lowest elder id; of phones, the lowest elder id.
 void Dispatcher::index_numbers() {
   callers_.clear();
-  auto put = [&](const std::string& number, CallerMatch m) {
-    std::string key = normalise_number(number);
-    if (!key.empty()) callers_.try_emplace(std::move(key), std::move(m));
+  callers_.shrink_to_fit();
+  other_callers_.clear();
+  auto put = [&](const std::string& number, const Device* device, std::uint8_t via, std::int32_t contact) {
+    const std::string key = normalise_number(number);
+    if (key.empty()) return;
+    if (const std::uint64_t packed = pack_number(key)) {
+      callers_.push_back({packed, device, contact, via});
+    } else {
+      other_callers_.try_emplace(key, CallerMatch{device->elder, kVias[via], device->id,
+                                                  via == 2 ? elders_.at(device->elder).contacts[contact].name : ""});
+    }
   };
-  std::map<ElderId, const Device*> sos;  // the device an elder's calls are filed under
+  // One pass over the devices (millions, in a city): their SIMs, and the device each
+  // elder's calls are filed under, their 一键通 of the lowest id, or else the device of
+  // the lowest kind and id.
+  std::unordered_map<ElderId, const Device*> filed_under;
+  filed_under.reserve(elders_.size());
   for (const auto& [id, d] : devices_) {
-    if (!d.sim.empty()) put(d.sim, {d.elder, "device_sim", d.id, ""});
-    const Device*& best = sos[d.elder];
-    if (!best || (d.kind == DeviceKind::sos_button && best->kind != DeviceKind::sos_button) ||
-        (d.kind == best->kind && d.id < best->id))
+    if (!d.sim.empty()) put(d.sim, &d, 0, -1);
+    const Device*& best = filed_under[d.elder];
+    if (!best || (d.kind == DeviceKind::sos_button) > (best->kind == DeviceKind::sos_button) ||
+        ((d.kind == DeviceKind::sos_button) == (best->kind == DeviceKind::sos_button) &&
+         std::make_pair(d.kind, std::string_view(d.id)) < std::make_pair(best->kind, std::string_view(best->id))))
       best = &d;
   }
+  size_t numbers = callers_.size() + elders_.size();
+  for (const auto& [id, e] : elders_) numbers += e.contacts.size();
+  callers_.reserve(numbers);
   for (const auto& [id, e] : elders_) {
-    auto dev = sos.find(id);
-    if (dev == sos.end()) continue;  // an alert needs a device to be filed under
-    put(e.phone, {id, "elder_phone", dev->second->id, ""});
+    auto dev = filed_under.find(id);
+    if (dev == filed_under.end()) continue;  // an alert needs a device to be filed under
+    put(e.phone, dev->second, 1, -1);
+    for (size_t k = 0; k < e.contacts.size(); ++k) put(e.contacts[k].phone, dev->second, 2, static_cast<std::int32_t>(k));
   }
-  for (const auto& [id, e] : elders_) {
-    auto dev = sos.find(id);
-    if (dev == sos.end()) continue;
-    for (const auto& c : e.contacts) put(c.phone, {id, "contact", dev->second->id, c.name});
-  }
+  // Long numbers went in the map in the order above; the packed ones are ordered here.
+  std::sort(callers_.begin(), callers_.end(), [](const CallerRef& a, const CallerRef& b) {
+    if (a.number != b.number) return a.number < b.number;
+    if (a.via != b.via) return a.via < b.via;
+    if (a.device->elder != b.device->elder) return a.device->elder < b.device->elder;
+    if (a.contact != b.contact) return a.contact < b.contact;
+    return a.device->id < b.device->id;
+  });
+  callers_.erase(std::unique(callers_.begin(), callers_.end(),
+                             [](const CallerRef& a, const CallerRef& b) { return a.number == b.number; }),
+                 callers_.end());
 }
 
 std::optional<CallerMatch> Dispatcher::match_caller(std::string_view number) const {
-  auto it = callers_.find(normalise_number(number));
-  if (it == callers_.end()) return std::nullopt;
-  return it->second;
+  const std::string key = normalise_number(number);
+  if (auto it = other_callers_.find(key); it != other_callers_.end()) return it->second;
+  const std::uint64_t packed = pack_number(key);
+  auto it = std::lower_bound(callers_.begin(), callers_.end(), packed,
+                             [](const CallerRef& r, std::uint64_t n) { return r.number < n; });
+  if (packed == 0 || it == callers_.end() || it->number != packed) return std::nullopt;
+  const Device& d = *it->device;
+  CallerMatch m{d.elder, kVias[it->via], d.id, ""};
+  if (it->via == 2) {
+    const auto& contacts = elders_.at(d.elder).contacts;
+    if (it->contact >= 0 && static_cast<size_t>(it->contact) < contacts.size()) m.contact = contacts[it->contact].name;
+  }
+  return m;
 }
 
 Result<AlarmAck> Dispatcher::phone_in(const Principal& who, const CallerMatch& caller, const std::string& number,
@@ -89,10 +140,10 @@ Result<AlarmAck> Dispatcher::phone_in_unknown(const Principal& who, const std::s
   d.sim = key;
   d.last_seen_ms = clock_.now_ms();
   effects_.writes.push_back(PutCaller{e, d});
-  callers_[key] = {e.id, "unknown", d.id, ""};
+  other_callers_[key] = {e.id, "unknown", d.id, ""};
   elders_.emplace(e.id, std::move(e));
   devices_.emplace(d.id, d);
-  return phone_in(who, callers_[key], number, call_id);
+  return phone_in(who, other_callers_[key], number, call_id);
 }
 
 Result<IncidentId> Dispatcher::link_caller(const Principal& who, IncidentId id, ElderId elder_id) {

@@ -1,6 +1,7 @@
 // Alarms, incidents and their resolution, and the helpers every command uses to
 // record its effects.
 #include <algorithm>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "anxin/core/dispatcher.hpp"
@@ -64,10 +65,16 @@ std::vector<std::string> Dispatcher::restore(LiveState st) {
   // there, nothing freezes.
   const Millis now = clock_.now_ms(), mono = clock_.mono_ms();
   auto mono_of = [&](Millis wall, Millis latest) { return mono - (now - std::min(wall, latest)); };
+  // A city's registry is millions of rows: the maps are sized once, and each list the
+  // store read is let go as soon as it is moved in, so the two are never whole at once.
+  auto release = [](auto& rows) { std::exchange(rows, {}); };
+  elders_.reserve(st.elders.size());
   for (auto& e : st.elders) {
     last_elder_ = std::max(last_elder_, e.id);
     elders_.emplace(e.id, std::move(e));
   }
+  release(st.elders);
+  devices_.reserve(st.devices.size());
   // Rows no code of ours writes (a hand edit with foreign keys off, a half-restored
   // backup) are left out of the live state rather than stop every start (issue 11,
   // item 2); the host logs what was left out.
@@ -78,6 +85,7 @@ std::vector<std::string> Dispatcher::restore(LiveState st) {
     }
     devices_.emplace(d.id, std::move(d));
   }
+  release(st.devices);
   for (auto& w : st.workers) {
     w.received_mono = mono_of(w.position_ms, now);
     index_worker(w);

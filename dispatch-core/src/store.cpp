@@ -739,12 +739,19 @@ LiveState Store::load(Millis since_ms) const {
       st.workers.push_back(std::move(w));
     }
   }
+  auto count = [&](const char* table) {
+    Stmt n(read_db_, (std::string("SELECT COUNT(*) FROM ") + table).c_str());
+    size_t rows = 0;
+    while (n.next()) rows = static_cast<size_t>(n.i64(0));
+    return rows;
+  };
   {
-    std::map<ElderId, std::vector<EmergencyContact>> contacts;
+    // Both in elder order: each elder's contacts are taken off the front as it is read,
+    // with no map of a city's millions of contacts in between.
     Stmt c(read_db_,
            "SELECT elder_id, name, relation, phone FROM emergency_contacts ORDER BY elder_id, ord");
-    while (c.next()) contacts[c.i64(0)].push_back({c.text(1), c.text(2), c.text(3)});
-
+    bool contact = c.next();
+    st.elders.reserve(count("elders"));
     Stmt s(read_db_,
            "SELECT id, name, sex, birth_date, phone, id_number, town, community, address, lat,"
            " lon, living, ability, bedridden, limited_mobility, disability_grade, dementia,"
@@ -766,13 +773,16 @@ LiveState Store::load(Millis since_ms) const {
       if (!s.is_null(21)) e.paired_worker = s.i64(21);
       e.visit_consent = s.i64(22) != 0;
       e.unknown_caller = s.i64(23) != 0;
-      if (auto it = contacts.find(e.id); it != contacts.end()) e.contacts = std::move(it->second);
+      while (contact && c.i64(0) < e.id) contact = c.next();  // of no elder: left out
+      for (; contact && c.i64(0) == e.id; contact = c.next()) e.contacts.push_back({c.text(1), c.text(2), c.text(3)});
       st.elders.push_back(std::move(e));
     }
+    if (contact) c.fresh();  // the rest are of no elder
   }
   {
     Stmt s(read_db_,
            "SELECT id, elder_id, kind, vendor, battery_pct, last_seen_ms, sim, supervised FROM devices ORDER BY id");
+    st.devices.reserve(count("devices"));
     while (s.next()) {
       Device d;
       d.id = s.text(0); d.elder = s.i64(1); d.kind = enum_or(s.text(2), DeviceKind::sos_button);

@@ -247,18 +247,25 @@ void Dispatcher::supervise() {
 // After a restart every supervised device has a full check-in from now: the server
 // heard nothing while it was down, which is no fault of the device's. An offline
 // alert still open and not followed by the device's last contact stands.
+// Only the devices with something to watch get a Watch here: supervised ones, those
+// low on battery, those offline. Any other's would be the one watch_[id] makes when
+// it is first heard from (nothing raised, no check-ins due), and a city has millions
+// of them: a Watch each cost hundreds of megabytes and a scan of them all every second.
 void Dispatcher::restore_supervision() {
   const Millis mono = clock_.mono_ms();
   for (auto& [id, device] : devices_) {
+    const int raised = threshold_of(device.battery_pct, config_.supervision.battery_low_pct);
+    bool offline = false;
+    if (auto open = open_by_elder_.find(device.elder); open != open_by_elder_.end())
+      for (const auto& e : open_.at(open->second).timeline)
+        if (e.kind == TimelineKind::alert && e.alert_kind == AlertKind::offline && e.actor == id &&
+            e.at_ms >= device.last_seen_ms)
+          offline = true;
+    if (!device.supervised && raised > 100 && !offline) continue;
     Watch& w = watch_[id];
     w.beat_mono = mono;
-    w.battery_raised = threshold_of(device.battery_pct, config_.supervision.battery_low_pct);
-    auto open = open_by_elder_.find(device.elder);
-    if (open == open_by_elder_.end()) continue;
-    for (const auto& e : open_.at(open->second).timeline)
-      if (e.kind == TimelineKind::alert && e.alert_kind == AlertKind::offline && e.actor == id &&
-          e.at_ms >= device.last_seen_ms)
-        w.offline = true;
+    w.battery_raised = raised;
+    w.offline = offline;
   }
 }
 

@@ -43,9 +43,11 @@ const TierRule& Policy::rule(CareTier tier) const {
   return general;
 }
 
-Plan plan_for(const Elder& elder, int age, const Policy& policy, const std::optional<PlanOverride>& own) {
+namespace {
+
+Plan plan_of(CareTier tier, bool visit_consent, const Policy& policy, const std::optional<PlanOverride>& own) {
   Plan plan;
-  plan.tier = care_tier(elder, age);
+  plan.tier = tier;
   if (own) {
     plan.frequency = own->frequency;
     plan.mode = own->mode;
@@ -56,18 +58,26 @@ Plan plan_for(const Elder& elder, int age, const Policy& policy, const std::opti
     plan.mode = r.mode;
   }
   // 000 二.(四)2: 入户探访要征得老年人或其赡养人同意.
-  if (plan.mode == VisitMode::home && !elder.visit_consent) {
+  if (plan.mode == VisitMode::home && !visit_consent) {
     plan.mode = VisitMode::phone;
     plan.no_consent = true;
   }
   return plan;
 }
 
-bool Campaign::chooses(const Elder& e, CareTier tier) const {
+}  // namespace
+
+Plan plan_for(const Elder& elder, int age, const Policy& policy, const std::optional<PlanOverride>& own) {
+  return plan_of(care_tier(elder, age), elder.visit_consent, policy, own);
+}
+
+bool Campaign::chooses(const Elder& e, CareTier tier) const { return chooses(e.town, e.living, tier); }
+
+bool Campaign::chooses(std::string_view town, LivingSituation lives, CareTier tier) const {
   auto any = [](const auto& list, const auto& v) {
     return list.empty() || std::find(list.begin(), list.end(), v) != list.end();
   };
-  return any(tiers, tier) && any(towns, e.town) && any(living, e.living);
+  return any(tiers, tier) && any(towns, town) && any(living, lives);
 }
 
 // --- days --------------------------------------------------------------------------
@@ -195,25 +205,26 @@ const Plan& Book::put_elder(const Elder& elder, Day today) {
     std::erase(by_visitor_[*e.elder.paired_worker], elder.id);
   if (elder.paired_worker && (e.elder.id != elder.id || e.elder.paired_worker != elder.paired_worker))
     by_visitor_[*elder.paired_worker].push_back(elder.id);
-  e.elder = elder;
+  auto place = std::make_pair(elder.town, elder.community);
+  auto [at, added] = place_ids_.try_emplace(place, static_cast<std::uint32_t>(places_.size()));
+  if (added) places_.push_back(std::move(place));
+  e.elder = {elder.id, elder.paired_worker, elder.lat, elder.lon, at->second, elder.living, elder.visit_consent,
+             elder.unknown_caller};
   e.plan = plan_for(elder, age_on(elder.birth_date, date_of(today)), policy_, e.own);
   return e.plan;
 }
 
-void Book::set_override(ElderId elder, std::optional<PlanOverride> own, Day today) {
+void Book::set_override(ElderId elder, std::optional<PlanOverride> own, Day) {
   auto it = elders_.find(elder);
   if (it == elders_.end()) return;
-  it->second.own = own;
-  put_elder(Elder(it->second.elder), today);
+  Entry& e = it->second;
+  e.own = own;
+  e.plan = plan_of(e.plan.tier, e.elder.visit_consent, policy_, own);  // the tier is the elder's, as put
 }
 
 const Plan* Book::plan(ElderId elder) const {
   auto it = elders_.find(elder);
   return it == elders_.end() ? nullptr : &it->second.plan;
-}
-const Elder* Book::elder(ElderId id) const {
-  auto it = elders_.find(id);
-  return it == elders_.end() ? nullptr : &it->second.elder;
 }
 
 void Book::put_record(const Record& r) {
@@ -238,7 +249,7 @@ std::int64_t Book::device_raise(ElderId elder, AlertKind kind, Millis at) {
   if (it == elders_.end()) return 0;
   const Day d = day_of(at);
   for (const auto& [id, c] : campaigns_)
-    if (c.active_on(d) && c.chooses(it->second.elder, it->second.plan.tier)) {
+    if (c.active_on(d) && c.chooses(town_of(it->second.elder), it->second.elder.living, it->second.plan.tier)) {
       raised_.emplace(std::make_pair(elder, d), id);
       return id;
     }
@@ -360,7 +371,7 @@ void Book::add_extras(const Entry& e, Day day, Millis now, std::vector<Item>& ou
     extra(Reason::phone_unreached, at_home, 0);
 
   for (const auto& [cid, c] : campaigns_) {
-    if (!c.active_on(day) || !c.chooses(e.elder, e.plan.tier)) continue;
+    if (!c.active_on(day) || !c.chooses(town_of(e.elder), e.elder.living, e.plan.tier)) continue;
     const bool past_hour = now >= start_of(day) + static_cast<Millis>(c.reach_by_hour) * 3'600'000;
     if (past_hour && !reached)
       extra(Reason::campaign_unreached, at_home, cid);
@@ -436,12 +447,12 @@ std::vector<Item> Book::field_list(WorkerId worker, Day day, Millis now, double 
     size_t best = 0;
     double best_m = -1;
     for (size_t k = 0; k < todo.size(); ++k) {
-      const Elder& el = elders_.at(todo[k].elder).elder;
+      const Home& el = elders_.at(todo[k].elder).elder;
       const double m = distance_m(here, geo_point(el.lat, el.lon));
       if (best_m < 0 || m < best_m || (m == best_m && todo[k].elder < todo[best].elder)) best = k, best_m = m;
     }
     todo[best].distance_m = best_m;
-    const Elder& el = elders_.at(todo[best].elder).elder;
+    const Home& el = elders_.at(todo[best].elder).elder;
     here = geo_point(el.lat, el.lon);
     out.push_back(todo[best]);
     todo.erase(todo.begin() + static_cast<std::ptrdiff_t>(best));
@@ -492,8 +503,9 @@ Report Book::report(Per per, Day day, Millis now,
       to.elders += row.elders, to.visited += row.visited, to.planned += row.planned, to.done += row.done;
     };
     add(rep.total, "");
-    add(towns[e.elder.town], e.elder.town);
-    add(communities[e.elder.town + "/" + e.elder.community], e.elder.town + "/" + e.elder.community);
+    const auto& [town, community] = places_[e.elder.place];
+    add(towns[town], town);
+    add(communities[town + "/" + community], town + "/" + community);
     const WorkerId v = e.elder.paired_worker.value_or(0);
     const auto name = visitor_names.find(v);
     const std::string vkey = v == 0 ? "" : name != visitor_names.end() ? name->second : "#" + std::to_string(v);

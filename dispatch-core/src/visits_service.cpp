@@ -204,7 +204,7 @@ json item_json(const Item& i, const Book& book, const Dispatcher& d) {
             {"campaign_id", i.campaign},
             {"tries", i.tries},
             {"visitor_id", i.visitor}};
-  if (const Elder* e = book.elder(i.elder)) {
+  if (const Elder* e = d.elder(i.elder)) {
     o["name"] = e->name;
     o["phone"] = e->phone;
     o["address"] = e->address;
@@ -234,7 +234,7 @@ std::string Service::phone_visits(const Ctx& c) {
 }
 
 namespace {
-json hazard_json(const Hazard& h, const Book& book);  // with the reports, below
+json hazard_json(const Hazard& h, const Dispatcher& d);  // with the reports, below
 }  // namespace
 
 std::string Service::my_visits(const Ctx& c) {
@@ -250,7 +250,7 @@ std::string Service::my_visits(const Ctx& c) {
       item["open_visit_id"] = r->id, item["started_ms"] = r->started_ms;
   json hazards = json::array();  // the follow-ups this worker owns (000 二.(三)2)
   for (const Hazard* h : book_.hazards(true))
-    if (h->owner == c.worker) hazards.push_back(hazard_json(*h, book_));
+    if (h->owner == c.worker) hazards.push_back(hazard_json(*h, dispatcher_));
   list["hazards"] = hazards;
   return list.dump();
 }
@@ -308,7 +308,7 @@ std::string Service::phone_visit_result(const Ctx& c) {
 
 std::string Service::start_visit(const Ctx& c) {
   const ElderId elder = need_int(c.j, "elder_id");
-  const Elder* e = book_.elder(elder);
+  const Elder* e = book_.has_elder(elder) ? dispatcher_.elder(elder) : nullptr;
   if (!e) fail(ErrorCode::bad_field, "no elder " + std::to_string(elder));
   const VisitMode mode = opt_enum<VisitMode>(c.j, "mode", e->visit_consent ? VisitMode::home : VisitMode::encounter);
   if (mode != VisitMode::home && mode != VisitMode::encounter)
@@ -432,8 +432,8 @@ std::unordered_map<WorkerId, std::string> worker_names(const Dispatcher& d) {
   return out;
 }
 
-json record_json(const Record& r, const Book& book) {
-  const Elder* e = book.elder(r.elder);
+json record_json(const Record& r, const Dispatcher& d) {
+  const Elder* e = d.elder(r.elder);
   return {{"visit_id", r.id},          {"elder_id", r.elder},         {"name", e ? e->name : ""},
           {"worker_id", r.worker},     {"actor", r.actor},            {"mode", anxin::name_of(r.mode)},
           {"started_ms", r.started_ms}, {"finished_ms", r.finished_ms},
@@ -441,8 +441,8 @@ json record_json(const Record& r, const Book& book) {
           {"distance_m", std::lround(r.start_distance_m)}, {"flags", flag_names(r.flags)}};
 }
 
-json hazard_json(const Hazard& h, const Book& book) {
-  const Elder* e = book.elder(h.elder);
+json hazard_json(const Hazard& h, const Dispatcher& d) {
+  const Elder* e = d.elder(h.elder);
   return {{"hazard_id", h.id},   {"elder_id", h.elder},      {"name", e ? e->name : ""},
           {"area", anxin::name_of(h.area)}, {"text", h.text}, {"owner_id", h.owner},
           {"found_ms", h.found_ms}, {"due_ms", h.due_ms},     {"closed_ms", h.closed_ms}};
@@ -459,8 +459,8 @@ std::string Service::visit_report(const Ctx& c) {
   for (const auto& r : rep.communities) communities.push_back(rate_json(r));
   for (const auto& r : rep.visitors) visitors.push_back(rate_json(r));
   for (const auto& i : rep.overdue) overdue.push_back(item_json(i, book_, dispatcher_));
-  for (const auto& r : rep.flagged) flagged.push_back(record_json(r, book_));
-  for (const auto& h : rep.open_hazards) hazards.push_back(hazard_json(h, book_));
+  for (const auto& r : rep.flagged) flagged.push_back(record_json(r, dispatcher_));
+  for (const auto& h : rep.open_hazards) hazards.push_back(hazard_json(h, dispatcher_));
   return json({{"type", "visit_report"},
                {"period", name_of(per)},
                {"from", date_of(rep.period.first)},
@@ -524,7 +524,7 @@ std::string Service::export_report(const Ctx& c) {
     t.title = "逾期未探访 " + date_of(c.day);
     t.columns = {"编号", "老人姓名", "乡镇", "村（居）", "应访日期", "方式", "结对帮扶人"};
     for (const auto& i : rep.overdue) {
-      const Elder* e = book_.elder(i.elder);
+      const Elder* e = dispatcher_.elder(i.elder);
       const Worker* w = i.visitor ? dispatcher_.worker(i.visitor) : nullptr;
       t.rows.push_back({(long long)i.elder, e ? e->name : "", e ? e->town : "", e ? e->community : "",
                         date_of(i.due), std::string(anxin::name_of(i.mode)), w ? w->name : std::string()});
@@ -533,7 +533,7 @@ std::string Service::export_report(const Ctx& c) {
     t.title = "存疑探访 " + date_of(rep.period.first) + " — " + date_of(rep.period.end - 1);
     t.columns = {"记录号", "老人姓名", "探访人员", "开始", "时长(分钟)", "距住址(米)", "问题"};
     for (const auto& r : rep.flagged) {
-      const Elder* e = book_.elder(r.elder);
+      const Elder* e = dispatcher_.elder(r.elder);
       std::string flags;
       for (const auto& f : flag_names(r.flags)) flags += (flags.empty() ? "" : ",") + f;
       t.rows.push_back({(long long)r.id, e ? e->name : "", r.actor, local_date(r.started_ms),
@@ -544,7 +544,7 @@ std::string Service::export_report(const Ctx& c) {
     t.title = "隐患跟进 " + date_of(c.day);
     t.columns = {"编号", "老人姓名", "服务领域", "隐患", "责任人", "发现日期", "期限"};
     for (const auto& h : rep.open_hazards) {
-      const Elder* e = book_.elder(h.elder);
+      const Elder* e = dispatcher_.elder(h.elder);
       const Worker* w = dispatcher_.worker(h.owner);
       t.rows.push_back({(long long)h.id, e ? e->name : "", std::string(anxin::name_of(h.area)), h.text,
                         w ? w->name : std::string(), local_date(h.found_ms), local_date(h.due_ms)});
@@ -562,7 +562,7 @@ std::string Service::export_report(const Ctx& c) {
 std::string Service::pairing(const Ctx&) {
   json unpaired = json::array(), overloaded = json::array();
   for (ElderId id : book_.unpaired()) {
-    const Elder* e = book_.elder(id);
+    const Elder* e = dispatcher_.elder(id);
     unpaired.push_back({{"elder_id", id}, {"name", e->name}, {"town", e->town}, {"community", e->community}});
   }
   for (const auto& [w, n] : book_.overloaded()) {

@@ -367,8 +367,67 @@ Millis local_noon_ms(std::string_view date) {
 
 // --- the district ----------------------------------------------------------------
 
+namespace {
+
+// Takes devices away or adds some until there are `want` (DistrictOptions::devices),
+// then numbers them afresh in elder and kind order, as the take-up numbers them.
+void set_device_count(District& d, std::size_t want, Rng& r, Millis noon) {
+  std::vector<Device>& devs = d.devices;
+  if (want < devs.size()) {
+    std::size_t excess = devs.size() - want;
+    std::vector<std::size_t> optional;  // every device but the 一键通
+    for (std::size_t i = 0; i < devs.size(); ++i)
+      if (devs[i].kind != DeviceKind::sos_button) optional.push_back(i);
+    std::vector<bool> drop(devs.size(), false);
+    if (excess <= optional.size()) {
+      for (std::size_t k = 0; k < excess; ++k) {  // a partial Fisher-Yates draw
+        const auto j = static_cast<std::size_t>(r.uniform(static_cast<std::int64_t>(k),
+                                                          static_cast<std::int64_t>(optional.size()) - 1));
+        std::swap(optional[k], optional[j]);
+        drop[optional[k]] = true;
+      }
+    } else {  // fewer devices than homes: the last elders have none
+      for (std::size_t i : optional) drop[i] = true;
+      excess -= optional.size();
+      for (std::size_t i = devs.size(); i-- > 0 && excess > 0;)
+        if (!drop[i]) drop[i] = true, --excess;
+    }
+    std::vector<Device> kept;
+    kept.reserve(want);
+    for (std::size_t i = 0; i < devs.size(); ++i)
+      if (!drop[i]) kept.push_back(std::move(devs[i]));
+    devs = std::move(kept);
+  } else {
+    if (d.elders.empty()) throw std::invalid_argument("devices need elders to belong to");
+    devs.reserve(want);
+    while (devs.size() < want) {
+      // A second sensor of a kind in another room, weighted by the kinds' take-up.
+      Device dev;
+      dev.elder = d.elders[static_cast<std::size_t>(r.uniform(0, static_cast<std::int64_t>(d.elders.size()) - 1))].id;
+      dev.kind = choose<DeviceKind>(r, {{DeviceKind::smoke, 70}, {DeviceKind::gas, 50}, {DeviceKind::water_leak, 25},
+                                        {DeviceKind::infrared, 40}, {DeviceKind::door, 35}, {DeviceKind::bed, 20},
+                                        {DeviceKind::vital_signs, 15}, {DeviceKind::geofence, 7},
+                                        {DeviceKind::water_meter, 33}});
+      dev.vendor = vendor(r);
+      dev.battery_pct = static_cast<int>(r.chance(0.04) ? r.uniform(5, 19) : r.uniform(20, 100));
+      dev.last_seen_ms = noon - r.uniform(0, 3'600'000);
+      devs.push_back(std::move(dev));
+    }
+  }
+  std::stable_sort(devs.begin(), devs.end(), [](const Device& a, const Device& b) {
+    return a.elder != b.elder ? a.elder < b.elder : static_cast<int>(a.kind) < static_cast<int>(b.kind);
+  });
+  int serial = 0;
+  for (Device& dev : devs) {
+    dev.id = "D" + digits(++serial, 6);
+    dev.sim = dev.kind == DeviceKind::sos_button ? "1064" + digits(serial, 9) : "";
+  }
+}
+
+}  // namespace
+
 District generate_district(const DistrictOptions& opt) {
-  if (opt.elders < 0 || opt.workers < 0) throw std::invalid_argument("negative count");
+  if (opt.elders < 0 || opt.workers < 0 || opt.devices < -1) throw std::invalid_argument("negative count");
   const Ymd today = parse_date(opt.today);
   const Millis noon = local_noon_ms(opt.today);
 
@@ -378,6 +437,7 @@ District generate_district(const DistrictOptions& opt) {
   Rng worker_rng(master.next());
   Rng elder_rng(master.next());
   Rng device_rng(master.next());
+  Rng count_rng(master.next());  // only for a device count of the caller's
 
   District d;
   d.county = "曹县";
@@ -574,6 +634,8 @@ District generate_district(const DistrictOptions& opt) {
     add(DeviceKind::geofence, e.dementia ? 0.85 : 0.02);  // mainly for 失智 (003 附件4 清单2)
     add(DeviceKind::water_meter, alone ? 0.45 : 0.25);
   }
+  if (opt.devices >= 0 && static_cast<std::size_t>(opt.devices) != d.devices.size())
+    set_device_count(d, static_cast<std::size_t>(opt.devices), count_rng, noon);
   return d;
 }
 

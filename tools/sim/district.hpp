@@ -48,6 +48,11 @@ struct DistrictOptions {
   int elders = 2000;
   int workers = 60;
   std::string today = "2026-11-26";  // YYYY-MM-DD; ages, birth dates and "now" follow it
+  // How many devices in all; -1: as the homes' take-up gives (about 4 per elder). A
+  // count other than that takes devices away (the 一键通 last) or adds more of the other
+  // kinds to homes drawn at random, from a stream of its own, so the elders and the
+  // devices the take-up gives stay as they were.
+  long long devices = -1;
 };
 
 // Throws std::invalid_argument for a malformed `today` or negative counts.

@@ -102,13 +102,21 @@ std::string default_tokens_path(const std::string& db) { return db + ".tokens.js
 
 // --- generate ----------------------------------------------------------------------
 
+// The past month (visits and alarms) is played for at most this many elders.
+constexpr size_t kHistoryElders = 5'000;
+
 int generate(const Args& a) {
   const std::string db = a.get("db", "anxin.db");
   sim::DistrictOptions o;
   o.seed = static_cast<std::uint64_t>(a.num("seed", 42));
   o.elders = static_cast<int>(a.num("elders", 2000));
   o.workers = static_cast<int>(a.num("workers", 60));
+  o.devices = a.num("devices", -1);
   o.today = a.get("today", local_date(SystemClock().now_ms()));
+  if (o.elders < 0 || o.workers < 0) die("--elders and --workers must be 0 or more");
+  if (a.values.count("devices") && (o.devices < 0 || o.devices > 400'000'000))
+    die("--devices must be 0 or more (at most 400000000)");
+  if (o.devices > 0 && o.elders == 0) die("--devices needs elders to belong to");
   if (std::filesystem::exists(db)) die(db + " exists; generate only fills a new database");
   if (sodium_init() < 0) die("libsodium failed to initialise");
 
@@ -124,10 +132,25 @@ int generate(const Args& a) {
   // Shifts began between two and seven hours before the last position report.
   for (auto& w : d.workers)
     if (w.on_duty) w.duty_since_ms = w.position_ms - (2 + w.id % 6) * 3'600'000LL;
+  // The month of history below is played for the first kHistoryElders elders only, so
+  // a city of a million is generated in minutes: those elders and their devices go in
+  // first, the rest after the history, with none of their own.
+  const size_t played = std::min(d.elders.size(), kHistoryElders);
+  sim::District head;
+  head.county = d.county;
+  head.towns = d.towns;
+  head.workers = d.workers;
+  head.elders.assign(d.elders.begin(), d.elders.begin() + static_cast<std::ptrdiff_t>(played));
+  const auto first_tail_device =
+      std::find_if(d.devices.begin(), d.devices.end(), [&](const Device& x) { return x.elder > static_cast<ElderId>(played); });
+  head.devices.assign(d.devices.begin(), first_tail_device);
   Store store(db);
-  store.import_registry(d.elders, d.devices, d.workers);
+  store.import_registry(head.elders, head.devices, d.workers);
   // The elders' care records (conditions, medicines, how to get in: care_records.hpp).
-  sim::write_care_records(db, sim::care_records(d, o.seed, o.today));
+  std::vector<ElderRecord> records = sim::care_records(d, o.seed, o.today);
+  std::vector<ElderRecord> tail_records(records.begin() + static_cast<std::ptrdiff_t>(played), records.end());
+  records.resize(played);
+  sim::write_care_records(db, records);
 
   // Demo credentials: one token per vendor platform, and operator tokens. Random, so
   // two demo databases never share them; only their hashes go into the database.
@@ -195,8 +218,13 @@ int generate(const Args& a) {
   // history holds a month of incidents and today's figures open on a working shift.
   const Millis now = a.get("today").empty() ? SystemClock().now_ms() : sim::local_noon_ms(o.today);
   const Millis from = visits::start_of(today - 30);
-  const int per_day = std::max(1, static_cast<int>(std::lround(static_cast<double>(d.elders.size()) * 3 / 365)));
-  const sim::ReplayResult past = sim::replay_span(store, d, from, now - 3 * 3'600'000 - from, per_day, o.seed);
+  const int per_day = std::max(1, static_cast<int>(std::lround(static_cast<double>(head.elders.size()) * 3 / 365)));
+  const sim::ReplayResult past = sim::replay_span(store, head, from, now - 3 * 3'600'000 - from, per_day, o.seed);
+  if (played < d.elders.size()) {
+    store.import_registry({d.elders.begin() + static_cast<std::ptrdiff_t>(played), d.elders.end()},
+                          {first_tail_device, d.devices.end()}, {});
+    sim::write_care_records(db, tail_records);
+  }
   std::printf("anxin-sim: %s: %zu elders in %zu towns, %zu devices, %zu workers (seed %llu);\n"
               "           a month of visiting: %zu calls (%zu reached), %zu visits at home, %zu flagged;\n"
               "           and of alarms: %zu incidents, %zu resolved;\n"
@@ -660,7 +688,8 @@ int phone(const Args& a) {
 void usage() {
   std::puts(
       "usage:\n"
-      "  anxin-sim generate [--db FILE] [--seed N] [--elders N] [--workers N] [--today YYYY-MM-DD]\n"
+      "  anxin-sim generate [--db FILE] [--seed N] [--elders N] [--devices N] [--workers N]\n"
+      "      [--today YYYY-MM-DD]\n"
       "                     [--tokens FILE] [--password P]\n"
       "  anxin-sim play [--db FILE] [--port N] [--host H] [--rate ALARMS_PER_S] [--count N]\n"
       "                 [--seed N] [--tokens FILE] [--ack-log FILE] [--heartbeat-s S] [--silence PCT]\n"
@@ -696,7 +725,7 @@ int main(int argc, char** argv) {
   const std::string cmd = argv[1];
   try {
     if (cmd == "generate")
-      return generate(parse_args(argc, argv, 2, {"db", "seed", "elders", "workers", "today", "tokens", "password"}));
+      return generate(parse_args(argc, argv, 2, {"db", "seed", "elders", "devices", "workers", "today", "tokens", "password"}));
     if (cmd == "play")
       return play(parse_args(argc, argv, 2, {"db", "port", "host", "rate", "count", "seed", "tokens", "ack-log",
                                              "heartbeat-s", "silence", "silence-min-s", "silence-max-s", "via",

@@ -1,5 +1,6 @@
 #include "visit_month.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <queue>
@@ -19,7 +20,11 @@ class Month {
  public:
   Month(Store& store, ManualClock& clock, const MonthOptions& o, const visits::Policy& policy)
       : store_(store), clock_(clock), o_(o), rng_(o.seed ^ 0x7157ULL), d_(clock), service_(d_, clock, policy) {
-    d_.restore(store.load());
+    LiveState st = store.load();
+    for (const Device& dev : st.devices)
+      if (dev.kind == DeviceKind::water_meter) water_meters_.push_back({dev.elder, dev.id});
+    std::sort(water_meters_.begin(), water_meters_.end());  // by elder, then id
+    d_.restore(std::move(st));
     service_.load(store);
   }
 
@@ -130,7 +135,7 @@ class Month {
     const Principal who{Role::field, "worker:" + std::to_string(worker)};
     const ElderId elder = item["elder_id"];
     if (service_.book().reached_on(elder, day)) return;
-    const Elder* e = service_.book().elder(elder);
+    const Elder* e = service_.book().has_elder(elder) ? d_.elder(elder) : nullptr;
     if (!e) return;
     // Now and then a visit is "filed" from elsewhere: 0.018° of latitude is some 2 km.
     const double lat = e->lat + (rng_.chance(o_.far_p) ? 0.018 : rng_.uniform(-30, 30) * 1e-5);
@@ -191,11 +196,11 @@ class Month {
 
   std::vector<const Device*> water_meters() const {
     std::vector<const Device*> out;
-    for (const Elder* e : d_.elders())
-      for (const Device* dev : d_.devices_of(e->id))
-        if (dev->kind == DeviceKind::water_meter) out.push_back(dev);
+    for (const auto& [elder, id] : water_meters_)
+      if (const Device* dev = d_.device(id)) out.push_back(dev);
     return out;
   }
+  std::vector<std::pair<ElderId, DeviceId>> water_meters_;  // read once: asking each elder's devices is a scan
 
   const Principal kOperator{Role::console, "operator:王芳"};
   const Principal kSupervisor{Role::console, "supervisor:张敏"};

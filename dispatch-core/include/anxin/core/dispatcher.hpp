@@ -397,7 +397,19 @@ class Dispatcher {
   std::unordered_map<std::int64_t, IncidentId> call_incident_;
   std::unordered_map<std::string, TokenRow> tokens_;  // by token hash
   std::unordered_map<DeviceId, DeviceProgress> progress_;
-  std::unordered_map<std::string, CallerMatch> callers_;  // by normalise_number()
+  // Who each known number belongs to (index_numbers, dispatch_phone.cpp), compact for a
+  // city's millions of numbers: the number's digits packed in an integer and the device
+  // its calls are filed under; the elder and the contact's name come from the registry
+  // on a match. Sorted by number, the first indexed first.
+  struct CallerRef {
+    std::uint64_t number = 0;  // pack_number() of normalise_number()
+    const Device* device = nullptr;  // a node of devices_, which never moves
+    std::int32_t contact = -1;       // for a contact: which of the elder's
+    std::uint8_t via = 0;            // 0 device_sim, 1 elder_phone, 2 contact
+  };
+  std::vector<CallerRef> callers_;
+  // Numbers too long to pack, and callers the line or a desk made a record for since.
+  std::unordered_map<std::string, CallerMatch> other_callers_;  // by normalise_number()
   // The last alarms accepted, which may not be durable yet, so that a retry of one
   // of them is recognised without asking the store.
   struct Recent {

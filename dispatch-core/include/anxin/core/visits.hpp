@@ -159,6 +159,7 @@ struct Campaign {
   Millis started_ms = 0, ended_ms = 0;   // ended early by a supervisor
   bool active_on(Day d) const { return ended_ms == 0 && d >= first && d <= last; }
   bool chooses(const Elder& elder, CareTier tier) const;
+  bool chooses(std::string_view town, LivingSituation living, CareTier tier) const;
 };
 
 // What is due of an elder on a day.
@@ -219,7 +220,7 @@ class Book {
   const Plan& put_elder(const Elder& elder, Day today);
   void set_override(ElderId elder, std::optional<PlanOverride> own, Day today);
   const Plan* plan(ElderId elder) const;
-  const Elder* elder(ElderId id) const;
+  bool has_elder(ElderId id) const { return elders_.count(id) != 0; }
   size_t elder_count() const { return elders_.size(); }
 
   // Records, hazards and campaigns, as made or as loaded.
@@ -268,8 +269,19 @@ class Book {
   std::map<WorkerId, int> overloaded() const;
 
  private:
+  // What the book keeps of an elder: the home and who visits it, not the card's
+  // strings (a city has a million elders; the dispatcher holds their records).
+  struct Home {
+    ElderId id = 0;
+    std::optional<WorkerId> paired_worker;
+    double lat = 0, lon = 0;
+    std::uint32_t place = 0;  // places_: town and community
+    LivingSituation living = LivingSituation::alone;
+    bool visit_consent = false;
+    bool unknown_caller = false;
+  };
   struct Entry {
-    Elder elder;
+    Home elder;
     Plan plan;
     std::optional<PlanOverride> own;
     std::vector<std::int64_t> records;  // ids, in order made
@@ -278,8 +290,12 @@ class Book {
   void add_plan_item(const Entry& e, Day day, std::vector<Item>& out) const;
   void add_extras(const Entry& e, Day day, Millis now, std::vector<Item>& out) const;
 
+  const std::string& town_of(const Home& h) const { return places_[h.place].first; }
+
   Policy policy_;
   std::unordered_map<ElderId, Entry> elders_;
+  std::vector<std::pair<std::string, std::string>> places_;  // (town, community), each once
+  std::map<std::pair<std::string, std::string>, std::uint32_t> place_ids_;
   std::unordered_map<WorkerId, std::vector<ElderId>> by_visitor_;  // paired elders, for field lists
   std::unordered_map<std::int64_t, Record> records_;
   std::map<std::int64_t, Hazard> hazards_;

@@ -1,0 +1,173 @@
+// A city's registry (issue 15, item 5): anxin-sim generate takes a device count, and
+// the compact index of callers' numbers finds the same elder, device and contact as
+// the plain map it replaced.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "anxin/core/dispatcher.hpp"
+#include "district.hpp"
+#include "process.hpp"
+#include "support.hpp"
+
+using namespace anxin;
+
+namespace {
+
+std::map<ElderId, std::vector<DeviceKind>> kinds_by_elder(const sim::District& d) {
+  std::map<ElderId, std::vector<DeviceKind>> out;
+  for (const auto& dev : d.devices) out[dev.elder].push_back(dev.kind);
+  return out;
+}
+
+void check_numbered(const sim::District& d) {
+  std::set<ElderId> elders;
+  for (const auto& e : d.elders) elders.insert(e.id);
+  for (size_t i = 0; i < d.devices.size(); ++i) {
+    const Device& dev = d.devices[i];
+    CHECK(dev.id == "D" + std::string(6 - std::min<size_t>(6, std::to_string(i + 1).size()), '0') +
+                        std::to_string(i + 1));
+    CHECK(elders.count(dev.elder) == 1);
+    CHECK(dev.sim.empty() == (dev.kind != DeviceKind::sos_button));
+    if (i > 0) CHECK(d.devices[i - 1].elder <= dev.elder);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a district has exactly the devices asked for", "[sim]") {
+  sim::DistrictOptions o;
+  o.elders = 200;
+  o.workers = 10;
+  const sim::District model = sim::generate_district(o);
+  const size_t n = model.devices.size();
+  REQUIRE(n > 400);
+
+  SECTION("no count, or the take-up's own count, changes nothing") {
+    o.devices = static_cast<long long>(n);
+    const sim::District same = sim::generate_district(o);
+    REQUIRE(same.devices.size() == n);
+    for (size_t i = 0; i < n; ++i) {
+      CHECK(same.devices[i].id == model.devices[i].id);
+      CHECK(same.devices[i].kind == model.devices[i].kind);
+      CHECK(same.devices[i].vendor == model.devices[i].vendor);
+    }
+  }
+  SECTION("more: every home keeps what it had, and the rest are sensors") {
+    o.devices = static_cast<long long>(n) + 333;
+    const sim::District more = sim::generate_district(o);
+    CHECK(more.devices.size() == n + 333);
+    CHECK(more.elders.size() == model.elders.size());
+    for (size_t i = 0; i < model.elders.size(); ++i) CHECK(more.elders[i].name == model.elders[i].name);
+    auto was = kinds_by_elder(model), now = kinds_by_elder(more);
+    size_t sos = 0;
+    for (const auto& dev : more.devices) sos += dev.kind == DeviceKind::sos_button;
+    CHECK(sos == model.elders.size());
+    for (auto& [elder, kinds] : was) {
+      auto& after = now[elder];
+      for (DeviceKind k : kinds) {  // each device of the take-up is still there
+        auto it = std::find(after.begin(), after.end(), k);
+        REQUIRE(it != after.end());
+        after.erase(it);
+      }
+    }
+    check_numbered(more);
+  }
+  SECTION("fewer: sensors go first, every home keeps its one-key phone") {
+    o.devices = 250;
+    const sim::District fewer = sim::generate_district(o);
+    CHECK(fewer.devices.size() == 250);
+    std::set<ElderId> with_sos;
+    for (const auto& dev : fewer.devices)
+      if (dev.kind == DeviceKind::sos_button) with_sos.insert(dev.elder);
+    CHECK(with_sos.size() == 200);
+    check_numbered(fewer);
+  }
+  SECTION("fewer than homes: the last elders have none") {
+    o.devices = 150;
+    const sim::District few = sim::generate_district(o);
+    REQUIRE(few.devices.size() == 150);
+    for (const auto& dev : few.devices) CHECK(dev.kind == DeviceKind::sos_button);
+    CHECK(few.devices.back().elder == 150);
+    check_numbered(few);
+  }
+  SECTION("the same options give the same devices") {
+    o.devices = static_cast<long long>(n) + 50;
+    const sim::District a = sim::generate_district(o), b = sim::generate_district(o);
+    REQUIRE(a.devices.size() == b.devices.size());
+    for (size_t i = 0; i < a.devices.size(); ++i) {
+      CHECK(a.devices[i].elder == b.devices[i].elder);
+      CHECK(a.devices[i].kind == b.devices[i].kind);
+    }
+  }
+}
+
+TEST_CASE("anxin-sim generate --devices puts that many devices in the file", "[sim]") {
+  test::TempDir dir;
+  const std::string db = dir.file("city.db");
+  {
+    test::Process gen({ANXIN_SIM_BIN, "generate", "--db", db, "--elders", "40", "--workers", "4", "--devices", "97",
+                       "--seed", "5", "--today", "2026-11-26"},
+                      dir.file("generate.log"));
+    REQUIRE(gen.wait(std::chrono::seconds(60)) == 0);
+  }
+  CHECK(test::count_rows(db, "devices") == 97);
+  CHECK(test::count_rows(db, "elders") == 40);
+  CHECK(test::sql_text(db, "SELECT COUNT(*) FROM devices WHERE elder_id NOT IN (SELECT id FROM elders)") == "0");
+  CHECK(test::sql_text(db, "SELECT COUNT(DISTINCT elder_id) FROM devices WHERE kind = 'sos_button'") == "40");
+
+  // A bad count is refused and makes no file.
+  const std::string bad = dir.file("bad.db");
+  test::Process refused({ANXIN_SIM_BIN, "generate", "--db", bad, "--elders", "40", "--devices", "-3"},
+                        dir.file("bad.log"));
+  CHECK(refused.wait(std::chrono::seconds(30)) == 2);
+  CHECK_FALSE(std::filesystem::exists(bad));
+  CHECK(test::read_file(dir.file("bad.log")).find("--devices must be 0 or more") != std::string::npos);
+}
+
+TEST_CASE("the index of callers' numbers: landlines, long numbers, shared numbers", "[core][phone]") {
+  ManualClock clock(1795622400000LL);
+  Dispatcher d(clock);
+  auto r = test::small_registry();
+  // Elder 2 gets elder 1's landline as a contact (a neighbour's), and a number too long
+  // to pack; elder 1's doctor's landline is nobody's caller number.
+  r.elders[1].contacts = {{"邻居王", "邻居", "0530-7654321"}, {"外地亲戚", "侄子", "00-1-2345-6789-0123-4567"}};
+  r.elders[0].phone = "0530-7654321";
+  r.devices[2].sim = "1064000000003";
+  LiveState st;
+  st.elders = r.elders;
+  st.devices = r.devices;
+  st.workers = r.workers;
+  d.restore(std::move(st));
+
+  auto landline = d.match_caller("05307654321");  // elder 1's own phone wins over elder 2's contact
+  REQUIRE(landline);
+  CHECK(landline->elder == 1);
+  CHECK(landline->via == "elder_phone");
+  CHECK(landline->device == "D1");
+  CHECK_FALSE(d.match_caller("5307654321"));  // the leading zero counts
+
+  auto far = d.match_caller("0012345678901234567");
+  REQUIRE(far);
+  CHECK(far->elder == 2);
+  CHECK(far->via == "contact");
+  CHECK(far->contact == "外地亲戚");
+  CHECK(far->device == "D3");
+
+  auto sim = d.match_caller("1064-0000-00003");
+  REQUIRE(sim);
+  CHECK(sim->elder == 2);
+  CHECK(sim->via == "device_sim");
+  CHECK(sim->device == "D3");
+
+  // A roster change re-indexes: elder 2's new phone finds them.
+  Elder b = *d.elder(2);
+  b.phone = "13600000002";
+  d.put_roster({b}, {});
+  auto moved = d.match_caller("13600000002");
+  REQUIRE(moved);
+  CHECK(moved->elder == 2);
+  CHECK_FALSE(d.match_caller("13800000002"));
+}
