@@ -433,7 +433,7 @@ void Server::Impl::drop_slow(Session& s, const char* why) {
   s.subscribed = false;
   s.tx.clear();
   queued_bytes -= s.tx_bytes;
-  s.tx_bytes = s.snapshot_bytes = 0;
+  s.tx_bytes = s.snapshot_bytes = s.tx_sent = 0;
   s.over_soft_since.reset();
   s.close_after_send = true;
   // Closed at the next turn of the service loop, not through a WRITEABLE that a
@@ -525,9 +525,10 @@ bool Server::Impl::origin_allowed(lws* wsi) const {
 
 namespace {
 
-// A WebSocket text frame's header as a server sends it (unmasked, whole): RFC 6455 5.2.
-size_t put_frame_header(unsigned char* p, size_t len) {
-  p[0] = 0x81;  // FIN, text
+// A WebSocket frame's header as a server sends it (unmasked): RFC 6455 5.2. `first`
+// and `last` say which fragment of its message it is (5.4): text, continuation, FIN.
+size_t put_frame_header(unsigned char* p, size_t len, bool first, bool last) {
+  p[0] = static_cast<unsigned char>((last ? 0x80 : 0) | (first ? 0x1 : 0x0));
   if (len < 126) {
     p[1] = static_cast<unsigned char>(len);
     return 2;
@@ -548,7 +549,9 @@ size_t put_frame_header(unsigned char* p, size_t len) {
 // Every frame waiting, up to kMaxWriteBytes a turn so that one busy connection does
 // not hold up the others, framed here and handed to the socket in one write (issue
 // 15: a send() per frame per console was a quarter of the service thread at 5,000
-// alarms/s). A reader that keeps up drains its backlog at its own pace.
+// alarms/s). A message longer than that (a snapshot of thousands of incidents) goes
+// as fragments, one a turn: written whole it held the service thread for 30 ms. A
+// reader that keeps up drains its backlog at its own pace.
 int Server::Impl::on_writeable(Session& s) {
   if (s.tx.empty() || !s.tx.front()) {  // nothing, or a snapshot still being put together
     if (s.tx.empty() && s.close_after_send) {
@@ -561,10 +564,17 @@ int Server::Impl::on_writeable(Session& s) {
   size_t used = LWS_PRE;
   while (!s.tx.empty() && s.tx.front() && used - LWS_PRE < kMaxWriteBytes) {
     const std::string& text = *s.tx.front();
-    if (write_buf.size() < used + 10 + text.size()) write_buf.resize(used + 10 + text.size());
-    used += put_frame_header(write_buf.data() + used, text.size());
-    std::memcpy(write_buf.data() + used, text.data(), text.size());
-    used += text.size();
+    const size_t part = std::min(text.size() - s.tx_sent, kMaxWriteBytes);
+    const bool first = s.tx_sent == 0, last = s.tx_sent + part == text.size();
+    if (write_buf.size() < used + 10 + part) write_buf.resize(used + 10 + part);
+    used += put_frame_header(write_buf.data() + used, part, first, last);
+    std::memcpy(write_buf.data() + used, text.data() + s.tx_sent, part);
+    used += part;
+    if (!last) {
+      s.tx_sent += part;
+      break;  // the rest next turn, nothing else in between
+    }
+    s.tx_sent = 0;
     s.tx_bytes -= text.size();
     queued_bytes -= text.size();
     if (s.tx.front() == s.snapshot) {
@@ -579,7 +589,6 @@ int Server::Impl::on_writeable(Session& s) {
   const size_t n = used - LWS_PRE;
   if (lws_write(s.wsi, write_buf.data() + LWS_PRE, n, LWS_WRITE_RAW) < static_cast<int>(n)) return -1;
   s.written += n;
-  if (write_buf.capacity() > (4u << 20)) std::vector<unsigned char>().swap(write_buf);  // after a snapshot
   if (!s.tx.empty() || s.close_after_send) lws_callback_on_writable(s.wsi);
   return 0;
 }

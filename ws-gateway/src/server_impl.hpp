@@ -72,6 +72,7 @@ struct Session {
   std::deque<Frame> tx;
   size_t tx_bytes = 0;            // what tx holds, bounded by max_unread_bytes_hard
   size_t snapshot_bytes = 0;      // of which the snapshot's, which that bound leaves out
+  size_t tx_sent = 0;             // of the first frame, sent so far as fragments (on_writeable)
   std::uint64_t written = 0;      // bytes handed to the socket, ever
   // What the client had taken (written less its socket's queue) when it last went
   // over the soft limit, or last proved it reads (drop_slow_clients).
