@@ -64,4 +64,41 @@ struct Dc09BenchOptions {
 
 int run_dc09(const Dc09BenchOptions&);
 
+// City scale (issue 15, city.cpp): a real anxin-server binary as a child process on a
+// district made by an anxin-sim binary, and Debian's redis-server beside it, driven by
+// the same one-thread driver (driver.hpp).
+struct CityOptions {
+  std::string mode;    // fanout, throughput, stall, wal, burst
+  std::string server;  // default: this build's ws-gateway/anxin-server
+  std::string sim;     // default: this build's tools/sim/anxin-sim
+  std::string redis = "/usr/bin/redis-server";
+  bool redis_peer = true;
+  std::string dir = "build/bench";
+  bool keep = false;   // keep the run directories (databases, server logs)
+  int consoles = 10;
+  double rate = 1000;  // paced alarms a second
+  double seconds = 10;
+  double warmup = 2;
+  int devices = 8;     // platform connections
+  int window = 64;     // alarms in flight per platform connection, when pipelining
+  int elders = 0;      // 0: the mode's own (2,000 for fanout, 15,000 for the others)
+  int open = 14000;    // incidents opened first (stall, burst)
+};
+
+int run_city(const CityOptions&);
+
+struct StartupOptions {
+  long long elders = 1'000'000;
+  long long devices = 4'000'000;
+  int runs = 3;
+  double settle_s = 3;    // after serving, how long to wait before reading memory again
+  std::string server;     // anxin-server to start; default: the one built beside this bench
+  std::string sim;        // anxin-sim that generates the database; default: likewise
+  std::string dir = "build/bench";  // the database is made here once and reused
+};
+
+// Start -> serving (the port file written and a ping answered) of a server on a city's
+// database, and its resident memory then and after settling (VmRSS, VmHWM).
+int run_startup(const StartupOptions&);
+
 }  // namespace anxin::bench

@@ -1,5 +1,6 @@
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 
 #include "bench.hpp"
@@ -22,12 +23,72 @@ void usage() {
       "  N devices' heartbeats on K platform connections: none, paced, flat out; alarm -> console\n"
       "  latency, commits/s and server CPU in each\n"
       "       anxin-bench dc09 [--alarms N] [--devices N] [--connections K] [--dir DIR]\n"
-      "  SIA DC-09 Contact ID frame -> ACK (after the commit) over loopback TCP");
+      "  SIA DC-09 Contact ID frame -> ACK (after the commit) over loopback TCP\n"
+      "       anxin-bench fanout|throughput|stall|wal|burst [--server PATH] [--sim PATH] [--redis PATH]\n"
+      "                   [--no-redis] [--consoles N] [--rate N] [--seconds S] [--warmup S] [--devices K]\n"
+      "                   [--window W] [--elders N] [--open N] [--dir DIR] [--keep]\n"
+      "  city scale (issue 15): a real anxin-server child on an anxin-sim district, and redis-server\n"
+      "  (appendfsync always) by the same driver: fan-out latency, sustained throughput, a big\n"
+      "  snapshot's stall, the WAL's size, a restart's escalation burst (docs/benchmarks.md)\n"
+      "       anxin-bench startup [--elders N] [--devices N] [--runs N] [--settle-s S] [--server PATH]\n"
+      "                           [--sim PATH] [--dir DIR]\n"
+      "  a server's start -> serving and its memory (VmRSS, VmHWM) on a city of N elders (default\n"
+      "  1000000) and N devices (default 4000000); the database is generated once into DIR");
 }
 
 }  // namespace
 
+int city(int argc, char** argv) {
+  anxin::bench::CityOptions o;
+  o.mode = argv[1];
+  if (o.mode == "stall") o.devices = 8, o.rate = 1000;
+  if (o.mode == "wal") o.rate = 8000, o.seconds = 12;
+  if (o.mode == "burst") o.open = 9400;
+  try {
+    for (int i = 2; i < argc; ++i) {
+      const std::string a = argv[i];
+      auto value = [&]() -> std::string {
+        if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+        return argv[++i];
+      };
+      if (a == "--server") o.server = value();
+      else if (a == "--sim") o.sim = value();
+      else if (a == "--redis") o.redis = value();
+      else if (a == "--no-redis") o.redis_peer = false;
+      else if (a == "--dir") o.dir = value();
+      else if (a == "--keep") o.keep = true;
+      else if (a == "--consoles") o.consoles = std::stoi(value());
+      else if (a == "--rate") o.rate = std::stod(value());
+      else if (a == "--seconds") o.seconds = std::stod(value());
+      else if (a == "--warmup") o.warmup = std::stod(value());
+      else if (a == "--devices") o.devices = std::stoi(value());
+      else if (a == "--window") o.window = std::stoi(value());
+      else if (a == "--elders") o.elders = std::stoi(value());
+      else if (a == "--open") o.open = std::stoi(value());
+      else {
+        usage();
+        return 2;
+      }
+    }
+    if (o.consoles < 1 || o.rate <= 0 || o.seconds <= 0 || o.warmup < 0 || o.devices < 1 || o.window < 1 ||
+        o.elders < 0 || o.open < 1)
+      throw std::invalid_argument("counts, rates and times must be positive");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "anxin-bench: %s\n", e.what());
+    usage();
+    return 2;
+  }
+  try {
+    return anxin::bench::run_city(o);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "anxin-bench: %s\n", e.what());
+    return 1;
+  }
+}
+
 int main(int argc, char** argv) {
+  for (const char* mode : {"fanout", "throughput", "stall", "wal", "burst"})
+    if (argc >= 2 && std::strcmp(argv[1], mode) == 0) return city(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "offer") == 0) {
     anxin::bench::OfferOptions o;
     for (int i = 2; i + 1 < argc; i += 2) {
@@ -90,6 +151,30 @@ int main(int argc, char** argv) {
         }
       }
       return anxin::bench::run_heartbeats(o);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "anxin-bench: %s\n", e.what());
+      return 1;
+    }
+  }
+  if (argc >= 2 && std::strcmp(argv[1], "startup") == 0) {
+    anxin::bench::StartupOptions o;
+    try {
+      for (int i = 2; i < argc; i += 2) {
+        std::string a = argv[i];
+        if (i + 1 >= argc) a.clear();
+        if (a == "--elders") o.elders = std::stoll(argv[i + 1]);
+        else if (a == "--devices") o.devices = std::stoll(argv[i + 1]);
+        else if (a == "--runs") o.runs = std::stoi(argv[i + 1]);
+        else if (a == "--settle-s") o.settle_s = std::stod(argv[i + 1]);
+        else if (a == "--server") o.server = argv[i + 1];
+        else if (a == "--sim") o.sim = argv[i + 1];
+        else if (a == "--dir") o.dir = argv[i + 1];
+        else {
+          usage();
+          return 2;
+        }
+      }
+      return anxin::bench::run_startup(o);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "anxin-bench: %s\n", e.what());
       return 1;

@@ -1,0 +1,169 @@
+// anxin-bench startup: how long a server takes from exec to serving on a city's
+// database (N elders, M devices, made once by anxin-sim generate and kept in the bench
+// directory), and how much memory it holds: the port file appears, a WebSocket ping
+// gets its pong; then VmRSS and VmHWM from /proc/PID/status, at serving and after
+// settling. The server is a separate program, as in production.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "anxin/gateway/ws_client.hpp"
+#include "bench.hpp"
+
+namespace anxin::bench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A program built beside this one: build/tools/bench/anxin-bench -> build/<dir>/<name>.
+std::string sibling(const std::string& dir, const std::string& name) {
+  return (fs::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path() / dir / name).string();
+}
+
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) dup2(fd, 1), dup2(fd, 2);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// kB of a line of /proc/PID/status ("VmRSS:", "VmHWM:").
+long long status_kb(pid_t pid, const std::string& key) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind(key, 0) == 0) return std::stoll(line.substr(key.size()));
+  return -1;
+}
+
+struct Run {
+  double port_file_s = 0, serving_s = 0;
+  long long rss_kb = 0, hwm_kb = 0, rss_settled_kb = 0, hwm_settled_kb = 0;
+};
+
+Run run_once(const std::string& server, const fs::path& db, const fs::path& dir, double settle_s) {
+  const fs::path port_file = dir / "startup.port";
+  fs::remove(port_file);
+  const auto t0 = Clock::now();
+  const pid_t pid = spawn({server, "--db", db.string(), "--port", "0", "--field-port", "-1", "--port-file",
+                           port_file.string()},
+                          (dir / "startup-server.log").string());
+  auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+  Run r;
+  int port = 0;
+  while (port == 0) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) throw std::runtime_error("the server exited; see its log");
+    if (seconds() > 600) throw std::runtime_error("no port file after 600 s");
+    std::ifstream f(port_file);
+    if (f >> port) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  r.port_file_s = seconds();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool pong = false;
+  gateway::ClientOptions co;
+  co.port = port;
+  co.reconnect = false;
+  gateway::WsClient* self = nullptr;
+  gateway::WsClient client(co, {[&] { self->send(R"({"type":"ping","req":"p1"})"); },
+                                [&](std::string text) {
+                                  if (text.find("\"pong\"") == std::string::npos) return;
+                                  std::lock_guard lock(mu);
+                                  pong = true;
+                                  cv.notify_all();
+                                },
+                                [](const std::string&) {}});
+  self = &client;
+  client.start();
+  {
+    std::unique_lock lock(mu);
+    if (!cv.wait_for(lock, std::chrono::seconds(60), [&] { return pong; }))
+      throw std::runtime_error("no pong within 60 s");
+  }
+  r.serving_s = seconds();
+  r.rss_kb = status_kb(pid, "VmRSS:");
+  r.hwm_kb = status_kb(pid, "VmHWM:");
+  client.stop();
+  std::this_thread::sleep_for(std::chrono::duration<double>(settle_s));
+  r.rss_settled_kb = status_kb(pid, "VmRSS:");
+  r.hwm_settled_kb = status_kb(pid, "VmHWM:");
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return r;
+}
+
+}  // namespace
+
+int run_startup(const StartupOptions& o) {
+  const std::string server = o.server.empty() ? sibling("ws-gateway", "anxin-server") : o.server;
+  const std::string sim = o.sim.empty() ? sibling("tools/sim", "anxin-sim") : o.sim;
+  const fs::path dir = fs::absolute(o.dir);
+  fs::create_directories(dir);
+  const fs::path db = dir / ("city-" + std::to_string(o.elders) + "-" + std::to_string(o.devices) + ".db");
+  if (!fs::exists(db)) {
+    std::fprintf(stderr, "anxin-bench: generating %s (once; later runs reuse it)\n", db.c_str());
+    const auto t0 = Clock::now();
+    const fs::path partial = dir / "city-partial.db";
+    for (const char* tail : {"", "-wal", "-shm", ".tokens.json", ".conf.json"}) fs::remove(partial.string() + tail);
+    const pid_t pid = spawn({sim, "generate", "--db", partial.string(), "--elders", std::to_string(o.elders),
+                             "--devices", std::to_string(o.devices), "--today", "2026-11-26"},
+                            (dir / "startup-generate.log").string());
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      throw std::runtime_error("anxin-sim generate failed; see " + (dir / "startup-generate.log").string());
+    for (const char* tail : {".tokens.json", ".conf.json"}) fs::rename(partial.string() + tail, db.string() + tail);
+    fs::rename(partial, db);
+    std::fprintf(stderr, "anxin-bench: generated in %.0f s\n",
+                 std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  std::printf("startup: %lld elders, %lld devices, %s (%.0f MB)\nserver: %s\n", o.elders, o.devices, db.c_str(),
+              static_cast<double>(fs::file_size(db)) / 1e6, server.c_str());
+  std::printf("%-4s %12s %12s %12s %12s %14s %14s\n", "run", "port file s", "serving s", "VmRSS MB", "VmHWM MB",
+              "settled RSS", "settled HWM");
+  std::vector<Run> runs;
+  auto mb = [](long long kb) { return static_cast<double>(kb) / 1024; };
+  for (int k = 0; k < o.runs; ++k) {
+    const Run r = run_once(server, db, dir, o.settle_s);
+    std::printf("%-4d %12.2f %12.2f %12.0f %12.0f %14.0f %14.0f\n", k + 1, r.port_file_s, r.serving_s, mb(r.rss_kb),
+                mb(r.hwm_kb), mb(r.rss_settled_kb), mb(r.hwm_settled_kb));
+    std::fflush(stdout);
+    runs.push_back(r);
+  }
+  if (runs.empty()) return 1;
+  std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) { return a.serving_s < b.serving_s; });
+  const Run& m = runs[runs.size() / 2];
+  std::printf("median: serving after %.2f s, VmRSS %.0f MB (settled %.0f MB), VmHWM %.0f MB (settled %.0f MB)\n",
+              m.serving_s, mb(m.rss_kb), mb(m.rss_settled_kb), mb(m.hwm_kb), mb(m.hwm_settled_kb));
+  return 0;
+}
+
+}  // namespace anxin::bench
