@@ -447,10 +447,13 @@ void Server::Impl::drop_slow_clients() {
   for (auto& [id, s] : sessions) {
     if (s.dropped) continue;
     const size_t unread = unread_bytes(s);
-    const std::uint64_t taken = s.written - (unread - s.tx_bytes);  // what its socket no longer holds
+    // What its socket no longer holds of what was written to it (the socket may also
+    // hold a few bytes libwebsockets wrote itself, a pong say).
+    const std::uint64_t in_socket = unread - s.tx_bytes;
+    const std::uint64_t taken = s.written > in_socket ? s.written - in_socket : 0;
     // Over the soft limit, yet taking at least that much since it went over (or last
     // proved it reads): a reader behind a burst, not a slow one. Its grace starts over.
-    if (unread <= options.max_unread_bytes_soft || taken - s.taken_mark >= options.max_unread_bytes_soft) {
+    if (unread <= options.max_unread_bytes_soft || taken >= s.taken_mark + options.max_unread_bytes_soft) {
       s.over_soft_since.reset();
       s.taken_mark = taken;
       continue;
