@@ -143,12 +143,10 @@ void visits_json(const App& app, json& dump) {
   if (const auto& r = app.visit_recorded())
     dump["visit_recorded"] = {{"record_id", r->record}, {"elder_id", r->elder}, {"outcome", r->outcome},
                               {"tries", r->tries}, {"home_visit_due", r->home_visit_due}};
-  if (const Request* r = app.last_request(0, Action::phone_visit_result)) {
-    static const char* const kStatus[] = {"sending", "ok", "refused", "no_reply", "not_sent"};
-    dump["visit_result_status"] = kStatus[static_cast<int>(r->status)];
-  } else {
+  if (const Request* r = app.last_request(0, Action::phone_visit_result))
+    dump["visit_result_status"] = request_status(*r);
+  else
     dump["visit_result_status"] = nullptr;
-  }
   auto report = [](const std::optional<VisitReport>& r) -> json {
     if (!r) return nullptr;
     return {{"from", r->from}, {"to", r->to}, {"elders", r->total.elders}, {"visited", r->total.visited},
@@ -178,13 +176,9 @@ void visits_json(const App& app, json& dump) {
   if (const auto& p = app.pairing())
     dump["pairing"] = {{"unpaired", p->unpaired.size()}, {"overloaded", p->overloaded.size()},
                        {"max", p->max_elders_per_visitor}};
-  static const char* const kStatus[] = {"sending", "ok", "refused", "no_reply", "not_sent"};
   for (auto [action, key] : {std::pair{Action::start_campaign, "start_campaign"}, {Action::end_campaign, "end_campaign"},
-                             {Action::close_hazard, "close_hazard"}}) {
-    dump[key] = nullptr;
-    if (const Request* r = app.last_request(0, action))
-      dump[key] = {{"status", kStatus[static_cast<int>(r->status)]}, {"error", r->error}};
-  }
+                             {Action::close_hazard, "close_hazard"}})
+    dump[key] = request_json(app.last_request(0, action));
   if (const auto& c = app.campaign_changed()) dump["campaign_changed"] = {{"id", c->id}, {"name", c->name},
                                                                           {"chosen", c->chosen}, {"tiers", c->tiers}};
   dump["roster_import"] = nullptr;
@@ -202,6 +196,16 @@ void visits_json(const App& app, json& dump) {
 }
 
 }  // namespace
+
+const char* request_status(const Request& r) {
+  static const char* const kStatus[] = {"sending", "ok", "refused", "no_reply", "not_sent"};
+  return kStatus[static_cast<int>(r.status)];
+}
+
+json request_json(const Request* r) {
+  if (!r) return nullptr;
+  return {{"status", request_status(*r)}, {"error", r->error}};
+}
 
 json state_dump(const App& app) {
   const Replica& r = app.replica();
@@ -252,10 +256,7 @@ json state_dump(const App& app) {
       for (const auto& e : found->elders) list.push_back({{"id", e.id}, {"name", e.name}});
       dump["found_elders"] = {{"incident_id", i->id}, {"elders", list}};
     }
-    if (const Request* link = app.last_request(i->id, Action::link_caller)) {
-      static const char* const kStatus[] = {"sending", "ok", "refused", "no_reply", "not_sent"};
-      dump["link_caller"] = {{"status", kStatus[static_cast<int>(link->status)]}, {"error", link->error}};
-    }
+    if (const Request* link = app.last_request(i->id, Action::link_caller)) dump["link_caller"] = request_json(link);
     if (const auto* d = app.elder_detail(i->elder))
       dump["elder_detail"] = {{"devices", d->devices.size()}, {"incidents", d->incidents.size()},
                               {"visits", d->visits.size()}};

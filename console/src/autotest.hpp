@@ -90,6 +90,10 @@ struct AutotestOptions {
 
 // The replicated state as JSON: what the tests check and wait-state reads.
 nlohmann::json state_dump(const App& app);
+// A request as the dump shows it: its status (sending, ok, refused, no_reply,
+// not_sent) and error, or null when there is none.
+const char* request_status(const Request& r);
+nlohmann::json request_json(const Request* r);
 
 class Autotest {
  public:

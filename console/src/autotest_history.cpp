@@ -15,12 +15,6 @@
 namespace anxin::console {
 namespace {
 using nlohmann::json;
-const char* const kStatus[] = {"sending", "ok", "refused", "no_reply", "not_sent"};
-
-json request_json(const Request* r) {
-  if (!r) return nullptr;
-  return {{"status", kStatus[static_cast<int>(r->status)]}, {"error", r->error}};
-}
 }  // namespace
 
 bool history_op(const std::string& op) {

@@ -18,12 +18,6 @@
 namespace anxin::console {
 namespace {
 using nlohmann::json;
-const char* const kStatus[] = {"sending", "ok", "refused", "no_reply", "not_sent"};
-
-json request_json(const Request* r) {
-  if (!r) return nullptr;
-  return {{"status", kStatus[static_cast<int>(r->status)]}, {"error", r->error}};
-}
 
 std::vector<std::string> split_items(const std::string& v) {
   std::vector<std::string> out;

@@ -20,12 +20,6 @@
 namespace anxin::console {
 namespace {
 using nlohmann::json;
-const char* const kStatus[] = {"sending", "ok", "refused", "no_reply", "not_sent"};
-
-json request_json(const Request* r) {
-  if (!r) return nullptr;
-  return {{"status", kStatus[static_cast<int>(r->status)]}, {"error", r->error}};
-}
 
 json handover_json(const protocol::HandoverView* h) {
   if (!h) return nullptr;
