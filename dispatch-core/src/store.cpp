@@ -550,10 +550,8 @@ Store::Store(const std::string& path, StoreOptions options) : path_(path), optio
   stmts_ = std::make_unique<Statements>(write_db_);
   reads_ = std::make_unique<Reads>(read_db_);
   exec(("PRAGMA journal_size_limit=" + std::to_string(options_.wal_limit_bytes)).c_str());
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(write_db_, "PRAGMA page_size", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-    page_size_ = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
+  Stmt page(write_db_, "PRAGMA page_size");
+  while (page.next()) page_size_ = page.i64(0);
 }
 
 Store::~Store() {
