@@ -97,6 +97,43 @@ TEST_CASE("a device that stops heartbeating goes offline and comes back", "[devi
   CHECK(test::count_rows(centre.db(), "alerts") == 2);
 }
 
+// The scan takes what is due (Dispatcher::check_ins_), one entry a device: a device
+// heard from before its entry pops is queued again from its last beat, however many
+// beats came in between.
+TEST_CASE("a device that beats on time stays online while another goes silent", "[devices]") {
+  ManualClock clock{kStart};
+  test::Centre centre(true, short_check_ins(), &clock);
+  auto console = subscribed(centre);
+  auto device = centre.client("device", "tok-acme");
+  for (const char* d : {"D1", "D3"}) {
+    device->send(heartbeat(d, 80));
+    REQUIRE(test::next_json(*device)["type"] == "ok");
+  }
+  // D1 beats every 50 s for almost six minutes, three times in a row at times; D3 is
+  // silent. Its last beat comes while an entry queued before it stands.
+  for (int k = 0; k < 7; ++k) {
+    clock.advance(50'000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));  // a few ticks of 20 ms
+    for (int n = 0; n < (k % 2 ? 3 : 1); ++n) {
+      device->send(heartbeat("D1", 80));
+      REQUIRE(test::next_json(*device)["type"] == "ok");
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(sql_text(centre.db(), "SELECT group_concat(device_id) FROM alerts") == "D3");
+
+  // Now D1 is silent too: raised once its minute and grace have passed.
+  clock.advance(89'000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(test::count_rows(centre.db(), "alerts") == 1);
+  clock.advance(2'000);
+  json d1;
+  do d1 = test::next_of_type(*console, "delta");
+  while (d1["append"].empty() || d1["append"][0]["actor"] != "D1");
+  CHECK(d1["append"][0]["alert_kind"] == "offline");
+  CHECK(test::count_rows(centre.db(), "alerts") == 2);
+}
+
 TEST_CASE("low battery is raised once per threshold and heartbeats cost no commit each", "[devices]") {
   ManualClock clock{kStart};
   test::Centre centre(true, short_check_ins(), &clock);

@@ -56,7 +56,7 @@ std::vector<std::string> Dispatcher::restore(LiveState st) {
   elders_.clear(); devices_.clear(); workers_.clear(); open_.clear(); open_by_elder_.clear();
   assignment_incident_.clear(); call_incident_.clear(); tokens_.clear(); progress_.clear();
   recent_.clear(); metrics_.clear(); watch_.clear(); heard_.clear(); alarm_buckets_.clear(); folds_.clear();
-  folded_.clear(); unwritten_.clear();
+  folded_.clear(); unwritten_.clear(); dirty_.clear(); check_ins_ = {};
   index_ = WorkerIndex(config_.travel);
   last_elder_ = 0;
   // The timers' monotonic stamps are not stored: each is rebuilt from its wall time as

@@ -109,10 +109,21 @@ Result<DeviceId> Dispatcher::heartbeat(const Principal& who, const HeartbeatIn& 
   if (beat.battery_pct) device.battery_pct = *beat.battery_pct;
   Watch& w = watch_[device.id];
   w.beat_mono = clock_.mono_ms();
-  w.dirty = true;
+  if (!std::exchange(w.dirty, true)) dirty_.push_back(device.id);
   if (w.offline) heard_.push_back(device.id);
+  expect_check_in(device, w);
   battery_seen(device);
   return device.id;
+}
+
+// Queues the moment `device` is overdue, unless an earlier entry stands: that one,
+// when it pops, finds the newer beat and queues again.
+void Dispatcher::expect_check_in(const Device& device, Watch& w) {
+  if (!device.supervised || w.queued_due) return;
+  auto c = config_.supervision.check_in.find(device.kind);
+  if (c == config_.supervision.check_in.end() || c->second.every_ms <= 0) return;
+  w.queued_due = w.beat_mono + c->second.every_ms + c->second.grace_ms;
+  check_ins_.push({w.queued_due, device.id});
 }
 
 namespace {
@@ -216,13 +227,20 @@ void Dispatcher::supervise() {
   }
   if (mono >= next_scan_mono_) {  // once a second is soon enough for deadlines of minutes
     next_scan_mono_ = mono + 1000;
-    for (auto& [id, w] : watch_) {
-      if (w.offline) continue;
-      Device& device = devices_.at(id);
-      if (!device.supervised) continue;
-      auto c = s.check_in.find(device.kind);
-      if (c == s.check_in.end() || c->second.every_ms <= 0) continue;
-      if (mono - w.beat_mono > c->second.every_ms + c->second.grace_ms) raise_offline(device, w);
+    while (!check_ins_.empty() && check_ins_.top().first < mono) {
+      const DeviceId id = check_ins_.top().second;
+      check_ins_.pop();
+      auto watch = watch_.find(id);
+      auto dev = devices_.find(id);
+      if (watch == watch_.end() || dev == devices_.end()) continue;
+      Watch& w = watch->second;
+      w.queued_due = 0;
+      if (w.offline) continue;  // its next heartbeat queues it again
+      const CheckIn& c = s.check_in.at(dev->second.kind);
+      if (mono - w.beat_mono > c.every_ms + c.grace_ms)
+        raise_offline(dev->second, w);
+      else
+        expect_check_in(dev->second, w);  // heard from since it was queued
     }
   }
   // The devices heard from, written with the tick's commit: a slice a tick, since every
@@ -230,8 +248,9 @@ void Dispatcher::supervise() {
   // alarms' acks up for half a second (docs/benchmarks.md, "Heartbeats").
   if (mono >= next_write_mono_ && unwritten_.empty()) {
     next_write_mono_ = mono + s.write_every_ms;
-    for (auto& [id, w] : watch_)
-      if (std::exchange(w.dirty, false)) unwritten_.push_back(id);
+    unwritten_ = std::exchange(dirty_, {});
+    for (const DeviceId& id : unwritten_)
+      if (auto w = watch_.find(id); w != watch_.end()) w->second.dirty = false;
   }
   for (size_t n = 0; n < kDevicesWrittenPerTick && !unwritten_.empty(); ++n) {
     const Device& d = devices_.at(unwritten_.back());
@@ -266,6 +285,7 @@ void Dispatcher::restore_supervision() {
     w.beat_mono = mono;
     w.battery_raised = raised;
     w.offline = offline;
+    expect_check_in(device, w);
   }
 }
 

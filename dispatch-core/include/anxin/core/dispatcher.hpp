@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <queue>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -422,11 +423,19 @@ class Dispatcher {
     Millis beat_mono = 0;      // last heard from, on the monotonic clock
     bool offline = false;      // an offline alert stands that no heartbeat has answered
     int battery_raised = 101;  // the lowest battery threshold already raised
-    bool dirty = false;        // heard from since last written to the file
+    bool dirty = false;        // heard from since last written to the file (in dirty_)
+    Millis queued_due = 0;     // its entry in check_ins_, 0 for none
   };
   std::unordered_map<DeviceId, Watch> watch_;  // the supervised devices
   std::vector<DeviceId> heard_;                // to look at in the next tick: back, or battery lower
   Millis next_scan_mono_ = 0, next_write_mono_ = 0;
+  // When each supervised device is next overdue, soonest first: at most one entry a
+  // device, moved on when it pops for a device heard from since. The scan takes only
+  // what is due, not every watched device (a whole city's scan held a tick up).
+  using CheckInDue = std::pair<Millis, DeviceId>;
+  std::priority_queue<CheckInDue, std::vector<CheckInDue>, std::greater<>> check_ins_;
+  void expect_check_in(const Device& device, Watch& w);
+  std::vector<DeviceId> dirty_;      // heard from since the last write (Watch::dirty)
   std::vector<DeviceId> unwritten_;  // heard from, to be written a slice a tick
   static constexpr size_t kDevicesWrittenPerTick = 2'000;
   struct Bucket {
