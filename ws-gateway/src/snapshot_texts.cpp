@@ -1,5 +1,7 @@
 #include "snapshot_texts.hpp"
 
+#include <algorithm>
+
 namespace anxin::gateway {
 
 namespace proto = anxin::protocol;
@@ -26,11 +28,14 @@ SnapshotTexts::Text SnapshotTexts::worker(const Worker& w) {
   return t;
 }
 
-SnapshotTexts::Text SnapshotTexts::card(ElderId elder) {
-  if (const std::string today = dispatcher_.today(); today != today_) {
+void SnapshotTexts::check_day() {
+  if (std::string today = dispatcher_.today(); today != today_) {
     cards_.clear();  // ages count from today
-    today_ = today;
+    today_ = std::move(today);
   }
+}
+
+SnapshotTexts::Text SnapshotTexts::card(ElderId elder) {
   auto& t = cards_[elder];
   if (!t) t = std::make_shared<const std::string>(proto::encode_card(card_of_(elder)));
   return t;
@@ -41,6 +46,7 @@ void SnapshotTexts::refresh(std::chrono::microseconds budget) {
                          ? std::chrono::steady_clock::time_point::max()
                          : std::chrono::steady_clock::now() + budget;
   auto past = [&] { return std::chrono::steady_clock::now() >= until; };
+  check_day();
   while (!stale_incidents_.empty() && !past()) {
     const IncidentId id = *stale_incidents_.begin();
     stale_incidents_.erase(stale_incidents_.begin());
@@ -61,13 +67,21 @@ void SnapshotTexts::refresh(std::chrono::microseconds budget) {
 
 proto::SnapshotText SnapshotTexts::take(std::uint64_t seq, const std::string& epoch, Millis now_ms) {
   proto::SnapshotText parts{seq, epoch, now_ms, {}, {}, {}};
+  check_day();
+  // On the service thread, so as little as it can be a text: no day read, nothing
+  // allocated per incident (anxin-bench stall: 14,000 incidents took 16-23 ms here).
   const auto open = dispatcher_.open_incidents();
   parts.incidents.reserve(open.size());
-  std::unordered_set<ElderId> seen;
+  std::vector<ElderId> elders;
+  elders.reserve(open.size());
   for (const Incident* i : open) {
     parts.incidents.push_back(incident(*i));
-    if (seen.insert(i->elder).second) parts.elders.push_back(card(i->elder));
+    elders.push_back(i->elder);
   }
+  std::sort(elders.begin(), elders.end());
+  elders.erase(std::unique(elders.begin(), elders.end()), elders.end());
+  parts.elders.reserve(elders.size());
+  for (ElderId e : elders) parts.elders.push_back(card(e));
   for (const Worker* w : dispatcher_.workers()) parts.workers.push_back(worker(*w));
   stale_incidents_.clear();  // all encoded just now, or resolved
   stale_workers_.clear();

@@ -14,6 +14,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "anxin/core/dispatcher.hpp"
 #include "anxin/core/protocol.hpp"
@@ -38,10 +39,9 @@ class SnapshotTexts {
   // The parts of a console's snapshot as of now.
   protocol::SnapshotText take(std::uint64_t seq, const std::string& epoch, Millis now_ms);
 
-  // A card as text, kept for the next snapshot.
-  Text card(ElderId elder);
-
  private:
+  void check_day();           // a new day: every card again, ages count from today
+  Text card(ElderId elder);   // as of the day check_day() last saw
   Text incident(const Incident& i);
   Text worker(const Worker& w);
 
