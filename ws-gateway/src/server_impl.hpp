@@ -213,7 +213,11 @@ struct Server::Impl {
   struct Timer {
     lws_sorted_usec_list_t sul;  // first, so the callback can find the Impl
     Impl* self;
-  } tick_timer{};
+  } tick_timer{}, refresh_timer{};
+  // The snapshot texts (snapshot_texts.hpp) are brought up to date in slices this short,
+  // this often: alarms arriving meanwhile wait at most a slice.
+  static constexpr std::chrono::microseconds kRefreshSlice{300};
+  static constexpr lws_usec_t kRefreshEveryUs = 20'000;
 
   // The phone line, when configured (telephony.cpp). Its calls live on the service thread.
   std::unique_ptr<Line> line;
@@ -482,6 +486,7 @@ struct Server::Impl {
   // --- time -----------------------------------------------------------------------------
 
   static void on_tick(lws_sorted_usec_list_t* sul);
+  static void on_refresh(lws_sorted_usec_list_t* sul);
 
   void schedule_tick();
 
