@@ -1,9 +1,9 @@
 // The parts of a console's snapshot kept as text between snapshots (issue 15, item
 // 4): each open incident with its timeline, the card of each elder in them, each
-// worker as consoles see them. A delta marks its incident or worker out of date; the
-// tick re-encodes what changed, a few milliseconds' worth at most; a subscribe then
-// takes the texts as they stand (shared, immutable) and only what changed since the
-// last tick is encoded on the spot. Putting the texts together, megabytes for
+// worker as consoles see them. A delta marks its incident or worker out of date; a
+// timer re-encodes what changed in short slices (Server::Impl::on_refresh); a
+// subscribe then takes the texts as they stand (shared, immutable) and only what
+// changed since is encoded on the spot. Putting the texts together, megabytes for
 // thousands of incidents, is left to another thread (Server::Impl's subscribe), so a
 // snapshot of any size holds nobody up. Service thread only.
 #pragma once
