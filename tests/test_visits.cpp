@@ -274,6 +274,34 @@ TEST_CASE("a change of ability over the protocol re-plans the elder and is audit
   CHECK(r["code"] == "E_BAD_FIELD");
 }
 
+// The snapshot's cards are kept as text between subscribes (snapshot_texts.hpp) and
+// made again when the roster changes an elder, not when visits are logged.
+TEST_CASE("a snapshot after an elder's edit shows the new card", "[visits][ws][snapshot]") {
+  auto s = with_supervisor();
+  auto device = s.centre->client("device", "tok-acme");
+  device->send(R"({"type":"alarm","device":"D3","seq":1,"kind":"sos","device_time_ms":1,"req":"a"})");
+  REQUIRE(test::next_of_type(*device, "ack")["incident_id"].get<long long>() > 0);
+  auto card_of_2 = [&] {
+    json snap = ask(*s.sup, {{"type", "subscribe"}});
+    REQUIRE(snap["type"] == "snapshot");
+    for (const auto& e : snap["elders"])
+      if (e["id"] == 2) return e;
+    FAIL("no card for elder 2 in " << snap["elders"].dump());
+    return json();
+  };
+  json before = card_of_2();
+  CHECK(before["tier"] == "general");
+  // A plan changed is no change to the card; the snapshot still has the same one.
+  ask(*s.sup, {{"type", "set_plan"}, {"elder_id", 2}, {"times", 2}, {"per", "month"}, {"mode", "phone"}});
+  CHECK(card_of_2() == before);
+
+  REQUIRE(ask(*s.sup, {{"type", "update_elder"}, {"elder_id", 2}, {"ability", "complete"}, {"visit_consent", true},
+                       {"paired_worker", 2}})["type"] == "elder_updated");
+  json after = card_of_2();
+  CHECK(after["tier"] == "key");
+  CHECK(after["paired_worker_id"] == 2);
+}
+
 TEST_CASE("a visit filed 2 km from the home and too short is flagged for the supervisor", "[visits][ws]") {
   auto s = with_supervisor();
   auto w1 = s.centre->client("field", "tok-w1");

@@ -585,7 +585,7 @@ CareTier Service::replan(const Elder& before, const Elder& after, const std::str
           json({{"elder_id", after.id}, {"from", anxin::name_of(was)}, {"to", anxin::name_of(plan.tier)},
                 {"plan", plan_text(plan)}})
               .dump());
-  changed_ = true;
+  changed_ = elders_changed_ = true;
   return was;
 }
 

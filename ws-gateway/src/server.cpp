@@ -217,10 +217,10 @@ void Server::Impl::admit(Session& s, const Principal& who) {
 void Server::Impl::commit_and_send(std::vector<Outbound> replies) {
   Effects fx = dispatcher.take_effects();
   for (auto& w : visits.take_writes()) fx.writes.push_back(std::move(w));
-  if (visits.take_changed()) {
-    visits_dirty = true;  // told at the next tick (on_tick)
-    snapshot_texts.forget_cards();  // the roster may have changed an elder
-  }
+  if (visits.take_changed()) visits_dirty = true;  // told at the next tick (on_tick)
+  // Only the roster changes cards: a visit logged must not make the next subscribe
+  // encode every open incident's card again on this thread.
+  if (visits.take_elders_changed()) snapshot_texts.forget_cards();
   if (line_dirty) {  // after the deltas it may refer to, which are released with it
     replies.push_back({0, 0, line_frame()});
     line_dirty = false;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "anxin/core/dispatcher.hpp"
 #include "anxin/core/errors.hpp"
@@ -40,6 +41,9 @@ class Service {
   WriteBatch take_writes();
   // Whether worklists changed since last asked: the host tells clients to ask again.
   bool take_changed();
+  // Whether an elder's record changed since last asked (the roster: an import or an
+  // edit), which the elder's card shows; a visit, a hazard or a plan does not.
+  bool take_elders_changed() { return std::exchange(elders_changed_, false); }
 
   Book& book() { return book_; }
   const Book& book() const { return book_; }
@@ -74,6 +78,7 @@ class Service {
   Book book_;
   WriteBatch writes_;
   bool changed_ = false;
+  bool elders_changed_ = false;
   Day planned_on_ = 0;  // the day the plans were last derived
 };
 
