@@ -236,8 +236,9 @@ void Dispatcher::supervise() {
       Watch& w = watch->second;
       w.queued_due = 0;
       if (w.offline) continue;  // its next heartbeat queues it again
-      const CheckIn& c = s.check_in.at(dev->second.kind);
-      if (mono - w.beat_mono > c.every_ms + c.grace_ms)
+      auto c = s.check_in.find(dev->second.kind);
+      if (c == s.check_in.end() || c->second.every_ms <= 0) continue;
+      if (mono - w.beat_mono > c->second.every_ms + c->second.grace_ms)
         raise_offline(dev->second, w);
       else
         expect_check_in(dev->second, w);  // heard from since it was queued
