@@ -44,12 +44,22 @@ class SnapshotTexts {
   Text card(ElderId elder);   // as of the day check_day() last saw
   Text incident(const Incident& i);
   Text worker(const Worker& w);
+  // The open incidents' texts by id, in one array: a take walks it instead of the
+  // dispatcher's map and a lookup a text (14,000 incidents: milliseconds of cache
+  // misses on the service thread). A text is null while out of date.
+  struct Live {
+    IncidentId id = 0;
+    ElderId elder = 0;
+    Text text;
+  };
+  std::vector<Live> live_;
+  std::vector<Live>::iterator live_at(IncidentId id);  // its place, found or not
+  void rebuild_live();
 
   const Dispatcher& dispatcher_;
   CardOf card_of_;
   ForConsoles for_consoles_;
   std::string today_;
-  std::unordered_map<IncidentId, Text> incidents_;
   std::unordered_map<ElderId, Text> cards_;
   std::unordered_map<WorkerId, Text> workers_;
   std::unordered_set<IncidentId> stale_incidents_;
