@@ -126,6 +126,19 @@ void Child::stop(double wait_s) {
   pid_ = -1;
 }
 
+namespace {
+// A buffer read or sent up to `off`: emptied once all of it is, cut once a megabyte is.
+void drop_consumed(std::string& buf, size_t& off) {
+  if (off == buf.size()) {
+    buf.clear();
+    off = 0;
+  } else if (off > (1 << 20)) {
+    buf.erase(0, off);
+    off = 0;
+  }
+}
+}  // namespace
+
 struct Driver::Conn {
   int fd = -1;
   size_t id = 0;
@@ -269,13 +282,7 @@ void Driver::flush(Conn& c) {
       c.closed = true;
     }
   }
-  if (c.out_off == c.out.size()) {
-    c.out.clear();
-    c.out_off = 0;
-  } else if (c.out_off > (1 << 20)) {
-    c.out.erase(0, c.out_off);
-    c.out_off = 0;
-  }
+  drop_consumed(c.out, c.out_off);
   const bool want = !c.out.empty() && !c.closed;
   if (want != c.want_out && c.fd >= 0) {
     c.want_out = want;
@@ -390,13 +397,7 @@ void Driver::parse(Conn& c) {
       send_raw(id, pong);
     }
   }
-  if (c.in_off == c.in.size()) {
-    c.in.clear();
-    c.in_off = 0;
-  } else if (c.in_off > (1 << 20)) {
-    c.in.erase(0, c.in_off);
-    c.in_off = 0;
-  }
+  drop_consumed(c.in, c.in_off);
 }
 
 void Driver::on_readable(Conn& c) {

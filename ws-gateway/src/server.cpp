@@ -499,7 +499,11 @@ void Server::Impl::on_refresh(lws_sorted_usec_list_t* sul) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "anxin-server: refreshing the snapshot texts failed: %s\n", e.what());
   }
-  lws_sul_schedule(self->context, 0, &self->refresh_timer.sul, &Impl::on_refresh, kRefreshEveryUs);
+  self->schedule_refresh();
+}
+
+void Server::Impl::schedule_refresh() {
+  lws_sul_schedule(context, 0, &refresh_timer.sul, &Impl::on_refresh, kRefreshEveryUs);
 }
 
 void Server::Impl::schedule_tick() {
@@ -825,7 +829,7 @@ void Server::Impl::start() {
   login_thread = std::thread([this] { login_loop(); });
   service = std::thread([this] {
     schedule_tick();
-    lws_sul_schedule(context, 0, &refresh_timer.sul, &Impl::on_refresh, kRefreshEveryUs);
+    schedule_refresh();
     while (!stopping) lws_service(context, 0);
   });
 }

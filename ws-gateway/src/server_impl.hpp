@@ -489,6 +489,7 @@ struct Server::Impl {
   static void on_refresh(lws_sorted_usec_list_t* sul);
 
   void schedule_tick();
+  void schedule_refresh();
 
   // --- lws plumbing -------------------------------------------------------------------
 

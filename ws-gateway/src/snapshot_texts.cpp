@@ -93,7 +93,7 @@ proto::SnapshotText SnapshotTexts::take(std::uint64_t seq, const std::string& ep
   // On the service thread, so as little as it can be a text: no day read, nothing
   // allocated per incident, no lookups (anxin-bench stall: 14,000 incidents took
   // 16-23 ms here before).
-  refresh();  // what changed since the last slice: encoded, or out if resolved
+  refresh();  // everything stale: encoded, or out if resolved
   const bool whole = live_.size() == dispatcher_.open_count() &&
                      std::all_of(live_.begin(), live_.end(), [](const Live& l) { return l.text != nullptr; });
   if (!whole) rebuild_live();
@@ -109,8 +109,6 @@ proto::SnapshotText SnapshotTexts::take(std::uint64_t seq, const std::string& ep
   parts.elders.reserve(elders.size());
   for (ElderId e : elders) parts.elders.push_back(card(e));
   for (const Worker* w : dispatcher_.workers()) parts.workers.push_back(worker(*w));
-  stale_incidents_.clear();  // all encoded just now, or resolved
-  stale_workers_.clear();
   return parts;
 }
 
