@@ -13,7 +13,7 @@ TEST_CASE("rank refresh with 10,000 open incidents", "[.][bench][dispatch]") {
   Dispatcher d(clock);
   LiveState st;
   st.elders = district.elders;
-  st.devices = district.devices;
+  st.devices = DeviceTable(district.devices);
   st.workers = district.workers;
   d.restore(std::move(st));
   // One alarm per home, a realistic mix of kinds, spread over the last hour.

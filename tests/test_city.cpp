@@ -138,7 +138,7 @@ TEST_CASE("the index of callers' numbers: landlines, long numbers, shared number
   r.devices[2].sim = "1064000000003";
   LiveState st;
   st.elders = r.elders;
-  st.devices = r.devices;
+  st.devices = DeviceTable(r.devices);
   st.workers = r.workers;
   d.restore(std::move(st));
 

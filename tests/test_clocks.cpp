@@ -28,7 +28,7 @@ struct Fixture {
     auto r = test::small_registry();
     LiveState st;
     st.elders = r.elders;
-    st.devices = r.devices;
+    st.devices = DeviceTable(r.devices);
     st.workers = r.workers;
     for (auto& w : st.workers) {
       w.status = WorkerStatus::available;

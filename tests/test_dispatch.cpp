@@ -54,8 +54,8 @@ struct Centre {
     r.elders[1].paired_worker = 4;
     LiveState st;
     st.elders = r.elders;
-    st.devices = r.devices;
-    st.devices.push_back({"D5", 1, DeviceKind::infrared, "acme", 100, 0});
+    st.devices = DeviceTable(r.devices);
+    st.devices.put({"D5", 1, DeviceKind::infrared, "acme", 100, 0});
     st.workers = {make_worker(1, "赵护士", WorkerRole::nurse, TransportMode::ebike, 600, 0, {"first_aid", "medical"}),
                   make_worker(2, "钱志愿", WorkerRole::volunteer, TransportMode::ebike, 0, 300),
                   make_worker(3, "孙网格", WorkerRole::grid_worker, TransportMode::car, -3000, 0, {"fire_safety"}),

@@ -22,7 +22,7 @@ struct Fixture {
     auto r = test::small_registry();
     LiveState st;
     st.elders = r.elders;
-    st.devices = r.devices;
+    st.devices = DeviceTable(r.devices);
     st.workers = r.workers;
     st.tokens.push_back({token_hash("tok-console"), op});
     d.restore(std::move(st));

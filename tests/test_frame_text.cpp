@@ -27,7 +27,7 @@ TEST_CASE("deltas and snapshots written as text equal the tree's over every kind
   r.elders[0].contacts.push_back({"王 \x01", "儿子", "139"});
   LiveState st;
   st.elders = r.elders;
-  st.devices = r.devices;
+  st.devices = DeviceTable(r.devices);
   st.workers = r.workers;
   for (auto& w : st.workers) w.status = WorkerStatus::available, w.on_duty = true;
   d.restore(std::move(st));

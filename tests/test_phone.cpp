@@ -22,7 +22,7 @@ struct Centre {
     auto r = test::small_registry();
     LiveState st;
     st.elders = r.elders;
-    st.devices = r.devices;
+    st.devices = DeviceTable(r.devices);
     st.workers = r.workers;
     d.restore(std::move(st));
   }

@@ -71,7 +71,7 @@ TEST_CASE("the registry round-trips through the file", "[store]") {
   CHECK(a.contacts[1].relation == "邻居");
   CHECK_FALSE(st.elders[1].ability.has_value());  // not assessed stays not assessed
   REQUIRE(st.devices.size() == 4);
-  CHECK(st.devices[1].kind == DeviceKind::smoke);
+  CHECK(st.devices.at(1).kind == DeviceKind::smoke);
   REQUIRE(st.workers.size() == 2);
   CHECK(st.workers[0].status == WorkerStatus::available);  // "on duty" in a registry means available
   CHECK(st.workers[1].mode == TransportMode::ebike);

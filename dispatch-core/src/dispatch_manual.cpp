@@ -37,9 +37,9 @@ bool raised_by_hand(AlertKind k) {
 }
 }  // namespace
 
-Device& Dispatcher::desk_device(ElderId elder, const std::string& sim) {
+DeviceTable::Row Dispatcher::desk_device(ElderId elder, const std::string& sim) {
   const DeviceId id = "DESK-" + std::to_string(elder);
-  if (auto it = devices_.find(id); it != devices_.end()) return it->second;
+  if (auto row = devices_.find(id); row != DeviceTable::none) return row;
   Device d;
   d.id = id;
   d.elder = elder;
@@ -52,7 +52,7 @@ Device& Dispatcher::desk_device(ElderId elder, const std::string& sim) {
                       " VALUES(?, ?, ?, ?, 100, 0, ?)");
     s.bind(1, d.id).bind(2, d.elder).bind(3, name_of(d.kind)).bind(4, d.vendor).bind(5, d.sim).run();
   }});
-  return devices_.emplace(id, std::move(d)).first->second;
+  return devices_.put(d);
 }
 
 Result<ManualOpened> Dispatcher::open_manual(const Principal& who, const ManualIncidentIn& in) {
@@ -68,7 +68,7 @@ Result<ManualOpened> Dispatcher::open_manual(const Principal& who, const ManualI
     return Error{ErrorCode::bad_field, "'caller_phone' holds no digits"};
 
   ElderId elder = in.elder;
-  Device* device = nullptr;
+  DeviceTable::Row device = DeviceTable::none;
   if (!in.unknown) {
     auto e = elders_.find(elder);
     if (e == elders_.end() || e->second.unknown_caller)
@@ -94,9 +94,9 @@ Result<ManualOpened> Dispatcher::open_manual(const Principal& who, const ManualI
     if (!number.empty()) other_callers_[number] = {e.id, "unknown", d.id, ""};
     elder = e.id;
     elders_.emplace(e.id, std::move(e));
-    device = &devices_.emplace(d.id, d).first->second;
+    device = devices_.put(d);
   }
-  if (!device) device = &desk_device(elder);
+  if (device == DeviceTable::none) device = desk_device(elder);
 
   const bool joined = open_by_elder_.count(elder) > 0;
   nlohmann::json detail{{"manual", true}, {"source", in.source}, {"operator", display_name(who)}};
@@ -107,7 +107,7 @@ Result<ManualOpened> Dispatcher::open_manual(const Principal& who, const ManualI
     if (!in.caller_name.empty()) detail["caller_name"] = in.caller_name;
   }
   // Like the line's, a desk alert has no device counter: its seq is minus its id.
-  AlarmAck ack = file_alert(who, *device, in.kind, -(last_alert_ + 1), clock_.now_ms(), detail.dump());
+  AlarmAck ack = file_alert(who, device, in.kind, -(last_alert_ + 1), clock_.now_ms(), detail.dump());
   audit(who, "incident_opened_manually", ack.incident,
         nlohmann::json{{"alert_id", ack.alert}, {"elder_id", elder}, {"kind", name_of(in.kind)},
                        {"source", in.source}, {"unknown", in.unknown}, {"joined", joined}}

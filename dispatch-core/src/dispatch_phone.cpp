@@ -48,28 +48,33 @@ void Dispatcher::index_numbers() {
   callers_.clear();
   callers_.shrink_to_fit();
   other_callers_.clear();
-  auto put = [&](const std::string& number, const Device* device, std::uint8_t via, std::int32_t contact) {
+  using Row = DeviceTable::Row;
+  auto put = [&](std::string_view number, Row device, std::uint8_t via, std::int32_t contact) {
     const std::string key = normalise_number(number);
     if (key.empty()) return;
     if (const std::uint64_t packed = pack_number(key)) {
       callers_.push_back({packed, device, contact, via});
     } else {
-      other_callers_.try_emplace(key, CallerMatch{device->elder, kVias[via], device->id,
-                                                  via == 2 ? elders_.at(device->elder).contacts[contact].name : ""});
+      const ElderId elder = devices_.at(device).elder;
+      other_callers_.try_emplace(key, CallerMatch{elder, kVias[via], std::string(devices_.serial(device)),
+                                                  via == 2 ? elders_.at(elder).contacts[contact].name : ""});
     }
   };
   // One pass over the devices (millions, in a city): their SIMs, and the device each
   // elder's calls are filed under, their 一键通 of the lowest id, or else the device of
   // the lowest kind and id.
-  std::unordered_map<ElderId, const Device*> filed_under;
+  std::unordered_map<ElderId, Row> filed_under;
   filed_under.reserve(elders_.size());
-  for (const auto& [id, d] : devices_) {
-    if (!d.sim.empty()) put(d.sim, &d, 0, -1);
-    const Device*& best = filed_under[d.elder];
-    if (!best || (d.kind == DeviceKind::sos_button) > (best->kind == DeviceKind::sos_button) ||
-        ((d.kind == DeviceKind::sos_button) == (best->kind == DeviceKind::sos_button) &&
-         std::make_pair(d.kind, std::string_view(d.id)) < std::make_pair(best->kind, std::string_view(best->id))))
-      best = &d;
+  for (Row r = 0; r < devices_.size(); ++r) {
+    const DeviceTable::Fixed& d = devices_.at(r);
+    if (d.sim_size) put(devices_.sim(r), r, 0, -1);
+    auto [best, first] = filed_under.try_emplace(d.elder, r);
+    if (first) continue;
+    const DeviceTable::Fixed& b = devices_.at(best->second);
+    if ((d.kind == DeviceKind::sos_button) > (b.kind == DeviceKind::sos_button) ||
+        ((d.kind == DeviceKind::sos_button) == (b.kind == DeviceKind::sos_button) &&
+         std::make_pair(d.kind, devices_.serial(r)) < std::make_pair(b.kind, devices_.serial(best->second))))
+      best->second = r;
   }
   size_t numbers = callers_.size() + elders_.size();
   for (const auto& [id, e] : elders_) numbers += e.contacts.size();
@@ -81,12 +86,13 @@ void Dispatcher::index_numbers() {
     for (size_t k = 0; k < e.contacts.size(); ++k) put(e.contacts[k].phone, dev->second, 2, static_cast<std::int32_t>(k));
   }
   // Long numbers went in the map in the order above; the packed ones are ordered here.
-  std::sort(callers_.begin(), callers_.end(), [](const CallerRef& a, const CallerRef& b) {
+  std::sort(callers_.begin(), callers_.end(), [&](const CallerRef& a, const CallerRef& b) {
     if (a.number != b.number) return a.number < b.number;
     if (a.via != b.via) return a.via < b.via;
-    if (a.device->elder != b.device->elder) return a.device->elder < b.device->elder;
+    const ElderId ea = devices_.at(a.device).elder, eb = devices_.at(b.device).elder;
+    if (ea != eb) return ea < eb;
     if (a.contact != b.contact) return a.contact < b.contact;
-    return a.device->id < b.device->id;
+    return devices_.serial(a.device) < devices_.serial(b.device);
   });
   callers_.erase(std::unique(callers_.begin(), callers_.end(),
                              [](const CallerRef& a, const CallerRef& b) { return a.number == b.number; }),
@@ -100,10 +106,10 @@ std::optional<CallerMatch> Dispatcher::match_caller(std::string_view number) con
   auto it = std::lower_bound(callers_.begin(), callers_.end(), packed,
                              [](const CallerRef& r, std::uint64_t n) { return r.number < n; });
   if (packed == 0 || it == callers_.end() || it->number != packed) return std::nullopt;
-  const Device& d = *it->device;
-  CallerMatch m{d.elder, kVias[it->via], d.id, ""};
+  const ElderId elder = devices_.at(it->device).elder;
+  CallerMatch m{elder, kVias[it->via], std::string(devices_.serial(it->device)), ""};
   if (it->via == 2) {
-    const auto& contacts = elders_.at(d.elder).contacts;
+    const auto& contacts = elders_.at(elder).contacts;
     if (it->contact >= 0 && static_cast<size_t>(it->contact) < contacts.size()) m.contact = contacts[it->contact].name;
   }
   return m;
@@ -111,13 +117,13 @@ std::optional<CallerMatch> Dispatcher::match_caller(std::string_view number) con
 
 Result<AlarmAck> Dispatcher::phone_in(const Principal& who, const CallerMatch& caller, const std::string& number,
                                       const std::string& call_id) {
-  auto dev = devices_.find(caller.device);
-  if (dev == devices_.end()) return Error{ErrorCode::unknown_device, "no device " + caller.device};
+  const DeviceTable::Row dev = devices_.find(caller.device);
+  if (dev == DeviceTable::none) return Error{ErrorCode::unknown_device, "no device " + caller.device};
   nlohmann::json detail{{"number", number}, {"via", caller.via}, {"call_id", call_id}};
   if (!caller.contact.empty()) detail["contact"] = caller.contact;
   // A phone alert has no device counter: its seq is minus its alert id, unique and
   // out of the way of the device's own positive sequence.
-  return file_alert(who, dev->second, AlertKind::phone_call, -(last_alert_ + 1), clock_.now_ms(), detail.dump());
+  return file_alert(who, dev, AlertKind::phone_call, -(last_alert_ + 1), clock_.now_ms(), detail.dump());
 }
 
 Result<AlarmAck> Dispatcher::phone_in_unknown(const Principal& who, const std::string& number,
@@ -142,7 +148,7 @@ Result<AlarmAck> Dispatcher::phone_in_unknown(const Principal& who, const std::s
   effects_.writes.push_back(PutCaller{e, d});
   other_callers_[key] = {e.id, "unknown", d.id, ""};
   elders_.emplace(e.id, std::move(e));
-  devices_.emplace(d.id, d);
+  devices_.put(d);
   return phone_in(who, other_callers_[key], number, call_id);
 }
 
@@ -218,7 +224,7 @@ std::vector<ElderId> Dispatcher::put_roster(std::vector<Elder> elders, std::vect
     ids.push_back(e.id);
     elders_[e.id] = std::move(e);
   }
-  for (auto& d : devices) devices_[d.id] = std::move(d);
+  for (const auto& d : devices) devices_.put(d);
   index_numbers();  // a new phone or SIM now finds its elder when it calls
   return ids;
 }

@@ -74,18 +74,18 @@ std::vector<std::string> Dispatcher::restore(LiveState st) {
     elders_.emplace(e.id, std::move(e));
   }
   release(st.elders);
-  devices_.reserve(st.devices.size());
   // Rows no code of ours writes (a hand edit with foreign keys off, a half-restored
   // backup) are left out of the live state rather than stop every start (issue 11,
   // item 2); the host logs what was left out.
-  for (auto& d : st.devices) {
-    if (!elders_.count(d.elder)) {
-      left_out.push_back("device " + d.id + ": no elder " + std::to_string(d.elder));
-      continue;
+  devices_ = std::move(st.devices);
+  bool orphans = false;
+  for (DeviceTable::Row r = 0; r < devices_.size(); ++r)
+    if (!elders_.count(devices_.at(r).elder)) {
+      left_out.push_back("device " + std::string(devices_.serial(r)) + ": no elder " +
+                         std::to_string(devices_.at(r).elder));
+      orphans = true;
     }
-    devices_.emplace(d.id, std::move(d));
-  }
-  release(st.devices);
+  if (orphans) devices_.retain([&](DeviceTable::Row r) { return elders_.count(devices_.at(r).elder) > 0; });
   for (auto& w : st.workers) {
     w.received_mono = mono_of(w.position_ms, now);
     index_worker(w);
@@ -266,23 +266,29 @@ Result<Incident*> Dispatcher::open_incident(IncidentId id) {
 
 // --- alarms ---------------------------------------------------------------------------
 
-Result<Device*> Dispatcher::device_of(const Principal& who, const DeviceId& id, const char* doing) {
+Result<DeviceTable::Row> Dispatcher::device_of(const Principal& who, const DeviceId& id, const char* doing) {
   if (who.role != Role::device) return Error{ErrorCode::forbidden, std::string("only devices ") + doing};
-  auto dev = devices_.find(id);
-  if (dev == devices_.end()) return Error{ErrorCode::unknown_device, "no device " + id};
-  Device& device = dev->second;
+  const DeviceTable::Row device = devices_.find(id);
+  if (device == DeviceTable::none) return Error{ErrorCode::unknown_device, "no device " + id};
+  const std::string& vendor = devices_.vendor(device);
   // The desk's pseudo-devices (dispatch_manual.cpp) are raised by consoles only.
-  if (device.vendor == "desk") return Error{ErrorCode::device_not_owned, "no token speaks for " + device.id};
+  if (vendor == "desk") return Error{ErrorCode::device_not_owned, "no token speaks for " + id};
   // A token speaks for one device, or for every device of one vendor platform.
-  if (who.subject != "device:" + device.id && who.subject != "vendor:" + device.vendor)
-    return Error{ErrorCode::device_not_owned, "this token does not speak for " + device.id};
-  return &device;
+  auto speaks_as = [&](std::string_view prefix, std::string_view name) {
+    return who.subject.size() == prefix.size() + name.size() && who.subject.starts_with(prefix) &&
+           who.subject.ends_with(name);
+  };
+  if (!speaks_as("device:", id) && !speaks_as("vendor:", vendor))
+    return Error{ErrorCode::device_not_owned, "this token does not speak for " + id};
+  return device;
 }
 
 Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in, bool known_new) {
   auto found = device_of(who, in.device, "raise alarms");
   if (!found) return found.error();
-  Device& device = *found.value();
+  const DeviceTable::Row row = found.value();
+  DeviceTable::Fixed& device = devices_.at(row);
+  const DeviceId& id = in.device;  // as found: the same serial
   if (!device_can_raise(device.kind, in.kind))
     return Error{ErrorCode::kind_not_supported,
                  std::string(name_of(device.kind)) + " cannot raise " + std::string(name_of(in.kind))};
@@ -296,9 +302,9 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
   // The numbers first: the scan of recent_ below runs for every new alarm.
   auto same = [&](const DeviceProgress& p) {
     return p.last_seq == in.seq && p.device_time_ms == in.device_time_ms && p.kind == in.kind &&
-           p.device == device.id && p.boot == in.boot;
+           p.device == id && p.boot == in.boot;
   };
-  auto progress_it = progress_.find(device.id);
+  auto progress_it = progress_.find(id);
   if (!known_new) {
     if (progress_it != progress_.end() && same(progress_it->second))
       return AlarmAck{progress_it->second.last_alert, progress_it->second.last_incident, true};
@@ -310,39 +316,41 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
                       (progress_it->second.boot == in.boot && in.seq > progress_it->second.last_seq);
     if (!next) return AlarmAck{0, 0, false, false, true};
   }
-  if (!take_alarm_token(device.id))
-    return Error{ErrorCode::rate_limited, device.id + " sent more than " +
+  if (!take_alarm_token(id))
+    return Error{ErrorCode::rate_limited, id + " sent more than " +
                                               std::to_string(config_.supervision.alarm_burst) +
                                               " alarms in a short time; this one was not taken: send it again later"};
-  if (in.battery_pct) device.battery_pct = *in.battery_pct;
+  if (in.battery_pct) device.battery_pct = static_cast<std::int8_t>(*in.battery_pct);
   AlarmAck ack;
-  if (auto folded = fold(device, in)) {
+  if (auto folded = fold(row, in)) {
     ack = *folded;
   } else {
-    ack = file_alert(who, device, in.kind, in.seq, in.device_time_ms, in.detail, in.boot);
-    folds_[{device.id, in.kind}] = last_filed_;
+    ack = file_alert(who, row, in.kind, in.seq, in.device_time_ms, in.detail, in.boot);
+    folds_[{id, in.kind}] = last_filed_;
   }
-  DeviceProgress p{device.id, in.seq, ack.alert, ack.incident, in.boot, in.kind, in.device_time_ms};
-  progress_[device.id] = p;
+  DeviceProgress p{id, in.seq, ack.alert, ack.incident, in.boot, in.kind, in.device_time_ms};
+  progress_[id] = p;
   recent_.push_back({p});
   if (recent_.size() > kRecent) recent_.pop_front();
-  battery_seen(device);
-  if (in.kind == AlertKind::offline) watch_[device.id].offline = true;  // said by its platform
+  battery_seen(row);
+  if (in.kind == AlertKind::offline) watch_[id].offline = true;  // said by its platform
   if (!ack.folded) {
-    auto w = watch_.find(device.id);
-    effects_.writes.push_back(TouchDevice{device.id, device.battery_pct, device.last_seen_ms, w != watch_.end()});
+    auto w = watch_.find(id);
+    effects_.writes.push_back(TouchDevice{id, device.battery_pct, device.last_seen_ms, w != watch_.end()});
   }
   return ack;
 }
 
 // Files one alert of `device` on its elder's incident, opening one if none is open:
 // the alarm frame's path, and the phone line's (dispatch_phone.cpp).
-AlarmAck Dispatcher::file_alert(const Principal& who, Device& device, AlertKind kind_of_alert, std::int64_t seq,
+AlarmAck Dispatcher::file_alert(const Principal& who, DeviceTable::Row row, AlertKind kind_of_alert, std::int64_t seq,
                                 Millis device_time_ms, const std::string& detail, const std::string& boot) {
   const Millis now = clock_.now_ms();
+  DeviceTable::Fixed& device = devices_.at(row);
+  const std::string id(devices_.serial(row));
   Alert alert;
   alert.id = ++last_alert_;
-  alert.device = device.id;
+  alert.device = id;
   alert.elder = device.elder;
   alert.kind = kind_of_alert;
   alert.device_time_ms = device_time_ms;
@@ -379,7 +387,7 @@ AlarmAck Dispatcher::file_alert(const Principal& who, Device& device, AlertKind 
   TimelineEntry entry;
   entry.at_ms = now;
   entry.kind = TimelineKind::alert;
-  entry.actor = device.id;
+  entry.actor = id;
   entry.alert = alert.id;
   entry.alert_kind = kind_of_alert;
   entry.text = detail;
@@ -392,7 +400,7 @@ AlarmAck Dispatcher::file_alert(const Principal& who, Device& device, AlertKind 
   device.last_seen_ms = now;
   if (kind == DeltaKind::incident_opened) observe(*incident);  // counts it in its hour
   audit(who, "alarm", incident->id,
-        nlohmann::json{{"device", device.id}, {"seq", seq}, {"kind", name_of(kind_of_alert)}, {"alert_id", alert.id}}
+        nlohmann::json{{"device", id}, {"seq", seq}, {"kind", name_of(kind_of_alert)}, {"alert_id", alert.id}}
             .dump());
   detail::append_since(emit(kind, *incident), *incident, mark);
   last_filed_ = alert;
@@ -517,9 +525,10 @@ const Elder* Dispatcher::elder(ElderId id) const {
   auto it = elders_.find(id);
   return it == elders_.end() ? nullptr : &it->second;
 }
-const Device* Dispatcher::device(const DeviceId& id) const {
-  auto it = devices_.find(id);
-  return it == devices_.end() ? nullptr : &it->second;
+std::optional<Device> Dispatcher::device(const DeviceId& id) const {
+  const DeviceTable::Row r = devices_.find(id);
+  if (r == DeviceTable::none) return std::nullopt;
+  return devices_.device(r);
 }
 std::vector<const Elder*> Dispatcher::elders() const {
   std::vector<const Elder*> out;
@@ -529,11 +538,9 @@ std::vector<const Elder*> Dispatcher::elders() const {
   return out;
 }
 
-std::vector<const Device*> Dispatcher::devices_of(ElderId elder) const {
-  std::vector<const Device*> out;
-  for (const auto& [id, d] : devices_)
-    if (d.elder == elder) out.push_back(&d);
-  std::sort(out.begin(), out.end(), [](auto a, auto b) { return a->id < b->id; });
+std::vector<Device> Dispatcher::devices_of(ElderId elder) const {
+  std::vector<Device> out;
+  for (DeviceTable::Row r : devices_.of_elder(elder)) out.push_back(devices_.device(r));
   return out;
 }
 

@@ -781,12 +781,12 @@ LiveState Store::load(Millis since_ms) const {
     Stmt s(read_db_,
            "SELECT id, elder_id, kind, vendor, battery_pct, last_seen_ms, sim, supervised FROM devices ORDER BY id");
     st.devices.reserve(count("devices"));
+    Device d;  // one, its strings' buffers reused for every row
     while (s.next()) {
-      Device d;
       d.id = s.text(0); d.elder = s.i64(1); d.kind = enum_or(s.text(2), DeviceKind::sos_button);
       d.vendor = s.text(3); d.battery_pct = static_cast<int>(s.i64(4)); d.last_seen_ms = s.i64(5);
       d.sim = s.text(6); d.supervised = s.i64(7) != 0;
-      st.devices.push_back(std::move(d));
+      st.devices.put(d);
     }
   }
   {

@@ -103,27 +103,29 @@ std::string supervision_json(const SupervisionConfig& c) {
 Result<DeviceId> Dispatcher::heartbeat(const Principal& who, const HeartbeatIn& beat) {
   auto found = device_of(who, beat.device, "send heartbeats");
   if (!found) return found.error();
-  Device& device = *found.value();
+  const DeviceTable::Row row = found.value();
+  DeviceTable::Fixed& device = devices_.at(row);
   device.last_seen_ms = clock_.now_ms();
   device.supervised = true;  // from its first heartbeat on, its check-ins are expected
-  if (beat.battery_pct) device.battery_pct = *beat.battery_pct;
-  Watch& w = watch_[device.id];
+  if (beat.battery_pct) device.battery_pct = static_cast<std::int8_t>(*beat.battery_pct);
+  Watch& w = watch_[beat.device];
   w.beat_mono = clock_.mono_ms();
-  if (!std::exchange(w.dirty, true)) dirty_.push_back(device.id);
-  if (w.offline) heard_.push_back(device.id);
-  expect_check_in(device, w);
-  battery_seen(device);
-  return device.id;
+  if (!std::exchange(w.dirty, true)) dirty_.push_back(beat.device);
+  if (w.offline) heard_.push_back(beat.device);
+  expect_check_in(row, w);
+  battery_seen(row);
+  return beat.device;
 }
 
 // Queues the moment `device` is overdue, unless an earlier entry stands: that one,
 // when it pops, finds the newer beat and queues again.
-void Dispatcher::expect_check_in(const Device& device, Watch& w) {
+void Dispatcher::expect_check_in(DeviceTable::Row row, Watch& w) {
+  const DeviceTable::Fixed& device = devices_.at(row);
   if (!device.supervised || w.queued_due) return;
   auto c = config_.supervision.check_in.find(device.kind);
   if (c == config_.supervision.check_in.end() || c->second.every_ms <= 0) return;
   w.queued_due = w.beat_mono + c->second.every_ms + c->second.grace_ms;
-  check_ins_.push({w.queued_due, device.id});
+  check_ins_.push({w.queued_due, DeviceId(devices_.serial(row))});
 }
 
 namespace {
@@ -136,12 +138,14 @@ int threshold_of(int pct, const std::vector<int>& thresholds) {
 }
 }  // namespace
 
-void Dispatcher::battery_seen(const Device& device) {
-  Watch& w = watch_[device.id];
+void Dispatcher::battery_seen(DeviceTable::Row row) {
+  const DeviceTable::Fixed& device = devices_.at(row);
+  const DeviceId id(devices_.serial(row));
+  Watch& w = watch_[id];
   const auto& s = config_.supervision;
   if (w.battery_raised <= 100 && device.battery_pct >= w.battery_raised + s.battery_rearm_pct)
     w.battery_raised = 101;  // a new battery, or charged
-  if (threshold_of(device.battery_pct, s.battery_low_pct) < w.battery_raised) heard_.push_back(device.id);
+  if (threshold_of(device.battery_pct, s.battery_low_pct) < w.battery_raised) heard_.push_back(id);
 }
 
 bool Dispatcher::take_alarm_token(const DeviceId& device) {
@@ -160,8 +164,8 @@ bool Dispatcher::take_alarm_token(const DeviceId& device) {
 // A storm: another alarm of the same kind from the same device while the alert it
 // repeats is on an open incident. Counted on the alert and the incident, stored in the
 // same commit, and told to consoles once a tick (supervise) rather than once an alarm.
-std::optional<AlarmAck> Dispatcher::fold(Device& device, const AlarmIn& in) {
-  auto it = folds_.find({device.id, in.kind});
+std::optional<AlarmAck> Dispatcher::fold(DeviceTable::Row device, const AlarmIn& in) {
+  auto it = folds_.find({in.device, in.kind});
   if (it == folds_.end()) return std::nullopt;
   auto open = open_.find(it->second.incident);
   if (open == open_.end()) {
@@ -175,36 +179,37 @@ std::optional<AlarmAck> Dispatcher::fold(Device& device, const AlarmIn& in) {
   effects_.writes.push_back(PutAlert{alert});
   save(incident);
   folded_.push_back(incident.id);
-  device.last_seen_ms = clock_.now_ms();
+  devices_.at(device).last_seen_ms = clock_.now_ms();
   return AlarmAck{alert.id, incident.id, false, true};
 }
 
-void Dispatcher::file_server_alert(Device& device, AlertKind kind, const std::string& detail) {
-  const Millis seen = device.last_seen_ms;
+void Dispatcher::file_server_alert(DeviceTable::Row device, AlertKind kind, const std::string& detail) {
+  const Millis seen = devices_.at(device).last_seen_ms;
   // Seq below zero: the server's own alerts never meet a device's counter.
   file_alert(detail::kSystem, device, kind, -(last_alert_ + 1), clock_.now_ms(), detail, "server");
-  device.last_seen_ms = seen;  // filing marks a device seen; this one was not
+  devices_.at(device).last_seen_ms = seen;  // filing marks a device seen; this one was not
 }
 
-void Dispatcher::raise_offline(Device& device, Watch& w) {
-  const CheckIn c = config_.supervision.check_in.at(device.kind);
+void Dispatcher::raise_offline(DeviceTable::Row device, Watch& w) {
+  const CheckIn c = config_.supervision.check_in.at(devices_.at(device).kind);
   file_server_alert(device, AlertKind::offline,
-                    nlohmann::json{{"raised_by", "server"}, {"last_seen_ms", device.last_seen_ms},
+                    nlohmann::json{{"raised_by", "server"}, {"last_seen_ms", devices_.at(device).last_seen_ms},
                                    {"check_in_s", c.every_ms / 1000}, {"grace_s", c.grace_ms / 1000}}
                         .dump());
-  folds_[{device.id, AlertKind::offline}] = last_filed_;
+  folds_[{DeviceId(devices_.serial(device)), AlertKind::offline}] = last_filed_;
   w.offline = true;
 }
 
-void Dispatcher::back_online(Device& device, Watch& w) {
+void Dispatcher::back_online(DeviceTable::Row row, Watch& w) {
+  const DeviceId id(devices_.serial(row));
   w.offline = false;
-  folds_.erase({device.id, AlertKind::offline});  // a later silence is a new alert
-  auto open = open_by_elder_.find(device.elder);
+  folds_.erase({id, AlertKind::offline});  // a later silence is a new alert
+  auto open = open_by_elder_.find(devices_.at(row).elder);
   if (open == open_by_elder_.end()) return;  // resolved meanwhile: nothing to tell
   Incident& incident = open_.at(open->second);
   const size_t mark = incident.timeline.size();
-  note(incident, TimelineKind::note, device.id, device.id + " back online");
-  audit_system("device_back_online", incident.id, nlohmann::json{{"device", device.id}}.dump());
+  note(incident, TimelineKind::note, id, id + " back online");
+  audit_system("device_back_online", incident.id, nlohmann::json{{"device", id}}.dump());
   detail::append_since(emit(DeltaKind::incident_updated, incident), incident, mark);
 }
 
@@ -212,16 +217,16 @@ void Dispatcher::supervise() {
   const Millis mono = clock_.mono_ms();
   const auto& s = config_.supervision;
   for (const DeviceId& id : std::exchange(heard_, {})) {
-    auto dev = devices_.find(id);
-    if (dev == devices_.end()) continue;
-    Device& device = dev->second;
+    const DeviceTable::Row row = devices_.find(id);
+    if (row == DeviceTable::none) continue;
+    const DeviceTable::Fixed& device = devices_.at(row);
     Watch& w = watch_[id];
-    if (w.offline && device.supervised && w.beat_mono > 0) back_online(device, w);
+    if (w.offline && device.supervised && w.beat_mono > 0) back_online(row, w);
     const int t = threshold_of(device.battery_pct, s.battery_low_pct);
     if (t < w.battery_raised) {
       w.battery_raised = t;
       file_server_alert(
-          device, AlertKind::low_battery,
+          row, AlertKind::low_battery,
           nlohmann::json{{"raised_by", "server"}, {"battery_pct", device.battery_pct}, {"threshold_pct", t}}.dump());
     }
   }
@@ -231,17 +236,17 @@ void Dispatcher::supervise() {
       const DeviceId id = check_ins_.top().second;
       check_ins_.pop();
       auto watch = watch_.find(id);
-      auto dev = devices_.find(id);
-      if (watch == watch_.end() || dev == devices_.end()) continue;
+      const DeviceTable::Row dev = devices_.find(id);
+      if (watch == watch_.end() || dev == DeviceTable::none) continue;
       Watch& w = watch->second;
       w.queued_due = 0;
       if (w.offline) continue;  // its next heartbeat queues it again
-      auto c = s.check_in.find(dev->second.kind);
+      auto c = s.check_in.find(devices_.at(dev).kind);
       if (c == s.check_in.end() || c->second.every_ms <= 0) continue;
       if (mono - w.beat_mono > c->second.every_ms + c->second.grace_ms)
-        raise_offline(dev->second, w);
+        raise_offline(dev, w);
       else
-        expect_check_in(dev->second, w);  // heard from since it was queued
+        expect_check_in(dev, w);  // heard from since it was queued
     }
   }
   // The devices heard from, written with the tick's commit: a slice a tick, since every
@@ -254,9 +259,12 @@ void Dispatcher::supervise() {
       if (auto w = watch_.find(id); w != watch_.end()) w->second.dirty = false;
   }
   for (size_t n = 0; n < kDevicesWrittenPerTick && !unwritten_.empty(); ++n) {
-    const Device& d = devices_.at(unwritten_.back());
+    const DeviceTable::Row r = devices_.find(unwritten_.back());
+    if (r != DeviceTable::none) {
+      const DeviceTable::Fixed& d = devices_.at(r);
+      effects_.writes.push_back(TouchDevice{unwritten_.back(), d.battery_pct, d.last_seen_ms, d.supervised});
+    }
     unwritten_.pop_back();
-    effects_.writes.push_back(TouchDevice{d.id, d.battery_pct, d.last_seen_ms, d.supervised});
   }
   std::sort(folded_.begin(), folded_.end());
   folded_.erase(std::unique(folded_.begin(), folded_.end()), folded_.end());
@@ -273,7 +281,9 @@ void Dispatcher::supervise() {
 // of them: a Watch each cost hundreds of megabytes and a scan of them all every second.
 void Dispatcher::restore_supervision() {
   const Millis mono = clock_.mono_ms();
-  for (auto& [id, device] : devices_) {
+  for (DeviceTable::Row row = 0; row < devices_.size(); ++row) {
+    const DeviceTable::Fixed& device = devices_.at(row);
+    const std::string_view id = devices_.serial(row);
     const int raised = threshold_of(device.battery_pct, config_.supervision.battery_low_pct);
     bool offline = false;
     if (auto open = open_by_elder_.find(device.elder); open != open_by_elder_.end())
@@ -282,11 +292,11 @@ void Dispatcher::restore_supervision() {
             e.at_ms >= device.last_seen_ms)
           offline = true;
     if (!device.supervised && raised > 100 && !offline) continue;
-    Watch& w = watch_[id];
+    Watch& w = watch_[DeviceId(id)];
     w.beat_mono = mono;
     w.battery_raised = raised;
     w.offline = offline;
-    expect_check_in(device, w);
+    expect_check_in(row, w);
   }
 }
 

@@ -400,7 +400,8 @@ int play(const Args& a) {
   LiveState st = Store(db).load();
   sim::District district;
   district.elders = std::move(st.elders);
-  district.devices = std::move(st.devices);
+  district.devices.reserve(st.devices.size());
+  for (DeviceTable::Row r = 0; r < st.devices.size(); ++r) district.devices.push_back(st.devices.device(r));
   district.workers = std::move(st.workers);
   const double rate =
       per_elder_year > 0 ? static_cast<double>(district.elders.size()) * per_elder_year / (365.0 * 86400) * speedup

@@ -21,8 +21,9 @@ class Month {
   Month(Store& store, ManualClock& clock, const MonthOptions& o, const visits::Policy& policy)
       : store_(store), clock_(clock), o_(o), rng_(o.seed ^ 0x7157ULL), d_(clock), service_(d_, clock, policy) {
     LiveState st = store.load();
-    for (const Device& dev : st.devices)
-      if (dev.kind == DeviceKind::water_meter) water_meters_.push_back({dev.elder, dev.id});
+    for (DeviceTable::Row r = 0; r < st.devices.size(); ++r)
+      if (st.devices.at(r).kind == DeviceKind::water_meter)
+        water_meters_.push_back({st.devices.at(r).elder, std::string(st.devices.serial(r))});
     std::sort(water_meters_.begin(), water_meters_.end());  // by elder, then id
     d_.restore(std::move(st));
     service_.load(store);
@@ -182,10 +183,10 @@ class Month {
     result_.campaign = (*r)["campaign"]["campaign_id"];
     // A few homes' water meters report no use during the cold: a visit today.
     int raised = 0;
-    for (const Device* dev : water_meters())
+    for (const Device& dev : water_meters())
       if (raised < 3 && rng_.chance(0.2)) {
         ++raised;
-        const ElderId elder = dev->elder;
+        const ElderId elder = dev.elder;
         at(clock_.now_ms() + 3 * kHour, [this, elder] {
           service_.on_alert(elder, AlertKind::no_water_use);
           auto w = service_.take_writes();
@@ -194,10 +195,10 @@ class Month {
       }
   }
 
-  std::vector<const Device*> water_meters() const {
-    std::vector<const Device*> out;
+  std::vector<Device> water_meters() const {
+    std::vector<Device> out;
     for (const auto& [elder, id] : water_meters_)
-      if (const Device* dev = d_.device(id)) out.push_back(dev);
+      if (auto dev = d_.device(id)) out.push_back(std::move(*dev));
     return out;
   }
   std::vector<std::pair<ElderId, DeviceId>> water_meters_;  // read once: asking each elder's devices is a scan

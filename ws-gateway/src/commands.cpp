@@ -195,8 +195,8 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::E
   if (!e) return error_reply(s, req, {ErrorCode::bad_field, "no elder " + std::to_string(q.elder)});
   proto::ElderDetail d;
   d.card = card_for(e->id, dispatcher.today());
-  for (const Device* dev : dispatcher.devices_of(e->id))
-    d.devices.push_back({dev->id, dev->kind, dev->vendor, dev->battery_pct, dev->last_seen_ms});
+  for (const Device& dev : dispatcher.devices_of(e->id))
+    d.devices.push_back({dev.id, dev.kind, dev.vendor, dev.battery_pct, dev.last_seen_ms});
   // The history is read off the service thread; the visitors' names are added back on it.
   read_then_reply(s, req, [this, d = std::move(d), photo = q.photo]() mutable -> Finish {
     ElderHistory h = store.elder_history(d.card.id, 20);

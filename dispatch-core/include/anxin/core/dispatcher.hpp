@@ -25,6 +25,7 @@
 
 #include "anxin/core/candidates.hpp"
 #include "anxin/core/clock.hpp"
+#include "anxin/core/device_table.hpp"
 #include "anxin/core/domain.hpp"
 #include "anxin/core/errors.hpp"
 #include "anxin/core/metrics.hpp"
@@ -305,8 +306,8 @@ class Dispatcher {
   std::vector<const Incident*> ranked_incidents() const;   // queue order, now
   const Incident* incident(IncidentId id) const;
   const Elder* elder(ElderId id) const;
-  const Device* device(const DeviceId& id) const;
-  std::vector<const Device*> devices_of(ElderId elder) const;  // by id
+  std::optional<Device> device(const DeviceId& id) const;
+  std::vector<Device> devices_of(ElderId elder) const;  // by id
   std::vector<const Elder*> elders() const;                    // by id
   const Worker* worker(WorkerId id) const;
   std::vector<const Worker*> workers() const;              // by id
@@ -332,7 +333,7 @@ class Dispatcher {
   void observe(const Incident& incident);  // into today's figures
   void roll_metrics_day();                  // a new local day starts them afresh
 
-  AlarmAck file_alert(const Principal& who, Device& device, AlertKind kind, std::int64_t seq, Millis device_time_ms,
+  AlarmAck file_alert(const Principal& who, DeviceTable::Row device, AlertKind kind, std::int64_t seq, Millis device_time_ms,
                       const std::string& detail, const std::string& boot = "");
   Alert last_filed_;  // the alert file_alert made last
   void index_numbers();
@@ -341,7 +342,7 @@ class Dispatcher {
   Result<Incident*> open_incident(IncidentId id);
   // The device `who` speaks for: a device token for itself, or a vendor platform's
   // for any of its devices. `doing` completes "only devices …" when `who` is none.
-  Result<Device*> device_of(const Principal& who, const DeviceId& id, const char* doing);
+  Result<DeviceTable::Row> device_of(const Principal& who, const DeviceId& id, const char* doing);
   Result<Worker*> worker_of(const Principal& who);
   struct AssignmentRef {
     Incident* incident;
@@ -384,12 +385,12 @@ class Dispatcher {
   void check_unseen_alert(Incident& incident, Millis mono);   // the tick
 
   // The pseudo-device a desk alert is filed under (dispatch_manual.cpp), made on first use.
-  Device& desk_device(ElderId elder, const std::string& sim = "");
+  DeviceTable::Row desk_device(ElderId elder, const std::string& sim = "");
 
   const Clock& clock_;
   DispatchConfig config_;
   std::unordered_map<ElderId, Elder> elders_;
-  std::unordered_map<DeviceId, Device> devices_;
+  DeviceTable devices_;
   std::map<WorkerId, Worker> workers_;
   WorkerIndex index_;
   std::map<IncidentId, Incident> open_;  // ordered, so timers and replays are deterministic
@@ -404,7 +405,7 @@ class Dispatcher {
   // on a match. Sorted by number, the first indexed first.
   struct CallerRef {
     std::uint64_t number = 0;  // pack_number() of normalise_number()
-    const Device* device = nullptr;  // a node of devices_, which never moves
+    DeviceTable::Row device = DeviceTable::none;
     std::int32_t contact = -1;       // for a contact: which of the elder's
     std::uint8_t via = 0;            // 0 device_sim, 1 elder_phone, 2 contact
   };
@@ -434,7 +435,7 @@ class Dispatcher {
   // what is due, not every watched device (a whole city's scan held a tick up).
   using CheckInDue = std::pair<Millis, DeviceId>;
   std::priority_queue<CheckInDue, std::vector<CheckInDue>, std::greater<>> check_ins_;
-  void expect_check_in(const Device& device, Watch& w);
+  void expect_check_in(DeviceTable::Row device, Watch& w);
   std::vector<DeviceId> dirty_;      // heard from since the last write (Watch::dirty)
   std::vector<DeviceId> unwritten_;  // heard from, to be written a slice a tick
   static constexpr size_t kDevicesWrittenPerTick = 2'000;
@@ -449,14 +450,14 @@ class Dispatcher {
   std::vector<IncidentId> folded_;
   void supervise();  // from tick()
   void restore_supervision();
-  void battery_seen(const Device& device);
+  void battery_seen(DeviceTable::Row device);
   bool take_alarm_token(const DeviceId& device);
-  std::optional<AlarmAck> fold(Device& device, const AlarmIn& in);
-  void raise_offline(Device& device, Watch& w);
+  std::optional<AlarmAck> fold(DeviceTable::Row device, const AlarmIn& in);
+  void raise_offline(DeviceTable::Row device, Watch& w);
   // An alert the server raises about a device (offline, low battery): filed like the
   // device's own, with a seq below zero, and not counted as hearing from it.
-  void file_server_alert(Device& device, AlertKind kind, const std::string& detail);
-  void back_online(Device& device, Watch& w);
+  void file_server_alert(DeviceTable::Row device, AlertKind kind, const std::string& detail);
+  void back_online(DeviceTable::Row device, Watch& w);
   ResponseMetrics metrics_;  // today's figures: metrics_.day_start() is the day they cover
   AlertId last_alert_ = 0;
   IncidentId last_incident_ = 0;

@@ -68,7 +68,7 @@ struct Elder {
   bool unknown_caller = false;
 };
 
-enum class DeviceKind {
+enum class DeviceKind : std::uint8_t {  // a byte: a city keeps millions (device_table.hpp)
   sos_button,   // 一键通
   smoke,
   gas,

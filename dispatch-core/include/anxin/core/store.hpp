@@ -25,6 +25,7 @@
 #include <variant>
 #include <vector>
 
+#include "anxin/core/device_table.hpp"
 #include "anxin/core/domain.hpp"
 #include "anxin/core/notifier.hpp"
 
@@ -149,7 +150,7 @@ struct DeviceProgress {
 
 struct LiveState {
   std::vector<Elder> elders;
-  std::vector<Device> devices;
+  DeviceTable devices;  // compact: a city has millions
   std::vector<Worker> workers;
   std::vector<Incident> open_incidents;  // with timelines, responders, calls and escalations
   std::vector<Incident> incidents_since;  // headers of incidents opened since load(since_ms)

@@ -1,0 +1,141 @@
+// The registry's devices in compact form: see device_table.hpp.
+#include "anxin/core/device_table.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <functional>
+#include <limits>
+#include <stdexcept>
+
+namespace anxin {
+
+namespace {
+constexpr ElderId kNoElder = std::numeric_limits<ElderId>::min();  // an empty slot of by_elder_
+
+std::size_t hash_of(std::string_view s) { return std::hash<std::string_view>{}(s); }
+std::size_t hash_of(ElderId e) {  // ids are dense: spread them over the slots
+  return static_cast<std::size_t>(static_cast<std::uint64_t>(e) * 0x9E3779B97F4A7C15ULL >> 20);
+}
+// Slots for n keys at most half full, a power of two.
+std::size_t slots_for(std::size_t n) { return std::bit_ceil(std::max<std::size_t>(16, 2 * n)); }
+}  // namespace
+
+void DeviceTable::reserve(std::size_t devices) {
+  rows_.reserve(devices);
+  text_.reserve(devices * 12);
+  if (slots_for(devices) > by_serial_.size()) {
+    by_serial_.assign(slots_for(devices), none);
+    for (Row r = 0; r < size(); ++r) by_serial_[slot_of_serial(serial(r))] = r;
+  }
+}
+
+std::size_t DeviceTable::slot_of_serial(std::string_view s) const {
+  const std::size_t mask = by_serial_.size() - 1;
+  std::size_t i = hash_of(s) & mask;
+  while (by_serial_[i] != none && serial(by_serial_[i]) != s) i = (i + 1) & mask;
+  return i;
+}
+
+std::size_t DeviceTable::slot_of_elder(ElderId elder) const {
+  const std::size_t mask = by_elder_.size() - 1;
+  std::size_t i = hash_of(elder) & mask;
+  while (by_elder_[i].first != kNoElder && by_elder_[i].first != elder) i = (i + 1) & mask;
+  return i;
+}
+
+DeviceTable::Row DeviceTable::find(std::string_view serial) const {
+  return by_serial_.empty() ? none : by_serial_[slot_of_serial(serial)];
+}
+
+void DeviceTable::grow_serials() {
+  by_serial_.assign(slots_for(size() + 1), none);
+  for (Row r = 0; r < size(); ++r) by_serial_[slot_of_serial(serial(r))] = r;
+}
+
+void DeviceTable::grow_elders() {
+  auto old = std::exchange(by_elder_, std::vector<std::pair<ElderId, Row>>(slots_for(elders_ + 1), {kNoElder, none}));
+  for (const auto& slot : old)
+    if (slot.first != kNoElder) by_elder_[slot_of_elder(slot.first)] = slot;
+}
+
+// Puts row r at the head of its elder's chain.
+void DeviceTable::link(Row r) {
+  if (2 * (elders_ + 1) > by_elder_.size()) grow_elders();
+  auto& slot = by_elder_[slot_of_elder(rows_[r].elder)];
+  if (slot.first == kNoElder) {
+    slot.first = rows_[r].elder;
+    ++elders_;
+  }
+  rows_[r].next_of_elder = std::exchange(slot.second, r);
+}
+
+void DeviceTable::unlink(Row r) {
+  Row* at = &by_elder_[slot_of_elder(rows_[r].elder)].second;
+  while (*at != r) at = &rows_[*at].next_of_elder;
+  *at = rows_[r].next_of_elder;
+}
+
+std::uint32_t DeviceTable::vendor_index(const std::string& vendor) {
+  auto it = std::find(vendors_.begin(), vendors_.end(), vendor);
+  if (it != vendors_.end()) return static_cast<std::uint32_t>(it - vendors_.begin());
+  vendors_.push_back(vendor);
+  return static_cast<std::uint32_t>(vendors_.size() - 1);
+}
+
+DeviceTable::Row DeviceTable::put(const Device& d) {
+  if (2 * (size() + 1) > by_serial_.size()) grow_serials();
+  const std::size_t slot = slot_of_serial(d.id);
+  Row r = by_serial_[slot];
+  const bool added = r == none;
+  if (added) {
+    if (size() >= none) throw std::length_error("more devices than a DeviceTable numbers");
+    r = static_cast<Row>(rows_.size());
+    rows_.emplace_back();
+    by_serial_[slot] = r;
+  } else if (rows_[r].elder != d.elder) {
+    unlink(r);
+  }
+  Fixed& f = rows_[r];
+  const bool same_elder = !added && f.elder == d.elder;
+  if (added || sim(r) != d.sim) {  // a new SIM takes new text; the old is left unused
+    f.text = static_cast<std::uint32_t>(text_.size());
+    f.serial_size = static_cast<std::uint32_t>(d.id.size());
+    f.sim_size = static_cast<std::uint32_t>(d.sim.size());
+    text_ += d.id;
+    text_ += d.sim;
+    if (text_.size() > std::numeric_limits<std::uint32_t>::max())
+      throw std::length_error("more device text than a DeviceTable holds");
+  }
+  f.elder = d.elder;
+  f.last_seen_ms = d.last_seen_ms;
+  f.vendor = vendor_index(d.vendor);
+  f.kind = d.kind;
+  f.battery_pct = static_cast<std::int8_t>(std::clamp(d.battery_pct, 0, 100));
+  f.supervised = d.supervised;
+  if (!same_elder) link(r);
+  return r;
+}
+
+Device DeviceTable::device(Row r) const {
+  const Fixed& f = rows_[r];
+  Device d;
+  d.id = serial(r);
+  d.elder = f.elder;
+  d.kind = f.kind;
+  d.vendor = vendor(r);
+  d.battery_pct = f.battery_pct;
+  d.last_seen_ms = f.last_seen_ms;
+  d.sim = sim(r);
+  d.supervised = f.supervised;
+  return d;
+}
+
+std::vector<DeviceTable::Row> DeviceTable::of_elder(ElderId elder) const {
+  std::vector<Row> out;
+  if (by_elder_.empty()) return out;
+  for (Row r = by_elder_[slot_of_elder(elder)].second; r != none; r = rows_[r].next_of_elder) out.push_back(r);
+  std::sort(out.begin(), out.end(), [&](Row a, Row b) { return serial(a) < serial(b); });
+  return out;
+}
+
+}  // namespace anxin
