@@ -719,9 +719,22 @@ std::vector<Incident> Store::worker_history(WorkerId worker, Millis since_ms, si
 }
 
 LiveState Store::load(Millis since_ms) const {
+  // A city's start reads millions of rows. They are read on a connection of the load's
+  // own, opened without SQLite's serialized mode: on the shared ones its mutex was
+  // taken by every sqlite3_column_* call, 16 % of the start in a profile
+  // (docs/benchmarks.md, "A million elders"). Nothing else sees it; closed at the end.
+  struct Own {
+    sqlite3* db = nullptr;
+    ~Own() { sqlite3_close(db); }
+  } own;
+  if (int rc = sqlite3_open_v2(path_.c_str(), &own.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+      rc != SQLITE_OK)
+    throw StoreError("cannot open " + path_ + " to load: " + (own.db ? sqlite3_errmsg(own.db) : sqlite3_errstr(rc)));
+  sqlite3_busy_timeout(own.db, 5000);
+  sqlite3* const db = own.db;
   LiveState st;
   {
-    Stmt s(read_db_,
+    Stmt s(db,
            "SELECT id, name, phone, role, skills, town, status, lat, lon, position_ms, mode,"
            " accuracy_m, incident_id, duty_since_ms FROM workers ORDER BY id");
     while (s.next()) {
@@ -738,7 +751,7 @@ LiveState Store::load(Millis since_ms) const {
     }
   }
   auto count = [&](const char* table) {
-    Stmt n(read_db_, (std::string("SELECT COUNT(*) FROM ") + table).c_str());
+    Stmt n(db, (std::string("SELECT COUNT(*) FROM ") + table).c_str());
     size_t rows = 0;
     while (n.next()) rows = static_cast<size_t>(n.i64(0));
     return rows;
@@ -746,11 +759,11 @@ LiveState Store::load(Millis since_ms) const {
   {
     // Both in elder order: each elder's contacts are taken off the front as it is read,
     // with no map of a city's millions of contacts in between.
-    Stmt c(read_db_,
+    Stmt c(db,
            "SELECT elder_id, name, relation, phone FROM emergency_contacts ORDER BY elder_id, ord");
     bool contact = c.next();
     st.elders.reserve(count("elders"));
-    Stmt s(read_db_,
+    Stmt s(db,
            "SELECT id, name, sex, birth_date, phone, id_number, town, community, address, lat,"
            " lon, living, ability, bedridden, limited_mobility, disability_grade, dementia,"
            " special_family, economic, family_doctor, family_doctor_phone, paired_worker,"
@@ -778,7 +791,7 @@ LiveState Store::load(Millis since_ms) const {
     if (contact) c.fresh();  // the rest are of no elder
   }
   {
-    Stmt s(read_db_,
+    Stmt s(db,
            "SELECT id, elder_id, kind, vendor, battery_pct, last_seen_ms, sim, supervised FROM devices ORDER BY id");
     st.devices.reserve(count("devices"));
     Device d;  // one, its strings' buffers reused for every row
@@ -816,7 +829,7 @@ LiveState Store::load(Millis since_ms) const {
       i.repeats = static_cast<int>(s.i64(16));
       return i;
     };
-    Stmt s(read_db_, (std::string(columns) + "WHERE state <> 'resolved' ORDER BY id").c_str());
+    Stmt s(db, (std::string(columns) + "WHERE state <> 'resolved' ORDER BY id").c_str());
     std::map<IncidentId, size_t> index;
     while (s.next()) {
       Incident i = read(s);
@@ -827,7 +840,7 @@ LiveState Store::load(Millis since_ms) const {
       auto it = index.find(id);
       return it == index.end() ? nullptr : &st.open_incidents[it->second];
     };
-    Stmt t(read_db_,
+    Stmt t(db,
            "SELECT e.incident_id, e.at_ms, e.kind, e.actor, e.alert_id, e.alert_kind, e.text"
            " FROM incident_events e JOIN incidents i ON i.id = e.incident_id"
            " WHERE i.state <> 'resolved' ORDER BY e.id");
@@ -837,14 +850,14 @@ LiveState Store::load(Millis since_ms) const {
       e.alert = t.i64(4); e.alert_kind = enum_or(t.text(5), AlertKind::sos); e.text = t.text(6);
       if (Incident* i = owner(t.i64(0))) i->timeline.push_back(std::move(e));
     }
-    Stmt a(read_db_, (std::string("SELECT ") + kAssignmentColumns +
+    Stmt a(db, (std::string("SELECT ") + kAssignmentColumns +
                       " FROM assignments a JOIN incidents i ON i.id = a.incident_id"
                       " WHERE i.state <> 'resolved' ORDER BY a.id").c_str());
     while (a.next()) {
       Assignment x = read_assignment(a);
       if (Incident* i = owner(x.incident)) i->assignments.push_back(std::move(x));
     }
-    Stmt c(read_db_,
+    Stmt c(db,
            "SELECT c.id, c.incident_id, c.kind, c.contact_index, c.name, c.phone, c.state, c.created_ms,"
            " c.due_ms, c.closed_ms, c.actor FROM call_tasks c JOIN incidents i ON i.id = c.incident_id"
            " WHERE i.state <> 'resolved' ORDER BY c.id");
@@ -856,28 +869,28 @@ LiveState Store::load(Millis since_ms) const {
       x.closed_ms = c.i64(9); x.actor = c.text(10);
       if (Incident* i = owner(x.incident)) i->calls.push_back(std::move(x));
     }
-    Stmt r(read_db_, (std::string(columns) + "WHERE opened_ms >= ? ORDER BY id").c_str());
+    Stmt r(db, (std::string(columns) + "WHERE opened_ms >= ? ORDER BY id").c_str());
     r.bind(1, since_ms);
     while (r.next()) st.incidents_since.push_back(read(r));
   }
   {
-    Stmt s(read_db_, "SELECT token_hash, role, subject, expires_ms FROM tokens");
+    Stmt s(db, "SELECT token_hash, role, subject, expires_ms FROM tokens");
     while (s.next())
       if (auto role = parse_role(s.text(1))) st.tokens.push_back({s.text(0), Principal{*role, s.text(2)}, s.i64(3)});
   }
   {
     // Each device's latest own alarm (the server's and the phone line's have seq <= 0).
     // SQLite takes the bare columns of an aggregate from the row holding the MAX.
-    Stmt s(read_db_,
+    Stmt s(db,
            "SELECT device_id, device_seq, MAX(id), incident_id, device_boot, kind, device_time_ms"
            " FROM alerts WHERE device_seq > 0 GROUP BY device_id");
     while (s.next())
       st.progress.push_back({s.text(0), s.i64(1), s.i64(2), s.i64(3), s.text(4),
                              enum_or(s.text(5), AlertKind::sos), s.i64(6)});
   }
-  for (auto& row : read_outbox(read_db_, "WHERE state = 'pending'")) st.outbox.push_back(std::move(row.notice));
+  for (auto& row : read_outbox(db, "WHERE state = 'pending'")) st.outbox.push_back(std::move(row.notice));
   {
-    Stmt s(read_db_,
+    Stmt s(db,
            "SELECT (SELECT IFNULL(MAX(id), 0) FROM alerts), (SELECT IFNULL(MAX(id), 0) FROM incidents),"
            " (SELECT IFNULL(MAX(id), 0) FROM assignments), (SELECT IFNULL(MAX(id), 0) FROM call_tasks)");
     while (s.next()) {
