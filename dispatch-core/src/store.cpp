@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <map>
 #include <sstream>
 
@@ -718,19 +719,63 @@ std::vector<Incident> Store::worker_history(WorkerId worker, Millis since_ms, si
   return out;
 }
 
+namespace {
+// A connection of one reader's own, opened without SQLite's serialized mode: on the
+// shared ones its mutex was taken by every sqlite3_column_* call, 16 % of a city's
+// start in a profile (docs/benchmarks.md, "A million elders"). Closed when it goes.
+struct OwnReader {
+  sqlite3* db = nullptr;
+  explicit OwnReader(const std::string& path) {
+    if (int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+        rc != SQLITE_OK) {
+      std::string why = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+      sqlite3_close(db);
+      throw StoreError("cannot open " + path + " to load: " + why);
+    }
+    sqlite3_busy_timeout(db, 5000);
+  }
+  ~OwnReader() { sqlite3_close(db); }
+  OwnReader(const OwnReader&) = delete;
+  OwnReader& operator=(const OwnReader&) = delete;
+};
+
+size_t count_rows(sqlite3* db, const char* table) {
+  Stmt n(db, (std::string("SELECT COUNT(*) FROM ") + table).c_str());
+  size_t rows = 0;
+  while (n.next()) rows = static_cast<size_t>(n.i64(0));
+  return rows;
+}
+
+DeviceTable read_devices(const std::string& path) {
+  OwnReader own(path);
+  DeviceTable devices;
+  Stmt s(own.db, "SELECT id, elder_id, kind, vendor, battery_pct, last_seen_ms, sim, supervised FROM devices ORDER BY id");
+  devices.reserve(count_rows(own.db, "devices"));
+  Device d;  // one, its strings' buffers reused for every row
+  while (s.next()) {
+    d.id = s.text(0); d.elder = s.i64(1); d.kind = enum_or(s.text(2), DeviceKind::sos_button);
+    d.vendor = s.text(3); d.battery_pct = static_cast<int>(s.i64(4)); d.last_seen_ms = s.i64(5);
+    d.sim = s.text(6); d.supervised = s.i64(7) != 0;
+    devices.put(d);
+  }
+  return devices;
+}
+}  // namespace
+
 LiveState Store::load(Millis since_ms) const {
-  // A city's start reads millions of rows. They are read on a connection of the load's
-  // own, opened without SQLite's serialized mode: on the shared ones its mutex was
-  // taken by every sqlite3_column_* call, 16 % of the start in a profile
-  // (docs/benchmarks.md, "A million elders"). Nothing else sees it; closed at the end.
-  struct Own {
-    sqlite3* db = nullptr;
-    ~Own() { sqlite3_close(db); }
-  } own;
-  if (int rc = sqlite3_open_v2(path_.c_str(), &own.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-      rc != SQLITE_OK)
-    throw StoreError("cannot open " + path_ + " to load: " + (own.db ? sqlite3_errmsg(own.db) : sqlite3_errstr(rc)));
-  sqlite3_busy_timeout(own.db, 5000);
+  // A city's millions of devices are read on a second thread while this one reads the
+  // elders and the rest: the two cores halve the start. Each on its own connection;
+  // while the server starts nothing else writes, so the two reads see the same rows.
+  std::exception_ptr devices_failed;
+  DeviceTable devices;
+  std::jthread device_reader([&] {
+    try {
+      devices = read_devices(path_);
+    } catch (...) {
+      devices_failed = std::current_exception();
+    }
+  });
+  OwnReader own(path_);
   sqlite3* const db = own.db;
   LiveState st;
   {
@@ -750,19 +795,13 @@ LiveState Store::load(Millis since_ms) const {
       st.workers.push_back(std::move(w));
     }
   }
-  auto count = [&](const char* table) {
-    Stmt n(db, (std::string("SELECT COUNT(*) FROM ") + table).c_str());
-    size_t rows = 0;
-    while (n.next()) rows = static_cast<size_t>(n.i64(0));
-    return rows;
-  };
   {
     // Both in elder order: each elder's contacts are taken off the front as it is read,
     // with no map of a city's millions of contacts in between.
     Stmt c(db,
            "SELECT elder_id, name, relation, phone FROM emergency_contacts ORDER BY elder_id, ord");
     bool contact = c.next();
-    st.elders.reserve(count("elders"));
+    st.elders.reserve(count_rows(db, "elders"));
     Stmt s(db,
            "SELECT id, name, sex, birth_date, phone, id_number, town, community, address, lat,"
            " lon, living, ability, bedridden, limited_mobility, disability_grade, dementia,"
@@ -789,18 +828,6 @@ LiveState Store::load(Millis since_ms) const {
       st.elders.push_back(std::move(e));
     }
     if (contact) c.fresh();  // the rest are of no elder
-  }
-  {
-    Stmt s(db,
-           "SELECT id, elder_id, kind, vendor, battery_pct, last_seen_ms, sim, supervised FROM devices ORDER BY id");
-    st.devices.reserve(count("devices"));
-    Device d;  // one, its strings' buffers reused for every row
-    while (s.next()) {
-      d.id = s.text(0); d.elder = s.i64(1); d.kind = enum_or(s.text(2), DeviceKind::sos_button);
-      d.vendor = s.text(3); d.battery_pct = static_cast<int>(s.i64(4)); d.last_seen_ms = s.i64(5);
-      d.sim = s.text(6); d.supervised = s.i64(7) != 0;
-      st.devices.put(d);
-    }
   }
   {
     const char* columns =
@@ -900,6 +927,9 @@ LiveState Store::load(Millis since_ms) const {
       st.max_call_id = s.i64(3);
     }
   }
+  device_reader.join();
+  if (devices_failed) std::rethrow_exception(devices_failed);
+  st.devices = std::move(devices);
   return st;
 }
 
