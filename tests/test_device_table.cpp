@@ -102,11 +102,14 @@ TEST_CASE("the device table finds what a map of devices finds", "[city]") {
   }
 }
 
-TEST_CASE("a reserved device table finds the devices put before and after", "[city]") {
+TEST_CASE("a device table appended to and reserved finds the devices put before and after", "[city]") {
   DeviceTable t;
   std::map<std::string, Device> model;
   for (int n = 0; n < 100; ++n) model[std::to_string(n)] = make(std::to_string(n), n / 4 + 1, n);
-  for (const auto& [id, d] : model) t.put(d);
+  for (const auto& [id, d] : model) t.append(d);  // as the store loads them
+  CHECK_THROWS_AS(t.find("7"), std::logic_error);
+  t.index_appended();
+  check_holds(t, model);
   t.reserve(10'000);  // the index is rebuilt over the rows already there
   for (int n = 100; n < 3000; ++n) {
     model[std::to_string(n)] = make(std::to_string(n), n / 4 + 1, n);

@@ -16,17 +16,25 @@ std::size_t hash_of(std::string_view s) { return std::hash<std::string_view>{}(s
 std::size_t hash_of(ElderId e) {  // ids are dense: spread them over the slots
   return static_cast<std::size_t>(static_cast<std::uint64_t>(e) * 0x9E3779B97F4A7C15ULL >> 20);
 }
-// Slots for n keys at most half full, a power of two.
-std::size_t slots_for(std::size_t n) { return std::bit_ceil(std::max<std::size_t>(16, 2 * n)); }
 }  // namespace
+
+std::size_t DeviceTable::slots_for(std::size_t n) { return std::bit_ceil(std::max<std::size_t>(16, 2 * n)); }
+
+void DeviceTable::index_serials(std::size_t slots) {
+  by_serial_.assign(slots, none);
+  const std::size_t mask = slots - 1;
+  for (Row r = 0; r < size(); ++r) {
+    std::size_t i = hash_of(serial(r)) & mask;
+    while (by_serial_[i] != none) i = (i + 1) & mask;
+    by_serial_[i] = r;
+  }
+  indexed_ = size();
+}
 
 void DeviceTable::reserve(std::size_t devices) {
   rows_.reserve(devices);
   text_.reserve(devices * 12);
-  if (slots_for(devices) > by_serial_.size()) {
-    by_serial_.assign(slots_for(devices), none);
-    for (Row r = 0; r < size(); ++r) by_serial_[slot_of_serial(serial(r))] = r;
-  }
+  if (slots_for(devices) > by_serial_.size()) index_serials(slots_for(devices));
 }
 
 std::size_t DeviceTable::slot_of_serial(std::string_view s) const {
@@ -44,12 +52,8 @@ std::size_t DeviceTable::slot_of_elder(ElderId elder) const {
 }
 
 DeviceTable::Row DeviceTable::find(std::string_view serial) const {
+  if (indexed_ != size()) throw std::logic_error("DeviceTable::find before index_appended()");
   return by_serial_.empty() ? none : by_serial_[slot_of_serial(serial)];
-}
-
-void DeviceTable::grow_serials() {
-  by_serial_.assign(slots_for(size() + 1), none);
-  for (Row r = 0; r < size(); ++r) by_serial_[slot_of_serial(serial(r))] = r;
 }
 
 void DeviceTable::grow_elders() {
@@ -83,7 +87,7 @@ std::uint32_t DeviceTable::vendor_index(const std::string& vendor) {
 }
 
 DeviceTable::Row DeviceTable::put(const Device& d) {
-  if (2 * (size() + 1) > by_serial_.size()) grow_serials();
+  if (indexed_ != size() || 2 * (size() + 1) > by_serial_.size()) index_serials(slots_for(size() + 1));
   const std::size_t slot = slot_of_serial(d.id);
   Row r = by_serial_[slot];
   const bool added = r == none;
@@ -92,12 +96,28 @@ DeviceTable::Row DeviceTable::put(const Device& d) {
     r = static_cast<Row>(rows_.size());
     rows_.emplace_back();
     by_serial_[slot] = r;
+    ++indexed_;
   } else if (rows_[r].elder != d.elder) {
     unlink(r);
   }
+  const bool same_elder = !added && rows_[r].elder == d.elder;
+  set_fields(r, d);
+  if (!same_elder) link(r);
+  return r;
+}
+
+void DeviceTable::append(const Device& d) {
+  if (size() >= none) throw std::length_error("more devices than a DeviceTable numbers");
+  const Row r = static_cast<Row>(rows_.size());
+  rows_.emplace_back();
+  set_fields(r, d);
+  link(r);
+}
+
+// Everything but the chain of the elder's devices.
+void DeviceTable::set_fields(Row r, const Device& d) {
   Fixed& f = rows_[r];
-  const bool same_elder = !added && f.elder == d.elder;
-  if (added || sim(r) != d.sim) {  // a new SIM takes new text; the old is left unused
+  if (f.serial_size == 0 || sim(r) != d.sim) {  // new, or a new SIM: new text; the old is left unused
     f.text = static_cast<std::uint32_t>(text_.size());
     f.serial_size = static_cast<std::uint32_t>(d.id.size());
     f.sim_size = static_cast<std::uint32_t>(d.sim.size());
@@ -112,8 +132,6 @@ DeviceTable::Row DeviceTable::put(const Device& d) {
   f.kind = d.kind;
   f.battery_pct = static_cast<std::int8_t>(std::clamp(d.battery_pct, 0, 100));
   f.supervised = d.supervised;
-  if (!same_elder) link(r);
-  return r;
 }
 
 Device DeviceTable::device(Row r) const {

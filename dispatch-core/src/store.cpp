@@ -756,8 +756,9 @@ DeviceTable read_devices(const std::string& path) {
     d.id = s.text(0); d.elder = s.i64(1); d.kind = enum_or(s.text(2), DeviceKind::sos_button);
     d.vendor = s.text(3); d.battery_pct = static_cast<int>(s.i64(4)); d.last_seen_ms = s.i64(5);
     d.sim = s.text(6); d.supervised = s.i64(7) != 0;
-    devices.put(d);
+    devices.append(d);  // unique: the primary key
   }
+  devices.index_appended();
   return devices;
 }
 }  // namespace
