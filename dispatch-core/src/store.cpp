@@ -765,8 +765,10 @@ DeviceTable read_devices(const std::string& path) {
 
 LiveState Store::load(Millis since_ms) const {
   // A city's millions of devices are read on a second thread while this one reads the
-  // elders and the rest: the two cores halve the start. Each on its own connection;
-  // while the server starts nothing else writes, so the two reads see the same rows.
+  // elders and the rest: the two cores halve the start. Each on its own connection.
+  // As before, no transaction spans the reads: at a start nothing else writes, and a
+  // device read without its elder (another program adding both meanwhile) is left
+  // out by restore and logged, as any row without its elder is.
   std::exception_ptr devices_failed;
   DeviceTable devices;
   std::jthread device_reader([&] {
