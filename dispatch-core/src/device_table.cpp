@@ -92,9 +92,7 @@ DeviceTable::Row DeviceTable::put(const Device& d) {
   Row r = by_serial_[slot];
   const bool added = r == none;
   if (added) {
-    if (size() >= none) throw std::length_error("more devices than a DeviceTable numbers");
-    r = static_cast<Row>(rows_.size());
-    rows_.emplace_back();
+    r = add_row(d);
     by_serial_[slot] = r;
     ++indexed_;
   } else if (rows_[r].elder != d.elder) {
@@ -107,25 +105,34 @@ DeviceTable::Row DeviceTable::put(const Device& d) {
 }
 
 void DeviceTable::append(const Device& d) {
-  if (size() >= none) throw std::length_error("more devices than a DeviceTable numbers");
-  const Row r = static_cast<Row>(rows_.size());
-  rows_.emplace_back();
+  const Row r = add_row(d);
   set_fields(r, d);
   link(r);
 }
 
+// A new row with the device's text, in no index yet.
+DeviceTable::Row DeviceTable::add_row(const Device& d) {
+  if (size() >= none) throw std::length_error("more devices than a DeviceTable numbers");
+  rows_.emplace_back();
+  put_text(static_cast<Row>(rows_.size() - 1), d);
+  return static_cast<Row>(rows_.size() - 1);
+}
+
+void DeviceTable::put_text(Row r, const Device& d) {
+  Fixed& f = rows_[r];
+  f.text = static_cast<std::uint32_t>(text_.size());
+  f.serial_size = static_cast<std::uint32_t>(d.id.size());
+  f.sim_size = static_cast<std::uint32_t>(d.sim.size());
+  text_ += d.id;
+  text_ += d.sim;
+  if (text_.size() > std::numeric_limits<std::uint32_t>::max())
+    throw std::length_error("more device text than a DeviceTable holds");
+}
+
 // Everything but the chain of the elder's devices.
 void DeviceTable::set_fields(Row r, const Device& d) {
+  if (sim(r) != d.sim) put_text(r, d);  // a new SIM: new text; the old is left unused
   Fixed& f = rows_[r];
-  if (f.serial_size == 0 || sim(r) != d.sim) {  // new, or a new SIM: new text; the old is left unused
-    f.text = static_cast<std::uint32_t>(text_.size());
-    f.serial_size = static_cast<std::uint32_t>(d.id.size());
-    f.sim_size = static_cast<std::uint32_t>(d.sim.size());
-    text_ += d.id;
-    text_ += d.sim;
-    if (text_.size() > std::numeric_limits<std::uint32_t>::max())
-      throw std::length_error("more device text than a DeviceTable holds");
-  }
   f.elder = d.elder;
   f.last_seen_ms = d.last_seen_ms;
   f.vendor = vendor_index(d.vendor);

@@ -530,6 +530,11 @@ std::optional<Device> Dispatcher::device(const DeviceId& id) const {
   if (r == DeviceTable::none) return std::nullopt;
   return devices_.device(r);
 }
+std::optional<ElderId> Dispatcher::elder_of_device(const DeviceId& id) const {
+  const DeviceTable::Row r = devices_.find(id);
+  if (r == DeviceTable::none) return std::nullopt;
+  return devices_.at(r).elder;
+}
 std::vector<const Elder*> Dispatcher::elders() const {
   std::vector<const Elder*> out;
   out.reserve(elders_.size());

@@ -183,10 +183,9 @@ class Month {
     result_.campaign = (*r)["campaign"]["campaign_id"];
     // A few homes' water meters report no use during the cold: a visit today.
     int raised = 0;
-    for (const Device& dev : water_meters())
+    for (const ElderId elder : water_meters_elders())
       if (raised < 3 && rng_.chance(0.2)) {
         ++raised;
-        const ElderId elder = dev.elder;
         at(clock_.now_ms() + 3 * kHour, [this, elder] {
           service_.on_alert(elder, AlertKind::no_water_use);
           auto w = service_.take_writes();
@@ -195,13 +194,14 @@ class Month {
       }
   }
 
-  std::vector<Device> water_meters() const {
-    std::vector<Device> out;
+  // The elders of the water meters the dispatcher has (a restore may leave one out).
+  std::vector<ElderId> water_meters_elders() const {
+    std::vector<ElderId> out;
     for (const auto& [elder, id] : water_meters_)
-      if (auto dev = d_.device(id)) out.push_back(std::move(*dev));
+      if (auto of = d_.elder_of_device(id)) out.push_back(*of);
     return out;
   }
-  std::vector<std::pair<ElderId, DeviceId>> water_meters_;  // read once: asking each elder's devices is a scan
+  std::vector<std::pair<ElderId, DeviceId>> water_meters_;  // read once, from the load
 
   const Principal kOperator{Role::console, "operator:王芳"};
   const Principal kSupervisor{Role::console, "supervisor:张敏"};

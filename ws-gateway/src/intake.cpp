@@ -63,7 +63,7 @@ void Server::Impl::take_alarm(const Principal& who, const AlarmIn& a, AlarmAnswe
 void Server::Impl::alarm_taken(const AlarmIn& a, const Result<AlarmAck>& r, const AlarmAnswer& answer) {
   if (r && !r->duplicate) {
     ++alarms_accepted;
-    if (const auto d = dispatcher.device(a.device)) visits.on_alert(d->elder, a.kind);
+    if (const auto elder = dispatcher.elder_of_device(a.device)) visits.on_alert(*elder, a.kind);
   }
   std::vector<Outbound> out;
   out.push_back(answer(r));

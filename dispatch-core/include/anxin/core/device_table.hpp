@@ -80,6 +80,8 @@ class DeviceTable {
   static std::size_t slots_for(std::size_t n);  // slots for n keys at most half full
   std::size_t slot_of_serial(std::string_view serial) const;  // its slot, or the empty one it would take
   void index_serials(std::size_t slots);  // every row anew: they are unique, so no serial is compared
+  Row add_row(const Device& d);
+  void put_text(Row r, const Device& d);  // the serial and SIM, at the arena's end
   void set_fields(Row r, const Device& d);
   std::size_t slot_of_elder(ElderId elder) const;
   void grow_elders();

@@ -307,6 +307,7 @@ class Dispatcher {
   const Incident* incident(IncidentId id) const;
   const Elder* elder(ElderId id) const;
   std::optional<Device> device(const DeviceId& id) const;
+  std::optional<ElderId> elder_of_device(const DeviceId& id) const;  // without copying the device
   std::vector<Device> devices_of(ElderId elder) const;  // by id
   std::vector<const Elder*> elders() const;                    // by id
   const Worker* worker(WorkerId id) const;
