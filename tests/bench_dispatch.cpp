@@ -12,7 +12,7 @@ TEST_CASE("rank refresh with 10,000 open incidents", "[.][bench][dispatch]") {
   ManualClock clock(sim::local_noon_ms("2026-11-26"));
   Dispatcher d(clock);
   LiveState st;
-  st.elders = district.elders;
+  st.elders = ElderTable(district.elders);
   st.devices = DeviceTable(district.devices);
   st.workers = district.workers;
   d.restore(std::move(st));

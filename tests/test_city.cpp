@@ -137,7 +137,7 @@ TEST_CASE("the index of callers' numbers: landlines, long numbers, shared number
   r.elders[0].phone = "0530-7654321";
   r.devices[2].sim = "1064000000003";
   LiveState st;
-  st.elders = r.elders;
+  st.elders = ElderTable(r.elders);
   st.devices = DeviceTable(r.devices);
   st.workers = r.workers;
   d.restore(std::move(st));

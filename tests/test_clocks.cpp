@@ -27,7 +27,7 @@ struct Fixture {
   explicit Fixture(std::vector<Incident> open = {}) {
     auto r = test::small_registry();
     LiveState st;
-    st.elders = r.elders;
+    st.elders = ElderTable(r.elders);
     st.devices = DeviceTable(r.devices);
     st.workers = r.workers;
     for (auto& w : st.workers) {

@@ -53,7 +53,7 @@ struct Centre {
     r.elders[0].paired_worker.reset();
     r.elders[1].paired_worker = 4;
     LiveState st;
-    st.elders = r.elders;
+    st.elders = ElderTable(r.elders);
     st.devices = DeviceTable(r.devices);
     st.devices.put({"D5", 1, DeviceKind::infrared, "acme", 100, 0});
     st.workers = {make_worker(1, "赵护士", WorkerRole::nurse, TransportMode::ebike, 600, 0, {"first_aid", "medical"}),
@@ -259,7 +259,7 @@ TEST_CASE("the paired visitor is preferred within the margin", "[dispatch][offer
   DispatchConfig near_cfg;
   Centre c(near_cfg);
   auto id = c.alarm("D3", AlertKind::sos);
-  const Elder* e = c.d.elder(2);
+  const auto e = c.d.elder(2);
   REQUIRE(e);
   auto cands = c.d.candidates(id);
   REQUIRE(cands.ok());

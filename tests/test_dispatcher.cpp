@@ -21,7 +21,7 @@ struct Fixture {
   Fixture() {
     auto r = test::small_registry();
     LiveState st;
-    st.elders = r.elders;
+    st.elders = ElderTable(r.elders);
     st.devices = DeviceTable(r.devices);
     st.workers = r.workers;
     st.tokens.push_back({token_hash("tok-console"), op});

@@ -26,7 +26,7 @@ TEST_CASE("deltas and snapshots written as text equal the tree's over every kind
   r.elders[0].name = "张\"桂\\英\t";  // escapes in a card
   r.elders[0].contacts.push_back({"王 \x01", "儿子", "139"});
   LiveState st;
-  st.elders = r.elders;
+  st.elders = ElderTable(r.elders);
   st.devices = DeviceTable(r.devices);
   st.workers = r.workers;
   for (auto& w : st.workers) w.status = WorkerStatus::available, w.on_duty = true;
@@ -39,7 +39,7 @@ TEST_CASE("deltas and snapshots written as text equal the tree's over every kind
     for (auto& x : d.take_effects().deltas) {
       proto::DeltaMessage m{x.seq, x.kind, x.incident, x.append, {}, x.worker};
       if (x.kind == DeltaKind::incident_opened || x.with_card)
-        if (const Elder* e = d.elder(m.incident.elder)) m.elder = proto::make_card(*e, d.today(), nullptr);
+        if (const auto e = d.elder(m.incident.elder)) m.elder = proto::make_card(*e, d.today(), nullptr);
       messages.push_back({messages.size() % 2 ? "r" + std::to_string(messages.size()) : "", std::move(m)});
     }
   };

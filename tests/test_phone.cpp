@@ -21,7 +21,7 @@ struct Centre {
   Centre() {
     auto r = test::small_registry();
     LiveState st;
-    st.elders = r.elders;
+    st.elders = ElderTable(r.elders);
     st.devices = DeviceTable(r.devices);
     st.workers = r.workers;
     d.restore(std::move(st));
@@ -144,7 +144,7 @@ TEST_CASE("an unknown number opens an incident marked unknown caller, linked to 
   REQUIRE(first);
   const Incident* i = c.d.incident(first->incident);
   REQUIRE(i);
-  const Elder* caller = c.d.elder(i->elder);
+  const auto caller = c.d.elder(i->elder);
   REQUIRE(caller);
   CHECK(caller->unknown_caller);
   CHECK(caller->name == "未知来电");

@@ -54,7 +54,7 @@ TEST_CASE("the registry round-trips through the file", "[store]") {
   }
   LiveState st = Store(db).load();
   REQUIRE(st.elders.size() == 2);
-  const Elder& a = st.elders[0];
+  const Elder a = st.elders.elder(0);
   const Elder& want = r.elders[0];
   CHECK(a.name == want.name);
   CHECK(a.birth_date == want.birth_date);
@@ -69,7 +69,7 @@ TEST_CASE("the registry round-trips through the file", "[store]") {
   REQUIRE(a.contacts.size() == 2);
   CHECK(a.contacts[0].name == "王建国");  // order kept: the cascade calls them in turn
   CHECK(a.contacts[1].relation == "邻居");
-  CHECK_FALSE(st.elders[1].ability.has_value());  // not assessed stays not assessed
+  CHECK_FALSE(st.elders.elder(1).ability.has_value());  // not assessed stays not assessed
   REQUIRE(st.devices.size() == 4);
   CHECK(st.devices.at(1).kind == DeviceKind::smoke);
   REQUIRE(st.workers.size() == 2);

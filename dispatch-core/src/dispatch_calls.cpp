@@ -40,7 +40,7 @@ const char* alarm_words(AlertKind kind) {
 // 000 二.(四)3 and 001 二.(四)3: once monitoring finds something abnormal, warn in
 // time and at the same time send a notice to the emergency contacts.
 void Dispatcher::notify_contacts(Incident& incident, AlertKind kind) {
-  const Elder& e = elders_.at(incident.elder);
+  const Elder e = elders_.elder(elders_.row(incident.elder));
   if (e.contacts.empty()) return;
   const Millis now = clock_.now_ms();
   for (size_t index = 0; index < e.contacts.size(); ++index) {
@@ -62,7 +62,7 @@ void Dispatcher::notify_contacts(Incident& incident, AlertKind kind) {
 }
 
 void Dispatcher::call_contact(Incident& incident, int index, const std::string& actor) {
-  const Elder& e = elders_.at(incident.elder);
+  const Elder e = elders_.elder(elders_.row(incident.elder));
   const EmergencyContact& c = e.contacts.at(static_cast<size_t>(index));
   const Millis now = clock_.now_ms();
   CallTask t;
@@ -117,7 +117,7 @@ void Dispatcher::apply_callback(Incident& incident, CallbackOutcome outcome, con
     const bool cascade_running = std::any_of(incident.calls.begin(), incident.calls.end(), [](const CallTask& c) {
       return c.kind == CallKind::family && c.open();
     });
-    if (outcome == CallbackOutcome::no_answer && !cascade_running && !elders_.at(incident.elder).contacts.empty())
+    if (outcome == CallbackOutcome::no_answer && !cascade_running && elders_.contacts(elders_.row(incident.elder)) > 0)
       call_contact(incident, 0, actor);
   }
   rerank(incident);
@@ -133,7 +133,7 @@ Result<std::int64_t> Dispatcher::call_emergency(const Principal& who, IncidentId
   const bool already = std::any_of(incident.calls.begin(), incident.calls.end(),
                                    [&](const CallTask& c) { return c.kind == kind && c.open(); });
   if (already) return Error{ErrorCode::bad_state, std::string(name_of(kind)) + " is already being called"};
-  const Elder& e = elders_.at(incident.elder);
+  const Elder e = elders_.elder(elders_.row(incident.elder));
   const Millis now = clock_.now_ms();
   const size_t mark = incident.timeline.size();
   const std::string actor = display_name(who);
@@ -163,7 +163,7 @@ Result<std::int64_t> Dispatcher::start_family_cascade(const Principal& who, Inci
   auto found = open_incident(id);
   if (!found) return found.error();
   Incident& incident = *found.value();
-  const auto& contacts = elders_.at(incident.elder).contacts;
+  const auto contacts = elders_.elder(elders_.row(incident.elder)).contacts;
   if (contacts.empty()) return Error{ErrorCode::bad_state, "the elder has no emergency contacts on record"};
   if (from < 0 || from >= static_cast<int>(contacts.size()))
     return Error{ErrorCode::bad_field, "contact_index must be 0.." + std::to_string(contacts.size() - 1)};
@@ -264,7 +264,7 @@ void Dispatcher::settle_call(Incident& incident, CallTask& task, CallState resul
   note(incident, TimelineKind::call, actor, std::string(name_of(kind)) + ":" + std::string(name_of(result)));
   // The cascade moves on when a contact does not answer; an answer ends it.
   if (kind == CallKind::family && result != CallState::answered) {
-    if (next < static_cast<int>(elders_.at(incident.elder).contacts.size()))
+    if (next < static_cast<int>(elders_.contacts(elders_.row(incident.elder))))
       call_contact(incident, next, actor);
     else
       note(incident, TimelineKind::call, actor, "family:exhausted");

@@ -70,8 +70,8 @@ Result<ManualOpened> Dispatcher::open_manual(const Principal& who, const ManualI
   ElderId elder = in.elder;
   DeviceTable::Row device = DeviceTable::none;
   if (!in.unknown) {
-    auto e = elders_.find(elder);
-    if (e == elders_.end() || e->second.unknown_caller)
+    const ElderTable::Row e = elders_.find(elder);
+    if (e == ElderTable::none || elders_.unknown_caller(e))
       return Error{ErrorCode::bad_field, "no elder " + std::to_string(elder)};
   } else if (auto known = number.empty() ? std::nullopt : match_caller(number)) {
     elder = known->elder;  // a number the centre knows: its elder, as the phone line does
@@ -93,7 +93,7 @@ Result<ManualOpened> Dispatcher::open_manual(const Principal& who, const ManualI
     effects_.writes.push_back(PutCaller{e, d});
     if (!number.empty()) other_callers_[number] = {e.id, "unknown", d.id, ""};
     elder = e.id;
-    elders_.emplace(e.id, std::move(e));
+    elders_.put(e);
     device = devices_.put(d);
   }
   if (device == DeviceTable::none) device = desk_device(elder);
@@ -130,10 +130,10 @@ Result<IncidentId> Dispatcher::reopen(const Principal& who, Incident record, con
     return Error{ErrorCode::bad_state, "incident " + id + " was resolved more than " +
                                            std::to_string(config_.reopen_within_ms / 3'600'000) +
                                            " h ago and can no longer be reopened; open a new incident"};
-  auto elder = elders_.find(record.elder);
-  if (elder == elders_.end()) return Error{ErrorCode::bad_state, "incident " + id + " has no elder"};
+  const ElderTable::Row elder = elders_.find(record.elder);
+  if (elder == ElderTable::none) return Error{ErrorCode::bad_state, "incident " + id + " has no elder"};
   if (auto other = open_by_elder_.find(record.elder); other != open_by_elder_.end())
-    return Error{ErrorCode::bad_state, elder->second.name + " already has incident " + std::to_string(other->second) +
+    return Error{ErrorCode::bad_state, std::string(elders_.text(elder, ElderTable::name)) + " already has incident " + std::to_string(other->second) +
                                            " open: work the new report there"};
   nlohmann::json was{{"reason", reason},
                      {"resolved_ms", record.resolved_ms},

@@ -56,8 +56,9 @@ void Dispatcher::index_numbers() {
       callers_.push_back({packed, device, contact, via});
     } else {
       const ElderId elder = devices_.at(device).elder;
-      other_callers_.try_emplace(key, CallerMatch{elder, kVias[via], std::string(devices_.serial(device)),
-                                                  via == 2 ? elders_.at(elder).contacts[contact].name : ""});
+      other_callers_.try_emplace(
+          key, CallerMatch{elder, kVias[via], std::string(devices_.serial(device)),
+                           via == 2 ? std::string(elders_.contact(elders_.row(elder), contact).name) : ""});
     }
   };
   // One pass over the devices (millions, in a city): their SIMs, and the device each
@@ -77,13 +78,14 @@ void Dispatcher::index_numbers() {
       best->second = r;
   }
   size_t numbers = callers_.size() + elders_.size();
-  for (const auto& [id, e] : elders_) numbers += e.contacts.size();
+  for (ElderTable::Row e = 0; e < elders_.size(); ++e) numbers += elders_.contacts(e);
   callers_.reserve(numbers);
-  for (const auto& [id, e] : elders_) {
-    auto dev = filed_under.find(id);
+  for (ElderTable::Row e = 0; e < elders_.size(); ++e) {
+    auto dev = filed_under.find(elders_.id(e));
     if (dev == filed_under.end()) continue;  // an alert needs a device to be filed under
-    put(e.phone, dev->second, 1, -1);
-    for (size_t k = 0; k < e.contacts.size(); ++k) put(e.contacts[k].phone, dev->second, 2, static_cast<std::int32_t>(k));
+    put(elders_.text(e, ElderTable::phone), dev->second, 1, -1);
+    for (size_t k = 0; k < elders_.contacts(e); ++k)
+      put(elders_.contact(e, k).phone, dev->second, 2, static_cast<std::int32_t>(k));
   }
   // Long numbers went in the map in the order above; the packed ones are ordered here.
   std::sort(callers_.begin(), callers_.end(), [&](const CallerRef& a, const CallerRef& b) {
@@ -109,8 +111,9 @@ std::optional<CallerMatch> Dispatcher::match_caller(std::string_view number) con
   const ElderId elder = devices_.at(it->device).elder;
   CallerMatch m{elder, kVias[it->via], std::string(devices_.serial(it->device)), ""};
   if (it->via == 2) {
-    const auto& contacts = elders_.at(elder).contacts;
-    if (it->contact >= 0 && static_cast<size_t>(it->contact) < contacts.size()) m.contact = contacts[it->contact].name;
+    const ElderTable::Row e = elders_.row(elder);
+    if (it->contact >= 0 && static_cast<size_t>(it->contact) < elders_.contacts(e))
+      m.contact = elders_.contact(e, it->contact).name;
   }
   return m;
 }
@@ -147,7 +150,7 @@ Result<AlarmAck> Dispatcher::phone_in_unknown(const Principal& who, const std::s
   d.last_seen_ms = clock_.now_ms();
   effects_.writes.push_back(PutCaller{e, d});
   other_callers_[key] = {e.id, "unknown", d.id, ""};
-  elders_.emplace(e.id, std::move(e));
+  elders_.put(e);
   devices_.put(d);
   return phone_in(who, other_callers_[key], number, call_id);
 }
@@ -157,19 +160,20 @@ Result<IncidentId> Dispatcher::link_caller(const Principal& who, IncidentId id, 
   auto found = open_incident(id);
   if (!found) return found.error();
   Incident& incident = *found.value();
-  const Elder& caller = elders_.at(incident.elder);
+  const Elder caller = elders_.elder(elders_.row(incident.elder));
   if (!caller.unknown_caller) return Error{ErrorCode::bad_state, "incident " + std::to_string(id) + " is not an unknown caller's"};
-  auto target = elders_.find(elder_id);
-  if (target == elders_.end() || target->second.unknown_caller)
+  const ElderTable::Row target = elders_.find(elder_id);
+  if (target == ElderTable::none || elders_.unknown_caller(target))
     return Error{ErrorCode::bad_field, "no elder " + std::to_string(elder_id)};
+  const std::string target_name(elders_.text(target, ElderTable::name));
   if (auto other = open_by_elder_.find(elder_id); other != open_by_elder_.end())
-    return Error{ErrorCode::bad_state, target->second.name + " already has incident " + std::to_string(other->second) +
+    return Error{ErrorCode::bad_state, target_name + " already has incident " + std::to_string(other->second) +
                                            " open: note the call there and resolve this one"};
   const size_t mark = incident.timeline.size();
   open_by_elder_.erase(incident.elder);
   open_by_elder_[elder_id] = id;
   incident.elder = elder_id;
-  note(incident, TimelineKind::note, display_name(who), "来电号码 " + caller.phone + " 已关联到 " + target->second.name);
+  note(incident, TimelineKind::note, display_name(who), "来电号码 " + caller.phone + " 已关联到 " + target_name);
   rerank(incident);
   save(incident);
   audit(who, "link_caller", id, nlohmann::json{{"number", caller.phone}, {"elder_id", elder_id}}.dump());
@@ -222,7 +226,7 @@ std::vector<ElderId> Dispatcher::put_roster(std::vector<Elder> elders, std::vect
     if (e.id == 0) e.id = ++last_elder_;
     last_elder_ = std::max(last_elder_, e.id);
     ids.push_back(e.id);
-    elders_[e.id] = std::move(e);
+    elders_.put(e);
   }
   for (const auto& d : devices) devices_.put(d);
   index_numbers();  // a new phone or SIM now finds its elder when it calls

@@ -74,7 +74,7 @@ void Dispatcher::tick() {
       save(c);
       const int next = c.contact_index + 1;  // `c` may move once another call is added
       note(incident, TimelineKind::call, "system", "family:no_answer");
-      if (next < static_cast<int>(elders_.at(incident.elder).contacts.size()))
+      if (next < static_cast<int>(elders_.contacts(elders_.row(incident.elder))))
         call_contact(incident, next, "system");
       else
         note(incident, TimelineKind::call, "system", "family:exhausted");

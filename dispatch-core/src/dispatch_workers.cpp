@@ -170,7 +170,7 @@ void Dispatcher::flush_positions() {
 
 CandidateQuery Dispatcher::query_for(const Incident& incident, SkillSet required) const {
   CandidateQuery q;
-  const Elder& e = elders_.at(incident.elder);
+  const Elder e = elders_.elder(elders_.row(incident.elder));
   q.lat = e.lat;
   q.lon = e.lon;
   q.now_ms = clock_.mono_ms();  // positions age by when the server received them
@@ -188,7 +188,7 @@ Result<std::vector<Candidate>> Dispatcher::candidates(IncidentId id, SkillSet re
   auto it = open_.find(id);
   if (it == open_.end()) return Error{ErrorCode::unknown_incident, "no open incident " + std::to_string(id)};
   const Incident& incident = it->second;
-  if (elders_.at(incident.elder).unknown_caller)  // no home to send anyone to
+  if (elders_.unknown_caller(elders_.row(incident.elder)))  // no home to send anyone to
     return Error{ErrorCode::bad_state, "the caller is unknown: link the incident to an elder first"};
   std::vector<Candidate> all = index_.nearest(query_for(incident, required));
   std::vector<Candidate> out;
@@ -210,7 +210,7 @@ void Dispatcher::offer(Incident& incident, Worker& w, const Candidate* estimate,
   a.worker = w.id;
   a.state = AssignmentState::offered;
   a.chosen_by_operator = by_operator;
-  const Elder& e = elders_.at(incident.elder);
+  const Elder e = elders_.elder(elders_.row(incident.elder));
   if (estimate) {
     a.eta_s = estimate->travel_s;
     a.distance_m = estimate->distance_m;
@@ -241,7 +241,7 @@ Result<IncidentId> Dispatcher::dispatch(const Principal& who, IncidentId id, std
   auto found = open_incident(id);
   if (!found) return found.error();
   Incident& incident = *found.value();
-  if (elders_.at(incident.elder).unknown_caller)
+  if (elders_.unknown_caller(elders_.row(incident.elder)))
     return Error{ErrorCode::bad_state, "the caller is unknown: link the incident to an elder first"};
   const std::string actor = display_name(who);
 

@@ -65,34 +65,29 @@ std::vector<std::string> Dispatcher::restore(LiveState st) {
   // there, nothing freezes.
   const Millis now = clock_.now_ms(), mono = clock_.mono_ms();
   auto mono_of = [&](Millis wall, Millis latest) { return mono - (now - std::min(wall, latest)); };
-  // A city's registry is millions of rows: the maps are sized once, and each list the
-  // store read is let go as soon as it is moved in, so the two are never whole at once.
-  auto release = [](auto& rows) { std::exchange(rows, {}); };
-  elders_.reserve(st.elders.size());
-  for (auto& e : st.elders) {
-    last_elder_ = std::max(last_elder_, e.id);
-    elders_.emplace(e.id, std::move(e));
-  }
-  release(st.elders);
+  // A city's registry is millions of rows: the store read them into compact tables,
+  // moved in whole.
+  elders_ = std::move(st.elders);
+  last_elder_ = elders_.max_id();
   // Rows no code of ours writes (a hand edit with foreign keys off, a half-restored
   // backup) are left out of the live state rather than stop every start (issue 11,
   // item 2); the host logs what was left out.
   devices_ = std::move(st.devices);
   bool orphans = false;
   for (DeviceTable::Row r = 0; r < devices_.size(); ++r)
-    if (!elders_.count(devices_.at(r).elder)) {
+    if (!elders_.contains(devices_.at(r).elder)) {
       left_out.push_back("device " + std::string(devices_.serial(r)) + ": no elder " +
                          std::to_string(devices_.at(r).elder));
       orphans = true;
     }
-  if (orphans) devices_.retain([&](DeviceTable::Row r) { return elders_.count(devices_.at(r).elder) > 0; });
+  if (orphans) devices_.retain([&](DeviceTable::Row r) { return elders_.contains(devices_.at(r).elder); });
   for (auto& w : st.workers) {
     w.received_mono = mono_of(w.position_ms, now);
     index_worker(w);
     workers_.emplace(w.id, std::move(w));
   }
   for (auto& i : st.open_incidents) {
-    if (!elders_.count(i.elder)) {
+    if (!elders_.contains(i.elder)) {
       left_out.push_back("open incident " + std::to_string(i.id) + ": no elder " + std::to_string(i.elder));
       continue;
     }
@@ -249,9 +244,10 @@ void Dispatcher::note(Incident& incident, TimelineKind kind, std::string actor, 
 }
 
 void Dispatcher::rerank(Incident& incident) {
-  auto e = elders_.find(incident.elder);
-  if (e == elders_.end()) return;
-  RankBase r = rank_base(incident, e->second, age_on(e->second.birth_date, today()), config_.weights);
+  const ElderTable::Row row = elders_.find(incident.elder);
+  if (row == ElderTable::none) return;
+  const Elder e = elders_.elder(row);
+  RankBase r = rank_base(incident, e, age_on(e.birth_date, today()), config_.weights);
   incident.rank_base = r.points;
   incident.rank_reasons = std::move(r.reasons);
 }
@@ -521,9 +517,10 @@ const Incident* Dispatcher::incident(IncidentId id) const {
   auto it = open_.find(id);
   return it == open_.end() ? nullptr : &it->second;
 }
-const Elder* Dispatcher::elder(ElderId id) const {
-  auto it = elders_.find(id);
-  return it == elders_.end() ? nullptr : &it->second;
+std::optional<Elder> Dispatcher::elder(ElderId id) const {
+  const ElderTable::Row r = elders_.find(id);
+  if (r == ElderTable::none) return std::nullopt;
+  return elders_.elder(r);
 }
 std::optional<Device> Dispatcher::device(const DeviceId& id) const {
   const DeviceTable::Row r = devices_.find(id);
@@ -535,14 +532,6 @@ std::optional<ElderId> Dispatcher::elder_of_device(const DeviceId& id) const {
   if (r == DeviceTable::none) return std::nullopt;
   return devices_.at(r).elder;
 }
-std::vector<const Elder*> Dispatcher::elders() const {
-  std::vector<const Elder*> out;
-  out.reserve(elders_.size());
-  for (const auto& [id, e] : elders_) out.push_back(&e);
-  std::sort(out.begin(), out.end(), [](auto a, auto b) { return a->id < b->id; });
-  return out;
-}
-
 std::vector<Device> Dispatcher::devices_of(ElderId elder) const {
   std::vector<Device> out;
   for (DeviceTable::Row r : devices_.of_elder(elder)) out.push_back(devices_.device(r));

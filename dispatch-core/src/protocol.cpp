@@ -172,7 +172,7 @@ ElderCard make_card(const Elder& e, std::string_view today, const Worker* paired
   return c;
 }
 
-DistrictMap make_map(const std::vector<const Elder*>& elders, std::string_view today) {
+DistrictMap make_map(const ElderTable& elders, std::string_view today) {
   DistrictMap map;
   // Running sums per town and community, in name order so the map is the same every time.
   struct Sum {
@@ -180,16 +180,16 @@ DistrictMap make_map(const std::vector<const Elder*>& elders, std::string_view t
     size_t n = 0;
   };
   std::map<std::string, std::pair<Sum, std::map<std::string, Sum>>> sums;
-  for (const Elder* e : elders) {
-    if (e->unknown_caller) continue;  // no home to put on a map
-    auto& [town, communities] = sums[e->town];
-    for (Sum* s : {&town, &communities[e->community]}) {
-      s->lat += e->lat;
-      s->lon += e->lon;
+  elders.each([&](const Elder& e) {
+    if (e.unknown_caller) return;  // no home to put on a map
+    auto& [town, communities] = sums[e.town];
+    for (Sum* s : {&town, &communities[e.community]}) {
+      s->lat += e.lat;
+      s->lon += e.lon;
       ++s->n;
     }
-    map.homes.push_back({e->id, e->lat, e->lon, care_tier(*e, age_on(e->birth_date, today))});
-  }
+    map.homes.push_back({e.id, e.lat, e.lon, care_tier(e, age_on(e.birth_date, today))});
+  });
   auto place = [](const std::string& name, const Sum& s) {
     return Place{name, s.lat / static_cast<double>(s.n), s.lon / static_cast<double>(s.n), s.n};
   };

@@ -805,31 +805,33 @@ LiveState Store::load(Millis since_ms) const {
            "SELECT elder_id, name, relation, phone FROM emergency_contacts ORDER BY elder_id, ord");
     bool contact = c.next();
     st.elders.reserve(count_rows(db, "elders"));
+    Elder e;  // each row read into the same one: its strings keep their room
     Stmt s(db,
            "SELECT id, name, sex, birth_date, phone, id_number, town, community, address, lat,"
            " lon, living, ability, bedridden, limited_mobility, disability_grade, dementia,"
            " special_family, economic, family_doctor, family_doctor_phone, paired_worker,"
            " visit_consent, unknown_caller FROM elders ORDER BY id");
     while (s.next()) {
-      Elder e;
       e.id = s.i64(0); e.name = s.text(1); e.sex = enum_or(s.text(2), Sex::male);
       e.birth_date = s.text(3); e.phone = s.text(4); e.id_number = s.text(5);
       e.town = s.text(6); e.community = s.text(7); e.address = s.text(8);
       e.lat = s.f64(9); e.lon = s.f64(10);
       e.living = enum_or(s.text(11), LivingSituation::alone);
-      if (!s.is_null(12)) e.ability = parse_enum<Ability>(s.text(12));
+      e.ability = s.is_null(12) ? std::nullopt : parse_enum<Ability>(s.text(12));
       e.bedridden = s.i64(13) != 0; e.limited_mobility = s.i64(14) != 0;
       e.disability_grade = static_cast<int>(s.i64(15));
       e.dementia = s.i64(16) != 0; e.special_family = s.i64(17) != 0;
       e.economic = enum_or(s.text(18), EconomicStatus::ordinary);
       e.family_doctor = s.text(19); e.family_doctor_phone = s.text(20);
-      if (!s.is_null(21)) e.paired_worker = s.i64(21);
+      e.paired_worker = s.is_null(21) ? std::nullopt : std::optional<WorkerId>(s.i64(21));
       e.visit_consent = s.i64(22) != 0;
       e.unknown_caller = s.i64(23) != 0;
       while (contact && c.i64(0) < e.id) contact = c.next();  // of no elder: left out
+      e.contacts.clear();
       for (; contact && c.i64(0) == e.id; contact = c.next()) e.contacts.push_back({c.text(1), c.text(2), c.text(3)});
-      st.elders.push_back(std::move(e));
+      st.elders.append(e);
     }
+    st.elders.index_appended();
     if (contact) c.fresh();  // the rest are of no elder
   }
   {

@@ -121,7 +121,7 @@ Day Service::today() const { return day_of(clock_.now_ms()); }
 
 void Service::load_elders() {
   planned_on_ = today();
-  for (const Elder* e : dispatcher_.elders()) book_.put_elder(*e, planned_on_);
+  dispatcher_.each_elder([&](const Elder& e) { book_.put_elder(e, planned_on_); });
 }
 
 // Tiers move as elders age (an elder of 80 is in the key group from the birthday,
@@ -204,7 +204,7 @@ json item_json(const Item& i, const Book& book, const Dispatcher& d) {
             {"campaign_id", i.campaign},
             {"tries", i.tries},
             {"visitor_id", i.visitor}};
-  if (const Elder* e = d.elder(i.elder)) {
+  if (const auto e = d.elder(i.elder)) {
     o["name"] = e->name;
     o["phone"] = e->phone;
     o["address"] = e->address;
@@ -308,7 +308,7 @@ std::string Service::phone_visit_result(const Ctx& c) {
 
 std::string Service::start_visit(const Ctx& c) {
   const ElderId elder = need_int(c.j, "elder_id");
-  const Elder* e = book_.has_elder(elder) ? dispatcher_.elder(elder) : nullptr;
+  const auto e = book_.has_elder(elder) ? dispatcher_.elder(elder) : std::nullopt;
   if (!e) fail(ErrorCode::bad_field, "no elder " + std::to_string(elder));
   const VisitMode mode = opt_enum<VisitMode>(c.j, "mode", e->visit_consent ? VisitMode::home : VisitMode::encounter);
   if (mode != VisitMode::home && mode != VisitMode::encounter)
@@ -433,7 +433,7 @@ std::unordered_map<WorkerId, std::string> worker_names(const Dispatcher& d) {
 }
 
 json record_json(const Record& r, const Dispatcher& d) {
-  const Elder* e = d.elder(r.elder);
+  const auto e = d.elder(r.elder);
   return {{"visit_id", r.id},          {"elder_id", r.elder},         {"name", e ? e->name : ""},
           {"worker_id", r.worker},     {"actor", r.actor},            {"mode", anxin::name_of(r.mode)},
           {"started_ms", r.started_ms}, {"finished_ms", r.finished_ms},
@@ -442,7 +442,7 @@ json record_json(const Record& r, const Dispatcher& d) {
 }
 
 json hazard_json(const Hazard& h, const Dispatcher& d) {
-  const Elder* e = d.elder(h.elder);
+  const auto e = d.elder(h.elder);
   return {{"hazard_id", h.id},   {"elder_id", h.elder},      {"name", e ? e->name : ""},
           {"area", anxin::name_of(h.area)}, {"text", h.text}, {"owner_id", h.owner},
           {"found_ms", h.found_ms}, {"due_ms", h.due_ms},     {"closed_ms", h.closed_ms}};
@@ -509,22 +509,23 @@ std::string Service::export_report(const Ctx& c) {
     t.title = "特殊困难老年人名单 " + date_of(c.day);
     t.columns = {"编号", "老人姓名", "性别", "出生日期", "乡镇", "村（居）", "家庭地址", "联系电话", "居住状况",
                  "能力评估结果", "残疾等级", "人群分类", "探访方案", "同意入户", "结对帮扶人"};
-    for (const Elder* e : dispatcher_.elders()) {
-      if (e->unknown_caller) continue;
-      const Plan* p = book_.plan(e->id);
-      const Worker* w = e->paired_worker ? dispatcher_.worker(*e->paired_worker) : nullptr;
-      t.rows.push_back({(long long)e->id, e->name, std::string(e->sex == Sex::male ? "男" : "女"), e->birth_date,
-                        e->town, e->community, e->address, e->phone, std::string(anxin::name_of(e->living)),
-                        std::string(e->ability ? anxin::name_of(*e->ability) : "unassessed"),
-                        (long long)e->disability_grade, std::string(p ? anxin::name_of(p->tier) : ""),
-                        p ? plan_text(*p) : std::string(), std::string(e->visit_consent ? "是" : "否"),
+    dispatcher_.each_elder([&](const Elder& e) {
+      if (e.unknown_caller) return;
+      const Plan* p = book_.plan(e.id);
+      const Worker* w = e.paired_worker ? dispatcher_.worker(*e.paired_worker) : nullptr;
+      t.rows.push_back({(long long)e.id, e.name, std::string(e.sex == Sex::male ? "男" : "女"), e.birth_date,
+                        e.town, e.community, e.address, e.phone, std::string(anxin::name_of(e.living)),
+                        std::string(e.ability ? anxin::name_of(*e.ability) : "unassessed"),
+                        (long long)e.disability_grade, std::string(p ? anxin::name_of(p->tier) : ""),
+                        p ? plan_text(*p) : std::string(), std::string(e.visit_consent ? "是" : "否"),
                         w ? w->name : std::string()});
-    }
+    });
+
   } else if (what == "overdue") {
     t.title = "逾期未探访 " + date_of(c.day);
     t.columns = {"编号", "老人姓名", "乡镇", "村（居）", "应访日期", "方式", "结对帮扶人"};
     for (const auto& i : rep.overdue) {
-      const Elder* e = dispatcher_.elder(i.elder);
+      const auto e = dispatcher_.elder(i.elder);
       const Worker* w = i.visitor ? dispatcher_.worker(i.visitor) : nullptr;
       t.rows.push_back({(long long)i.elder, e ? e->name : "", e ? e->town : "", e ? e->community : "",
                         date_of(i.due), std::string(anxin::name_of(i.mode)), w ? w->name : std::string()});
@@ -533,7 +534,7 @@ std::string Service::export_report(const Ctx& c) {
     t.title = "存疑探访 " + date_of(rep.period.first) + " — " + date_of(rep.period.end - 1);
     t.columns = {"记录号", "老人姓名", "探访人员", "开始", "时长(分钟)", "距住址(米)", "问题"};
     for (const auto& r : rep.flagged) {
-      const Elder* e = dispatcher_.elder(r.elder);
+      const auto e = dispatcher_.elder(r.elder);
       std::string flags;
       for (const auto& f : flag_names(r.flags)) flags += (flags.empty() ? "" : ",") + f;
       t.rows.push_back({(long long)r.id, e ? e->name : "", r.actor, local_date(r.started_ms),
@@ -544,7 +545,7 @@ std::string Service::export_report(const Ctx& c) {
     t.title = "隐患跟进 " + date_of(c.day);
     t.columns = {"编号", "老人姓名", "服务领域", "隐患", "责任人", "发现日期", "期限"};
     for (const auto& h : rep.open_hazards) {
-      const Elder* e = dispatcher_.elder(h.elder);
+      const auto e = dispatcher_.elder(h.elder);
       const Worker* w = dispatcher_.worker(h.owner);
       t.rows.push_back({(long long)h.id, e ? e->name : "", std::string(anxin::name_of(h.area)), h.text,
                         w ? w->name : std::string(), local_date(h.found_ms), local_date(h.due_ms)});
@@ -562,7 +563,7 @@ std::string Service::export_report(const Ctx& c) {
 std::string Service::pairing(const Ctx&) {
   json unpaired = json::array(), overloaded = json::array();
   for (ElderId id : book_.unpaired()) {
-    const Elder* e = dispatcher_.elder(id);
+    const auto e = dispatcher_.elder(id);
     unpaired.push_back({{"elder_id", id}, {"name", e->name}, {"town", e->town}, {"community", e->community}});
   }
   for (const auto& [w, n] : book_.overloaded()) {
@@ -601,7 +602,7 @@ std::string Service::import_roster(const Ctx& c) {
   // Rows naming an elder by 编号 must name one we have; a new row whose ID number we
   // know is that elder again, updated.
   std::unordered_map<std::string, ElderId> by_id_number;
-  for (const Elder* e : dispatcher_.elders()) by_id_number[e->id_number] = e->id;
+  dispatcher_.each_elder([&](const Elder& e) { by_id_number[e.id_number] = e.id; });
   for (size_t i = 0; i < in.elders.size(); ++i) {
     Elder& e = in.elders[i];
     const int line = in.lines.at(i);
@@ -647,7 +648,7 @@ std::string Service::import_roster(const Ctx& c) {
   int added = 0, updated = 0;
   json tier_changes = json::array();
   for (size_t i = 0; i < ids.size(); ++i) {
-    const Elder& now = *dispatcher_.elder(ids[i]);
+    const Elder now = *dispatcher_.elder(ids[i]);
     writes_.push_back(write_elder(now));
     const CareTier was = replan(before[i], now, c.who.subject, is_new[i]);
     if (is_new[i]) {
@@ -669,7 +670,7 @@ std::string Service::import_roster(const Ctx& c) {
 
 std::string Service::update_elder(const Ctx& c) {
   const ElderId id = need_int(c.j, "elder_id");
-  const Elder* found = dispatcher_.elder(id);
+  const auto found = dispatcher_.elder(id);
   if (!found || found->unknown_caller) fail(ErrorCode::bad_field, "no elder " + std::to_string(id));
   const Elder before = *found;
   Elder e = before;
@@ -738,12 +739,12 @@ namespace {
 
 json campaign_json(const Campaign& c, const Book& book, const Dispatcher& d, Day day) {
   int chosen = 0, reached = 0;
-  for (const Elder* e : d.elders()) {
-    const Plan* p = book.plan(e->id);
-    if (!p || e->unknown_caller || !c.chooses(*e, p->tier)) continue;
+  d.each_elder([&](const Elder& e) {
+    const Plan* p = book.plan(e.id);
+    if (!p || e.unknown_caller || !c.chooses(e, p->tier)) return;
     ++chosen;
-    if (book.reached_on(e->id, day)) ++reached;
-  }
+    if (book.reached_on(e.id, day)) ++reached;
+  });
   json tiers = json::array(), living = json::array();
   for (auto t : c.tiers) tiers.push_back(anxin::name_of(t));
   for (auto l : c.living) living.push_back(anxin::name_of(l));

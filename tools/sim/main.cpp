@@ -399,7 +399,8 @@ int play(const Args& a) {
   // The registry, and where each device's counter stands, come from the database.
   LiveState st = Store(db).load();
   sim::District district;
-  district.elders = std::move(st.elders);
+  district.elders.reserve(st.elders.size());
+  st.elders.each([&](const Elder& e) { district.elders.push_back(e); });
   district.devices.reserve(st.devices.size());
   for (DeviceTable::Row r = 0; r < st.devices.size(); ++r) district.devices.push_back(st.devices.device(r));
   district.workers = std::move(st.workers);

@@ -232,7 +232,7 @@ class Day {
 
   void arrive(const Principal& me, std::int64_t assignment, IncidentId id) {
     if (!d_.incident(id) || !ok(d_.arrive(me, assignment))) return;
-    const Elder* e = d_.elder(d_.incident(id)->elder);
+    const auto e = d_.elder(d_.incident(id)->elder);
     ok(d_.update_position(me, e->lat, e->lon, 10, clock_.now_ms(), std::nullopt));
     later(between(10, 30) * kMinute, [this, me, assignment, id] {
       if (!d_.incident(id) || !ok(d_.complete(me, assignment, "已上门查看，老人情况稳定"))) return;

@@ -136,7 +136,7 @@ class Month {
     const Principal who{Role::field, "worker:" + std::to_string(worker)};
     const ElderId elder = item["elder_id"];
     if (service_.book().reached_on(elder, day)) return;
-    const Elder* e = service_.book().has_elder(elder) ? d_.elder(elder) : nullptr;
+    const auto e = service_.book().has_elder(elder) ? d_.elder(elder) : std::nullopt;
     if (!e) return;
     // Now and then a visit is "filed" from elsewhere: 0.018° of latitude is some 2 km.
     const double lat = e->lat + (rng_.chance(o_.far_p) ? 0.018 : rng_.uniform(-30, 30) * 1e-5);

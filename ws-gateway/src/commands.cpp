@@ -9,7 +9,7 @@
 namespace anxin::gateway {
 
 proto::ElderCard Server::Impl::card_for(ElderId id, const std::string& today) const {
-  const Elder* e = dispatcher.elder(id);
+  const auto e = dispatcher.elder(id);
   if (!e) return proto::ElderCard{id};
   const Worker* paired = e->paired_worker ? dispatcher.worker(*e->paired_worker) : nullptr;
   return proto::make_card(*e, today, paired);
@@ -177,7 +177,7 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::L
 }
 
 Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::ElderQuery& q) {
-  const Elder* e = dispatcher.elder(q.elder);
+  const auto e = dispatcher.elder(q.elder);
   if (s.who->role == Role::device) return error_reply(s, req, {ErrorCode::forbidden, "devices do not read the registry"});
   if (s.who->role == Role::field) {
     // Only while the worker is, or was, actually sent: an offer, a task in hand or one
@@ -222,20 +222,20 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::F
   auto holds = [&](const std::string& field) { return field.find(q.q) != std::string::npos; };
   proto::ElderList list;
   const std::string today = dispatcher.today();
-  for (const Elder* e : dispatcher.elders()) {
-    if (e->unknown_caller) continue;
-    const bool id_tail = digits && e->id_number.size() >= q.q.size() &&
-                         e->id_number.compare(e->id_number.size() - q.q.size(), q.q.size(), q.q) == 0;
-    if (!holds(e->name) && !holds(e->phone) && !holds(e->address) && !id_tail) continue;
-    list.elders.push_back(card_for(e->id, today));
-    if (list.elders.size() == 20) break;
-  }
+  dispatcher.each_elder([&](const Elder& e) {
+    if (e.unknown_caller) return true;
+    const bool id_tail = digits && e.id_number.size() >= q.q.size() &&
+                         e.id_number.compare(e.id_number.size() - q.q.size(), q.q.size(), q.q) == 0;
+    if (!holds(e.name) && !holds(e.phone) && !holds(e.address) && !id_tail) return true;
+    list.elders.push_back(card_for(e.id, today));
+    return list.elders.size() < 20;
+  });
   return reply(s, req, std::move(list));
 }
 
 Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::MapQuery&) {
   if (s.who->role != Role::console) return error_reply(s, req, {ErrorCode::forbidden, "only consoles read the map"});
-  return reply(s, req, proto::make_map(dispatcher.elders(), dispatcher.today()));
+  return reply(s, req, proto::make_map(dispatcher.elder_table(), dispatcher.today()));
 }
 
 Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::MyTasks&) {

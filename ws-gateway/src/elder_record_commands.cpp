@@ -20,7 +20,7 @@ bool is_supervisor(const Principal& who) {
 Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::UpdateElderRecord& a) {
   if (!is_supervisor(*s.who))
     return error_reply(s, req, {ErrorCode::forbidden, "only supervisors change an elder's care record"});
-  if (!dispatcher.elder(a.elder)) return error_reply(s, req, {ErrorCode::bad_field, "no elder " + std::to_string(a.elder)});
+  if (!dispatcher.has_elder(a.elder)) return error_reply(s, req, {ErrorCode::bad_field, "no elder " + std::to_string(a.elder)});
   if (auto wrong = elder_record::check(a.patch)) return error_reply(s, req, *wrong);
   const Millis now = clock.now_ms();
   const std::string actor = s.who->subject, name = display_name(*s.who);
@@ -42,7 +42,7 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::U
 
 Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::RevealEntry& a) {
   if (s.who->role != Role::console) return error_reply(s, req, {ErrorCode::forbidden, "only consoles reveal entry codes"});
-  if (!dispatcher.elder(a.elder)) return error_reply(s, req, {ErrorCode::bad_field, "no elder " + std::to_string(a.elder)});
+  if (!dispatcher.has_elder(a.elder)) return error_reply(s, req, {ErrorCode::bad_field, "no elder " + std::to_string(a.elder)});
   if (a.incident) {
     const Incident* i = dispatcher.incident(a.incident);
     if (!i || i->elder != a.elder)

@@ -28,19 +28,20 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::H
     const bool digits = t.size() >= 4 && t.find_first_not_of("0123456789Xx") == std::string::npos;
     auto holds = [&](const std::string& field) { return field.find(t) != std::string::npos; };
     elders.emplace();
-    for (const Elder* e : dispatcher.elders()) {
-      const bool id_tail = digits && e->id_number.size() >= t.size() &&
-                           e->id_number.compare(e->id_number.size() - t.size(), t.size(), t) == 0;
-      if (holds(e->name) || holds(e->phone) || holds(e->address) || id_tail) elders->push_back(e->id);
-      if (elders->size() > kMaxHistoryElders)
-        return error_reply(s, req, {ErrorCode::bad_field, "'elder' finds more than 1000 elders: say more"});
-    }
+    dispatcher.each_elder([&](const Elder& e) {
+      const bool id_tail = digits && e.id_number.size() >= t.size() &&
+                           e.id_number.compare(e.id_number.size() - t.size(), t.size(), t) == 0;
+      if (holds(e.name) || holds(e.phone) || holds(e.address) || id_tail) elders->push_back(e.id);
+      return elders->size() <= kMaxHistoryElders;
+    });
+    if (elders->size() > kMaxHistoryElders)
+      return error_reply(s, req, {ErrorCode::bad_field, "'elder' finds more than 1000 elders: say more"});
   }
   read_then_reply(s, req, [this, q, elders = std::move(elders)]() -> Finish {
     proto::HistoryPage page = history::search(store, q, elders ? &*elders : nullptr);
     return [this, page = std::move(page)]() mutable -> proto::ServerBody {
       for (auto& row : page.rows)
-        if (const Elder* e = dispatcher.elder(row.elder)) row.elder_name = e->name;
+        if (const auto e = dispatcher.elder(row.elder)) row.elder_name = e->name;
       return std::move(page);
     };
   });

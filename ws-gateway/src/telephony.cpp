@@ -99,7 +99,7 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::D
     return error_reply(s, req, {ErrorCode::no_line, line ? "claim a seat first (seat)" : "no SIP line is configured"});
   const Incident* i = dispatcher.incident(a.incident);
   if (!i) return error_reply(s, req, {ErrorCode::unknown_incident, "no open incident " + std::to_string(a.incident)});
-  const Elder* e = dispatcher.elder(i->elder);
+  const auto e = dispatcher.elder(i->elder);
   LiveCall call{.outgoing = true, .target = a.to, .elder = i->elder, .incident = i->id};
   if (a.to == "elder") call.number = e ? e->phone : "";
   else if (a.to == "doctor") call.number = e ? e->family_doctor_phone : "";

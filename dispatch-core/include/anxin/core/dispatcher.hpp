@@ -27,6 +27,7 @@
 #include "anxin/core/clock.hpp"
 #include "anxin/core/device_table.hpp"
 #include "anxin/core/domain.hpp"
+#include "anxin/core/elder_table.hpp"
 #include "anxin/core/errors.hpp"
 #include "anxin/core/metrics.hpp"
 #include "anxin/core/notifier.hpp"
@@ -305,11 +306,15 @@ class Dispatcher {
   std::vector<const Incident*> open_incidents() const;     // by id
   std::vector<const Incident*> ranked_incidents() const;   // queue order, now
   const Incident* incident(IncidentId id) const;
-  const Elder* elder(ElderId id) const;
+  std::optional<Elder> elder(ElderId id) const;  // made from the compact table
+  bool has_elder(ElderId id) const { return elders_.contains(id); }
   std::optional<Device> device(const DeviceId& id) const;
   std::optional<ElderId> elder_of_device(const DeviceId& id) const;  // without copying the device
   std::vector<Device> devices_of(ElderId elder) const;  // by id
-  std::vector<const Elder*> elders() const;                    // by id
+  // Each elder by id, read in turn into one Elder: f returns void, or false to stop.
+  template <class F>
+  void each_elder(F f) const { elders_.each(std::move(f)); }
+  const ElderTable& elder_table() const { return elders_; }
   const Worker* worker(WorkerId id) const;
   std::vector<const Worker*> workers() const;              // by id
   std::vector<const Incident*> tasks_of(WorkerId worker) const;  // incidents with their assignments
@@ -390,7 +395,7 @@ class Dispatcher {
 
   const Clock& clock_;
   DispatchConfig config_;
-  std::unordered_map<ElderId, Elder> elders_;
+  ElderTable elders_;  // compact: a city has a million
   DeviceTable devices_;
   std::map<WorkerId, Worker> workers_;
   WorkerIndex index_;

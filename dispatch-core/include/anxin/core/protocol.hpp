@@ -372,7 +372,7 @@ struct DistrictMap {
   std::vector<MapTown> towns;
   std::vector<Home> homes;
 };
-DistrictMap make_map(const std::vector<const Elder*>& elders, std::string_view today);
+DistrictMap make_map(const ElderTable& elders, std::string_view today);
 
 // The phone line as consoles see it: every seat and every live call. Not durable
 // and not numbered: it is sent whole on every change (docs/protocol.md, "line").

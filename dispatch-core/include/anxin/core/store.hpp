@@ -27,6 +27,7 @@
 
 #include "anxin/core/device_table.hpp"
 #include "anxin/core/domain.hpp"
+#include "anxin/core/elder_table.hpp"
 #include "anxin/core/notifier.hpp"
 
 struct sqlite3;
@@ -149,7 +150,7 @@ struct DeviceProgress {
 };
 
 struct LiveState {
-  std::vector<Elder> elders;
+  ElderTable elders;    // compact: a city has a million
   DeviceTable devices;  // compact: a city has millions
   std::vector<Worker> workers;
   std::vector<Incident> open_incidents;  // with timelines, responders, calls and escalations
