@@ -753,9 +753,9 @@ DeviceTable read_devices(const std::string& path) {
   devices.reserve(count_rows(own.db, "devices"));
   Device d;  // one, its strings' buffers reused for every row
   while (s.next()) {
-    d.id = s.text(0); d.elder = s.i64(1); d.kind = enum_or(s.text(2), DeviceKind::sos_button);
-    d.vendor = s.text(3); d.battery_pct = static_cast<int>(s.i64(4)); d.last_seen_ms = s.i64(5);
-    d.sim = s.text(6); d.supervised = s.i64(7) != 0;
+    d.id.assign(s.view(0)); d.elder = s.i64(1); d.kind = enum_or(s.view(2), DeviceKind::sos_button);
+    d.vendor.assign(s.view(3)); d.battery_pct = static_cast<int>(s.i64(4)); d.last_seen_ms = s.i64(5);
+    d.sim.assign(s.view(6)); d.supervised = s.i64(7) != 0;
     devices.append(d);  // unique: the primary key
   }
   devices.index_appended();
@@ -812,23 +812,27 @@ LiveState Store::load(Millis since_ms) const {
            " special_family, economic, family_doctor, family_doctor_phone, paired_worker,"
            " visit_consent, unknown_caller FROM elders ORDER BY id");
     while (s.next()) {
-      e.id = s.i64(0); e.name = s.text(1); e.sex = enum_or(s.text(2), Sex::male);
-      e.birth_date = s.text(3); e.phone = s.text(4); e.id_number = s.text(5);
-      e.town = s.text(6); e.community = s.text(7); e.address = s.text(8);
+      e.id = s.i64(0); e.name.assign(s.view(1)); e.sex = enum_or(s.view(2), Sex::male);
+      e.birth_date.assign(s.view(3)); e.phone.assign(s.view(4)); e.id_number.assign(s.view(5));
+      e.town.assign(s.view(6)); e.community.assign(s.view(7)); e.address.assign(s.view(8));
       e.lat = s.f64(9); e.lon = s.f64(10);
-      e.living = enum_or(s.text(11), LivingSituation::alone);
-      e.ability = s.is_null(12) ? std::nullopt : parse_enum<Ability>(s.text(12));
+      e.living = enum_or(s.view(11), LivingSituation::alone);
+      e.ability = s.is_null(12) ? std::nullopt : parse_enum<Ability>(s.view(12));
       e.bedridden = s.i64(13) != 0; e.limited_mobility = s.i64(14) != 0;
       e.disability_grade = static_cast<int>(s.i64(15));
       e.dementia = s.i64(16) != 0; e.special_family = s.i64(17) != 0;
-      e.economic = enum_or(s.text(18), EconomicStatus::ordinary);
-      e.family_doctor = s.text(19); e.family_doctor_phone = s.text(20);
+      e.economic = enum_or(s.view(18), EconomicStatus::ordinary);
+      e.family_doctor.assign(s.view(19)); e.family_doctor_phone.assign(s.view(20));
       e.paired_worker = s.is_null(21) ? std::nullopt : std::optional<WorkerId>(s.i64(21));
       e.visit_consent = s.i64(22) != 0;
       e.unknown_caller = s.i64(23) != 0;
       while (contact && c.i64(0) < e.id) contact = c.next();  // of no elder: left out
-      e.contacts.clear();
-      for (; contact && c.i64(0) == e.id; contact = c.next()) e.contacts.push_back({c.text(1), c.text(2), c.text(3)});
+      size_t n = 0;
+      for (; contact && c.i64(0) == e.id; contact = c.next(), ++n) {
+        if (n == e.contacts.size()) e.contacts.emplace_back();
+        e.contacts[n].name.assign(c.view(1)); e.contacts[n].relation.assign(c.view(2)); e.contacts[n].phone.assign(c.view(3));
+      }
+      e.contacts.resize(n);
       st.elders.append(e);
     }
     st.elders.index_appended();

@@ -98,9 +98,12 @@ class Stmt {
   std::int64_t i64(int col) const { return sqlite3_column_int64(s_, col); }
   double f64(int col) const { return sqlite3_column_double(s_, col); }
   bool is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
-  std::string text(int col) const {
+  std::string text(int col) const { return std::string(view(col)); }
+  // The column's text where SQLite holds it, until the next step: for rows read by the
+  // million, into strings that keep their room (no allocation per field).
+  std::string_view view(int col) const {
     auto p = sqlite3_column_text(s_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s_, col)) : "";
+    return p ? std::string_view(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s_, col)) : "";
   }
 
  private:

@@ -210,8 +210,13 @@ const Plan& Book::put_elder(const Elder& elder, Day today) {
   if (added) places_.push_back(std::move(place));
   e.elder = {elder.id, elder.paired_worker, elder.lat, elder.lon, at->second, elder.living, elder.visit_consent,
              elder.unknown_caller};
-  e.plan = plan_for(elder, age_on(elder.birth_date, date_of(today)), policy_, e.own);
+  e.plan = plan_for(elder, age_on(elder.birth_date, date_text(today)), policy_, e.own);
   return e.plan;
+}
+
+const std::string& Book::date_text(Day day) {
+  if (day != dated_) date_ = date_of(day), dated_ = day;
+  return date_;
 }
 
 void Book::set_override(ElderId elder, std::optional<PlanOverride> own, Day) {

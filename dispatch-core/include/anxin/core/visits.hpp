@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -291,6 +292,8 @@ class Book {
   void add_extras(const Entry& e, Day day, Millis now, std::vector<Item>& out) const;
 
   const std::string& town_of(const Home& h) const { return places_[h.place].first; }
+  const std::string& date_text(Day day);  // date_of(day), made once for a whole load
+
 
   Policy policy_;
   std::unordered_map<ElderId, Entry> elders_;
@@ -298,6 +301,8 @@ class Book {
   std::map<std::pair<std::string, std::string>, std::uint32_t> place_ids_;
   std::unordered_map<WorkerId, std::vector<ElderId>> by_visitor_;  // paired elders, for field lists
   std::unordered_map<std::int64_t, Record> records_;
+  Day dated_ = std::numeric_limits<Day>::min();
+  std::string date_;  // of dated_
   std::map<std::int64_t, Hazard> hazards_;
   std::map<std::int64_t, Campaign> campaigns_;
   // elder -> day -> campaign raised by a device
