@@ -169,3 +169,28 @@ TEST_CASE("the elder table takes the store's rows appended then indexed", "[city
     return m;
   }());
 }
+
+TEST_CASE("the elder table takes back the text of edited elders", "[city]") {
+  std::mt19937 rng(3);
+  std::map<ElderId, Elder> model;
+  ElderTable t;
+  for (ElderId id = 1; id <= 100; ++id) t.put(model[id] = make(id, rng));
+  // One elder edited a thousand times with 20 KB of address each time: 20 MB of text
+  // if nothing were reclaimed.
+  size_t most = 0;
+  for (int n = 0; n < 1000; ++n) {
+    Elder e = make(42, rng);
+    e.address = std::string(20000, static_cast<char>('a' + n % 26));
+    t.put(model[42] = e);
+    most = std::max(most, t.text_bytes());
+  }
+  check_holds(t, model);
+  size_t live = 0;
+  for (const auto& [id, e] : model) {
+    live += e.name.size() + e.birth_date.size() + e.phone.size() + e.id_number.size() + e.town.size() +
+            e.community.size() + e.address.size() + e.family_doctor.size() + e.family_doctor_phone.size();
+    for (const auto& c : e.contacts) live += c.name.size() + c.relation.size() + c.phone.size();
+  }
+  // Reclaimed once the unused passes 1 MiB and the used: at most about twice the used.
+  CHECK(most < 2 * live + (2u << 20));
+}

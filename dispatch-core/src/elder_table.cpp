@@ -83,7 +83,12 @@ ElderTable::Row ElderTable::put(const Elder& e) {
     r = by_id_[slot] = static_cast<Row>(size() - 1);
     ++indexed_;
   } else {
+    // The new text goes at the arena's end. The old is left unused until the unused is
+    // as much as the used (a whole roster imported again, say): then the arena is
+    // written anew with only the rows' text.
+    unused_ += text_bytes(r);
     set(r, e);
+    if (unused_ > (1u << 20) && 2 * unused_ > text_.size()) compact();
   }
   return r;
 }
@@ -116,7 +121,6 @@ void ElderTable::set(Row r, const Elder& e) {
   f.special_family = e.special_family;
   f.visit_consent = e.visit_consent;
   f.unknown_caller = e.unknown_caller;
-  // The text anew at the arena's end; an edited elder's old text is left unused.
   f.text = text_.size();
   for (const std::string* s : {&e.name, &e.birth_date, &e.phone, &e.id_number, &e.town, &e.community, &e.address,
                                &e.family_doctor, &e.family_doctor_phone})
@@ -126,6 +130,25 @@ void ElderTable::set(Row r, const Elder& e) {
     put_string(text_, c.relation);
     put_string(text_, c.phone);
   }
+}
+
+std::size_t ElderTable::text_bytes(Row r) const {
+  const char* const from = text_.data() + rows_[r].text;
+  const char* at = from;
+  for (std::size_t k = 0; k < texts + 3 * rows_[r].contacts; ++k) take_string(at);
+  return static_cast<std::size_t>(at - from);
+}
+
+void ElderTable::compact() {
+  std::string kept;
+  kept.reserve(text_.size() - unused_);
+  for (Fixed& f : rows_) {
+    const std::size_t n = text_bytes(static_cast<Row>(&f - rows_.data()));
+    kept.append(text_, f.text, n);
+    f.text = kept.size() - n;
+  }
+  text_ = std::move(kept);
+  unused_ = 0;
 }
 
 std::string_view ElderTable::text(Row r, Text t) const {

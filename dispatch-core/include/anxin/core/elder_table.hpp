@@ -5,7 +5,8 @@
 // contact's name, relation and phone) lie one after another in one arena of text, each
 // after its length. An elder is found by id through an open-addressing index of row
 // numbers; an `Elder` is made from its row when one is asked for. Rows are never taken
-// back: an elder put again changes in place (new text goes at the arena's end).
+// back: an elder put again changes in place (its new text at the arena's end, the old
+// text reclaimed once the unused is as much as the used).
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,7 @@ class ElderTable {
   }
 
   std::size_t size() const { return rows_.size(); }
+  std::size_t text_bytes() const { return text_.size(); }  // the arena's, used and unused
   void reserve(std::size_t elders);
   void clear() { *this = ElderTable(); }
 
@@ -87,7 +89,7 @@ class ElderTable {
     WorkerId paired_worker = 0;  // when paired
     std::uint64_t text = 0;      // in text_: the strings, each after its length
     std::uint16_t contacts = 0;
-    std::uint8_t sex = 0, living = 0, economic = 0, disability_grade = 0;
+    std::uint8_t sex = 0, living = 0, economic = 0, disability_grade = 0;  // the grade 0..4, as every input checks
     std::int8_t ability = -1;  // -1: not assessed
     bool paired = false, bedridden = false, limited_mobility = false, dementia = false;
     bool special_family = false, visit_consent = false, unknown_caller = false;
@@ -97,12 +99,15 @@ class ElderTable {
   std::size_t slot_of(ElderId id) const;        // its slot, or the empty one it would take
   void index_ids(std::size_t slots);            // every row anew: ids are unique
   void set(Row r, const Elder& e);
+  std::size_t text_bytes(Row r) const;  // of the row's strings with their lengths
+  void compact();                       // the arena anew, without the unused text
   std::vector<Row> in_id_order() const;  // when rows_ are not
 
   std::vector<Fixed> rows_;
   std::string text_;
   std::vector<Row> by_id_;  // open addressing, linear probing; none is empty
   std::size_t indexed_ = 0;  // rows in by_id_: all but those appended since index_appended()
+  std::size_t unused_ = 0;  // bytes of the arena no row points to
   ElderId max_id_ = 0;
   bool ordered_ = true;  // rows_ are in id order (the store reads them so; new ids are higher)
 };
