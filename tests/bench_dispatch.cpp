@@ -38,3 +38,24 @@ TEST_CASE("rank refresh with 10,000 open incidents", "[.][bench][dispatch]") {
     });
   };
 }
+
+// find_elders and the history's elder text scan the whole registry (issue 15, item 5):
+// through views of the compact table's text, against each elder made in turn.
+TEST_CASE("an elder search over 200000 elders", "[.][bench][city]") {
+  sim::District district = sim::generate_district({42, 200'000, 60, "2026-11-26"});
+  const ElderTable table(district.elders);
+  const std::string q = "不在任何名字里";  // found nowhere: the whole table is read
+  BENCHMARK("views of the table's text (rows_by_id + matches)") {
+    size_t n = 0;
+    table.rows_by_id([&](ElderTable::Row r) { return n += table.matches(r, q), true; });
+    return n;
+  };
+  BENCHMARK("each elder made in turn (each)") {
+    size_t n = 0;
+    table.each([&](const Elder& e) {
+      n += e.name.find(q) != std::string::npos || e.phone.find(q) != std::string::npos ||
+           e.address.find(q) != std::string::npos;
+    });
+    return n;
+  };
+}

@@ -194,3 +194,18 @@ TEST_CASE("the elder table takes back the text of edited elders", "[city]") {
   // Reclaimed once the unused passes 1 MiB and the used: at most about twice the used.
   CHECK(most < 2 * live + (2u << 20));
 }
+
+TEST_CASE("the elder table finds elders by name phone address or ID number tail", "[city]") {
+  Elder e;
+  e.id = 1;
+  e.name = "张桂英";
+  e.phone = "13900001234";
+  e.address = "青堌集镇王庄村12号";
+  e.id_number = "37172119400101123X";
+  ElderTable t(std::vector<Elder>{e});
+  for (std::string_view q : {"桂英", "0000123", "王庄村", "123X", "0101123X"})
+    CHECK(t.matches(0, q));
+  CHECK_FALSE(t.matches(0, "李"));
+  CHECK_FALSE(t.matches(0, "2119"));  // digits inside the ID number, not at its end
+  CHECK_FALSE(t.matches(0, "23X"));   // a tail of fewer than 4
+}

@@ -196,6 +196,12 @@ void ElderTable::read(Row r, Elder& e) const {
   }
 }
 
+bool ElderTable::matches(Row r, std::string_view q) const {
+  auto holds = [&](Text t) { return text(r, t).find(q) != std::string_view::npos; };
+  const bool digits = q.size() >= 4 && q.find_first_not_of("0123456789Xx") == std::string_view::npos;
+  return holds(name) || holds(phone) || holds(address) || (digits && text(r, id_number).ends_with(q));
+}
+
 Elder ElderTable::elder(Row r) const {
   Elder e;
   read(r, e);

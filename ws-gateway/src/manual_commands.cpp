@@ -24,14 +24,10 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::H
   std::optional<std::vector<ElderId>> elders;
   if (!q.elder_text.empty()) {
     // As find_elders finds them, the callers' own records too (their number is their name).
-    const std::string& t = q.elder_text;
-    const bool digits = t.size() >= 4 && t.find_first_not_of("0123456789Xx") == std::string::npos;
-    auto holds = [&](const std::string& field) { return field.find(t) != std::string::npos; };
+    const ElderTable& table = dispatcher.elder_table();
     elders.emplace();
-    dispatcher.each_elder([&](const Elder& e) {
-      const bool id_tail = digits && e.id_number.size() >= t.size() &&
-                           e.id_number.compare(e.id_number.size() - t.size(), t.size(), t) == 0;
-      if (holds(e.name) || holds(e.phone) || holds(e.address) || id_tail) elders->push_back(e.id);
+    table.rows_by_id([&](ElderTable::Row r) {
+      if (table.matches(r, q.elder_text)) elders->push_back(table.id(r));
       return elders->size() <= kMaxHistoryElders;
     });
     if (elders->size() > kMaxHistoryElders)

@@ -60,12 +60,27 @@ class ElderTable {
   Elder elder(Row r) const;
   void read(Row r, Elder& into) const;  // as elder(), into strings that may already hold room
 
+  // Whether the elder's name, phone or address holds `q`, or, for a `q` of 4 or more
+  // digits (or X), their ID number ends in it: as find_elders and the history's elder
+  // text find elders (docs/protocol.md).
+  bool matches(Row r, std::string_view q) const;
+
+  // Each row by elder id: f(Row) returns false to stop.
+  template <class F>
+  void rows_by_id(F f) const {
+    if (ordered_) {
+      for (Row r = 0; r < size() && f(r); ++r) {}
+    } else {
+      for (Row r : in_id_order())
+        if (!f(r)) return;
+    }
+  }
   // Each elder by id, read in turn into one Elder (no allocation per elder once its
   // strings have room). f returns void, or false to stop.
   template <class F>
   void each(F f) const {
     Elder e;
-    auto go_on = [&](Row r) {
+    rows_by_id([&](Row r) {
       read(r, e);
       if constexpr (std::is_void_v<std::invoke_result_t<F&, const Elder&>>) {
         f(static_cast<const Elder&>(e));
@@ -73,13 +88,7 @@ class ElderTable {
       } else {
         return static_cast<bool>(f(static_cast<const Elder&>(e)));
       }
-    };
-    if (ordered_) {
-      for (Row r = 0; r < size() && go_on(r); ++r) {}
-    } else {
-      for (Row r : in_id_order())
-        if (!go_on(r)) return;
-    }
+    });
   }
 
  private:
