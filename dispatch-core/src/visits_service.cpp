@@ -520,7 +520,6 @@ std::string Service::export_report(const Ctx& c) {
                         p ? plan_text(*p) : std::string(), std::string(e.visit_consent ? "是" : "否"),
                         w ? w->name : std::string()});
     });
-
   } else if (what == "overdue") {
     t.title = "逾期未探访 " + date_of(c.day);
     t.columns = {"编号", "老人姓名", "乡镇", "村（居）", "应访日期", "方式", "结对帮扶人"};
