@@ -2,10 +2,11 @@
 #include "anxin/core/device_table.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <functional>
 #include <limits>
 #include <stdexcept>
+
+#include "row_index.hpp"
 
 namespace anxin {
 
@@ -13,12 +14,11 @@ namespace {
 constexpr ElderId kNoElder = std::numeric_limits<ElderId>::min();  // an empty slot of by_elder_
 
 std::size_t hash_of(std::string_view s) { return std::hash<std::string_view>{}(s); }
-std::size_t hash_of(ElderId e) {  // ids are dense: spread them over the slots
-  return static_cast<std::size_t>(static_cast<std::uint64_t>(e) * 0x9E3779B97F4A7C15ULL >> 20);
-}
+using row_index::hash_of;
+using row_index::slots_for;
 }  // namespace
 
-std::size_t DeviceTable::slots_for(std::size_t n) { return std::bit_ceil(std::max<std::size_t>(16, 2 * n)); }
+void DeviceTable::index_appended() { index_serials(slots_for(size())); }
 
 void DeviceTable::index_serials(std::size_t slots) {
   by_serial_.assign(slots, none);

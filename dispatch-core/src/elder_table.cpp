@@ -2,15 +2,15 @@
 #include "anxin/core/elder_table.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <stdexcept>
+
+#include "row_index.hpp"
 
 namespace anxin {
 
 namespace {
-std::size_t hash_of(ElderId id) {  // ids are dense: spread them over the slots
-  return static_cast<std::size_t>(static_cast<std::uint64_t>(id) * 0x9E3779B97F4A7C15ULL >> 20);
-}
+using row_index::hash_of;
+using row_index::slots_for;
 
 // Each string after its length, seven bits a byte (most lengths take one).
 void put_string(std::string& to, std::string_view s) {
@@ -37,7 +37,7 @@ std::string_view take_string(const char*& at) {
 }
 }  // namespace
 
-std::size_t ElderTable::slots_for(std::size_t n) { return std::bit_ceil(std::max<std::size_t>(16, 2 * n)); }
+void ElderTable::index_appended() { index_ids(slots_for(size())); }
 
 void ElderTable::index_ids(std::size_t slots) {
   by_id_.assign(slots, none);

@@ -52,7 +52,7 @@ class DeviceTable {
   // (a lookup while a city's millions are added was 8 % of its start): find() knows
   // the rows appended only once index_appended() has run.
   void append(const Device& d);
-  void index_appended() { index_serials(slots_for(size())); }
+  void index_appended();
 
   Fixed& at(Row r) { return rows_[r]; }
   const Fixed& at(Row r) const { return rows_[r]; }
@@ -77,7 +77,6 @@ class DeviceTable {
   }
 
  private:
-  static std::size_t slots_for(std::size_t n);  // slots for n keys at most half full
   std::size_t slot_of_serial(std::string_view serial) const;  // its slot, or the empty one it would take
   void index_serials(std::size_t slots);  // every row anew: they are unique, so no serial is compared
   Row add_row(const Device& d);

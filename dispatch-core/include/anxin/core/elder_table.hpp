@@ -49,7 +49,7 @@ class ElderTable {
   // The store's rows, unique by id, added without looking each one up: find() knows
   // the rows appended only once index_appended() has run.
   void append(const Elder& e);
-  void index_appended() { index_ids(slots_for(size())); }
+  void index_appended();
 
   ElderId id(Row r) const { return rows_[r].id; }
   ElderId max_id() const { return max_id_; }
@@ -104,7 +104,6 @@ class ElderTable {
     bool special_family = false, visit_consent = false, unknown_caller = false;
   };
 
-  static std::size_t slots_for(std::size_t n);  // slots for n keys at most half full
   std::size_t slot_of(ElderId id) const;        // its slot, or the empty one it would take
   void index_ids(std::size_t slots);            // every row anew: ids are unique
   void set(Row r, const Elder& e);
