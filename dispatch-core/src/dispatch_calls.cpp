@@ -40,7 +40,7 @@ const char* alarm_words(AlertKind kind) {
 // 000 二.(四)3 and 001 二.(四)3: once monitoring finds something abnormal, warn in
 // time and at the same time send a notice to the emergency contacts.
 void Dispatcher::notify_contacts(Incident& incident, AlertKind kind) {
-  const Elder e = elders_.elder(elders_.row(incident.elder));
+  const Elder e = elders_.at(incident.elder);
   if (e.contacts.empty()) return;
   const Millis now = clock_.now_ms();
   for (size_t index = 0; index < e.contacts.size(); ++index) {
@@ -62,7 +62,7 @@ void Dispatcher::notify_contacts(Incident& incident, AlertKind kind) {
 }
 
 void Dispatcher::call_contact(Incident& incident, int index, const std::string& actor) {
-  const Elder e = elders_.elder(elders_.row(incident.elder));
+  const Elder e = elders_.at(incident.elder);
   const EmergencyContact& c = e.contacts.at(static_cast<size_t>(index));
   const Millis now = clock_.now_ms();
   CallTask t;
@@ -133,7 +133,7 @@ Result<std::int64_t> Dispatcher::call_emergency(const Principal& who, IncidentId
   const bool already = std::any_of(incident.calls.begin(), incident.calls.end(),
                                    [&](const CallTask& c) { return c.kind == kind && c.open(); });
   if (already) return Error{ErrorCode::bad_state, std::string(name_of(kind)) + " is already being called"};
-  const Elder e = elders_.elder(elders_.row(incident.elder));
+  const Elder e = elders_.at(incident.elder);
   const Millis now = clock_.now_ms();
   const size_t mark = incident.timeline.size();
   const std::string actor = display_name(who);
@@ -163,10 +163,10 @@ Result<std::int64_t> Dispatcher::start_family_cascade(const Principal& who, Inci
   auto found = open_incident(id);
   if (!found) return found.error();
   Incident& incident = *found.value();
-  const auto contacts = elders_.elder(elders_.row(incident.elder)).contacts;
-  if (contacts.empty()) return Error{ErrorCode::bad_state, "the elder has no emergency contacts on record"};
-  if (from < 0 || from >= static_cast<int>(contacts.size()))
-    return Error{ErrorCode::bad_field, "contact_index must be 0.." + std::to_string(contacts.size() - 1)};
+  const std::size_t contacts = elders_.contacts(elders_.row(incident.elder));
+  if (contacts == 0) return Error{ErrorCode::bad_state, "the elder has no emergency contacts on record"};
+  if (from < 0 || from >= static_cast<int>(contacts))
+    return Error{ErrorCode::bad_field, "contact_index must be 0.." + std::to_string(contacts - 1)};
   const size_t mark = incident.timeline.size();
   const std::string actor = display_name(who);
   for (auto& c : incident.calls) {

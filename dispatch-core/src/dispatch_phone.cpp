@@ -160,7 +160,7 @@ Result<IncidentId> Dispatcher::link_caller(const Principal& who, IncidentId id, 
   auto found = open_incident(id);
   if (!found) return found.error();
   Incident& incident = *found.value();
-  const Elder caller = elders_.elder(elders_.row(incident.elder));
+  const Elder caller = elders_.at(incident.elder);
   if (!caller.unknown_caller) return Error{ErrorCode::bad_state, "incident " + std::to_string(id) + " is not an unknown caller's"};
   const ElderTable::Row target = elders_.find(elder_id);
   if (target == ElderTable::none || elders_.unknown_caller(target))

@@ -170,7 +170,7 @@ void Dispatcher::flush_positions() {
 
 CandidateQuery Dispatcher::query_for(const Incident& incident, SkillSet required) const {
   CandidateQuery q;
-  const Elder e = elders_.elder(elders_.row(incident.elder));
+  const Elder e = elders_.at(incident.elder);
   q.lat = e.lat;
   q.lon = e.lon;
   q.now_ms = clock_.mono_ms();  // positions age by when the server received them
@@ -210,7 +210,7 @@ void Dispatcher::offer(Incident& incident, Worker& w, const Candidate* estimate,
   a.worker = w.id;
   a.state = AssignmentState::offered;
   a.chosen_by_operator = by_operator;
-  const Elder e = elders_.elder(elders_.row(incident.elder));
+  const Elder e = elders_.at(incident.elder);
   if (estimate) {
     a.eta_s = estimate->travel_s;
     a.distance_m = estimate->distance_m;

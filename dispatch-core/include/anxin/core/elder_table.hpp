@@ -58,6 +58,7 @@ class ElderTable {
   std::size_t contacts(Row r) const { return rows_[r].contacts; }
   ContactView contact(Row r, std::size_t k) const;  // k < contacts(r)
   Elder elder(Row r) const;
+  Elder at(ElderId id) const { return elder(row(id)); }  // std::out_of_range when unknown
   void read(Row r, Elder& into) const;  // as elder(), into strings that may already hold room
 
   // Whether the elder's name, phone or address holds `q`, or, for a `q` of 4 or more
