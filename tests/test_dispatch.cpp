@@ -5,6 +5,7 @@
 
 #include "anxin/core/dispatcher.hpp"
 #include "anxin/core/ranking.hpp"
+#include "prng.hpp"
 #include "support.hpp"
 
 using namespace anxin;
@@ -710,4 +711,114 @@ TEST_CASE("incidents count in their hour as soon as they open", "[dispatch][metr
   const MetricsSummary m = c.d.metrics();
   CHECK(m.opened_per_hour[10] == 2);
   CHECK(m.intervals[0].count == 0);  // nothing acknowledged yet
+}
+
+// The tick takes only incidents whose next timer is due (Dispatcher::timers_). Whatever
+// changes an incident, and in whatever order, no timer may be left behind: after each
+// tick, nothing of any open incident is due any more.
+TEST_CASE("after every tick no open incident has a timer still due", "[dispatch][escalation]") {
+  DispatchConfig cfg;
+  cfg.offer_timeout_ms = 20'000;
+  cfg.family_call_timeout_ms = 15'000;
+  cfg.ack_escalation_ms = 30'000;
+  cfg.ack_escalation_long_ms = 90'000;
+  cfg.late_margin_ms = 10'000;
+  cfg.realert_escalation_ms = 20'000;
+  ManualClock clock{kStart};
+  Dispatcher d(clock, cfg);
+  constexpr int kElders = 12;
+  std::vector<Elder> elders;
+  std::vector<Device> devices;
+  for (int e = 1; e <= kElders; ++e) {
+    Elder el;
+    el.id = e;
+    el.name = "老人" + std::to_string(e);
+    std::tie(el.lat, el.lon) = offset(100.0 * e, -50.0 * e);
+    el.living = LivingSituation::alone;
+    for (int k = 0; k < e % 4; ++k)  // 0 to 3 contacts
+      el.contacts.push_back({"联系人" + std::to_string(k), "子女", "1390000" + std::to_string(1000 + 10 * e + k)});
+    elders.push_back(el);
+    devices.push_back({"S" + std::to_string(e), e, DeviceKind::sos_button, "acme", 90, 0});
+    devices.push_back({"F" + std::to_string(e), e, DeviceKind::smoke, "acme", 90, 0});
+  }
+  LiveState st;
+  st.elders = ElderTable(elders);
+  st.devices = DeviceTable(devices);
+  for (WorkerId w = 1; w <= 5; ++w)
+    st.workers.push_back(make_worker(w, "队员", WorkerRole::volunteer, TransportMode::ebike, 200.0 * w, 0));
+  d.restore(std::move(st));
+
+  const Principal device{Role::device, "vendor:acme"};
+  const Principal op{Role::console, "operator:王芳"};
+  test::Prng rng{15};
+  std::int64_t seq = 0;
+  int ticks = 0, escalated = 0, lapsed = 0, unanswered = 0;
+  auto any_open = [&]() -> const Incident* {
+    const auto open = d.open_incidents();
+    return open.empty() ? nullptr : open[rng.below(open.size())];
+  };
+  for (int step = 0; step < 4'000; ++step) {
+    const Incident* i = any_open();
+    switch (rng.below(10)) {
+      case 0:
+      case 1: {
+        const int e = 1 + static_cast<int>(rng.below(kElders));
+        const bool sos = rng.chance(0.5);
+        test::raise(d, device, (sos ? "S" : "F") + std::to_string(e), ++seq, sos ? AlertKind::sos : AlertKind::smoke);
+        break;
+      }
+      case 2:
+        if (i) (void)d.acknowledge(op, i->id);  // again: marks a new alert seen
+        break;
+      case 3:
+        if (i) (void)d.dispatch(op, i->id, std::nullopt, 1 + static_cast<int>(rng.below(2)));
+        break;
+      case 4:
+        if (i && !i->assignments.empty()) {
+          const Assignment& a = i->assignments[rng.below(i->assignments.size())];
+          const Principal field{Role::field, "worker:" + std::to_string(a.worker)};
+          const std::int64_t id = a.id;
+          switch (rng.below(3)) {
+            case 0: (void)d.accept(field, id); break;
+            case 1: (void)d.decline(field, id, "busy"); break;
+            default: (void)d.arrive(field, id); break;
+          }
+        }
+        break;
+      case 5:
+        if (i) (void)d.record_callback(op, i->id, rng.chance(0.7) ? CallbackOutcome::no_answer : CallbackOutcome::fine);
+        break;
+      case 6:
+        if (i) (void)d.start_family_cascade(op, i->id, static_cast<int>(rng.below(2)));
+        break;
+      case 7:
+        if (i && !i->calls.empty()) (void)d.record_call(op, i->calls[rng.below(i->calls.size())].id, CallState::answered);
+        break;
+      case 8:
+        if (i && rng.chance(0.3)) (void)d.resolve(op, i->id, Disposition::false_alarm);
+        break;
+      default: {
+        clock.advance(static_cast<Millis>(rng.below(12'000)));
+        d.tick();
+        ++ticks;
+        for (const Incident* open : d.open_incidents()) {
+          const auto next = d.next_timer(open->id);
+          INFO("incident " << open->id << " at step " << step);
+          REQUIRE((!next || *next > clock.mono_ms()));
+        }
+        for (const Delta& delta : d.take_effects().deltas) {
+          for (const auto& e : delta.append) {
+            escalated += e.kind == TimelineKind::escalated;
+            lapsed += e.kind == TimelineKind::expired;
+            unanswered += e.kind == TimelineKind::call && e.text == "family:no_answer";
+          }
+        }
+      }
+    }
+  }
+  // The walk met every kind of timer, many times over.
+  CHECK(ticks > 300);
+  CHECK(escalated > 50);
+  CHECK(lapsed > 20);
+  CHECK(unanswered > 20);
 }

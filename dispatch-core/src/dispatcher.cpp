@@ -57,6 +57,7 @@ std::vector<std::string> Dispatcher::restore(LiveState st) {
   assignment_incident_.clear(); call_incident_.clear(); tokens_.clear(); progress_.clear();
   recent_.clear(); metrics_.clear(); watch_.clear(); heard_.clear(); alarm_buckets_.clear(); folds_.clear();
   folded_.clear(); unwritten_.clear(); dirty_.clear(); check_ins_ = {};
+  timers_ = {}; timer_due_.clear(); timed_.clear();
   index_ = WorkerIndex(config_.travel);
   last_elder_ = 0;
   // The timers' monotonic stamps are not stored: each is rebuilt from its wall time as
@@ -110,6 +111,7 @@ std::vector<std::string> Dispatcher::restore(LiveState st) {
       c.due_mono = mono_of(c.due_ms, now + config_.family_call_timeout_ms);
     }
     rerank(i);
+    timed_.push_back(i.id);  // its timers are queued at the first tick
     open_.emplace(i.id, std::move(i));
   }
   metrics_.start_day(clock_.now_ms());
@@ -204,6 +206,7 @@ Delta& Dispatcher::emit(DeltaKind kind, const Incident& incident) {
   d.kind = kind;
   d.incident = incident.header();
   effects_.deltas.push_back(std::move(d));
+  timed_.push_back(incident.id);  // it changed: its next timer may have too
   return effects_.deltas.back();
 }
 

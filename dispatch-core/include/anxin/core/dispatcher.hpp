@@ -291,6 +291,10 @@ class Dispatcher {
   // --- time (dispatch_timers.cpp): expiries, cascades and escalations due by now.
   // Positions received since the last tick go out first (flush_positions).
   void tick();
+  // When the tick next has something to do for an open incident (an offer lapses, a
+  // family call goes unanswered, an escalation is due), on the monotonic clock; none
+  // for an incident with no timer running or not open.
+  std::optional<Millis> next_timer(IncidentId incident) const;
 
   // The writes and messages of the commands since the last call.
   Effects take_effects();
@@ -381,6 +385,19 @@ class Dispatcher {
   // Timers.
   void escalate(Incident& incident, EscalationKind kind, WorkerId worker = 0);
   void clear_escalation(Incident& incident, EscalationKind kind);
+  std::optional<Millis> next_timer(const Incident& incident) const;
+  void run_timers(Incident& incident, Millis now, Millis mono);  // what is due of one incident
+  void queue_timer(IncidentId incident);
+  // The open incidents' next timers, soonest first (issue 15, item 4: the tick walked
+  // every open incident, 2.3-3.8 ms at 14,000). An incident that changes emits a delta,
+  // which notes it in timed_; the tick queues the next timer of each noted one before
+  // it takes what is due. timer_due_ holds each incident's soonest entry in timers_:
+  // another is queued only when sooner, and an entry that is not its incident's
+  // soonest is left to pop unused.
+  using TimerDue = std::pair<Millis, IncidentId>;
+  std::priority_queue<TimerDue, std::vector<TimerDue>, std::greater<>> timers_;
+  std::unordered_map<IncidentId, Millis> timer_due_;
+  std::vector<IncidentId> timed_;
 
   // Attention (attention.cpp): a critical alert that joins an acknowledged incident
   // flags it for its holder until marked seen (ack_incident again), and escalates
