@@ -97,6 +97,34 @@ TEST_CASE("a device that stops heartbeating goes offline and comes back", "[devi
   CHECK(test::count_rows(centre.db(), "alerts") == 2);
 }
 
+// Check-ins are expected from a device's first heartbeat on, and only then. An alarm
+// once wrote any alarming device down as supervised, so after a restart a button that
+// never sends heartbeats was declared offline a check-in later.
+TEST_CASE("a device heard only by its alarms expects no check-ins after a restart", "[devices]") {
+  ManualClock clock{kStart};
+  test::Centre centre(true, short_check_ins(), &clock);
+  auto device = centre.client("device", "tok-acme");
+  device->send(alarm("D1", 1, "sos", kStart, "b1", "a1"));
+  CHECK(test::next_of_type(*device, "ack")["duplicate"] == false);
+  device->send(heartbeat("D3", 80, "h3"));  // D3 does beat: its check-ins are expected
+  CHECK(test::next_json(*device)["type"] == "ok");
+  clock.advance(2'000);  // past write_every_s: the beat is written
+  for (int k = 0; k < 100 && sql_text(centre.db(), "SELECT supervised FROM devices WHERE id='D3'") != "1"; ++k)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(sql_text(centre.db(), "SELECT supervised FROM devices WHERE id='D3'") == "1");
+  CHECK(sql_text(centre.db(), "SELECT supervised FROM devices WHERE id='D1'") == "0");
+
+  device.reset();
+  centre.restart();
+  auto console = subscribed(centre);
+  clock.advance(91'000);  // past a check-in and its grace for both
+  json opened = next_delta(*console, "incident_opened");
+  CHECK(opened["append"][0]["alert_kind"] == "offline");
+  CHECK(opened["append"][0]["actor"] == "D3");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(sql_text(centre.db(), "SELECT count(*) FROM alerts WHERE device_id='D1' AND kind='offline'") == "0");
+}
+
 // The scan takes what is due (Dispatcher::check_ins_), one entry a device: a device
 // heard from before its entry pops is queued again from its last beat, however many
 // beats came in between.

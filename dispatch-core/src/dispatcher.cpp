@@ -331,12 +331,11 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
   progress_[id] = p;
   recent_.push_back({p});
   if (recent_.size() > kRecent) recent_.pop_front();
-  battery_seen(row);
-  if (in.kind == AlertKind::offline) watch_[id].offline = true;  // said by its platform
-  if (!ack.folded) {
-    auto w = watch_.find(id);
-    effects_.writes.push_back(TouchDevice{id, device.battery_pct, device.last_seen_ms, w != watch_.end()});
-  }
+  Watch& w = watch_[id];
+  battery_seen(device, id, w);
+  if (in.kind == AlertKind::offline) w.offline = true;  // said by its platform
+  // Supervised only from its first heartbeat: an alarm alone expects no check-ins.
+  if (!ack.folded) effects_.writes.push_back(TouchDevice{id, device.battery_pct, device.last_seen_ms, device.supervised});
   return ack;
 }
 

@@ -113,7 +113,7 @@ Result<DeviceId> Dispatcher::heartbeat(const Principal& who, const HeartbeatIn& 
   if (!std::exchange(w.dirty, true)) dirty_.push_back(beat.device);
   if (w.offline) heard_.push_back(beat.device);
   expect_check_in(row, w);
-  battery_seen(row);
+  battery_seen(device, beat.device, w);
   return beat.device;
 }
 
@@ -138,10 +138,7 @@ int threshold_of(int pct, const std::vector<int>& thresholds) {
 }
 }  // namespace
 
-void Dispatcher::battery_seen(DeviceTable::Row row) {
-  const DeviceTable::Fixed& device = devices_.at(row);
-  const DeviceId id(devices_.serial(row));
-  Watch& w = watch_[id];
+void Dispatcher::battery_seen(const DeviceTable::Fixed& device, const DeviceId& id, Watch& w) {
   const auto& s = config_.supervision;
   if (w.battery_raised <= 100 && device.battery_pct >= w.battery_raised + s.battery_rearm_pct)
     w.battery_raised = 101;  // a new battery, or charged

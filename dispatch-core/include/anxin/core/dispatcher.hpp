@@ -473,7 +473,7 @@ class Dispatcher {
   std::vector<IncidentId> folded_;
   void supervise();  // from tick()
   void restore_supervision();
-  void battery_seen(DeviceTable::Row device);
+  void battery_seen(const DeviceTable::Fixed& device, const DeviceId& id, Watch& w);
   bool take_alarm_token(const DeviceId& device);
   std::optional<AlarmAck> fold(DeviceTable::Row device, const AlarmIn& in);
   void raise_offline(DeviceTable::Row device, Watch& w);
