@@ -1,0 +1,99 @@
+// The part of a subscribe that runs on the service thread (issue 15, item 4):
+// SnapshotTexts::take() hands the reader thread the texts of every open incident, of
+// each one's elder card and of each worker. The benchmark runs with
+//   anxin-tests "take() at 14000 open incidents" --benchmark-samples 50
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "anxin/core/dispatcher.hpp"
+#include "district.hpp"
+#include "snapshot_texts.hpp"
+#include "support.hpp"
+
+using namespace anxin;
+
+namespace {
+std::vector<ElderId> card_ids(const protocol::SnapshotText& parts) {
+  std::vector<ElderId> ids;
+  for (const auto& card : parts.elders) ids.push_back(nlohmann::json::parse(*card)["id"].get<ElderId>());
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+}  // namespace
+
+// Each open incident's text is kept with its elder's card. An unknown caller's
+// incident moves to the elder the operator links it to: its card must move too.
+TEST_CASE("a snapshot carries the card of each open incident's elder as it is now", "[snapshot]") {
+  ManualClock clock(1795622400000LL + 10 * 3600 * 1000);
+  Dispatcher d(clock);
+  auto r = test::small_registry();
+  LiveState st;
+  st.elders = ElderTable(r.elders);
+  st.devices = DeviceTable(r.devices);
+  st.workers = r.workers;
+  d.restore(std::move(st));
+  gateway::SnapshotTexts texts(
+      d,
+      [&](ElderId id) {
+        const auto e = d.elder(id);
+        return e ? protocol::make_card(*e, d.today(), nullptr) : protocol::ElderCard{id};
+      },
+      [](const Worker& w) { return w; });
+  auto tell = [&] {  // as the server does with each delta
+    for (Delta& delta : d.take_effects().deltas) {
+      protocol::DeltaMessage m;
+      m.kind = delta.kind;
+      m.incident = std::move(delta.incident);
+      m.worker = std::move(delta.worker);
+      texts.changed(m);
+    }
+  };
+  const Principal line{Role::device, "line"}, op{Role::console, "operator:王芳"};
+  const auto call = d.phone_in_unknown(line, "13700000000", "call-1");
+  REQUIRE(call);
+  const ElderId caller = d.incident(call->incident)->elder;
+  test::raise(d, {Role::device, "vendor:acme"}, "D1", 1, AlertKind::sos);
+  tell();
+  CHECK(card_ids(texts.take(1, "e", clock.now_ms())) == std::vector<ElderId>{1, caller});
+
+  REQUIRE(d.link_caller(op, call->incident, 2));
+  tell();
+  CHECK(card_ids(texts.take(2, "e", clock.now_ms())) == std::vector<ElderId>{1, 2});
+
+  texts.forget_cards();  // the roster changed: every card made again
+  CHECK(card_ids(texts.take(3, "e", clock.now_ms())) == std::vector<ElderId>{1, 2});
+}
+
+TEST_CASE("take() at 14000 open incidents", "[.][bench][city]") {
+  sim::District district = sim::generate_district({42, 15'000, 60, "2026-11-26"});
+  ManualClock clock(sim::local_noon_ms("2026-11-26"));
+  Dispatcher d(clock);
+  LiveState st;
+  st.elders = ElderTable(district.elders);
+  st.devices = DeviceTable(district.devices);
+  st.workers = district.workers;
+  d.restore(std::move(st));
+  sim::DeviceFleet fleet(district, 7);
+  for (int k = 0; d.open_count() < 14'000 && k < 400'000; ++k) {
+    const AlarmIn a = fleet.next(clock.now_ms());
+    d.raise_alarm({Role::device, "vendor:" + fleet.vendor_of(a.device)}, a);
+    if (k % 1000 == 0) d.take_effects();
+  }
+  d.take_effects();
+  REQUIRE(d.open_count() == 14'000);
+
+  gateway::SnapshotTexts texts(
+      d,
+      [&](ElderId id) {
+        const auto e = d.elder(id);
+        return e ? protocol::make_card(*e, d.today(), nullptr) : protocol::ElderCard{id};
+      },
+      [](const Worker& w) { return w; });
+  const protocol::SnapshotText first = texts.take(1, "bench", clock.now_ms());  // every text encoded once
+  REQUIRE(first.incidents.size() == 14'000);
+  REQUIRE(first.elders.size() == 14'000);
+
+  BENCHMARK("take(), nothing changed since the last") {
+    return texts.take(2, "bench", clock.now_ms()).elders.size();
+  };
+}
