@@ -24,9 +24,11 @@ std::vector<SnapshotTexts::Live>::iterator SnapshotTexts::live_at(IncidentId id)
 
 SnapshotTexts::Text SnapshotTexts::incident(const Incident& i) {
   auto l = live_at(i.id);  // new incidents have the highest ids: at the end
-  if (l == live_.end() || l->id != i.id) l = live_.insert(l, Live{i.id, i.elder, nullptr});
+  if (l == live_.end() || l->id != i.id) l = live_.insert(l, Live{i.id, i.elder, nullptr, nullptr});
+  if (l->elder != i.elder) l->card.reset();  // a caller found out (link_caller)
   l->elder = i.elder;
   if (!l->text) l->text = std::make_shared<const std::string>(proto::encode_incident(i));
+  if (!l->card) l->card = card(i.elder);
   return l->text;
 }
 
@@ -36,9 +38,14 @@ SnapshotTexts::Text SnapshotTexts::worker(const Worker& w) {
   return t;
 }
 
+void SnapshotTexts::forget_cards() {
+  cards_.clear();
+  for (Live& l : live_) l.card.reset();
+}
+
 void SnapshotTexts::check_day() {
   if (std::string today = dispatcher_.today(); today != today_) {
-    cards_.clear();  // ages count from today
+    forget_cards();  // ages count from today
     today_ = std::move(today);
   }
 }
@@ -60,8 +67,7 @@ void SnapshotTexts::refresh(std::chrono::microseconds budget) {
     stale_incidents_.erase(stale_incidents_.begin());
     const Incident* i = dispatcher_.incident(id);
     if (i && i->is_open()) {
-      incident(*i);
-      card(i->elder);
+      incident(*i);  // and its card
     } else if (auto l = live_at(id); l != live_.end() && l->id == id) {
       live_.erase(l);  // resolved: out of the live set
     }
@@ -83,8 +89,9 @@ void SnapshotTexts::rebuild_live() {
   std::vector<Live> kept = std::exchange(live_, {});
   for (const Incident* i : dispatcher_.open_incidents()) {
     auto was = std::lower_bound(kept.begin(), kept.end(), i->id, [](const Live& l, IncidentId v) { return l.id < v; });
-    live_.push_back({i->id, i->elder, was != kept.end() && was->id == i->id ? was->text : nullptr});
-    incident(*i);  // encodes it if it has no text
+    const bool kept_one = was != kept.end() && was->id == i->id && was->elder == i->elder;
+    live_.push_back({i->id, i->elder, kept_one ? was->text : nullptr, kept_one ? was->card : nullptr});
+    incident(*i);  // encodes what it has no text of
   }
 }
 
@@ -98,16 +105,12 @@ proto::SnapshotText SnapshotTexts::take(std::uint64_t seq, const std::string& ep
                      std::all_of(live_.begin(), live_.end(), [](const Live& l) { return l.text != nullptr; });
   if (!whole) rebuild_live();
   parts.incidents.reserve(live_.size());
-  std::vector<ElderId> elders;
-  elders.reserve(live_.size());
-  for (const Live& l : live_) {
+  parts.elders.reserve(live_.size());
+  for (Live& l : live_) {
+    if (!l.card) l.card = card(l.elder);  // the roster changed, or the day
     parts.incidents.push_back(l.text);
-    elders.push_back(l.elder);
+    parts.elders.push_back(l.card);
   }
-  std::sort(elders.begin(), elders.end());
-  elders.erase(std::unique(elders.begin(), elders.end()), elders.end());
-  parts.elders.reserve(elders.size());
-  for (ElderId e : elders) parts.elders.push_back(card(e));
   for (const Worker* w : dispatcher_.workers()) parts.workers.push_back(worker(*w));
   return parts;
 }

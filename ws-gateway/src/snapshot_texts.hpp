@@ -33,7 +33,7 @@ class SnapshotTexts {
   // What a delta changed: its incident, or its worker.
   void changed(const protocol::DeltaMessage& delta);
   // Every card again: the roster changed, or the day (ages) turned.
-  void forget_cards() { cards_.clear(); }
+  void forget_cards();
   // Re-encodes what changed, for at most `budget`; everything when none is given.
   void refresh(std::chrono::microseconds budget = std::chrono::microseconds::max());
   // The parts of a console's snapshot as of now.
@@ -44,13 +44,14 @@ class SnapshotTexts {
   Text card(ElderId elder);   // as of the day check_day() last saw
   Text incident(const Incident& i);
   Text worker(const Worker& w);
-  // The open incidents' texts by id, in one array: a take walks it instead of the
-  // dispatcher's map and a lookup a text (14,000 incidents: milliseconds of cache
-  // misses on the service thread). A text is null while out of date.
+  // The open incidents' texts by id, in one array, each with its elder's card: a take
+  // walks it instead of the dispatcher's map and a lookup a text (14,000 incidents:
+  // milliseconds of cache misses on the service thread). A text is null while out of
+  // date. An elder has one open incident at most, so no card is there twice.
   struct Live {
     IncidentId id = 0;
     ElderId elder = 0;
-    Text text;
+    Text text, card;
   };
   std::vector<Live> live_;
   std::vector<Live>::iterator live_at(IncidentId id);  // its place, found or not
