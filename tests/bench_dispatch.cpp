@@ -4,6 +4,7 @@
 
 #include "anxin/core/dispatcher.hpp"
 #include "district.hpp"
+#include "support.hpp"
 
 using namespace anxin;
 
@@ -11,20 +12,7 @@ TEST_CASE("rank refresh with 10,000 open incidents", "[.][bench][dispatch]") {
   sim::District district = sim::generate_district({42, 10'000, 60, "2026-11-26"});
   ManualClock clock(sim::local_noon_ms("2026-11-26"));
   Dispatcher d(clock);
-  LiveState st;
-  st.elders = ElderTable(district.elders);
-  st.devices = DeviceTable(district.devices);
-  st.workers = district.workers;
-  d.restore(std::move(st));
-  // One alarm per home, a realistic mix of kinds, spread over the last hour.
-  sim::DeviceFleet fleet(district, 7);
-  for (int k = 0; d.open_count() < 10'000 && k < 400'000; ++k) {
-    const AlarmIn a = fleet.next(clock.now_ms());
-    d.raise_alarm({Role::device, "vendor:" + fleet.vendor_of(a.device)}, a);
-    clock.advance(360);
-    if (k % 1000 == 0) d.take_effects();
-  }
-  d.take_effects();
+  test::open_district(d, clock, district, 10'000, 360);  // one alarm a home, a realistic mix, over an hour
   REQUIRE(d.open_count() == 10'000);
 
   BENCHMARK_ADVANCED("ranked_incidents(), 10,000 open")(Catch::Benchmark::Chronometer meter) {

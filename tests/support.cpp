@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
+#include "district.hpp"
+
 namespace anxin::test {
 
 TempDir::TempDir() {
@@ -51,6 +53,23 @@ SmallRegistry small_registry() {
                {"D3", 2, DeviceKind::sos_button, "acme", 70, 0},
                {"D4", 2, DeviceKind::infrared, "acme", 60, 0}};
   return r;
+}
+
+void open_district(Dispatcher& d, ManualClock& clock, const sim::District& district, std::size_t open,
+                   Millis step_ms) {
+  LiveState st;
+  st.elders = ElderTable(district.elders);
+  st.devices = DeviceTable(district.devices);
+  st.workers = district.workers;
+  d.restore(std::move(st));
+  sim::DeviceFleet fleet(district, 7);
+  for (int k = 0; d.open_count() < open && k < 400'000; ++k) {
+    const AlarmIn a = fleet.next(clock.now_ms());
+    d.raise_alarm({Role::device, "vendor:" + fleet.vendor_of(a.device)}, a);
+    clock.advance(step_ms);
+    if (k % 1000 == 0) d.take_effects();
+  }
+  d.take_effects();
 }
 
 void seed_small_registry(const std::string& db_path) {

@@ -17,6 +17,10 @@
 #include "anxin/gateway/server.hpp"
 #include "anxin/gateway/ws_client.hpp"
 
+namespace anxin::sim {
+struct District;
+}
+
 namespace anxin::test {
 
 using json = nlohmann::json;
@@ -45,6 +49,10 @@ struct SmallRegistry {
   std::vector<Worker> workers;
 };
 SmallRegistry small_registry();
+// `d` restored to a generated district's registry, then the district's mix of alarms
+// raised `step_ms` apart until `open` incidents are open (one an elder at most).
+void open_district(Dispatcher& d, ManualClock& clock, const sim::District& district, std::size_t open,
+                   Millis step_ms);
 void seed_small_registry(const std::string& db_path);
 // Logins (password "correct horse" for all): wangfang (operator 王芳), zhangmin
 // (supervisor 张敏), w1 and w2 (the two workers). Each costs an argon2 hash (~0.1 s),

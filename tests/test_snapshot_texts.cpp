@@ -68,18 +68,7 @@ TEST_CASE("take() at 14000 open incidents", "[.][bench][city]") {
   sim::District district = sim::generate_district({42, 15'000, 60, "2026-11-26"});
   ManualClock clock(sim::local_noon_ms("2026-11-26"));
   Dispatcher d(clock);
-  LiveState st;
-  st.elders = ElderTable(district.elders);
-  st.devices = DeviceTable(district.devices);
-  st.workers = district.workers;
-  d.restore(std::move(st));
-  sim::DeviceFleet fleet(district, 7);
-  for (int k = 0; d.open_count() < 14'000 && k < 400'000; ++k) {
-    const AlarmIn a = fleet.next(clock.now_ms());
-    d.raise_alarm({Role::device, "vendor:" + fleet.vendor_of(a.device)}, a);
-    if (k % 1000 == 0) d.take_effects();
-  }
-  d.take_effects();
+  test::open_district(d, clock, district, 14'000, 0);
   REQUIRE(d.open_count() == 14'000);
 
   gateway::SnapshotTexts texts(
