@@ -57,11 +57,7 @@ SmallRegistry small_registry() {
 
 void open_district(Dispatcher& d, ManualClock& clock, const sim::District& district, std::size_t open,
                    Millis step_ms) {
-  LiveState st;
-  st.elders = ElderTable(district.elders);
-  st.devices = DeviceTable(district.devices);
-  st.workers = district.workers;
-  d.restore(std::move(st));
+  d.restore(live_state(district));
   sim::DeviceFleet fleet(district, 7);
   for (int k = 0; d.open_count() < open && k < 400'000; ++k) {
     const AlarmIn a = fleet.next(clock.now_ms());

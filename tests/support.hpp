@@ -49,6 +49,16 @@ struct SmallRegistry {
   std::vector<Worker> workers;
 };
 SmallRegistry small_registry();
+// A dispatcher's state holding a registry's elders, devices and workers (a
+// SmallRegistry or a generated sim::District).
+template <class Registry>
+LiveState live_state(const Registry& r) {
+  LiveState st;
+  st.elders = ElderTable(r.elders);
+  st.devices = DeviceTable(r.devices);
+  st.workers = r.workers;
+  return st;
+}
 // `d` restored to a generated district's registry, then the district's mix of alarms
 // raised `step_ms` apart until `open` incidents are open (one an elder at most).
 void open_district(Dispatcher& d, ManualClock& clock, const sim::District& district, std::size_t open,

@@ -19,12 +19,7 @@ struct Centre {
   Principal line{Role::device, "line"};
   Principal op{Role::console, "operator:王芳"};
   Centre() {
-    auto r = test::small_registry();
-    LiveState st;
-    st.elders = ElderTable(r.elders);
-    st.devices = DeviceTable(r.devices);
-    st.workers = r.workers;
-    d.restore(std::move(st));
+    d.restore(test::live_state(test::small_registry()));
   }
   IncidentId ring(const std::string& number) {
     auto who = d.match_caller(number);

@@ -26,12 +26,7 @@ std::vector<ElderId> card_ids(const protocol::SnapshotText& parts) {
 TEST_CASE("a snapshot carries the card of each open incident's elder as it is now", "[snapshot]") {
   ManualClock clock(1795622400000LL + 10 * 3600 * 1000);
   Dispatcher d(clock);
-  auto r = test::small_registry();
-  LiveState st;
-  st.elders = ElderTable(r.elders);
-  st.devices = DeviceTable(r.devices);
-  st.workers = r.workers;
-  d.restore(std::move(st));
+  d.restore(test::live_state(test::small_registry()));
   gateway::SnapshotTexts texts(
       d,
       [&](ElderId id) {
