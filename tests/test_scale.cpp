@@ -10,9 +10,11 @@
 #include <set>
 
 #include "district.hpp"
+#include "process.hpp"
 #include "support.hpp"
 
 using namespace anxin;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -214,4 +216,22 @@ TEST_CASE("a tick that escalates 10000 incidents drops no console that reads", "
     CHECK_FALSE(c.client->closed());
   }
   CHECK(centre.server().stats().slow_clients_dropped == 0);
+}
+
+// The server's allocator is mimalloc (docs/architecture.md, "Memory"): asked to, it
+// reports at exit the heap it served, which only a process whose malloc it is has.
+TEST_CASE("anxin-server allocates through mimalloc", "[scale][memory]") {
+  test::TempDir dir;
+  const std::string db = dir.file("m.db"), log = dir.file("server.log"), port_file = dir.file("port");
+  test::seed_small_registry(db);
+  test::Process server({"/bin/sh", "-c", "MIMALLOC_SHOW_STATS=1 exec \"$0\" \"$@\"", ANXIN_SERVER_BIN, "--db", db,
+                        "--port", "0", "--interface", "127.0.0.1", "--field-port", "-1", "--port-file", port_file},
+                       log);
+  REQUIRE(test::eventually([&] { return !test::read_file(port_file).empty(); }, 10s));
+  server.signal(SIGTERM);
+  REQUIRE(server.wait(10s) == 0);
+  const std::string out = test::read_file(log);
+  INFO(out);
+  CHECK(out.find("heap stats:") != std::string::npos);
+  CHECK(out.find("committed:") != std::string::npos);
 }

@@ -333,6 +333,12 @@ std::vector<std::string> split(const std::string& s) {
 }
 
 sqlite3* open_connection(const std::string& path, bool synchronous_full) {
+  // No memory statistics: keeping them takes one process-wide mutex on every
+  // allocation SQLite makes, which the writer, the readers and the checkpointer then
+  // contend for. Only possible before SQLite's first use in the process; after it,
+  // SQLITE_MISUSE, and the statistics stay on.
+  static const int no_memstatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)no_memstatus;
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
