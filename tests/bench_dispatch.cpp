@@ -1,4 +1,4 @@
-// Benchmarks of the dispatcher: re-ranking every open incident. Run with
+// Benchmarks of the dispatcher: re-ranking every open incident, raising alarms. Run with
 //   anxin-tests "[bench]" --benchmark-samples 50
 #include <catch2/catch.hpp>
 
@@ -25,6 +25,37 @@ TEST_CASE("rank refresh with 10,000 open incidents", "[.][bench][dispatch]") {
     meter.measure([&] {
       d.tick();
       return d.take_effects().deltas.size();
+    });
+  };
+}
+
+// The service thread's part of an alarm (issue 15, item 1): raise_alarm and taking its
+// effects, on 15,000 homes with 14,000 incidents open, so that most alarms join an
+// open incident or fold into its alert as the throughput bench's do. The alarms are
+// made before timing; a tick runs every 2,000 of them, as the server's would.
+TEST_CASE("raise_alarm at 14000 open incidents", "[.][bench][city]") {
+  sim::District district = sim::generate_district({42, 15'000, 60, "2026-11-26"});
+  ManualClock clock(sim::local_noon_ms("2026-11-26"));
+  Dispatcher d(clock);
+  test::open_district(d, clock, district, 14'000, 10);
+  sim::DeviceFleet fleet(district, 8);
+  std::vector<std::pair<Principal, AlarmIn>> alarms;
+  for (int k = 0; k < 300'000; ++k) {
+    AlarmIn a = fleet.next(clock.now_ms() + k);
+    alarms.push_back({{Role::device, "vendor:" + fleet.vendor_of(a.device)}, std::move(a)});
+  }
+  size_t next = 0;
+  BENCHMARK_ADVANCED("1000 alarms, each raised and its effects taken")(Catch::Benchmark::Chronometer meter) {
+    meter.measure([&] {
+      size_t n = 0;
+      for (int i = 0; i < 1000; ++i) {
+        const auto& [who, a] = alarms[next++ % alarms.size()];
+        clock.advance(1);
+        n += d.raise_alarm(who, a).ok();
+        if (next % 2000 == 0) d.tick();
+        n += d.take_effects().writes.size();
+      }
+      return n;
     });
   };
 }

@@ -117,7 +117,8 @@ std::vector<std::string> Dispatcher::restore(LiveState st) {
   metrics_.start_day(clock_.now_ms());
   for (const auto& i : st.incidents_since) metrics_.observe(i);  // those opened today count
   for (auto& t : st.tokens) tokens_.emplace(t.hash, std::move(t));
-  for (auto& p : st.progress) progress_.emplace(p.device, std::move(p));
+  for (auto& p : st.progress)
+    if (const auto row = devices_.find(p.device); row != DeviceTable::none) progress_.emplace(row, std::move(p));
   last_alert_ = st.max_alert_id;
   last_incident_ = st.max_incident_id;
   last_assignment_ = st.max_assignment_id;
@@ -303,7 +304,7 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
     return p.last_seq == in.seq && p.device_time_ms == in.device_time_ms && p.kind == in.kind &&
            p.device == id && p.boot == in.boot;
   };
-  auto progress_it = progress_.find(id);
+  auto progress_it = progress_.find(row);
   if (!known_new) {
     if (progress_it != progress_.end() && same(progress_it->second))
       return AlarmAck{progress_it->second.last_alert, progress_it->second.last_incident, true};
@@ -315,7 +316,7 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
                       (progress_it->second.boot == in.boot && in.seq > progress_it->second.last_seq);
     if (!next) return AlarmAck{0, 0, false, false, true};
   }
-  if (!take_alarm_token(id))
+  if (!take_alarm_token(row))
     return Error{ErrorCode::rate_limited, id + " sent more than " +
                                               std::to_string(config_.supervision.alarm_burst) +
                                               " alarms in a short time; this one was not taken: send it again later"};
@@ -325,10 +326,10 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
     ack = *folded;
   } else {
     ack = file_alert(who, row, in.kind, in.seq, in.device_time_ms, in.detail, in.boot);
-    folds_[{id, in.kind}] = last_filed_;
+    folds_[fold_key(row, in.kind)] = last_filed_;
   }
   DeviceProgress p{id, in.seq, ack.alert, ack.incident, in.boot, in.kind, in.device_time_ms};
-  progress_[id] = p;
+  progress_[row] = p;
   recent_.push_back({p});
   if (recent_.size() > kRecent) recent_.pop_front();
   Watch& w = watch_[id];

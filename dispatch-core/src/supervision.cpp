@@ -145,7 +145,7 @@ void Dispatcher::battery_seen(const DeviceTable::Fixed& device, const DeviceId& 
   if (threshold_of(device.battery_pct, s.battery_low_pct) < w.battery_raised) heard_.push_back(id);
 }
 
-bool Dispatcher::take_alarm_token(const DeviceId& device) {
+bool Dispatcher::take_alarm_token(DeviceTable::Row device) {
   const auto& s = config_.supervision;
   const Millis mono = clock_.mono_ms();
   auto [it, first] = alarm_buckets_.try_emplace(device, Bucket{static_cast<double>(s.alarm_burst), mono});
@@ -162,7 +162,7 @@ bool Dispatcher::take_alarm_token(const DeviceId& device) {
 // repeats is on an open incident. Counted on the alert and the incident, stored in the
 // same commit, and told to consoles once a tick (supervise) rather than once an alarm.
 std::optional<AlarmAck> Dispatcher::fold(DeviceTable::Row device, const AlarmIn& in) {
-  auto it = folds_.find({in.device, in.kind});
+  auto it = folds_.find(fold_key(device, in.kind));
   if (it == folds_.end()) return std::nullopt;
   auto open = open_.find(it->second.incident);
   if (open == open_.end()) {
@@ -193,14 +193,14 @@ void Dispatcher::raise_offline(DeviceTable::Row device, Watch& w) {
                     nlohmann::json{{"raised_by", "server"}, {"last_seen_ms", devices_.at(device).last_seen_ms},
                                    {"check_in_s", c.every_ms / 1000}, {"grace_s", c.grace_ms / 1000}}
                         .dump());
-  folds_[{DeviceId(devices_.serial(device)), AlertKind::offline}] = last_filed_;
+  folds_[fold_key(device, AlertKind::offline)] = last_filed_;
   w.offline = true;
 }
 
 void Dispatcher::back_online(DeviceTable::Row row, Watch& w) {
   const DeviceId id(devices_.serial(row));
   w.offline = false;
-  folds_.erase({id, AlertKind::offline});  // a later silence is a new alert
+  folds_.erase(fold_key(row, AlertKind::offline));  // a later silence is a new alert
   auto open = open_by_elder_.find(devices_.at(row).elder);
   if (open == open_by_elder_.end()) return;  // resolved meanwhile: nothing to tell
   Incident& incident = open_.at(open->second);

@@ -421,7 +421,9 @@ class Dispatcher {
   std::unordered_map<std::int64_t, IncidentId> assignment_incident_;  // open incidents only
   std::unordered_map<std::int64_t, IncidentId> call_incident_;
   std::unordered_map<std::string, TokenRow> tokens_;  // by token hash
-  std::unordered_map<DeviceId, DeviceProgress> progress_;
+  // The per-alarm maps below are keyed by device row, not serial: an alarm hashed and
+  // compared its serial string in each of them (issue 15).
+  std::unordered_map<DeviceTable::Row, DeviceProgress> progress_;
   // Who each known number belongs to (index_numbers, dispatch_phone.cpp), compact for a
   // city's millions of numbers: the number's digits packed in an integer and the device
   // its calls are filed under; the elder and the contact's name come from the registry
@@ -466,15 +468,18 @@ class Dispatcher {
     double tokens = 0;
     Millis at_mono = 0;
   };
-  std::unordered_map<DeviceId, Bucket> alarm_buckets_;
+  std::unordered_map<DeviceTable::Row, Bucket> alarm_buckets_;
   // The open alerts that repeats of the same device and kind fold into, and the
-  // incidents whose counts changed since consoles were last told.
-  std::map<std::pair<DeviceId, AlertKind>, Alert> folds_;
+  // incidents whose counts changed since consoles were last told. Keyed by fold_key().
+  std::unordered_map<std::uint64_t, Alert> folds_;
+  static std::uint64_t fold_key(DeviceTable::Row device, AlertKind kind) {
+    return std::uint64_t{device} << 32 | static_cast<std::uint32_t>(kind);
+  }
   std::vector<IncidentId> folded_;
   void supervise();  // from tick()
   void restore_supervision();
   void battery_seen(const DeviceTable::Fixed& device, const DeviceId& id, Watch& w);
-  bool take_alarm_token(const DeviceId& device);
+  bool take_alarm_token(DeviceTable::Row device);
   std::optional<AlarmAck> fold(DeviceTable::Row device, const AlarmIn& in);
   void raise_offline(DeviceTable::Row device, Watch& w);
   // An alert the server raises about a device (offline, low battery): filed like the
