@@ -26,10 +26,7 @@ struct Fixture {
 
   explicit Fixture(std::vector<Incident> open = {}) {
     auto r = test::small_registry();
-    LiveState st;
-    st.elders = ElderTable(r.elders);
-    st.devices = DeviceTable(r.devices);
-    st.workers = r.workers;
+    LiveState st = test::live_state(r);
     for (auto& w : st.workers) {
       w.status = WorkerStatus::available;
       w.position_ms = kStart - 4 * kHour;

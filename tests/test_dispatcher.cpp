@@ -20,10 +20,7 @@ struct Fixture {
 
   Fixture() {
     auto r = test::small_registry();
-    LiveState st;
-    st.elders = ElderTable(r.elders);
-    st.devices = DeviceTable(r.devices);
-    st.workers = r.workers;
+    LiveState st = test::live_state(r);
     st.tokens.push_back({token_hash("tok-console"), op});
     d.restore(std::move(st));
   }

@@ -25,10 +25,7 @@ TEST_CASE("deltas and snapshots written as text equal the tree's over every kind
   auto r = test::small_registry();
   r.elders[0].name = "张\"桂\\英\t";  // escapes in a card
   r.elders[0].contacts.push_back({"王 \x01", "儿子", "139"});
-  LiveState st;
-  st.elders = ElderTable(r.elders);
-  st.devices = DeviceTable(r.devices);
-  st.workers = r.workers;
+  LiveState st = test::live_state(r);
   for (auto& w : st.workers) w.status = WorkerStatus::available, w.on_duty = true;
   d.restore(std::move(st));
   const Principal vendor{Role::device, "vendor:acme"};
