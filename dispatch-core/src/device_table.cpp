@@ -2,10 +2,12 @@
 #include "anxin/core/device_table.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <functional>
 #include <limits>
 #include <stdexcept>
 
+#include "anxin/core/registry_image.hpp"
 #include "row_index.hpp"
 
 namespace anxin {
@@ -47,7 +49,7 @@ std::size_t DeviceTable::slot_of_serial(std::string_view s) const {
 std::size_t DeviceTable::slot_of_elder(ElderId elder) const {
   const std::size_t mask = by_elder_.size() - 1;
   std::size_t i = hash_of(elder) & mask;
-  while (by_elder_[i].first != kNoElder && by_elder_[i].first != elder) i = (i + 1) & mask;
+  while (by_elder_[i].elder != kNoElder && by_elder_[i].elder != elder) i = (i + 1) & mask;
   return i;
 }
 
@@ -57,24 +59,24 @@ DeviceTable::Row DeviceTable::find(std::string_view serial) const {
 }
 
 void DeviceTable::grow_elders() {
-  auto old = std::exchange(by_elder_, std::vector<std::pair<ElderId, Row>>(slots_for(elders_ + 1), {kNoElder, none}));
+  auto old = std::exchange(by_elder_, std::vector<ElderHead>(slots_for(elders_ + 1), {kNoElder, none}));
   for (const auto& slot : old)
-    if (slot.first != kNoElder) by_elder_[slot_of_elder(slot.first)] = slot;
+    if (slot.elder != kNoElder) by_elder_[slot_of_elder(slot.elder)] = slot;
 }
 
 // Puts row r at the head of its elder's chain.
 void DeviceTable::link(Row r) {
   if (2 * (elders_ + 1) > by_elder_.size()) grow_elders();
   auto& slot = by_elder_[slot_of_elder(rows_[r].elder)];
-  if (slot.first == kNoElder) {
-    slot.first = rows_[r].elder;
+  if (slot.elder == kNoElder) {
+    slot.elder = rows_[r].elder;
     ++elders_;
   }
-  rows_[r].next_of_elder = std::exchange(slot.second, r);
+  rows_[r].next_of_elder = std::exchange(slot.head, r);
 }
 
 void DeviceTable::unlink(Row r) {
-  Row* at = &by_elder_[slot_of_elder(rows_[r].elder)].second;
+  Row* at = &by_elder_[slot_of_elder(rows_[r].elder)].head;
   while (*at != r) at = &rows_[*at].next_of_elder;
   *at = rows_[r].next_of_elder;
 }
@@ -158,9 +160,52 @@ Device DeviceTable::device(Row r) const {
 std::vector<DeviceTable::Row> DeviceTable::of_elder(ElderId elder) const {
   std::vector<Row> out;
   if (by_elder_.empty()) return out;
-  for (Row r = by_elder_[slot_of_elder(elder)].second; r != none; r = rows_[r].next_of_elder) out.push_back(r);
+  for (Row r = by_elder_[slot_of_elder(elder)].head; r != none; r = rows_[r].next_of_elder) out.push_back(r);
   std::sort(out.begin(), out.end(), [&](Row a, Row b) { return serial(a) < serial(b); });
   return out;
+}
+
+void DeviceTable::save(ImageOut& out) const {
+  if (indexed_ != size()) throw std::logic_error("DeviceTable::save before index_appended()");
+  // The layout: a row's size, and the serials' hash (the index is of its values).
+  out.value<std::uint64_t>(sizeof(Fixed));
+  out.value<std::uint64_t>(hash_of("device serial"));
+  out.array(rows_);
+  out.text(text_);
+  out.value<std::uint64_t>(vendors_.size());
+  for (const auto& v : vendors_) out.text(v);
+  out.array(by_serial_);
+  out.array(by_elder_);
+  out.value<std::uint64_t>(elders_);
+}
+
+bool DeviceTable::load(ImageIn& in) {
+  clear();
+  std::uint64_t row_size = 0, hashed = 0, vendors = 0, elders = 0;
+  bool ok = in.value(row_size) && row_size == sizeof(Fixed) && in.value(hashed) && hashed == hash_of("device serial") &&
+            in.array(rows_) && in.text(text_) && in.value(vendors) && vendors <= in.left();
+  for (std::uint64_t k = 0; ok && k < vendors; ++k) ok = in.text(vendors_.emplace_back());
+  ok = ok && in.array(by_serial_) && in.array(by_elder_) && in.value(elders);
+  // The indexes' sizes, and each row's text, vendor and chain within bounds: the file's
+  // CRC says it is what was written, this that it was written by a table.
+  auto index_ok = [&](std::size_t slots, std::size_t keys) {
+    return slots == 0 ? keys == 0 : std::has_single_bit(slots) && slots >= 16 && keys <= slots / 2;
+  };
+  ok = ok && index_ok(by_serial_.size(), size()) && index_ok(by_elder_.size(), elders);
+  for (Row r = 0; ok && r < size(); ++r) {
+    const Fixed& f = rows_[r];
+    ok = std::uint64_t{f.text} + f.serial_size + f.sim_size <= text_.size() && f.vendor < vendors_.size() &&
+         (f.next_of_elder == none || f.next_of_elder < size());
+  }
+  for (std::size_t i = 0; ok && i < by_serial_.size(); ++i) ok = by_serial_[i] == none || by_serial_[i] < size();
+  for (std::size_t i = 0; ok && i < by_elder_.size(); ++i) ok = by_elder_[i].head == none || by_elder_[i].head < size();
+  if (!ok) {
+    clear();
+    return false;
+  }
+  elders_ = elders;
+  indexed_ = size();
+  return true;
 }
 
 }  // namespace anxin

@@ -2,8 +2,10 @@
 #include "anxin/core/elder_table.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <stdexcept>
 
+#include "anxin/core/registry_image.hpp"
 #include "row_index.hpp"
 
 namespace anxin {
@@ -213,6 +215,36 @@ std::vector<ElderTable::Row> ElderTable::in_id_order() const {
   for (Row r = 0; r < size(); ++r) rows[r] = r;
   std::sort(rows.begin(), rows.end(), [&](Row a, Row b) { return rows_[a].id < rows_[b].id; });
   return rows;
+}
+
+void ElderTable::save(ImageOut& out) const {
+  if (indexed_ != size()) throw std::logic_error("ElderTable::save before index_appended()");
+  out.value<std::uint64_t>(sizeof(Fixed));  // the layout
+  out.array(rows_);
+  out.text(text_);
+  out.array(by_id_);
+  out.value<std::uint64_t>(unused_);
+  out.value(max_id_);
+  out.value(ordered_);
+}
+
+bool ElderTable::load(ImageIn& in) {
+  clear();
+  std::uint64_t row_size = 0, unused = 0;
+  bool ok = in.value(row_size) && row_size == sizeof(Fixed) && in.array(rows_) && in.text(text_) && in.array(by_id_) && in.value(unused) && in.value(max_id_) &&
+            in.value(ordered_) && unused <= text_.size() &&
+            (by_id_.empty() ? size() == 0
+                            : std::has_single_bit(by_id_.size()) && by_id_.size() >= 16 && size() <= by_id_.size() / 2);
+  // Bounds only: the file's CRC says it is what was written, this that a table wrote it.
+  for (Row r = 0; ok && r < size(); ++r) ok = rows_[r].text < text_.size() && rows_[r].id <= max_id_;
+  for (std::size_t i = 0; ok && i < by_id_.size(); ++i) ok = by_id_[i] == none || by_id_[i] < size();
+  if (!ok) {
+    clear();
+    return false;
+  }
+  unused_ = unused;
+  indexed_ = size();
+  return true;
 }
 
 }  // namespace anxin

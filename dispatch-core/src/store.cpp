@@ -322,6 +322,10 @@ CREATE TABLE elder_care(
   updated_ms INTEGER NOT NULL DEFAULT 0,
   updated_by TEXT NOT NULL DEFAULT '');
 )sql",
+    // 12: the registry's image beside the file (issue 15, item 5; registry_image.hpp):
+    // the stamp of the image that holds this file's elders and devices, when a server
+    // stopped cleanly and nothing has changed them since.
+    "CREATE TABLE registry_image(stamp TEXT NOT NULL);",
 };
 
 std::vector<std::string> split(const std::string& s) {
@@ -767,6 +771,50 @@ DeviceTable read_devices(const std::string& path) {
   devices.index_appended();
   return devices;
 }
+
+ElderTable read_elders(sqlite3* db) {
+  ElderTable elders;
+  // Both in elder order: each elder's contacts are taken off the front as it is read,
+  // with no map of a city's millions of contacts in between.
+  Stmt c(db,
+         "SELECT elder_id, name, relation, phone FROM emergency_contacts ORDER BY elder_id, ord");
+  bool contact = c.next();
+  elders.reserve(count_rows(db, "elders"));
+  Elder e;  // each row read into the same one: its strings keep their room
+  Stmt s(db,
+         "SELECT id, name, sex, birth_date, phone, id_number, town, community, address, lat,"
+         " lon, living, ability, bedridden, limited_mobility, disability_grade, dementia,"
+         " special_family, economic, family_doctor, family_doctor_phone, paired_worker,"
+         " visit_consent, unknown_caller FROM elders ORDER BY id");
+  while (s.next()) {
+    e.id = s.i64(0); e.name.assign(s.view(1)); e.sex = enum_or(s.view(2), Sex::male);
+    e.birth_date.assign(s.view(3)); e.phone.assign(s.view(4)); e.id_number.assign(s.view(5));
+    e.town.assign(s.view(6)); e.community.assign(s.view(7)); e.address.assign(s.view(8));
+    e.lat = s.f64(9); e.lon = s.f64(10);
+    e.living = enum_or(s.view(11), LivingSituation::alone);
+    e.ability = s.is_null(12) ? std::nullopt : parse_enum<Ability>(s.view(12));
+    e.bedridden = s.i64(13) != 0; e.limited_mobility = s.i64(14) != 0;
+    e.disability_grade = static_cast<int>(s.i64(15));
+    e.dementia = s.i64(16) != 0; e.special_family = s.i64(17) != 0;
+    e.economic = enum_or(s.view(18), EconomicStatus::ordinary);
+    e.family_doctor.assign(s.view(19)); e.family_doctor_phone.assign(s.view(20));
+    e.paired_worker = s.is_null(21) ? std::nullopt : std::optional<WorkerId>(s.i64(21));
+    e.visit_consent = s.i64(22) != 0;
+    e.unknown_caller = s.i64(23) != 0;
+    while (contact && c.i64(0) < e.id) contact = c.next();  // of no elder: left out
+    size_t n = 0;
+    for (; contact && c.i64(0) == e.id; contact = c.next(), ++n) {
+      if (n == e.contacts.size()) e.contacts.emplace_back();
+      e.contacts[n].name.assign(c.view(1)); e.contacts[n].relation.assign(c.view(2)); e.contacts[n].phone.assign(c.view(3));
+    }
+    e.contacts.resize(n);
+    elders.append(e);
+  }
+  elders.index_appended();
+  if (contact) c.fresh();  // the rest are of no elder
+  return elders;
+}
+
 }  // namespace
 
 LiveState Store::load(Millis since_ms) const {
@@ -775,18 +823,28 @@ LiveState Store::load(Millis since_ms) const {
   // As before, no transaction spans the reads: at a start nothing else writes, and a
   // device read without its elder (another program adding both meanwhile) is left
   // out by restore and logged, as any row without its elder is.
+  // A clean stop left the tables themselves beside the file: read whole, they spare
+  // the start its millions of rows (registry_image.hpp).
+  LiveState st;
+  std::optional<registry_image::Tables> image = take_image(st.image_note);
   std::exception_ptr devices_failed;
   DeviceTable devices;
-  std::jthread device_reader([&] {
-    try {
-      devices = read_devices(path_);
-    } catch (...) {
-      devices_failed = std::current_exception();
-    }
-  });
+  std::jthread device_reader;
+  if (image) {
+    st.elders = std::move(image->elders);
+    devices = std::move(image->devices);
+    st.from_image = true;
+  } else {
+    device_reader = std::jthread([&] {
+      try {
+        devices = read_devices(path_);
+      } catch (...) {
+        devices_failed = std::current_exception();
+      }
+    });
+  }
   OwnReader own(path_);
   sqlite3* const db = own.db;
-  LiveState st;
   {
     Stmt s(db,
            "SELECT id, name, phone, role, skills, town, status, lat, lon, position_ms, mode,"
@@ -804,46 +862,7 @@ LiveState Store::load(Millis since_ms) const {
       st.workers.push_back(std::move(w));
     }
   }
-  {
-    // Both in elder order: each elder's contacts are taken off the front as it is read,
-    // with no map of a city's millions of contacts in between.
-    Stmt c(db,
-           "SELECT elder_id, name, relation, phone FROM emergency_contacts ORDER BY elder_id, ord");
-    bool contact = c.next();
-    st.elders.reserve(count_rows(db, "elders"));
-    Elder e;  // each row read into the same one: its strings keep their room
-    Stmt s(db,
-           "SELECT id, name, sex, birth_date, phone, id_number, town, community, address, lat,"
-           " lon, living, ability, bedridden, limited_mobility, disability_grade, dementia,"
-           " special_family, economic, family_doctor, family_doctor_phone, paired_worker,"
-           " visit_consent, unknown_caller FROM elders ORDER BY id");
-    while (s.next()) {
-      e.id = s.i64(0); e.name.assign(s.view(1)); e.sex = enum_or(s.view(2), Sex::male);
-      e.birth_date.assign(s.view(3)); e.phone.assign(s.view(4)); e.id_number.assign(s.view(5));
-      e.town.assign(s.view(6)); e.community.assign(s.view(7)); e.address.assign(s.view(8));
-      e.lat = s.f64(9); e.lon = s.f64(10);
-      e.living = enum_or(s.view(11), LivingSituation::alone);
-      e.ability = s.is_null(12) ? std::nullopt : parse_enum<Ability>(s.view(12));
-      e.bedridden = s.i64(13) != 0; e.limited_mobility = s.i64(14) != 0;
-      e.disability_grade = static_cast<int>(s.i64(15));
-      e.dementia = s.i64(16) != 0; e.special_family = s.i64(17) != 0;
-      e.economic = enum_or(s.view(18), EconomicStatus::ordinary);
-      e.family_doctor.assign(s.view(19)); e.family_doctor_phone.assign(s.view(20));
-      e.paired_worker = s.is_null(21) ? std::nullopt : std::optional<WorkerId>(s.i64(21));
-      e.visit_consent = s.i64(22) != 0;
-      e.unknown_caller = s.i64(23) != 0;
-      while (contact && c.i64(0) < e.id) contact = c.next();  // of no elder: left out
-      size_t n = 0;
-      for (; contact && c.i64(0) == e.id; contact = c.next(), ++n) {
-        if (n == e.contacts.size()) e.contacts.emplace_back();
-        e.contacts[n].name.assign(c.view(1)); e.contacts[n].relation.assign(c.view(2)); e.contacts[n].phone.assign(c.view(3));
-      }
-      e.contacts.resize(n);
-      st.elders.append(e);
-    }
-    st.elders.index_appended();
-    if (contact) c.fresh();  // the rest are of no elder
-  }
+  if (!image) st.elders = read_elders(db);
   {
     const char* columns =
         "SELECT id, elder_id, state, opened_ms, acknowledged_ms, acknowledged_by, resolved_ms,"
@@ -942,7 +961,7 @@ LiveState Store::load(Millis since_ms) const {
       st.max_call_id = s.i64(3);
     }
   }
-  device_reader.join();
+  if (device_reader.joinable()) device_reader.join();
   if (devices_failed) std::rethrow_exception(devices_failed);
   st.devices = std::move(devices);
   return st;
@@ -1225,6 +1244,7 @@ void Store::writer_loop() {
                      full_ ? "the disk is full" : "another program holds the write lock", group.size() + queue_.size());
         queue_.clear();
         busy_ = false;
+        dropped_ = true;
         return;
       }
       continue;

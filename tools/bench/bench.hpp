@@ -95,6 +95,7 @@ struct StartupOptions {
   std::string server;     // anxin-server to start; default: the one built beside this bench
   std::string sim;        // anxin-sim that generates the database; default: likewise
   std::string dir = "build/bench";  // the database is made here once and reused
+  bool rows = false;  // remove the registry's image before each run: every start reads the rows
 };
 
 // Start -> serving (the port file written and a ping answered) of a server on a city's

@@ -31,9 +31,10 @@ void usage() {
       "  (appendfsync always) by the same driver: fan-out latency, sustained throughput, a big\n"
       "  snapshot's stall, the WAL's size, a restart's escalation burst (docs/benchmarks.md)\n"
       "       anxin-bench startup [--elders N] [--devices N] [--runs N] [--settle-s S] [--server PATH]\n"
-      "                           [--sim PATH] [--dir DIR]\n"
+      "                           [--sim PATH] [--dir DIR] [--rows]\n"
       "  a server's start -> serving and its memory (VmRSS, VmHWM) on a city of N elders (default\n"
-      "  1000000) and N devices (default 4000000); the database is generated once into DIR");
+      "  1000000) and N devices (default 4000000); the database is generated once into DIR; each\n"
+      "  start reads the registry's image a clean stop left, or with --rows the rows");
 }
 
 }  // namespace
@@ -161,6 +162,11 @@ int main(int argc, char** argv) {
     try {
       for (int i = 2; i < argc; i += 2) {
         std::string a = argv[i];
+        if (a == "--rows") {
+          o.rows = true;
+          --i;  // no value
+          continue;
+        }
         if (i + 1 >= argc) a.clear();
         if (a == "--elders") o.elders = std::stoll(argv[i + 1]);
         else if (a == "--devices") o.devices = std::stoll(argv[i + 1]);

@@ -2,7 +2,11 @@
 // database (N elders, M devices, made once by anxin-sim generate and kept in the bench
 // directory), and how much memory it holds: the port file appears, a WebSocket ping
 // gets its pong; then VmRSS and VmHWM from /proc/PID/status, at serving and after
-// settling. The server is a separate program, as in production.
+// settling. The server is a separate program, as in production. Each run says whether
+// the server read the elders and devices from the rows or from the image a clean stop
+// left beside the database (docs/architecture.md, "The registry's image"), and how
+// long its stop took, which writes that image; --rows removes the image before each
+// run, so that every start reads the rows.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -13,6 +17,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -62,17 +67,19 @@ long long status_kb(pid_t pid, const std::string& key) {
 }
 
 struct Run {
-  double port_file_s = 0, serving_s = 0;
+  bool from_image = false;
+  double port_file_s = 0, serving_s = 0, stop_s = 0;
   long long rss_kb = 0, hwm_kb = 0, rss_settled_kb = 0, hwm_settled_kb = 0;
 };
 
 Run run_once(const std::string& server, const fs::path& db, const fs::path& dir, double settle_s) {
-  const fs::path port_file = dir / "startup.port";
+  const fs::path port_file = dir / "startup.port", log = dir / "startup-server.log";
   fs::remove(port_file);
+  fs::remove(log);
   const auto t0 = Clock::now();
   const pid_t pid = spawn({server, "--db", db.string(), "--port", "0", "--field-port", "-1", "--port-file",
                            port_file.string()},
-                          (dir / "startup-server.log").string());
+                          log.string());
   auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
   Run r;
   int port = 0;
@@ -114,9 +121,15 @@ Run run_once(const std::string& server, const fs::path& db, const fs::path& dir,
   std::this_thread::sleep_for(std::chrono::duration<double>(settle_s));
   r.rss_settled_kb = status_kb(pid, "VmRSS:");
   r.hwm_settled_kb = status_kb(pid, "VmHWM:");
+  const auto stopping = Clock::now();
   kill(pid, SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
+  r.stop_s = std::chrono::duration<double>(Clock::now() - stopping).count();
+  std::ifstream in(log);
+  std::stringstream text;
+  text << in.rdbuf();
+  r.from_image = text.str().find("elders and devices read from " + db.string() + "-registry") != std::string::npos;
   return r;
 }
 
@@ -147,22 +160,31 @@ int run_startup(const StartupOptions& o) {
   }
   std::printf("startup: %lld elders, %lld devices, %s (%.0f MB)\nserver: %s\n", o.elders, o.devices, db.c_str(),
               static_cast<double>(fs::file_size(db)) / 1e6, server.c_str());
-  std::printf("%-4s %12s %12s %12s %12s %14s %14s\n", "run", "port file s", "serving s", "VmRSS MB", "VmHWM MB",
-              "settled RSS", "settled HWM");
+  std::printf("%-4s %-9s %12s %12s %12s %12s %14s %14s %8s\n", "run", "registry", "port file s", "serving s",
+              "VmRSS MB", "VmHWM MB", "settled RSS", "settled HWM", "stop s");
   std::vector<Run> runs;
   auto mb = [](long long kb) { return static_cast<double>(kb) / 1024; };
   for (int k = 0; k < o.runs; ++k) {
+    if (o.rows) fs::remove(db.string() + "-registry");
     const Run r = run_once(server, db, dir, o.settle_s);
-    std::printf("%-4d %12.2f %12.2f %12.0f %12.0f %14.0f %14.0f\n", k + 1, r.port_file_s, r.serving_s, mb(r.rss_kb),
-                mb(r.hwm_kb), mb(r.rss_settled_kb), mb(r.hwm_settled_kb));
+    std::printf("%-4d %-9s %12.2f %12.2f %12.0f %12.0f %14.0f %14.0f %8.2f\n", k + 1, r.from_image ? "image" : "rows",
+                r.port_file_s, r.serving_s, mb(r.rss_kb), mb(r.hwm_kb), mb(r.rss_settled_kb), mb(r.hwm_settled_kb),
+                r.stop_s);
     std::fflush(stdout);
     runs.push_back(r);
   }
   if (runs.empty()) return 1;
-  std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) { return a.serving_s < b.serving_s; });
-  const Run& m = runs[runs.size() / 2];
-  std::printf("median: serving after %.2f s, VmRSS %.0f MB (settled %.0f MB), VmHWM %.0f MB (settled %.0f MB)\n",
-              m.serving_s, mb(m.rss_kb), mb(m.rss_settled_kb), mb(m.hwm_kb), mb(m.hwm_settled_kb));
+  for (const bool image : {false, true}) {
+    std::vector<Run> of;
+    std::copy_if(runs.begin(), runs.end(), std::back_inserter(of), [&](const Run& r) { return r.from_image == image; });
+    if (of.empty()) continue;
+    std::sort(of.begin(), of.end(), [](const Run& a, const Run& b) { return a.serving_s < b.serving_s; });
+    const Run& m = of[of.size() / 2];
+    std::printf("median from the %s: serving after %.2f s, VmRSS %.0f MB (settled %.0f MB), VmHWM %.0f MB (settled "
+                "%.0f MB), stop %.2f s\n",
+                image ? "image" : "rows", m.serving_s, mb(m.rss_kb), mb(m.rss_settled_kb), mb(m.hwm_kb),
+                mb(m.hwm_settled_kb), m.stop_s);
+  }
   return 0;
 }
 

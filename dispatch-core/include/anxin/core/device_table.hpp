@@ -17,6 +17,9 @@
 
 namespace anxin {
 
+class ImageOut;
+class ImageIn;
+
 class DeviceTable {
  public:
   using Row = std::uint32_t;
@@ -63,6 +66,11 @@ class DeviceTable {
   const std::string& vendor(Row r) const { return vendors_[rows_[r].vendor]; }
   Device device(Row r) const;  // the whole record, for replies and the store
 
+  // The table as it is in memory, and back (registry_image.hpp). load() is false when
+  // the parts read do not fit together; the table is then empty.
+  void save(ImageOut& out) const;
+  bool load(ImageIn& in);
+
   // The elder's devices, by serial.
   std::vector<Row> of_elder(ElderId elder) const;
   // Keeps only the rows `keep` says yes to, in their order: rows are numbered anew.
@@ -92,7 +100,11 @@ class DeviceTable {
   std::string text_;
   std::vector<std::string> vendors_;   // few: the IoT platforms, the desk, the line
   std::vector<Row> by_serial_;          // open addressing, linear probing; none is empty
-  std::vector<std::pair<ElderId, Row>> by_elder_;  // the head of each elder's chain; none is empty
+  struct ElderHead {
+    ElderId elder;
+    Row head;  // the first row of the elder's chain
+  };
+  std::vector<ElderHead> by_elder_;  // open addressing, linear probing; none is empty
   std::size_t elders_ = 0;
   std::size_t indexed_ = 0;  // rows in by_serial_: all but those appended since index_appended()
 };

@@ -319,6 +319,7 @@ class Dispatcher {
   template <class F>
   void each_elder(F f) const { elders_.each(std::move(f)); }
   const ElderTable& elder_table() const { return elders_; }
+  const DeviceTable& device_table() const { return devices_; }
   const Worker* worker(WorkerId id) const;
   std::vector<const Worker*> workers() const;              // by id
   std::vector<const Incident*> tasks_of(WorkerId worker) const;  // incidents with their assignments

@@ -19,6 +19,9 @@
 
 namespace anxin {
 
+class ImageOut;
+class ImageIn;
+
 class ElderTable {
  public:
   using Row = std::uint32_t;
@@ -60,6 +63,11 @@ class ElderTable {
   Elder elder(Row r) const;
   Elder at(ElderId id) const { return elder(row(id)); }  // std::out_of_range when unknown
   void read(Row r, Elder& into) const;  // as elder(), into strings that may already hold room
+
+  // The table as it is in memory, and back (registry_image.hpp). load() is false when
+  // the parts read do not fit together; the table is then empty.
+  void save(ImageOut& out) const;
+  bool load(ImageIn& in);
 
   // Whether the elder's name, phone or address holds `q`, or, for a `q` of 4 or more
   // digits (or X), their ID number ends in it: as find_elders and the history's elder

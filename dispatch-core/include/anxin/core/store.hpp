@@ -29,6 +29,7 @@
 #include "anxin/core/domain.hpp"
 #include "anxin/core/elder_table.hpp"
 #include "anxin/core/notifier.hpp"
+#include "anxin/core/registry_image.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -158,6 +159,11 @@ struct LiveState {
   std::vector<TokenRow> tokens;  // unexpired
   std::vector<DeviceProgress> progress;
   std::vector<Notice> outbox;  // notices still pending, oldest first
+  // Whether the elders and devices came from the registry's image beside the file
+  // (registry_image.hpp) rather than its rows; and, when there was an image that was
+  // not used, why.
+  bool from_image = false;
+  std::string image_note;
   AlertId max_alert_id = 0;
   IncidentId max_incident_id = 0;
   std::int64_t max_assignment_id = 0;
@@ -214,7 +220,7 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  static constexpr int kSchemaVersion = 11;
+  static constexpr int kSchemaVersion = 12;
   int schema_version() const;
 
   // Synchronous, on the caller's thread; for set-up before the writer starts.
@@ -296,6 +302,14 @@ class Store {
   // Drains, then joins the writer; while a commit is held (disk full, or another
   // program's lock, after at most one more busy timeout) drops it, uncommitted.
   void stop();
+  // With the writer stopped: writes the registry's image beside the file under a new
+  // stamp, then records the stamp and the triggers that void it on any change to the
+  // registry's rows (registry_image.hpp). Refused (StoreError) when stop() dropped a
+  // held commit, as the tables are then ahead of the file, and when another program
+  // (or another connection) committed to the file since load(), as it may have changed
+  // rows that memory never saw. A failed write of the image throws std::runtime_error
+  // and records nothing.
+  void save_image(const ElderTable& elders, const DeviceTable& devices);
   // True from a commit that failed for want of space until the held commit goes
   // through. Any thread; the host polls it to refuse new writes meanwhile.
   bool full() const { return full_; }
@@ -317,6 +331,10 @@ class Store {
   static int on_wal_commit(void* self, sqlite3*, const char*, int pages);
   void apply(const WriteOp& op);
   void exec(const char* sql) const;
+  // The tables of the image beside the file, when the file's stamp names it; the stamp
+  // and its triggers are gone from the file afterwards in any case (store_image.cpp).
+  std::optional<registry_image::Tables> take_image(std::string& note) const;
+  std::int64_t data_version() const;
 
   std::string path_;
   StoreOptions options_;
@@ -336,6 +354,10 @@ class Store {
   std::deque<Pending> queue_;
   bool stopping_ = false;
   bool busy_ = false;
+  bool dropped_ = false;  // stop() dropped a held commit
+  // PRAGMA data_version on the writer's connection when load() began: it moves only
+  // when another connection commits (save_image). -1: nothing loaded.
+  mutable std::int64_t loaded_version_ = -1;
   std::uint64_t commits_ = 0;
   std::atomic<bool> full_{false};
   std::chrono::steady_clock::time_point full_since_;  // writer thread

@@ -1,0 +1,122 @@
+// The registry's image beside the database: see registry_image.hpp.
+#include "anxin/core/registry_image.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace anxin {
+
+namespace {
+constexpr char kMagic[8] = {'A', 'N', 'X', 'I', 'N', 'R', 'E', 'G'};
+constexpr std::uint32_t kFormat = 1;  // one more whenever what a table writes changes
+
+std::uint32_t crc_of(std::uint32_t crc, const void* data, std::size_t n) {
+  return static_cast<std::uint32_t>(crc32_z(crc, static_cast<const Bytef*>(data), n));
+}
+
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) close(fd);
+  }
+};
+}  // namespace
+
+void ImageOut::bytes(const void* data, std::size_t n) {
+  crc_ = crc_of(crc_, data, n);
+  const char* at = static_cast<const char*>(data);
+  while (n) {
+    const ssize_t put = write(fd_, at, std::min<std::size_t>(n, 1 << 30));
+    if (put < 0 && errno == EINTR) continue;
+    if (put <= 0) throw std::runtime_error(std::string("cannot write the registry image: ") + std::strerror(errno));
+    at += put;
+    n -= static_cast<std::size_t>(put);
+  }
+}
+
+bool ImageIn::bytes(void* data, std::size_t n) {
+  if (n > left_) return false;
+  char* at = static_cast<char*>(data);
+  for (std::size_t done = 0; done < n;) {
+    const ssize_t got = read(fd_, at + done, std::min<std::size_t>(n - done, 1 << 30));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    done += static_cast<std::size_t>(got);
+  }
+  crc_ = crc_of(crc_, data, n);
+  left_ -= n;
+  return true;
+}
+
+namespace registry_image {
+
+std::string path_for(const std::string& db_path) { return db_path + "-registry"; }
+
+void save(const std::string& path, std::string_view stamp, const ElderTable& elders, const DeviceTable& devices) {
+  const std::string temporary = path + ".new";
+  Fd file{open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
+  if (file.fd < 0) throw std::runtime_error("cannot create " + temporary + ": " + std::strerror(errno));
+  try {
+    ImageOut out(file.fd);
+    out.bytes(kMagic, sizeof kMagic);
+    out.value(kFormat);
+    out.text(stamp);
+    elders.save(out);
+    devices.save(out);
+    const std::uint32_t crc = out.crc();
+    out.bytes(&crc, sizeof crc);
+    if (fsync(file.fd) != 0) throw std::runtime_error("cannot flush " + temporary + ": " + std::strerror(errno));
+  } catch (...) {
+    unlink(temporary.c_str());
+    throw;
+  }
+  if (rename(temporary.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    unlink(temporary.c_str());
+    throw std::runtime_error("cannot rename " + temporary + ": " + std::strerror(error));
+  }
+}
+
+std::optional<Tables> load(const std::string& path, std::string_view stamp, std::string& why) {
+  Fd file{open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  struct stat st {};
+  if (file.fd < 0 || fstat(file.fd, &st) != 0) {
+    why = "cannot open " + path + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  ImageIn in(file.fd, static_cast<std::uint64_t>(st.st_size));
+  char magic[sizeof kMagic] = {};
+  std::uint32_t format = 0;
+  std::string its_stamp;
+  if (!in.bytes(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0 || !in.value(format) ||
+      format != kFormat) {
+    why = path + " is not a registry image of this version";
+    return std::nullopt;
+  }
+  if (!in.text(its_stamp) || its_stamp != stamp) {
+    why = path + " is of another state of the database";
+    return std::nullopt;
+  }
+  Tables t;
+  if (!t.elders.load(in) || !t.devices.load(in)) {
+    why = path + " is cut short or does not hold this program's tables";
+    return std::nullopt;
+  }
+  const std::uint32_t crc = in.crc();
+  std::uint32_t written = 0;
+  if (!in.value(written) || written != crc || in.left() != 0) {
+    why = path + " is damaged: its CRC does not match";
+    return std::nullopt;
+  }
+  return t;
+}
+
+}  // namespace registry_image
+}  // namespace anxin

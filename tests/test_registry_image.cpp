@@ -1,0 +1,249 @@
+// The registry's image beside the database (issue 15, item 5; registry_image.hpp): the
+// tables it gives back are the ones the rows give, it is used only when the file
+// names it, and a crash or a change while the server is down sends the start back
+// to the rows.
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "district.hpp"
+#include "process.hpp"
+#include "support.hpp"
+
+using namespace anxin;
+using test::json;
+
+namespace {
+
+auto fields(const Elder& e) {
+  std::vector<std::string> contacts;
+  for (const auto& c : e.contacts) contacts.push_back(c.name + "|" + c.relation + "|" + c.phone);
+  return std::make_tuple(e.id, e.name, e.sex, e.birth_date, e.phone, e.id_number, e.town, e.community, e.address,
+                         e.lat, e.lon, e.living, e.ability, e.bedridden, e.limited_mobility, e.disability_grade,
+                         e.dementia, e.special_family, e.economic, e.family_doctor, e.family_doctor_phone,
+                         e.paired_worker, e.visit_consent, e.unknown_caller, contacts);
+}
+
+auto fields(const Device& d) {
+  return std::make_tuple(d.id, d.elder, d.kind, d.vendor, d.battery_pct, d.last_seen_ms, d.sim, d.supervised);
+}
+
+// Every elder and device of `a` is in `b` as it is in `a`, found by id and serial,
+// with the same devices per elder; and no more.
+void check_same(const ElderTable& a, const DeviceTable& ad, const ElderTable& b, const DeviceTable& bd) {
+  REQUIRE(a.size() == b.size());
+  REQUIRE(ad.size() == bd.size());
+  CHECK(a.max_id() == b.max_id());
+  size_t differ = 0;
+  for (ElderTable::Row r = 0; r < a.size(); ++r) {
+    const ElderTable::Row s = b.find(a.id(r));
+    if (s == ElderTable::none || fields(a.elder(r)) != fields(b.elder(s))) ++differ;
+  }
+  for (DeviceTable::Row r = 0; r < ad.size(); ++r) {
+    const DeviceTable::Row s = bd.find(ad.serial(r));
+    if (s == DeviceTable::none || fields(ad.device(r)) != fields(bd.device(s))) ++differ;
+  }
+  for (ElderTable::Row r = 0; r < a.size(); ++r) {
+    std::vector<std::string> of_a, of_b;
+    for (auto d : ad.of_elder(a.id(r))) of_a.emplace_back(ad.serial(d));
+    for (auto d : bd.of_elder(a.id(r))) of_b.emplace_back(bd.serial(d));
+    if (of_a != of_b) ++differ;
+  }
+  CHECK(differ == 0);
+}
+
+// A change made by another program, as an operator's sqlite3 shell would.
+void write_sql(const std::string& db, const char* sql) {
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+  CHECK(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+}
+
+void flip_byte(const std::string& path, std::uintmax_t at) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(at));
+  char c = 0;
+  f.read(&c, 1);
+  c = static_cast<char>(c ^ 0x20);
+  f.seekp(static_cast<std::streamoff>(at));
+  f.write(&c, 1);
+}
+
+}  // namespace
+
+TEST_CASE("the registry's image gives back the tables it was made from", "[image]") {
+  test::TempDir dir;
+  const std::string path = dir.file("city.db-registry");
+  const sim::District district = sim::generate_district({7, 3000, 10, "2026-11-26"});
+  const ElderTable elders(district.elders);
+  DeviceTable devices(district.devices);
+  // A device changed in place after it was added, as supervision changes them.
+  Device changed = devices.device(5);
+  changed.battery_pct = 9;
+  changed.sim = "13800000042";
+  changed.supervised = true;
+  devices.put(changed);
+  registry_image::save(path, "stamp-1", elders, devices);
+
+  std::string why;
+  auto image = registry_image::load(path, "stamp-1", why);
+  INFO(why);
+  REQUIRE(image.has_value());
+  check_same(elders, devices, image->elders, image->devices);
+  CHECK(image->devices.find("13800000042") == DeviceTable::none);  // a SIM is no serial
+  CHECK(image->devices.device(image->devices.find(changed.id)).sim == "13800000042");
+
+  SECTION("under another stamp it is not used") {
+    CHECK_FALSE(registry_image::load(path, "stamp-2", why).has_value());
+    CHECK(why.find("another state of the database") != std::string::npos);
+  }
+  SECTION("cut short, it is not used") {
+    std::filesystem::resize_file(path, std::filesystem::file_size(path) - 1);
+    CHECK_FALSE(registry_image::load(path, "stamp-1", why).has_value());
+  }
+  SECTION("with one byte changed, it is not used") {
+    flip_byte(path, std::filesystem::file_size(path) / 2);
+    CHECK_FALSE(registry_image::load(path, "stamp-1", why).has_value());
+    flip_byte(path, std::filesystem::file_size(path) / 2);  // back as it was
+    REQUIRE(registry_image::load(path, "stamp-1", why).has_value());
+    flip_byte(path, std::filesystem::file_size(path) - 1);  // the CRC itself
+    CHECK_FALSE(registry_image::load(path, "stamp-1", why).has_value());
+    CHECK(why.find("CRC") != std::string::npos);
+  }
+  SECTION("with a size changed, its table does not load") {
+    flip_byte(path, 8 + 4 + 8 + 7 + 8 + 7);  // the top byte of the elder rows' count
+    CHECK_FALSE(registry_image::load(path, "stamp-1", why).has_value());
+    CHECK(why.find("cut short") != std::string::npos);
+  }
+  SECTION("empty tables round-trip") {
+    registry_image::save(path, "stamp-3", ElderTable(), DeviceTable());
+    auto empty = registry_image::load(path, "stamp-3", why);
+    REQUIRE(empty.has_value());
+    CHECK(empty->elders.size() == 0);
+    CHECK(empty->devices.find("D1") == DeviceTable::none);
+  }
+}
+
+TEST_CASE("a clean stop leaves an image that holds what the rows hold", "[image][server]") {
+  test::Centre centre;
+  {
+    auto device = centre.client("device", "tok-d1");
+    device->send(R"({"type":"heartbeat","device":"D1","boot":"b1","battery_pct":37,"signal_dbm":-70,"req":"h"})");
+    REQUIRE(test::next_json(*device)["type"] == "ok");
+    device->send(test::alarm_frame("D1", 1, "sos", "a"));
+    REQUIRE(test::next_of_type(*device, "ack")["type"] == "ack");
+  }
+  centre.server().stop();
+  const std::string db = centre.db(), image = registry_image::path_for(db);
+  REQUIRE(std::filesystem::exists(image));
+  CHECK(test::count_rows(db, "registry_image") == 1);
+  CHECK(test::count_rows(db, "sqlite_schema WHERE type = 'trigger' AND name GLOB 'registry_image_*'") == 9);
+
+  Store store(db);
+  LiveState from_image = store.load();
+  CHECK(from_image.from_image);
+  // That start forgot the stamp and the triggers: the next reads the rows.
+  CHECK(test::count_rows(db, "registry_image") == 0);
+  CHECK(test::count_rows(db, "sqlite_schema WHERE type = 'trigger' AND name GLOB 'registry_image_*'") == 0);
+  LiveState from_rows = store.load();
+  CHECK_FALSE(from_rows.from_image);
+  CHECK(from_rows.image_note.find("did not stop cleanly") != std::string::npos);
+  check_same(from_rows.elders, from_rows.devices, from_image.elders, from_image.devices);
+  const auto d1 = from_image.devices.device(from_image.devices.find("D1"));
+  CHECK(d1.battery_pct == 37);
+  CHECK(d1.supervised);
+}
+
+TEST_CASE("a change to the registry while the server is down voids its image", "[image][server]") {
+  test::Centre centre;
+  centre.server().stop();
+  const std::string db = centre.db();
+  REQUIRE(test::count_rows(db, "registry_image") == 1);
+  SECTION("an elder's phone") { write_sql(db, "UPDATE elders SET phone = '13900000001' WHERE id = 2"); }
+  SECTION("a new device") {
+    Store(db).import_registry({}, {Device{"D9", 2, DeviceKind::smoke, "acme", 100, 0, "", false}}, {});
+  }
+  SECTION("an emergency contact taken away") { write_sql(db, "DELETE FROM emergency_contacts WHERE elder_id = 1"); }
+  CHECK(test::count_rows(db, "registry_image") == 0);
+  LiveState st = Store(db).load();
+  CHECK_FALSE(st.from_image);
+  CHECK(st.image_note.find("the elders or devices changed") != std::string::npos);
+}
+
+TEST_CASE("rows another program adds while the server runs are read at the next start", "[image][server]") {
+  test::Centre centre;
+  Elder e;
+  e.id = 3; e.name = "王秀兰"; e.sex = Sex::female; e.birth_date = "1940-11-20"; e.phone = "13800000003";
+  e.town = "曹城街道"; e.community = "西关社区"; e.lat = 34.829; e.lon = 115.535;
+  Store(centre.db()).import_registry({e}, {{"D5", 3, DeviceKind::sos_button, "acme", 95, 0}}, {});
+  centre.server().stop();  // memory never saw elder 3: no image, as it would lose them
+  CHECK(test::count_rows(centre.db(), "registry_image") == 0);
+  LiveState st = Store(centre.db()).load();
+  CHECK_FALSE(st.from_image);
+  CHECK(st.elders.contains(3));
+  CHECK(st.devices.find("D5") != DeviceTable::none);
+}
+
+TEST_CASE("anxin-server starts from its image after a clean stop and from the rows after a crash",
+          "[image][server]") {
+  test::TempDir dir;
+  const std::string db = dir.file("city.db");
+  {
+    test::Process gen({ANXIN_SIM_BIN, "generate", "--db", db, "--elders", "300", "--workers", "10", "--seed", "7"},
+                      dir.file("generate.log"));
+    REQUIRE(gen.wait(std::chrono::seconds(30)) == 0);
+  }
+  const json tokens = json::parse(test::read_file(db + ".tokens.json"));
+  int runs = 0;
+  std::string log;
+  auto start = [&] {
+    log = dir.file("server-" + std::to_string(++runs) + ".log");
+    return std::make_unique<test::Process>(std::vector<std::string>{ANXIN_SERVER_BIN, "--db", db, "--port", "0",
+                                                                     "--field-port", "-1", "--port-file",
+                                                                     dir.file("port")},
+                                           log);
+  };
+  // The elder's phone, as a console asks for the card.
+  auto phone_of = [&](ElderId id) {
+    std::filesystem::remove(dir.file("port"));
+    auto server = start();
+    REQUIRE(test::eventually([&] { return !test::read_file(dir.file("port")).empty(); }, std::chrono::seconds(20)));
+    gateway::SyncClient c(std::stoi(test::read_file(dir.file("port"))));
+    REQUIRE(c.wait_open());
+    c.send(json{{"type", "hello"}, {"role", "console"}, {"token", tokens["consoles"][0]["token"]}}.dump());
+    REQUIRE(test::next_json(c)["type"] == "welcome");
+    c.send(json{{"type", "elder"}, {"req", "e"}, {"elder_id", id}}.dump());
+    json card = test::next_of_type(c, "elder")["card"];
+    return std::make_pair(card.value("phone", ""), std::move(server));
+  };
+  const std::string phone = test::sql_text(db, "SELECT phone FROM elders WHERE id = 7");
+  REQUIRE_FALSE(phone.empty());
+
+  auto [first, server] = phone_of(7);
+  CHECK(first == phone);
+  server->signal(SIGTERM);
+  REQUIRE(server->wait(std::chrono::seconds(20)) == 0);
+  CHECK(std::filesystem::exists(db + "-registry"));
+
+  auto [second, again] = phone_of(7);
+  CHECK(second == phone);
+  CHECK(test::read_file(log).find("elders and devices read from " + db + "-registry") != std::string::npos);
+  again->signal(SIGKILL);
+  REQUIRE(again->wait(std::chrono::seconds(5)) == 128 + SIGKILL);
+
+  auto [third, after_crash] = phone_of(7);
+  CHECK(third == phone);
+  INFO(test::read_file(log));
+  CHECK(test::read_file(log).find("elders and devices read from the rows") != std::string::npos);
+  after_crash->signal(SIGTERM);
+  REQUIRE(after_crash->wait(std::chrono::seconds(20)) == 0);
+
+  write_sql(db, "UPDATE elders SET phone = '13900000007' WHERE id = 7");
+  auto [fourth, edited] = phone_of(7);
+  CHECK(fourth == "13900000007");
+  CHECK(test::read_file(log).find("the elders or devices changed") != std::string::npos);
+}
