@@ -9,6 +9,7 @@
 // calls 120 when needed (003 附件4 清单2; 000 二.(三)7).
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <unordered_map>
 
 #include "anxin/core/dispatcher.hpp"
@@ -16,12 +17,22 @@
 
 namespace anxin {
 
-std::string normalise_number(std::string_view number) {
-  std::string d;
+namespace {
+
+// normalise_number into `d`, whose room is reused (an index of a city's millions).
+void normalise_into(std::string_view number, std::string& d) {
+  d.clear();
   for (char c : number)
     if (c >= '0' && c <= '9') d.push_back(c);
   if (d.rfind("0086", 0) == 0) d.erase(0, 4);
   else if (d.size() == 13 && d.rfind("86", 0) == 0) d.erase(0, 2);  // +86 and an 11-digit mobile
+}
+
+}  // namespace
+
+std::string normalise_number(std::string_view number) {
+  std::string d;
+  normalise_into(number, d);
   return d;
 }
 
@@ -49,8 +60,9 @@ void Dispatcher::index_numbers() {
   callers_.shrink_to_fit();
   other_callers_.clear();
   using Row = DeviceTable::Row;
+  std::string key;
   auto put = [&](std::string_view number, Row device, std::uint8_t via, std::int32_t contact) {
-    const std::string key = normalise_number(number);
+    normalise_into(number, key);
     if (key.empty()) return;
     if (const std::uint64_t packed = pack_number(key)) {
       callers_.push_back({packed, device, contact, via});
@@ -63,39 +75,59 @@ void Dispatcher::index_numbers() {
   };
   // One pass over the devices (millions, in a city): their SIMs, and the device each
   // elder's calls are filed under, their 一键通 of the lowest id, or else the device of
-  // the lowest kind and id.
-  std::unordered_map<ElderId, Row> filed_under;
-  filed_under.reserve(elders_.size());
+  // the lowest kind and id. Kept by the elder's row (a hash map of a million nodes was
+  // a tenth of a city's start); an elder's devices mostly lie side by side, their
+  // serials given together, so the elder of the row before is tried first.
+  std::vector<Row> filed_under(elders_.size(), DeviceTable::none);
+  ElderId last = 0;
+  ElderTable::Row owner = ElderTable::none;
   for (Row r = 0; r < devices_.size(); ++r) {
     const DeviceTable::Fixed& d = devices_.at(r);
     if (d.sim_size) put(devices_.sim(r), r, 0, -1);
-    auto [best, first] = filed_under.try_emplace(d.elder, r);
-    if (first) continue;
-    const DeviceTable::Fixed& b = devices_.at(best->second);
+    if (d.elder != last || owner == ElderTable::none) owner = elders_.find(last = d.elder);
+    if (owner == ElderTable::none) continue;  // restore left it out
+    Row& best = filed_under[owner];
+    if (best == DeviceTable::none) {
+      best = r;
+      continue;
+    }
+    const DeviceTable::Fixed& b = devices_.at(best);
     if ((d.kind == DeviceKind::sos_button) > (b.kind == DeviceKind::sos_button) ||
         ((d.kind == DeviceKind::sos_button) == (b.kind == DeviceKind::sos_button) &&
-         std::make_pair(d.kind, devices_.serial(r)) < std::make_pair(b.kind, devices_.serial(best->second))))
-      best->second = r;
+         std::make_pair(d.kind, devices_.serial(r)) < std::make_pair(b.kind, devices_.serial(best))))
+      best = r;
   }
   size_t numbers = callers_.size() + elders_.size();
   for (ElderTable::Row e = 0; e < elders_.size(); ++e) numbers += elders_.contacts(e);
   callers_.reserve(numbers);
   for (ElderTable::Row e = 0; e < elders_.size(); ++e) {
-    auto dev = filed_under.find(elders_.id(e));
-    if (dev == filed_under.end()) continue;  // an alert needs a device to be filed under
-    put(elders_.text(e, ElderTable::phone), dev->second, 1, -1);
+    const Row device = filed_under[e];
+    if (device == DeviceTable::none) continue;  // an alert needs a device to be filed under
+    put(elders_.text(e, ElderTable::phone), device, 1, -1);
     for (size_t k = 0; k < elders_.contacts(e); ++k)
-      put(elders_.contact(e, k).phone, dev->second, 2, static_cast<std::int32_t>(k));
+      put(elders_.contact(e, k).phone, device, 2, static_cast<std::int32_t>(k));
   }
-  // Long numbers went in the map in the order above; the packed ones are ordered here.
-  std::sort(callers_.begin(), callers_.end(), [&](const CallerRef& a, const CallerRef& b) {
+  // Long numbers went in the map in the order above; the packed ones are ordered here,
+  // a city's millions as two halves on two threads, then merged. The order is total,
+  // so it is the same however it is reached.
+  auto before = [&](const CallerRef& a, const CallerRef& b) {
     if (a.number != b.number) return a.number < b.number;
     if (a.via != b.via) return a.via < b.via;
     const ElderId ea = devices_.at(a.device).elder, eb = devices_.at(b.device).elder;
     if (ea != eb) return ea < eb;
     if (a.contact != b.contact) return a.contact < b.contact;
     return devices_.serial(a.device) < devices_.serial(b.device);
-  });
+  };
+  const auto middle = callers_.begin() + static_cast<std::ptrdiff_t>(callers_.size() / 2);
+  if (callers_.size() < 100'000) {
+    std::sort(callers_.begin(), callers_.end(), before);
+  } else {
+    {
+      std::jthread first_half([&] { std::sort(callers_.begin(), middle, before); });
+      std::sort(middle, callers_.end(), before);
+    }
+    std::inplace_merge(callers_.begin(), middle, callers_.end(), before);
+  }
   callers_.erase(std::unique(callers_.begin(), callers_.end(),
                              [](const CallerRef& a, const CallerRef& b) { return a.number == b.number; }),
                  callers_.end());

@@ -51,7 +51,7 @@ bool is_automatic(AlertKind kind) {
 Dispatcher::Dispatcher(const Clock& clock, DispatchConfig config)
     : clock_(clock), config_(std::move(config)), index_(config_.travel) {}
 
-std::vector<std::string> Dispatcher::restore(LiveState st) {
+std::vector<std::string> Dispatcher::restore(LiveState st, bool index_callers) {
   std::vector<std::string> left_out;
   elders_.clear(); devices_.clear(); workers_.clear(); open_.clear(); open_by_elder_.clear();
   assignment_incident_.clear(); call_incident_.clear(); tokens_.clear(); progress_.clear();
@@ -75,12 +75,17 @@ std::vector<std::string> Dispatcher::restore(LiveState st) {
   // item 2); the host logs what was left out.
   devices_ = std::move(st.devices);
   bool orphans = false;
-  for (DeviceTable::Row r = 0; r < devices_.size(); ++r)
-    if (!elders_.contains(devices_.at(r).elder)) {
-      left_out.push_back("device " + std::string(devices_.serial(r)) + ": no elder " +
-                         std::to_string(devices_.at(r).elder));
-      orphans = true;
+  std::optional<ElderId> known;  // the row before's: an elder's devices mostly lie together
+  for (DeviceTable::Row r = 0; r < devices_.size(); ++r) {
+    const ElderId elder = devices_.at(r).elder;
+    if (elder == known) continue;
+    if (elders_.contains(elder)) {
+      known = elder;
+      continue;
     }
+    left_out.push_back("device " + std::string(devices_.serial(r)) + ": no elder " + std::to_string(elder));
+    orphans = true;
+  }
   if (orphans) devices_.retain([&](DeviceTable::Row r) { return elders_.contains(devices_.at(r).elder); });
   for (auto& w : st.workers) {
     w.received_mono = mono_of(w.position_ms, now);
@@ -123,7 +128,7 @@ std::vector<std::string> Dispatcher::restore(LiveState st) {
   last_incident_ = st.max_incident_id;
   last_assignment_ = st.max_assignment_id;
   last_call_ = st.max_call_id;
-  index_numbers();
+  if (index_callers) index_numbers();
   restore_supervision();
   effects_ = {};
   resume_notices(std::move(st.outbox));

@@ -14,6 +14,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 
 #include "server_impl.hpp"
 
@@ -99,9 +100,23 @@ Server::Impl::Impl(ServerOptions o, const Clock& c)
                  registry_image::path_for(options.db_path).c_str());
   else if (!live.image_note.empty())
     std::fprintf(stderr, "anxin-server: elders and devices read from the rows: %s\n", live.image_note.c_str());
-  for (const auto& row : dispatcher.restore(std::move(live)))
+  for (const auto& row : dispatcher.restore(std::move(live), false))
     std::fprintf(stderr, "anxin-server: a bad row was left out: %s\n", row.c_str());
-  visits.load(store);
+  {
+    // The callers' index and the visit book only read the registry: a city's start
+    // makes them side by side on the two cores (docs/benchmarks.md).
+    std::exception_ptr failed;
+    std::jthread callers([&] {
+      try {
+        dispatcher.index_numbers();
+      } catch (...) {
+        failed = std::current_exception();
+      }
+    });
+    visits.load(store);
+    callers.join();
+    if (failed) std::rethrow_exception(failed);
+  }
   load_handovers();
   snapshot_texts.take(0, "", 0);  // every open incident as text now, before the first console asks
   n_open = dispatcher.open_count();

@@ -189,8 +189,13 @@ class Dispatcher {
   // out of the next take_effects() to be sent again, bar call requests whose task
   // has closed, which are settled as cancelled. Rows that refer to what is not there
   // (a device or open incident of no elder, an assignment of no worker) are left out,
-  // and said so in the lines returned, for the host to log.
-  std::vector<std::string> restore(LiveState state);
+  // and said so in the lines returned, for the host to log. Without `index_callers`
+  // the callers' index is left to the host's index_numbers(), which it may run on
+  // another thread beside other reads of the registry, before anything changes it.
+  std::vector<std::string> restore(LiveState state, bool index_callers = true);
+  // Who each known number belongs to, made anew from the registry (dispatch_phone.cpp):
+  // a device's SIM, an elder's phone, an emergency contact's.
+  void index_numbers();
 
   std::optional<Principal> authenticate(std::string_view token) const;
   // A login: a new session token for `who`, valid for ttl_ms. Only its hash is kept.
@@ -347,7 +352,6 @@ class Dispatcher {
   AlarmAck file_alert(const Principal& who, DeviceTable::Row device, AlertKind kind, std::int64_t seq, Millis device_time_ms,
                       const std::string& detail, const std::string& boot = "");
   Alert last_filed_;  // the alert file_alert made last
-  void index_numbers();
 
   // Lookups that fail with coded errors.
   Result<Incident*> open_incident(IncidentId id);
