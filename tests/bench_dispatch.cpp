@@ -80,3 +80,23 @@ TEST_CASE("an elder search over 200000 elders", "[.][bench][city]") {
     return n;
   };
 }
+
+// An edit to one elder (a supervisor's update_elder, a one-line roster import) at city
+// scale (issue 15, item 4): put_roster used to make the whole callers' index anew,
+// holding the service thread and so every alarm; now the elder's numbers go over it.
+TEST_CASE("an elder edited among 200000 elders", "[.][bench][city]") {
+  sim::District district = sim::generate_district({42, 200'000, 60, "2026-11-26"});
+  ManualClock clock(sim::local_noon_ms("2026-11-26"));
+  Dispatcher d(clock);
+  d.restore(test::live_state(district));
+  Elder e = d.elder_table().at(4242);
+  int n = 0;
+  BENCHMARK("put_roster of one elder, a new phone each time") {
+    e.phone = "1390000" + std::to_string(1000 + n++ % 9000);
+    return d.put_roster({e}, {}).size();
+  };
+  BENCHMARK("index_numbers(), as put_roster did before") {
+    d.index_numbers();
+    return d.match_caller(e.phone).has_value();
+  };
+}

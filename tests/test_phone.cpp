@@ -67,6 +67,52 @@ TEST_CASE("a caller is found by a device's SIM, the elder's phone, or a contact'
   CHECK_FALSE(c.d.match_caller(""));
 }
 
+TEST_CASE("an edit to an elder's numbers is matched at once and the numbers given up are not", "[core][phone]") {
+  Centre c;
+  Elder a = c.d.elder_table().at(1);
+  a.phone = "13800000099";                                   // was 13800000001
+  a.contacts = {{"王建国", "儿子", "13900000011"}};           // 13900000001 and 刘大妈's gone
+  Device sim = c.d.device_table().device(c.d.device_table().find("D2"));
+  sim.sim = "1064000000022";                                 // a SIM for the smoke alarm too
+  c.d.put_roster({a}, {sim});
+
+  auto own = c.d.match_caller("13800000099");
+  REQUIRE(own);
+  CHECK(own->elder == 1);
+  CHECK(own->via == "elder_phone");
+  CHECK(own->device == "D1");
+  auto son = c.d.match_caller("13900000011");
+  REQUIRE(son);
+  CHECK(son->via == "contact");
+  CHECK(son->contact == "王建国");
+  auto smoke = c.d.match_caller("1064000000022");
+  REQUIRE(smoke);
+  CHECK(smoke->via == "device_sim");
+  CHECK(smoke->device == "D2");
+  CHECK(c.d.match_caller("1064000000001"));  // D1's SIM did not change
+  CHECK_FALSE(c.d.match_caller("13800000001"));
+  CHECK_FALSE(c.d.match_caller("13900000001"));
+  CHECK_FALSE(c.d.match_caller("13900000002"));
+
+  SECTION("and edited again, the first edit's numbers are given up too") {
+    a.phone = "13800000098";
+    c.d.put_roster({a}, {});
+    CHECK_FALSE(c.d.match_caller("13800000099"));
+    REQUIRE(c.d.match_caller("13800000098"));
+    CHECK(c.d.match_caller("13800000098")->elder == 1);
+  }
+  SECTION("a number another elder takes up is theirs") {
+    Elder b = c.d.elder_table().at(2);
+    b.phone = "13900000011";  // the son's number, now elder 2's own
+    c.d.put_roster({b}, {});
+    auto now = c.d.match_caller("13900000011");
+    REQUIRE(now);
+    CHECK(now->elder == 2);
+    CHECK(now->via == "elder_phone");
+    CHECK_FALSE(c.d.match_caller("13800000002"));
+  }
+}
+
 TEST_CASE("a ringing call opens the elder's incident, and a second one joins it", "[core][phone]") {
   Centre c;
   const IncidentId id = c.ring("13800000001");

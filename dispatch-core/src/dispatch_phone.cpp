@@ -39,6 +39,8 @@ std::string normalise_number(std::string_view number) {
 namespace {
 
 constexpr const char* kVias[] = {"device_sim", "elder_phone", "contact"};
+// More elders and devices than this in one put_roster make the callers' index anew.
+constexpr std::size_t kReindexAbove = 1000;
 
 // A number's digits (normalise_number) as one integer, its length in the low 5 bits so
 // that leading zeros count; 0 for none or more than 17 digits.
@@ -135,19 +137,36 @@ void Dispatcher::index_numbers() {
 
 std::optional<CallerMatch> Dispatcher::match_caller(std::string_view number) const {
   const std::string key = normalise_number(number);
-  if (auto it = other_callers_.find(key); it != other_callers_.end()) return it->second;
+  // The match through `elder`'s `device` by `via`, if the number is still theirs: an
+  // edit since it was indexed may have moved it (put_roster). A contact of -1 is
+  // whichever of the elder's has the number.
+  auto still = [&](ElderId elder, std::uint8_t via, DeviceTable::Row device,
+                   std::int32_t contact) -> std::optional<CallerMatch> {
+    const ElderTable::Row e = elders_.find(elder);
+    if (e == ElderTable::none || device == DeviceTable::none || devices_.at(device).elder != elder) return {};
+    CallerMatch m{elder, kVias[via], std::string(devices_.serial(device)), ""};
+    if (via == 0) return normalise_number(devices_.sim(device)) == key ? std::optional(m) : std::nullopt;
+    if (via == 1) return normalise_number(elders_.text(e, ElderTable::phone)) == key ? std::optional(m) : std::nullopt;
+    for (std::size_t k = 0; k < elders_.contacts(e); ++k)
+      if ((contact < 0 || static_cast<std::size_t>(contact) == k) &&
+          normalise_number(elders_.contact(e, k).phone) == key) {
+        m.contact = elders_.contact(e, k).name;
+        return m;
+      }
+    return {};
+  };
+  if (auto it = other_callers_.find(key); it != other_callers_.end()) {
+    const CallerMatch& m = it->second;
+    const auto via = std::find(std::begin(kVias), std::end(kVias), m.via);
+    if (via == std::end(kVias)) return m;  // an unknown caller the line recorded
+    if (auto now = still(m.elder, static_cast<std::uint8_t>(via - std::begin(kVias)), devices_.find(m.device), -1))
+      return now;
+  }
   const std::uint64_t packed = pack_number(key);
   auto it = std::lower_bound(callers_.begin(), callers_.end(), packed,
                              [](const CallerRef& r, std::uint64_t n) { return r.number < n; });
   if (packed == 0 || it == callers_.end() || it->number != packed) return std::nullopt;
-  const ElderId elder = devices_.at(it->device).elder;
-  CallerMatch m{elder, kVias[it->via], std::string(devices_.serial(it->device)), ""};
-  if (it->via == 2) {
-    const ElderTable::Row e = elders_.row(elder);
-    if (it->contact >= 0 && static_cast<size_t>(it->contact) < elders_.contacts(e))
-      m.contact = elders_.contact(e, it->contact).name;
-  }
-  return m;
+  return still(devices_.at(it->device).elder, it->via, it->device, it->contact);
 }
 
 Result<AlarmAck> Dispatcher::phone_in(const Principal& who, const CallerMatch& caller, const std::string& number,
@@ -261,7 +280,37 @@ std::vector<ElderId> Dispatcher::put_roster(std::vector<Elder> elders, std::vect
     elders_.put(e);
   }
   for (const auto& d : devices) devices_.put(d);
-  index_numbers();  // a new phone or SIM now finds its elder when it calls
+  // A new phone or SIM now finds its elder when it calls. A big import makes the index
+  // anew; an edit or a small import, over a city's millions of numbers, would hold
+  // every alarm up for that (half a second at a million elders): their numbers go over
+  // the index instead, where they win, and what they no longer hold is found stale by
+  // match_caller.
+  if (elders.size() + devices.size() > kReindexAbove) {
+    index_numbers();
+    return ids;
+  }
+  std::vector<ElderId> changed = ids;
+  for (const auto& d : devices) changed.push_back(d.elder);
+  for (const ElderId elder : changed) {
+    const ElderTable::Row e = elders_.find(elder);
+    const std::vector<DeviceTable::Row> own = devices_.of_elder(elder);  // by serial
+    if (e == ElderTable::none || own.empty()) continue;  // an alert needs a device to be filed under
+    auto filed = std::min_element(own.begin(), own.end(), [&](DeviceTable::Row a, DeviceTable::Row b) {
+      const DeviceKind ka = devices_.at(a).kind, kb = devices_.at(b).kind;
+      if ((ka == DeviceKind::sos_button) != (kb == DeviceKind::sos_button)) return ka == DeviceKind::sos_button;
+      return ka < kb;  // of one kind, the lowest serial: `own` is by serial
+    });
+    const std::string serial(devices_.serial(*filed));
+    auto put = [&](std::string_view number, const char* via, std::string device, std::string contact) {
+      std::string key = normalise_number(number);
+      if (!key.empty()) other_callers_[std::move(key)] = {elder, via, std::move(device), std::move(contact)};
+    };
+    for (std::size_t k = elders_.contacts(e); k-- > 0;)  // the first contact of a number wins
+      put(elders_.contact(e, k).phone, kVias[2], serial, std::string(elders_.contact(e, k).name));
+    put(elders_.text(e, ElderTable::phone), kVias[1], serial, "");
+    for (const DeviceTable::Row r : own)
+      if (devices_.at(r).sim_size) put(devices_.sim(r), kVias[0], std::string(devices_.serial(r)), "");
+  }
   return ids;
 }
 
