@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "district.hpp"
+#include "full_disk.hpp"
 #include "process.hpp"
 #include "support.hpp"
 
@@ -172,6 +173,39 @@ TEST_CASE("a change to the registry while the server is down voids its image", "
   LiveState st = Store(db).load();
   CHECK_FALSE(st.from_image);
   CHECK(st.image_note.find("the elders or devices changed") != std::string::npos);
+}
+
+TEST_CASE("a stop on a full disk leaves no image, and the next start reads the rows", "[image][full]") {
+  test::TempDir dir;
+  test::FullDisk disk(dir.path().string());
+  const std::string db = dir.file("full.db"), image = registry_image::path_for(db);
+  test::seed_small_registry(db);
+  StoreOptions options;
+  options.full_retry_ms = 50;
+  SECTION("a commit held for want of space was dropped: memory is ahead of the file") {
+    Store store(db, options);
+    LiveState st = store.load();
+    store.start();
+    disk.fill();
+    store.submit({AppendAudit{{1000, "test", "note", 0, "{}"}}});
+    REQUIRE(test::eventually([&] { return store.full(); }, std::chrono::seconds(5)));
+    store.stop();
+    CHECK_THROWS_WITH(store.save_image(st.elders, st.devices), Catch::Contains("dropped"));
+  }
+  SECTION("the image was written but the file could not name it") {
+    Store store(db, options);
+    LiveState st = store.load();
+    store.start();
+    store.stop();
+    disk.fill();
+    CHECK_THROWS_AS(store.save_image(st.elders, st.devices), StorageFull);
+  }
+  CHECK_FALSE(std::filesystem::exists(image));  // no room taken for nothing
+  disk.free();
+  CHECK(test::count_rows(db, "registry_image") == 0);
+  LiveState again = Store(db).load();
+  CHECK_FALSE(again.from_image);
+  CHECK(again.elders.size() == 2);
 }
 
 TEST_CASE("rows another program adds while the server runs are read at the next start", "[image][server]") {

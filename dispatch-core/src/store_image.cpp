@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <string>
 
 #include "anxin/core/store.hpp"
@@ -80,8 +81,8 @@ void Store::save_image(const ElderTable& elders, const DeviceTable& devices) {
   }
   if (loaded_version_ < 0 || data_version() != loaded_version_)
     throw StoreError("another program wrote to the file while the server ran: its rows may not be those in memory");
-  const std::string stamp = random_token("");
-  registry_image::save(registry_image::path_for(path_), stamp, elders, devices);
+  const std::string stamp = random_token(""), path = registry_image::path_for(path_);
+  registry_image::save(path, stamp, elders, devices);
   // Only now that the image is on the disk does the file name it.
   std::string record = "BEGIN IMMEDIATE; DELETE FROM registry_image;";
   for (const char* table : kTables)
@@ -93,6 +94,7 @@ void Store::save_image(const ElderTable& elders, const DeviceTable& devices) {
     exec(record.c_str());
   } catch (...) {
     sqlite3_exec(write_db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    std::remove(path.c_str());  // no file names it: only room taken (a full disk, say)
     throw;
   }
 }
