@@ -818,13 +818,13 @@ ElderTable read_elders(sqlite3* db) {
 }  // namespace
 
 LiveState Store::load(Millis since_ms) const {
-  // A city's millions of devices are read on a second thread while this one reads the
+  // When a clean stop left the elder and device tables beside the file, and nothing
+  // changed the rows since, they are read whole (registry_image.hpp). Otherwise a
+  // city's millions of devices are read on a second thread while this one reads the
   // elders and the rest: the two cores halve the start. Each on its own connection.
   // As before, no transaction spans the reads: at a start nothing else writes, and a
   // device read without its elder (another program adding both meanwhile) is left
   // out by restore and logged, as any row without its elder is.
-  // A clean stop left the tables themselves beside the file: read whole, they spare
-  // the start its millions of rows (registry_image.hpp).
   LiveState st;
   std::optional<registry_image::Tables> image = take_image(st.image_note);
   std::exception_ptr devices_failed;

@@ -1,6 +1,6 @@
 // The registry's image beside the database (issue 15, item 5; docs/architecture.md,
 // "The registry's image"). A city's elders and devices are 7 million rows: SQLite
-// decodes them in about 4 s on two cores, while the compact tables they become are
+// decodes them in about 2 s on both cores, while the compact tables they become are
 // about 500 MB of plain arrays that the page cache hands back in a fraction of that.
 // So a server that stops cleanly writes its tables to "<db>-registry", and the next
 // start reads them from there instead of from the rows, if the image is still the
