@@ -137,7 +137,7 @@ void ElderTable::set(Row r, const Elder& e) {
 std::size_t ElderTable::text_bytes(Row r) const {
   const char* const from = text_.data() + rows_[r].text;
   const char* at = from;
-  for (std::size_t k = 0; k < texts + 3 * rows_[r].contacts; ++k) take_string(at);
+  for (std::size_t k = 0; k < texts + 3u * rows_[r].contacts; ++k) take_string(at);
   return static_cast<std::size_t>(at - from);
 }
 
