@@ -51,6 +51,14 @@ std::uint64_t pack_number(std::string_view digits) {
   return v * 32 + digits.size();
 }
 
+// Whether an elder's calls are filed under device `a` rather than `b`: their 一键通 of
+// the lowest serial, or else the device of the lowest kind and serial.
+bool files_before(const DeviceTable& t, DeviceTable::Row a, DeviceTable::Row b) {
+  const DeviceKind ka = t.at(a).kind, kb = t.at(b).kind;
+  if ((ka == DeviceKind::sos_button) != (kb == DeviceKind::sos_button)) return ka == DeviceKind::sos_button;
+  return std::make_pair(ka, t.serial(a)) < std::make_pair(kb, t.serial(b));
+}
+
 }  // namespace
 
 // A device's SIM first (the call is the device's own), then the elder's phone, then
@@ -89,15 +97,7 @@ void Dispatcher::index_numbers() {
     if (d.elder != last || owner == ElderTable::none) owner = elders_.find(last = d.elder);
     if (owner == ElderTable::none) continue;  // restore left it out
     Row& best = filed_under[owner];
-    if (best == DeviceTable::none) {
-      best = r;
-      continue;
-    }
-    const DeviceTable::Fixed& b = devices_.at(best);
-    if ((d.kind == DeviceKind::sos_button) > (b.kind == DeviceKind::sos_button) ||
-        ((d.kind == DeviceKind::sos_button) == (b.kind == DeviceKind::sos_button) &&
-         std::make_pair(d.kind, devices_.serial(r)) < std::make_pair(b.kind, devices_.serial(best))))
-      best = r;
+    if (best == DeviceTable::none || files_before(devices_, r, best)) best = r;
   }
   size_t numbers = callers_.size() + elders_.size();
   for (ElderTable::Row e = 0; e < elders_.size(); ++e) numbers += elders_.contacts(e);
@@ -293,13 +293,10 @@ std::vector<ElderId> Dispatcher::put_roster(std::vector<Elder> elders, std::vect
   for (const auto& d : devices) changed.push_back(d.elder);
   for (const ElderId elder : changed) {
     const ElderTable::Row e = elders_.find(elder);
-    const std::vector<DeviceTable::Row> own = devices_.of_elder(elder);  // by serial
+    const std::vector<DeviceTable::Row> own = devices_.of_elder(elder);
     if (e == ElderTable::none || own.empty()) continue;  // an alert needs a device to be filed under
-    auto filed = std::min_element(own.begin(), own.end(), [&](DeviceTable::Row a, DeviceTable::Row b) {
-      const DeviceKind ka = devices_.at(a).kind, kb = devices_.at(b).kind;
-      if ((ka == DeviceKind::sos_button) != (kb == DeviceKind::sos_button)) return ka == DeviceKind::sos_button;
-      return ka < kb;  // of one kind, the lowest serial: `own` is by serial
-    });
+    auto filed = std::min_element(own.begin(), own.end(),
+                                  [&](DeviceTable::Row a, DeviceTable::Row b) { return files_before(devices_, a, b); });
     const std::string serial(devices_.serial(*filed));
     auto put = [&](std::string_view number, const char* via, std::string device, std::string contact) {
       std::string key = normalise_number(number);

@@ -231,8 +231,8 @@ void ElderTable::save(ImageOut& out) const {
 bool ElderTable::load(ImageIn& in) {
   clear();
   std::uint64_t row_size = 0, unused = 0;
-  bool ok = in.value(row_size) && row_size == sizeof(Fixed) && in.array(rows_) && in.text(text_) && in.array(by_id_) && in.value(unused) && in.value(max_id_) &&
-            in.value(ordered_) && unused <= text_.size() &&
+  bool ok = in.value(row_size) && row_size == sizeof(Fixed) && in.array(rows_) && in.text(text_) &&
+            in.array(by_id_) && in.value(unused) && in.value(max_id_) && in.value(ordered_) && unused <= text_.size() &&
             (by_id_.empty() ? size() == 0
                             : std::has_single_bit(by_id_.size()) && by_id_.size() >= 16 && size() <= by_id_.size() / 2);
   // Bounds only: the file's CRC says it is what was written, this that a table wrote it.

@@ -13,6 +13,7 @@
 namespace anxin {
 
 using store_sql::check;
+using store_sql::in_transaction;
 using store_sql::Stmt;
 
 // --- administration (anxin-admin) ----------------------------------------------
@@ -29,17 +30,6 @@ using json = incident_json::json;
 // The audit actions that change who may connect.
 constexpr std::string_view kAccountDisabled = "account_disabled", kPasswordChanged = "password_changed",
                            kTokenIssued = "token_issued", kTokenRevoked = "token_revoked";
-
-template <class F> void in_transaction(sqlite3* db, F&& body) {
-  check(db, sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), "BEGIN IMMEDIATE");
-  try {
-    body();
-    check(db, sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), "COMMIT");
-  } catch (...) {
-    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
-}
 
 void append_admin_audit(sqlite3* db, const std::string& actor, Millis now, std::string_view action,
                         const json& detail) {

@@ -1,9 +1,9 @@
 // The Store's side of the registry's image (registry_image.hpp): the stamp in the file
 // that says the image beside it is its own, and the triggers that void that stamp.
 #include <sqlite3.h>
-#include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "anxin/core/store.hpp"
@@ -11,6 +11,7 @@
 
 namespace anxin {
 
+using store_sql::in_transaction;
 using store_sql::Stmt;
 
 namespace {
@@ -20,11 +21,6 @@ constexpr const char* kChanges[] = {"INSERT", "UPDATE", "DELETE"};
 
 std::string trigger_name(const char* table, const char* change) {
   return std::string("registry_image_") + table + "_" + change;
-}
-
-bool exists(const std::string& path) {
-  struct stat st {};
-  return stat(path.c_str(), &st) == 0;
 }
 }  // namespace
 
@@ -53,23 +49,18 @@ std::optional<registry_image::Tables> Store::take_image(std::string& note) const
   std::optional<registry_image::Tables> tables;
   if (!stamp.empty()) {
     tables = registry_image::load(path, stamp, note);
-  } else if (exists(path)) {
+  } else if (std::error_code ec; std::filesystem::exists(path, ec)) {
     note = path + " is not this database's: the server did not stop cleanly since it was written, or the "
            "elders or devices changed";
   }
   if (stamp.empty() && triggers == 0) return tables;
   // Forgotten before anything is written: from here on the tables in memory move
   // ahead of the image, and a crash must send the next start back to the rows.
-  std::string forget = "BEGIN IMMEDIATE;";
-  for (const char* table : kTables)
-    for (const char* change : kChanges) forget += "DROP TRIGGER IF EXISTS " + trigger_name(table, change) + ";";
-  forget += "DELETE FROM registry_image; COMMIT;";
-  try {
-    exec(forget.c_str());
-  } catch (...) {
-    sqlite3_exec(write_db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
+  in_transaction(write_db_, [&] {
+    for (const char* table : kTables)
+      for (const char* change : kChanges) exec(("DROP TRIGGER IF EXISTS " + trigger_name(table, change)).c_str());
+    exec("DELETE FROM registry_image");
+  });
   return tables;
 }
 
@@ -84,16 +75,17 @@ void Store::save_image(const ElderTable& elders, const DeviceTable& devices) {
   const std::string stamp = random_token(""), path = registry_image::path_for(path_);
   registry_image::save(path, stamp, elders, devices);
   // Only now that the image is on the disk does the file name it.
-  std::string record = "BEGIN IMMEDIATE; DELETE FROM registry_image;";
-  for (const char* table : kTables)
-    for (const char* change : kChanges)
-      record += std::string("CREATE TRIGGER IF NOT EXISTS ") + trigger_name(table, change) + " AFTER " + change +
-                " ON " + table + " BEGIN DELETE FROM registry_image; END;";
-  record += "INSERT INTO registry_image(stamp) VALUES ('" + stamp + "'); COMMIT;";
   try {
-    exec(record.c_str());
+    in_transaction(write_db_, [&] {
+      exec("DELETE FROM registry_image");
+      for (const char* table : kTables)
+        for (const char* change : kChanges)
+          exec(("CREATE TRIGGER IF NOT EXISTS " + trigger_name(table, change) + " AFTER " + change + " ON " + table +
+                " BEGIN DELETE FROM registry_image; END")
+                   .c_str());
+      Stmt(write_db_, "INSERT INTO registry_image(stamp) VALUES (?)").bind(1, stamp).run();
+    });
   } catch (...) {
-    sqlite3_exec(write_db_, "ROLLBACK", nullptr, nullptr, nullptr);
     std::remove(path.c_str());  // no file names it: only room taken (a full disk, say)
     throw;
   }

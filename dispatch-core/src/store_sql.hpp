@@ -51,6 +51,18 @@ inline void check(sqlite3* db, int rc, const char* what) {
   throw StoreError(msg);
 }
 
+// `body` under the write lock, committed, or rolled back if anything in it throws.
+template <class F> void in_transaction(sqlite3* db, F&& body) {
+  check(db, sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), "BEGIN IMMEDIATE");
+  try {
+    body();
+    check(db, sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), "COMMIT");
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
 // A prepared statement that lives as long as its connection and resets itself
 // after each use.
 class Stmt {
