@@ -138,6 +138,34 @@ TEST_CASE("the supervision object sets check-ins per device kind and keeps the r
   CHECK(printed["battery_low_pct"] == json::array({20, 10, 5}));
 }
 
+TEST_CASE("frame_limits sets the frames each connection may send and refuses what it cannot take", "[config]") {
+  auto r = gateway::apply_config(R"({"frame_limits": {"vendor": {"per_s": 60000, "at_once": 200000}}})", {}, "c.json");
+  INFO((r.ok() ? "" : r.error().message));
+  REQUIRE(r.ok());
+  CHECK(r->vendor_frame_limit.per_s == 60000);
+  CHECK(r->vendor_frame_limit.burst == 200000);
+  CHECK(r->frame_limit.per_s == 100);  // the rest keep their defaults
+  CHECK(r->frame_limit.burst == 500);
+  const json printed = json::parse(gateway::config_json(r.value()))["frame_limits"];
+  CHECK(printed == json::parse(R"({"connection": {"per_s": 100, "at_once": 500}, "vendor": {"per_s": 60000, "at_once": 200000}})"));
+
+  const auto refused = [](const char* text) {
+    auto bad = gateway::apply_config(text, {}, "c.json");
+    return bad.ok() ? std::string("(taken)") : bad.error().message;
+  };
+  CHECK(refused(R"({"frame_limits": {"device": {"per_s": 1}}})") ==
+        "c.json: frame_limits: unknown key 'device' (the keys are connection and vendor)");
+  CHECK(refused(R"({"frame_limits": {"vendor": {"rate": 1}}})") ==
+        "c.json: frame_limits: vendor: unknown key 'rate' (the keys are per_s and at_once)");
+  CHECK(refused(R"({"frame_limits": {"vendor": {"per_s": "many"}}})") ==
+        "c.json: frame_limits: vendor: per_s: must be a number from 0 to 1000000, not \"many\"");
+  CHECK(refused(R"({"frame_limits": {"connection": {"per_s": -1}}})").find("from 0 to") != std::string::npos);
+  CHECK(refused(R"({"frame_limits": {"connection": {"at_once": 0}}})") ==
+        "c.json: frame_limits: connection: at_once must be at least 1 while per_s is not 0 (per_s 0 turns the limit off)");
+  CHECK(refused(R"({"frame_limits": [100, 500]})").find("frame_limits: must be an object") != std::string::npos);
+  CHECK(gateway::apply_config(R"({"frame_limits": {"connection": {"per_s": 0, "at_once": 0}}})", {}).ok());
+}
+
 TEST_CASE("the config file's intake sets the vendors' secrets and never prints them", "[config][intake]") {
   auto r = gateway::apply_config(
       R"({"intake": {"window_s": 120, "vendors": {"hx-iot": {"secret": "s3cret-of-hx-iot-0001"},

@@ -15,6 +15,7 @@
 #include <thread>
 #include <tuple>
 
+#include "anxin/gateway/config_file.hpp"
 #include "process.hpp"
 #include "support.hpp"
 
@@ -449,4 +450,25 @@ TEST_CASE("a vendor platform's connection may send more frames than one device's
   CHECK(flood("tok-d1", 500, 1, 100));
   // A vendor platform, speaking for many devices: all 600.
   CHECK(flood("tok-acme", 600, 0, 0));
+}
+
+TEST_CASE("the config file's frame_limits reach the server", "[floods][config]") {
+  ManualClock clock(wall_now());
+  auto o = gateway::apply_config(R"({"frame_limits": {"vendor": {"at_once": 300}, "connection": {"per_s": 0}}})", {});
+  REQUIRE(o.ok());
+  test::Centre centre(true, o.value(), &clock);
+  auto flood = [&](const std::string& token, size_t pongs, size_t errors) {
+    RawClient c(centre.port());
+    c.start_reading();
+    c.send(json{{"type", "hello"}, {"role", "device"}, {"token", token}});
+    c.send(std::vector<std::string>(600, json{{"type", "ping"}}.dump()));
+    const bool as_expected = test::eventually(
+        [&] { return c.count(of_type("pong")) == pongs && c.count(of_type("error")) == errors; }, std::chrono::seconds(20));
+    INFO(token << ": pongs " << c.count(of_type("pong")) << " errors " << c.count(of_type("error")));
+    return as_expected;
+  };
+  // The vendor's burst is 300: 300 pongs, one refusal, the rest dropped.
+  CHECK(flood("tok-acme", 300, 1));
+  // One device's limit is off: all 600.
+  CHECK(flood("tok-d1", 600, 0));
 }

@@ -79,6 +79,33 @@ Error refuse(const std::string& source, const std::string& what) {
   return Error{ErrorCode::bad_field, source + ": " + what};
 }
 
+// Frames a connection may send (docs/security.md): {"connection": {"per_s": 100,
+// "at_once": 500}, "vendor": {"per_s": 2000, "at_once": 10000}}. A centre whose vendor
+// platform forwards a whole city's alarms over a few connections raises "vendor".
+std::optional<std::string> apply_frame_limits(const nlohmann::json& v, ServerOptions& options) {
+  constexpr const char* kShape = "must be an object: {\"connection\": {\"per_s\": 100, \"at_once\": 500}, \"vendor\": {...}}";
+  if (!v.is_object()) return kShape;
+  RateLimit connection = options.frame_limit, vendor = options.vendor_frame_limit;
+  for (const auto& [who, x] : v.items()) {
+    RateLimit* limit = who == "connection" ? &connection : who == "vendor" ? &vendor : nullptr;
+    if (!limit) return "unknown key '" + who + "' (the keys are connection and vendor)";
+    if (!x.is_object()) return who + ": " + kShape;
+    for (const auto& [k, n] : x.items()) {
+      const bool rate = k == "per_s";
+      if (!rate && k != "at_once") return who + ": unknown key '" + k + "' (the keys are per_s and at_once)";
+      const double max = rate ? 1e6 : 1e7;
+      if (!n.is_number() || !std::isfinite(n.get<double>()) || n.get<double>() < 0 || n.get<double>() > max)
+        return who + ": " + k + ": must be a number from 0 to " + std::to_string(static_cast<long long>(max)) + ", not " + n.dump();
+      (rate ? limit->per_s : limit->burst) = n.get<double>();
+    }
+    if (limit->per_s > 0 && limit->burst < 1)
+      return who + ": at_once must be at least 1 while per_s is not 0 (per_s 0 turns the limit off)";
+  }
+  options.frame_limit = connection;
+  options.vendor_frame_limit = vendor;
+  return std::nullopt;
+}
+
 // The signed HTTP intake (docs/protocol.md, "HTTP intake"):
 // {"window_s": 300, "vendors": {"hx-iot": {"secret": "..."}}}. What is wrong with it,
 // or nothing; `options` changes only when it is all right.
@@ -215,6 +242,10 @@ Result<ServerOptions> apply_config(std::string_view json_text, ServerOptions opt
       if (auto wrong = apply_dc09(value, options)) return refuse(source, "dc09: " + *wrong);
       continue;
     }
+    if (name == "frame_limits") {  // frames per connection: an object of its own
+      if (auto wrong = apply_frame_limits(value, options)) return refuse(source, "frame_limits: " + *wrong);
+      continue;
+    }
     if (name == "supervision") {  // device check-ins, low battery, alarm rates: an object of its own
       auto s = parse_supervision(value.dump(), options.config.supervision);
       if (!s) return refuse(source, "supervision: " + s.error().message);
@@ -278,6 +309,13 @@ std::string config_json(const ServerOptions& options) {
       options.config.offer_unconnected == DispatchConfig::OfferUnconnected::never ? "never" : "last";
   j["visits"] = nlohmann::ordered_json::parse(visits::policy_json(options.visits));
   j["supervision"] = nlohmann::ordered_json::parse(supervision_json(options.config.supervision));
+  const auto whole = [](double v) {
+    return v == std::floor(v) ? nlohmann::ordered_json(static_cast<long long>(v)) : nlohmann::ordered_json(v);
+  };
+  const auto limit_json = [&](const RateLimit& l) {
+    return nlohmann::ordered_json{{"per_s", whole(l.per_s)}, {"at_once", whole(l.burst)}};
+  };
+  j["frame_limits"] = {{"connection", limit_json(options.frame_limit)}, {"vendor", limit_json(options.vendor_frame_limit)}};
   // The intake's vendors by name only: their secrets are never printed.
   nlohmann::ordered_json vendors = nlohmann::ordered_json::object();
   for (const auto& [vendor, secret] : options.intake_secrets) vendors[vendor] = nlohmann::ordered_json::object();
