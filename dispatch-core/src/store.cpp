@@ -3,6 +3,7 @@
 #include "incident_json.hpp"
 #include "store_sql.hpp"
 #include "anxin/core/visits_store.hpp"
+#include "anxin/core/write_plan.hpp"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -1269,9 +1270,11 @@ bool Store::commit_group(const std::deque<Pending>& group) {
     if (!sqlite3_get_autocommit(write_db_)) sqlite3_exec(write_db_, "ROLLBACK", nullptr, nullptr, nullptr);
   };
   try {
-    stmts_->begin.run();
+    std::vector<const WriteOp*> ops;
     for (const auto& p : group)
-      for (const auto& op : p.batch) apply(op);
+      for (const auto& op : p.batch) ops.push_back(&op);
+    stmts_->begin.run();
+    for (const WriteOp* op : write_plan(ops)) apply(*op);
     stmts_->commit.run();
   } catch (const StorageFull& e) {
     roll_back();
