@@ -595,8 +595,7 @@ int Store::schema_version() const {
 
 void Store::import_registry(const std::vector<Elder>& elders, const std::vector<Device>& devices,
                             const std::vector<Worker>& workers) {
-  exec("BEGIN IMMEDIATE");
-  try {
+  store_sql::in_transaction(write_db_, [&] {
     Stmt w(write_db_,
            "INSERT INTO workers(id, name, phone, role, skills, town, on_duty, lat, lon,"
            " position_ms, status, mode, accuracy_m, duty_since_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
@@ -638,11 +637,7 @@ void Store::import_registry(const std::vector<Elder>& elders, const std::vector<
     for (const auto& x : devices)
       d.bind(1, x.id).bind(2, x.elder).bind(3, name_of(x.kind)).bind(4, x.vendor)
           .bind(5, x.battery_pct).bind(6, x.last_seen_ms).bind(7, x.sim).run();
-    exec("COMMIT");
-  } catch (...) {
-    sqlite3_exec(write_db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
+  });
 }
 
 void Store::put_token(std::string_view token, const Principal& who, Millis expires_ms) {
@@ -669,17 +664,12 @@ size_t Store::purge_expired_tokens(Millis now) {
 }
 
 void Store::import_visits(const std::vector<Visit>& visits) {
-  exec("BEGIN IMMEDIATE");
-  try {
+  store_sql::in_transaction(write_db_, [&] {
     Stmt s(write_db_,
            "INSERT INTO visits(elder_id, worker_id, at_ms, mode, areas, notes, hazards, incident_id)"
            " VALUES (?,?,?,?,?,?,?,?)");
     for (const auto& v : visits) bind_visit(s, v).run();
-    exec("COMMIT");
-  } catch (...) {
-    sqlite3_exec(write_db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
+  });
 }
 
 std::optional<Account> Store::find_account(std::string_view username) const {
