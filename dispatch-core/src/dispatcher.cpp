@@ -340,8 +340,10 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
   Watch& w = watch_[id];
   battery_seen(device, id, w);
   if (in.kind == AlertKind::offline) w.offline = true;  // said by its platform
-  // Supervised only from its first heartbeat: an alarm alone expects no check-ins.
-  if (!ack.folded) effects_.writes.push_back(TouchDevice{id, device.battery_pct, device.last_seen_ms, device.supervised});
+  // Its last contact and battery are written as a heartbeat's are, with the ticks'
+  // commits (supervise): the alarm itself is in its alert's row, and the
+  // writer, the limit when every alarm is a new alert, is spared a row per alarm.
+  if (!std::exchange(w.dirty, true)) dirty_.push_back(id);
   return ack;
 }
 

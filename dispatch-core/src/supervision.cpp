@@ -210,6 +210,20 @@ void Dispatcher::back_online(DeviceTable::Row row, Watch& w) {
   detail::append_since(emit(DeltaKind::incident_updated, incident), incident, mark);
 }
 
+WriteBatch Dispatcher::take_devices_heard() {
+  WriteBatch writes;
+  for (auto* heard : {&unwritten_, &dirty_}) {
+    for (const DeviceId& id : std::exchange(*heard, {})) {
+      if (const DeviceTable::Row r = devices_.find(id); r != DeviceTable::none) {
+        const DeviceTable::Fixed& d = devices_.at(r);
+        writes.push_back(TouchDevice{id, d.battery_pct, d.last_seen_ms, d.supervised});
+      }
+      if (auto w = watch_.find(id); w != watch_.end()) w->second.dirty = false;
+    }
+  }
+  return writes;
+}
+
 void Dispatcher::supervise() {
   const Millis mono = clock_.mono_ms();
   const auto& s = config_.supervision;

@@ -875,6 +875,10 @@ void Server::Impl::stop() {
   }
   login_cv.notify_all();
   if (login_thread.joinable()) login_thread.join();
+  // The last contacts and batteries not yet written (a heartbeat's wait up to
+  // write_every_s), committed before the writer stops: the rows then hold what the
+  // image does.
+  store.submit(dispatcher.take_devices_heard(), nullptr);
   store.stop();
   reader.stop();
   {

@@ -303,6 +303,9 @@ class Dispatcher {
 
   // The writes and messages of the commands since the last call.
   Effects take_effects();
+  // Every device heard from (a heartbeat or an alarm) and not yet written: at a clean
+  // stop, which otherwise left up to write_every_s of last contacts only in memory.
+  WriteBatch take_devices_heard();
 
   // --- views
   std::uint64_t seq() const { return seq_; }
