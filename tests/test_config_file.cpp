@@ -163,6 +163,7 @@ TEST_CASE("frame_limits sets the frames each connection may send and refuses wha
   CHECK(refused(R"({"frame_limits": {"connection": {"at_once": 0}}})") ==
         "c.json: frame_limits: connection: at_once must be at least 1 while per_s is not 0 (per_s 0 turns the limit off)");
   CHECK(refused(R"({"frame_limits": [100, 500]})").find("frame_limits: must be an object") != std::string::npos);
+  CHECK(refused(R"({"frame_limits": {"vendor": 2000}})").find("frame_limits: vendor: must be an object") != std::string::npos);
   CHECK(gateway::apply_config(R"({"frame_limits": {"connection": {"per_s": 0, "at_once": 0}}})", {}).ok());
 }
 

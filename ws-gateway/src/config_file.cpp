@@ -89,7 +89,7 @@ std::optional<std::string> apply_frame_limits(const nlohmann::json& v, ServerOpt
   for (const auto& [who, x] : v.items()) {
     RateLimit* limit = who == "connection" ? &connection : who == "vendor" ? &vendor : nullptr;
     if (!limit) return "unknown key '" + who + "' (the keys are connection and vendor)";
-    if (!x.is_object()) return who + ": " + kShape;
+    if (!x.is_object()) return who + ": must be an object: {\"per_s\": 2000, \"at_once\": 10000}";
     for (const auto& [k, n] : x.items()) {
       const bool rate = k == "per_s";
       if (!rate && k != "at_once") return who + ": unknown key '" + k + "' (the keys are per_s and at_once)";
