@@ -243,6 +243,33 @@ TEST_CASE("a rebooted device's SOS reaches the consoles and a resend is still kn
   CHECK(sql_text(centre.db(), "SELECT device_boot FROM alerts WHERE device_id='D1' ORDER BY id DESC") == "boot-2");
 }
 
+// An alarm's device (last contact, battery) goes to the file with the heartbeats'
+// writes, within write_every_s: a folded alarm's too, which once wrote none.
+TEST_CASE("an alarm's device reaches the file with the heartbeats' writes and a folded alarm's too", "[devices]") {
+  ManualClock clock{kStart};
+  test::Centre centre(true, short_check_ins(), &clock);
+  auto device = centre.client("device", "tok-acme");
+  auto written = [&](const std::string& want) {
+    const char* sql = "SELECT last_seen_ms || '/' || battery_pct FROM devices WHERE id='D4'";
+    for (int k = 0; k < 100 && sql_text(centre.db(), sql) != want; ++k)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    INFO(sql_text(centre.db(), sql));
+    return sql_text(centre.db(), sql) == want;
+  };
+  json first = json::parse(alarm("D4", 1, "fall", kStart, "b", "1"));
+  first["battery_pct"] = 42;
+  device->send(first.dump());
+  REQUIRE(test::next_of_type(*device, "ack").value("folded", false) == false);
+  clock.advance(1'500);  // past write_every_s
+  CHECK(written(std::to_string(kStart) + "/42"));
+
+  clock.advance(10'000);
+  device->send(alarm("D4", 2, "fall", kStart + 11'500, "b", "2"));
+  REQUIRE(test::next_of_type(*device, "ack")["folded"] == true);
+  clock.advance(1'500);
+  CHECK(written(std::to_string(kStart + 11'500) + "/42"));
+}
+
 TEST_CASE("an alarm storm from one device folds into its incident with a count", "[devices]") {
   gateway::ServerOptions o;
   o.tick_ms = 20;
