@@ -14,6 +14,15 @@ namespace anxin {
 
 namespace {
 constexpr Millis kMinute = 60'000, kHour = 60 * kMinute;
+
+// A device heard from, as the file keeps it: its battery, last contact and supervision
+// (nothing for one the roster has since taken away).
+void write_heard(const DeviceTable& devices, const DeviceId& id, WriteBatch& writes) {
+  if (const DeviceTable::Row r = devices.find(id); r != DeviceTable::none) {
+    const DeviceTable::Fixed& d = devices.at(r);
+    writes.push_back(TouchDevice{id, d.battery_pct, d.last_seen_ms, d.supervised});
+  }
+}
 }
 
 // The defaults, by what powers the device and how it reaches the centre; a district
@@ -214,10 +223,7 @@ WriteBatch Dispatcher::take_devices_heard() {
   WriteBatch writes;
   for (auto* heard : {&unwritten_, &dirty_}) {
     for (const DeviceId& id : std::exchange(*heard, {})) {
-      if (const DeviceTable::Row r = devices_.find(id); r != DeviceTable::none) {
-        const DeviceTable::Fixed& d = devices_.at(r);
-        writes.push_back(TouchDevice{id, d.battery_pct, d.last_seen_ms, d.supervised});
-      }
+      write_heard(devices_, id, writes);
       if (auto w = watch_.find(id); w != watch_.end()) w->second.dirty = false;
     }
   }
@@ -270,11 +276,7 @@ void Dispatcher::supervise() {
       if (auto w = watch_.find(id); w != watch_.end()) w->second.dirty = false;
   }
   for (size_t n = 0; n < kDevicesWrittenPerTick && !unwritten_.empty(); ++n) {
-    const DeviceTable::Row r = devices_.find(unwritten_.back());
-    if (r != DeviceTable::none) {
-      const DeviceTable::Fixed& d = devices_.at(r);
-      effects_.writes.push_back(TouchDevice{unwritten_.back(), d.battery_pct, d.last_seen_ms, d.supervised});
-    }
+    write_heard(devices_, unwritten_.back(), effects_.writes);
     unwritten_.pop_back();
   }
   std::sort(folded_.begin(), folded_.end());
