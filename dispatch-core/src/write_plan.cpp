@@ -35,13 +35,14 @@ std::vector<const WriteOp*> write_plan(const std::vector<const WriteOp*>& ops) {
   std::vector<const WriteOp*> plan;
   plan.reserve(ops.size());
   Rows rows;
+  std::vector<Latest*> row_of(ops.size());  // each op's row, looked up once
   for (size_t begin = 0; begin < ops.size();) {
     size_t end = begin;
     while (end < ops.size() && !barrier(*ops[end])) ++end;
     for (size_t i = begin; i < end; ++i)
-      if (Latest* row = rows.of(*ops[i])) row->op = ops[i];
+      if ((row_of[i] = rows.of(*ops[i]))) row_of[i]->op = ops[i];
     for (size_t i = begin; i < end; ++i) {
-      Latest* row = rows.of(*ops[i]);
+      Latest* row = row_of[i];
       if (!row) {
         plan.push_back(ops[i]);
       } else if (!row->written) {
