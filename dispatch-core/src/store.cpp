@@ -750,7 +750,10 @@ size_t count_rows(sqlite3* db, const char* table) {
 DeviceTable read_devices(const std::string& path) {
   OwnReader own(path);
   DeviceTable devices;
-  Stmt s(own.db, "SELECT id, elder_id, kind, vendor, battery_pct, last_seen_ms, sim, supervised FROM devices ORDER BY id");
+  // In the table's own order, not the serials': by the serial's index, each row was a
+  // seek into the table, a quarter of the read when rows lie in serial order and more
+  // when they do not. The DeviceTable is indexed by hash, so no order is needed.
+  Stmt s(own.db, "SELECT id, elder_id, kind, vendor, battery_pct, last_seen_ms, sim, supervised FROM devices");
   devices.reserve(count_rows(own.db, "devices"));
   Device d;  // one, its strings' buffers reused for every row
   while (s.next()) {
