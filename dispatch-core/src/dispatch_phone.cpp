@@ -8,8 +8,8 @@
 // answers, contacts children and other emergency contacts on the elder's behalf and
 // calls 120 when needed (003 附件4 清单2; 000 二.(三)7).
 #include <algorithm>
+#include <array>
 #include <nlohmann/json.hpp>
-#include <thread>
 #include <unordered_map>
 
 #include "anxin/core/dispatcher.hpp"
@@ -59,6 +59,29 @@ bool files_before(const DeviceTable& t, DeviceTable::Row a, DeviceTable::Row b) 
   return std::make_pair(ka, t.serial(a)) < std::make_pair(kb, t.serial(b));
 }
 
+// Orders `refs` by their number, those of one number in the order they came: a
+// least-significant-digit radix sort, 11 bits a pass, skipping the passes in which
+// every number has the same digit. A city's 4 million numbers sorted by comparison
+// took a fifth of a second on each of the two cores at its start (docs/benchmarks.md).
+template <class Ref>
+void sort_by_number(std::vector<Ref>& refs) {
+  constexpr int kBits = 11;
+  constexpr std::uint64_t kMask = (1u << kBits) - 1;
+  std::uint64_t all = 0;  // every bit any number has
+  for (const Ref& r : refs) all |= r.number;
+  std::vector<Ref> spare;
+  for (int shift = 0; shift < 64 && (all >> shift) != 0; shift += kBits) {
+    std::array<std::size_t, kMask + 1> at{};
+    for (const Ref& r : refs) ++at[(r.number >> shift) & kMask];
+    if (std::find(at.begin(), at.end(), refs.size()) != at.end()) continue;
+    std::size_t start = 0;
+    for (std::size_t& n : at) start += std::exchange(n, start);
+    spare.resize(refs.size());
+    for (const Ref& r : refs) spare[at[(r.number >> shift) & kMask]++] = r;
+    refs.swap(spare);
+  }
+}
+
 }  // namespace
 
 // A device's SIM first (the call is the device's own), then the elder's phone, then
@@ -71,7 +94,7 @@ void Dispatcher::index_numbers() {
   other_callers_.clear();
   using Row = DeviceTable::Row;
   std::string key;
-  auto put = [&](std::string_view number, Row device, std::uint8_t via, std::int32_t contact) {
+  auto put = [&](std::string_view number, Row device, std::uint8_t via, std::uint16_t contact) {
     normalise_into(number, key);
     if (key.empty()) return;
     if (const std::uint64_t packed = pack_number(key)) {
@@ -93,7 +116,7 @@ void Dispatcher::index_numbers() {
   ElderTable::Row owner = ElderTable::none;
   for (Row r = 0; r < devices_.size(); ++r) {
     const DeviceTable::Fixed& d = devices_.at(r);
-    if (d.sim_size) put(devices_.sim(r), r, 0, -1);
+    if (d.sim_size) put(devices_.sim(r), r, 0, 0);
     if (d.elder != last || owner == ElderTable::none) owner = elders_.find(last = d.elder);
     if (owner == ElderTable::none) continue;  // restore left it out
     Row& best = filed_under[owner];
@@ -105,34 +128,30 @@ void Dispatcher::index_numbers() {
   for (ElderTable::Row e = 0; e < elders_.size(); ++e) {
     const Row device = filed_under[e];
     if (device == DeviceTable::none) continue;  // an alert needs a device to be filed under
-    put(elders_.text(e, ElderTable::phone), device, 1, -1);
+    put(elders_.text(e, ElderTable::phone), device, 1, 0);
     for (size_t k = 0; k < elders_.contacts(e); ++k)
-      put(elders_.contact(e, k).phone, device, 2, static_cast<std::int32_t>(k));
+      put(elders_.contact(e, k).phone, device, 2, static_cast<std::uint16_t>(k));
   }
-  // Long numbers went in the map in the order above; the packed ones are ordered here,
-  // a city's millions as two halves on two threads, then merged. The order is total,
-  // so it is the same however it is reached.
+  // Long numbers went in the map in the order above. A packed number keeps the one of
+  // its refs that `before` puts first: the order is total, so the same one however the
+  // rows were read.
   auto before = [&](const CallerRef& a, const CallerRef& b) {
-    if (a.number != b.number) return a.number < b.number;
     if (a.via != b.via) return a.via < b.via;
     const ElderId ea = devices_.at(a.device).elder, eb = devices_.at(b.device).elder;
     if (ea != eb) return ea < eb;
     if (a.contact != b.contact) return a.contact < b.contact;
     return devices_.serial(a.device) < devices_.serial(b.device);
   };
-  const auto middle = callers_.begin() + static_cast<std::ptrdiff_t>(callers_.size() / 2);
-  if (callers_.size() < 100'000) {
-    std::sort(callers_.begin(), callers_.end(), before);
-  } else {
-    {
-      std::jthread first_half([&] { std::sort(callers_.begin(), middle, before); });
-      std::sort(middle, callers_.end(), before);
-    }
-    std::inplace_merge(callers_.begin(), middle, callers_.end(), before);
+  sort_by_number(callers_);
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < callers_.size();) {
+    CallerRef first = callers_[i];
+    for (++i; i < callers_.size() && callers_[i].number == first.number; ++i)
+      if (before(callers_[i], first)) first = callers_[i];
+    callers_[kept++] = first;
   }
-  callers_.erase(std::unique(callers_.begin(), callers_.end(),
-                             [](const CallerRef& a, const CallerRef& b) { return a.number == b.number; }),
-                 callers_.end());
+  callers_.resize(kept);
+  callers_.shrink_to_fit();
 }
 
 std::optional<CallerMatch> Dispatcher::match_caller(std::string_view number) const {

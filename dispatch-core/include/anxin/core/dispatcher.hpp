@@ -436,10 +436,10 @@ class Dispatcher {
   // city's millions of numbers: the number's digits packed in an integer and the device
   // its calls are filed under; the elder and the contact's name come from the registry
   // on a match. Sorted by number, the first indexed first.
-  struct CallerRef {
+  struct CallerRef {  // 16 bytes
     std::uint64_t number = 0;  // pack_number() of normalise_number()
     DeviceTable::Row device = DeviceTable::none;
-    std::int32_t contact = -1;       // for a contact: which of the elder's
+    std::uint16_t contact = 0;       // for a contact: which of the elder's (an ElderTable row has at most 65,535)
     std::uint8_t via = 0;            // 0 device_sim, 1 elder_phone, 2 contact
   };
   std::vector<CallerRef> callers_;
