@@ -121,6 +121,7 @@ Day Service::today() const { return day_of(clock_.now_ms()); }
 
 void Service::load_elders() {
   planned_on_ = today();
+  book_.reserve(dispatcher_.elder_count());
   dispatcher_.each_elder([&](const Elder& e) { book_.put_elder(e, planned_on_); });
 }
 

@@ -223,6 +223,7 @@ class Book {
   const Plan* plan(ElderId elder) const;
   bool has_elder(ElderId id) const { return elders_.count(id) != 0; }
   size_t elder_count() const { return elders_.size(); }
+  void reserve(size_t elders) { elders_.reserve(elders); }  // a city's million, put at a start
 
   // Records, hazards and campaigns, as made or as loaded.
   void put_record(const Record& record);
