@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -170,4 +171,65 @@ TEST_CASE("the index of callers' numbers: landlines, long numbers, shared number
   REQUIRE(moved);
   CHECK(moved->elder == 2);
   CHECK_FALSE(d.match_caller("13800000002"));
+}
+
+TEST_CASE("the index of callers' numbers: thousands of numbers of every length read in any order",
+          "[core][phone]") {
+  ManualClock clock(1795622400000LL);
+  Dispatcher d(clock);
+  auto r = test::small_registry();
+  const Elder model = r.elders[0];
+  const Device sos = r.devices[0];
+  r.elders.clear();
+  r.devices.clear();
+  // 3,000 elders whose phones have 5 to 17 digits, so that the numbers differ in every
+  // bit an index sorts on; six share a landline with the elder before them. Each
+  // elder's 一键通 carries a SIM.
+  std::function<std::string(int)> phone_of = [&](int k) {
+    if (k % 500 == 0) return phone_of(k - 1);  // a couple's landline
+    std::string digits = "0";  // no SIM (1064...) or contact (139...) begins so
+    for (std::uint64_t x = static_cast<std::uint64_t>(k) * 2654435761u; digits.size() < 5u + k % 13;) {
+      x = x * 6364136223846793005u + 1442695040888963407u;
+      digits += static_cast<char>('0' + (x >> 33) % 10);
+    }
+    return digits;
+  };
+  for (int k = 1; k <= 3000; ++k) {
+    Elder e = model;
+    e.id = k;
+    e.phone = phone_of(k);
+    e.id_number = "ID" + std::to_string(k);
+    e.contacts = {{"子女", "儿子", "139" + std::to_string(10'000'000 + k)}};
+    r.elders.push_back(e);
+  }
+  // The devices read backwards, highest elder first; elders 7 and 4 share a SIM (a
+  // card moved between homes), and 7's device is read first.
+  for (int k = 3000; k >= 1; --k) {
+    Device dev = sos;
+    dev.id = "D" + std::to_string(k);
+    dev.elder = k;
+    dev.sim = k == 7 || k == 4 ? "1064900000000" : "1064" + std::to_string(100'000'000 + k);
+    r.devices.push_back(dev);
+  }
+  d.restore(test::live_state(r));
+
+  std::map<std::string, ElderId> first_owner;  // a shared phone is the lowest id's
+  for (int k = 1; k <= 3000; ++k) first_owner.try_emplace(phone_of(k), k);
+  REQUIRE(first_owner.size() == 2994);
+  for (int k = 1; k <= 3000; ++k) {
+    auto phone = d.match_caller(phone_of(k));
+    REQUIRE(phone);
+    CHECK(phone->via == "elder_phone");
+    CHECK(phone->elder == first_owner.at(phone_of(k)));
+    auto contact = d.match_caller("139" + std::to_string(10'000'000 + k));
+    REQUIRE(contact);
+    CHECK(contact->elder == k);
+    CHECK(contact->via == "contact");
+    if (k == 7) continue;
+    auto sim = d.match_caller("1064" + std::to_string(100'000'000 + k));
+    if (k == 4) sim = d.match_caller("1064900000000");
+    REQUIRE(sim);
+    CHECK(sim->elder == k);
+    CHECK(sim->device == "D" + std::to_string(k));
+  }
 }
