@@ -122,6 +122,9 @@ TEST_CASE("the elder table finds what a map of elders finds", "[city]") {
   check_holds(t, model);
   CHECK(t.find(999999) == ElderTable::none);
   CHECK_THROWS_AS(t.row(999999), std::out_of_range);
+  // Absent ids within the rows' span, where a row is looked for by the id's distance
+  // from the first, and below it.
+  for (ElderId absent : {0, 2, 4, 1000, 2998, -5}) CHECK(t.find(absent) == ElderTable::none);
 
   // Edited in place: same row, every field anew, the elders around it untouched.
   for (int n = 0; n < 500; ++n) {

@@ -67,6 +67,12 @@ std::size_t ElderTable::slot_of(ElderId id) const {
 
 ElderTable::Row ElderTable::find(ElderId id) const {
   if (indexed_ != size()) throw std::logic_error("ElderTable::find before index_appended()");
+  // A registry's ids are mostly dense and read in order, so an elder is most often in
+  // the row its id's distance from the first row's: tried first, it spares the index's
+  // two reads far apart in memory (a tenth of a city's start after the rows were read).
+  if (const std::uint64_t guess = static_cast<std::uint64_t>(id) - static_cast<std::uint64_t>(size() ? rows_[0].id : 0);
+      guess < size() && rows_[guess].id == id)
+    return static_cast<Row>(guess);
   return by_id_.empty() ? none : by_id_[slot_of(id)];
 }
 
