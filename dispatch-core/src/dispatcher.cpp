@@ -337,13 +337,13 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
   progress_[row] = p;
   recent_.push_back({p});
   if (recent_.size() > kRecent) recent_.pop_front();
-  Watch& w = watch_[id];
-  battery_seen(device, id, w);
+  Watch& w = watch_[row];
+  battery_seen(row, w);
   if (in.kind == AlertKind::offline) w.offline = true;  // said by its platform
   // Its last contact and battery are written as a heartbeat's are, with the ticks'
   // commits (supervise): the alarm itself is in its alert's row, and the
   // writer, the limit when every alarm is a new alert, is spared a row per alarm.
-  if (!std::exchange(w.dirty, true)) dirty_.push_back(id);
+  if (!std::exchange(w.dirty, true)) dirty_.push_back(row);
   return ack;
 }
 

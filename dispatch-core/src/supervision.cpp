@@ -15,13 +15,10 @@ namespace anxin {
 namespace {
 constexpr Millis kMinute = 60'000, kHour = 60 * kMinute;
 
-// A device heard from, as the file keeps it: its battery, last contact and supervision
-// (nothing for one the roster has since taken away).
-void write_heard(const DeviceTable& devices, const DeviceId& id, WriteBatch& writes) {
-  if (const DeviceTable::Row r = devices.find(id); r != DeviceTable::none) {
-    const DeviceTable::Fixed& d = devices.at(r);
-    writes.push_back(TouchDevice{id, d.battery_pct, d.last_seen_ms, d.supervised});
-  }
+// A device heard from, as the file keeps it: its battery, last contact and supervision.
+void write_heard(const DeviceTable& devices, DeviceTable::Row r, WriteBatch& writes) {
+  const DeviceTable::Fixed& d = devices.at(r);
+  writes.push_back(TouchDevice{DeviceId(devices.serial(r)), d.battery_pct, d.last_seen_ms, d.supervised});
 }
 }
 
@@ -117,12 +114,12 @@ Result<DeviceId> Dispatcher::heartbeat(const Principal& who, const HeartbeatIn& 
   device.last_seen_ms = clock_.now_ms();
   device.supervised = true;  // from its first heartbeat on, its check-ins are expected
   if (beat.battery_pct) device.battery_pct = static_cast<std::int8_t>(*beat.battery_pct);
-  Watch& w = watch_[beat.device];
+  Watch& w = watch_[row];
   w.beat_mono = clock_.mono_ms();
-  if (!std::exchange(w.dirty, true)) dirty_.push_back(beat.device);
-  if (w.offline) heard_.push_back(beat.device);
+  if (!std::exchange(w.dirty, true)) dirty_.push_back(row);
+  if (w.offline) heard_.push_back(row);
   expect_check_in(row, w);
-  battery_seen(device, beat.device, w);
+  battery_seen(row, w);
   return beat.device;
 }
 
@@ -134,7 +131,7 @@ void Dispatcher::expect_check_in(DeviceTable::Row row, Watch& w) {
   auto c = config_.supervision.check_in.find(device.kind);
   if (c == config_.supervision.check_in.end() || c->second.every_ms <= 0) return;
   w.queued_due = w.beat_mono + c->second.every_ms + c->second.grace_ms;
-  check_ins_.push({w.queued_due, DeviceId(devices_.serial(row))});
+  check_ins_.push({w.queued_due, row});
 }
 
 namespace {
@@ -147,11 +144,12 @@ int threshold_of(int pct, const std::vector<int>& thresholds) {
 }
 }  // namespace
 
-void Dispatcher::battery_seen(const DeviceTable::Fixed& device, const DeviceId& id, Watch& w) {
+void Dispatcher::battery_seen(DeviceTable::Row row, Watch& w) {
   const auto& s = config_.supervision;
+  const DeviceTable::Fixed& device = devices_.at(row);
   if (w.battery_raised <= 100 && device.battery_pct >= w.battery_raised + s.battery_rearm_pct)
     w.battery_raised = 101;  // a new battery, or charged
-  if (threshold_of(device.battery_pct, s.battery_low_pct) < w.battery_raised) heard_.push_back(id);
+  if (threshold_of(device.battery_pct, s.battery_low_pct) < w.battery_raised) heard_.push_back(row);
 }
 
 bool Dispatcher::take_alarm_token(DeviceTable::Row device) {
@@ -222,9 +220,9 @@ void Dispatcher::back_online(DeviceTable::Row row, Watch& w) {
 WriteBatch Dispatcher::take_devices_heard() {
   WriteBatch writes;
   for (auto* heard : {&unwritten_, &dirty_}) {
-    for (const DeviceId& id : std::exchange(*heard, {})) {
-      write_heard(devices_, id, writes);
-      if (auto w = watch_.find(id); w != watch_.end()) w->second.dirty = false;
+    for (const DeviceTable::Row row : std::exchange(*heard, {})) {
+      write_heard(devices_, row, writes);
+      if (auto w = watch_.find(row); w != watch_.end()) w->second.dirty = false;
     }
   }
   return writes;
@@ -233,11 +231,9 @@ WriteBatch Dispatcher::take_devices_heard() {
 void Dispatcher::supervise() {
   const Millis mono = clock_.mono_ms();
   const auto& s = config_.supervision;
-  for (const DeviceId& id : std::exchange(heard_, {})) {
-    const DeviceTable::Row row = devices_.find(id);
-    if (row == DeviceTable::none) continue;
+  for (const DeviceTable::Row row : std::exchange(heard_, {})) {
     const DeviceTable::Fixed& device = devices_.at(row);
-    Watch& w = watch_[id];
+    Watch& w = watch_[row];
     if (w.offline && device.supervised && w.beat_mono > 0) back_online(row, w);
     const int t = threshold_of(device.battery_pct, s.battery_low_pct);
     if (t < w.battery_raised) {
@@ -250,11 +246,10 @@ void Dispatcher::supervise() {
   if (mono >= next_scan_mono_) {  // once a second is soon enough for deadlines of minutes
     next_scan_mono_ = mono + 1000;
     while (!check_ins_.empty() && check_ins_.top().first < mono) {
-      const DeviceId id = check_ins_.top().second;
+      const DeviceTable::Row dev = check_ins_.top().second;
       check_ins_.pop();
-      auto watch = watch_.find(id);
-      const DeviceTable::Row dev = devices_.find(id);
-      if (watch == watch_.end() || dev == DeviceTable::none) continue;
+      auto watch = watch_.find(dev);
+      if (watch == watch_.end()) continue;
       Watch& w = watch->second;
       w.queued_due = 0;
       if (w.offline) continue;  // its next heartbeat queues it again
@@ -272,8 +267,8 @@ void Dispatcher::supervise() {
   if (mono >= next_write_mono_ && unwritten_.empty()) {
     next_write_mono_ = mono + s.write_every_ms;
     unwritten_ = std::exchange(dirty_, {});
-    for (const DeviceId& id : unwritten_)
-      if (auto w = watch_.find(id); w != watch_.end()) w->second.dirty = false;
+    for (const DeviceTable::Row row : unwritten_)
+      if (auto w = watch_.find(row); w != watch_.end()) w->second.dirty = false;
   }
   for (size_t n = 0; n < kDevicesWrittenPerTick && !unwritten_.empty(); ++n) {
     write_heard(devices_, unwritten_.back(), effects_.writes);
@@ -305,7 +300,7 @@ void Dispatcher::restore_supervision() {
             e.at_ms >= device.last_seen_ms)
           offline = true;
     if (!device.supervised && raised > 100 && !offline) continue;
-    Watch& w = watch_[DeviceId(id)];
+    Watch& w = watch_[row];
     w.beat_mono = mono;
     w.battery_raised = raised;
     w.offline = offline;

@@ -460,17 +460,19 @@ class Dispatcher {
     bool dirty = false;        // heard from since last written to the file (in dirty_)
     Millis queued_due = 0;     // its entry in check_ins_, 0 for none
   };
-  std::unordered_map<DeviceId, Watch> watch_;  // the supervised devices
-  std::vector<DeviceId> heard_;                // to look at in the next tick: back, or battery lower
+  // Kept by device row, as progress_ is: a city's start made a Watch for each of its
+  // hundreds of thousands of low batteries, each with a copy of its serial.
+  std::unordered_map<DeviceTable::Row, Watch> watch_;  // the supervised devices
+  std::vector<DeviceTable::Row> heard_;  // to look at in the next tick: back, or battery lower
   Millis next_scan_mono_ = 0, next_write_mono_ = 0;
   // When each supervised device is next overdue, soonest first: at most one entry a
   // device, moved on when it pops for a device heard from since. The scan takes only
   // what is due, not every watched device (a whole city's scan held a tick up).
-  using CheckInDue = std::pair<Millis, DeviceId>;
+  using CheckInDue = std::pair<Millis, DeviceTable::Row>;
   std::priority_queue<CheckInDue, std::vector<CheckInDue>, std::greater<>> check_ins_;
   void expect_check_in(DeviceTable::Row device, Watch& w);
-  std::vector<DeviceId> dirty_;      // heard from since the last write (Watch::dirty)
-  std::vector<DeviceId> unwritten_;  // heard from, to be written a slice a tick
+  std::vector<DeviceTable::Row> dirty_;      // heard from since the last write (Watch::dirty)
+  std::vector<DeviceTable::Row> unwritten_;  // heard from, to be written a slice a tick
   static constexpr size_t kDevicesWrittenPerTick = 2'000;
   struct Bucket {
     double tokens = 0;
@@ -486,7 +488,7 @@ class Dispatcher {
   std::vector<IncidentId> folded_;
   void supervise();  // from tick()
   void restore_supervision();
-  void battery_seen(const DeviceTable::Fixed& device, const DeviceId& id, Watch& w);
+  void battery_seen(DeviceTable::Row device, Watch& w);
   bool take_alarm_token(DeviceTable::Row device);
   std::optional<AlarmAck> fold(DeviceTable::Row device, const AlarmIn& in);
   void raise_offline(DeviceTable::Row device, Watch& w);
