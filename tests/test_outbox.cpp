@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <thread>
 
 #include "anxin/core/dispatcher.hpp"
 #include "anxin/core/store.hpp"
@@ -182,4 +183,23 @@ TEST_CASE("a 120 request acknowledged just before kill -9 reaches the webhook af
   CHECK(body["incident_id"] == incident);
   CHECK(body["to_phone"] == "120");
   CHECK(test::eventually([&] { return outbox_state(db, notice_id) == "delivered"; }, std::chrono::seconds(5)));
+}
+
+TEST_CASE("notices delivered since the last commit are marked delivered by a clean stop", "[outbox][notify]") {
+  test::HttpSink sink;
+  gateway::ServerOptions o;
+  o.webhook_url = sink.url("/notify");
+  o.tick_ms = 60'000;  // no tick while the test runs: nothing else commits the marks
+  test::Centre centre(true, o);
+  auto device = centre.client("device", "tok-acme");
+  device->send(test::alarm_frame("D2", 1, "smoke"));
+  const json ack = test::next_of_type(*device, "ack");
+  const std::string sms = "sms-" + std::to_string(ack["incident_id"].get<long long>()) + "-";
+  REQUIRE(sink.wait_for(2, std::chrono::seconds(10)));  // the elder's two contacts
+  // The notifier reports each answer as soon as it has read it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  device.reset();
+  centre.server().stop();
+  CHECK(outbox_state(centre.db(), sms + "0") == "delivered");
+  CHECK(outbox_state(centre.db(), sms + "1") == "delivered");
 }

@@ -132,9 +132,9 @@ Server::Impl::Impl(ServerOptions o, const Clock& c)
     n.on_failed = [this](const Notice& notice, const std::string& reason, int attempts) {
       on_failed_notice(notice, reason, attempts);
     };
-    // Straight to the writer from the notifier's thread: nothing else waits on it.
     n.on_delivered = [this](const Notice& notice, int attempts) {
-      store.submit({SettleNotice{notice.id, NoticeState::delivered, attempts, "", clock.now_ms()}});
+      std::lock_guard lock(settled_mu);
+      settled.push_back(SettleNotice{notice.id, NoticeState::delivered, attempts, "", clock.now_ms()});
     };
     own_notifier = std::make_unique<WebhookNotifier>(std::move(n));
     notifier = own_notifier.get();
@@ -247,6 +247,7 @@ void Server::Impl::commit_and_send(std::vector<Outbound> replies) {
     line_dirty = false;
   }
   for (auto& w : std::exchange(handovers.writes, {})) fx.writes.push_back(std::move(w));
+  take_settled(fx.writes);
   if (std::exchange(handovers.dirty, false)) replies.push_back({0, 0, presence_frame()});  // handover.cpp
   n_open = dispatcher.open_count();
   if (fx.writes.empty() && fx.deltas.empty() && fx.field.empty() && fx.notices.empty() && replies.empty()) return;
@@ -277,6 +278,12 @@ void Server::Impl::commit_and_send(std::vector<Outbound> replies) {
     for (const auto& n : notices) notifier->send(n);
     release(std::move(out));
   });
+}
+
+void Server::Impl::take_settled(WriteBatch& writes) {
+  std::lock_guard lock(settled_mu);
+  for (auto& w : settled) writes.push_back(std::move(w));
+  settled.clear();
 }
 
 void Server::Impl::release(std::vector<Outbound> frames) {
@@ -878,7 +885,10 @@ void Server::Impl::stop() {
   // The last contacts and batteries not yet written (a heartbeat's wait up to
   // write_every_s), committed before the writer stops: the rows then hold what the
   // image does.
-  store.submit(dispatcher.take_devices_heard(), nullptr);
+  // The notices delivered since the last commit likewise.
+  WriteBatch last = dispatcher.take_devices_heard();
+  take_settled(last);
+  store.submit(std::move(last), nullptr);
   store.stop();
   reader.stop();
   {

@@ -172,6 +172,12 @@ struct Server::Impl {
   std::mutex failed_notices_mu;
   std::vector<FailedNotice> failed_notices;
   bool wake_on_failed_notice = false;
+  // Notices delivered, from the notifier's thread, marked so in the file by the
+  // service thread's next commit (commit_and_send; at the latest the next tick's):
+  // submitted from there, each could be a commit and a sync of the disk of its own
+  // between two alarms' (docs/benchmarks.md, "Notices marked with the next commit").
+  std::mutex settled_mu;
+  WriteBatch settled;
   std::unique_ptr<WebhookNotifier> own_notifier;
   Notifier* notifier;
   std::string epoch;
@@ -298,6 +304,7 @@ struct Server::Impl {
   void on_failed_notice(const Notice& notice, const std::string& reason, int attempts);
   // Service thread, on LWS_CALLBACK_EVENT_WAIT_CANCELLED: onto the timelines, committed.
   void drain_failed_notices();
+  void take_settled(WriteBatch& writes);  // onto the commit being made
 
   void enqueue(Session& s, const Frame& frame);
   // A console's snapshot: a place kept in its queue now, the text put together on the
