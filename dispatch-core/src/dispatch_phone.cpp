@@ -62,7 +62,8 @@ bool files_before(const DeviceTable& t, DeviceTable::Row a, DeviceTable::Row b) 
 // Orders `refs` by their number, those of one number in the order they came: a
 // least-significant-digit radix sort, 11 bits a pass, skipping the passes in which
 // every number has the same digit. A city's 4 million numbers sorted by comparison
-// took a fifth of a second on each of the two cores at its start (docs/benchmarks.md).
+// took about a sixth of a second on each of the two cores at its start
+// (docs/benchmarks.md).
 template <class Ref>
 void sort_by_number(std::vector<Ref>& refs) {
   constexpr int kBits = 11;

@@ -284,7 +284,7 @@ void Dispatcher::supervise() {
 // heard nothing while it was down, which is no fault of the device's. An offline
 // alert still open and not followed by the device's last contact stands.
 // Only the devices with something to watch get a Watch here: supervised ones, those
-// low on battery, those offline. Any other's would be the one watch_[id] makes when
+// low on battery, those offline. Any other's would be the one watch_[row] makes when
 // it is first heard from (nothing raised, no check-ins due), and a city has millions
 // of them: a Watch each cost hundreds of megabytes and a scan of them all every second.
 void Dispatcher::restore_supervision() {

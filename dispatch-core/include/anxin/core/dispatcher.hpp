@@ -435,7 +435,7 @@ class Dispatcher {
   // Who each known number belongs to (index_numbers, dispatch_phone.cpp), compact for a
   // city's millions of numbers: the number's digits packed in an integer and the device
   // its calls are filed under; the elder and the contact's name come from the registry
-  // on a match. Sorted by number, the first indexed first.
+  // on a match. Sorted by number, one ref a number (index_numbers says which).
   struct CallerRef {  // 16 bytes
     std::uint64_t number = 0;  // pack_number() of normalise_number()
     DeviceTable::Row device = DeviceTable::none;
