@@ -49,6 +49,7 @@ HttpSink::HttpSink(int status) : status_(status) {
 }
 
 HttpSink::~HttpSink() {
+  hold(false);
   (void)!write(stop_pipe_[1], "x", 1);
   thread_.join();
   close(listen_fd_);
@@ -58,6 +59,14 @@ HttpSink::~HttpSink() {
 
 std::string HttpSink::url(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+void HttpSink::hold(bool held) {
+  {
+    std::lock_guard lock(mu_);
+    held_ = held;
+  }
+  arrived_.notify_all();
 }
 
 void HttpSink::set_status(int status) {
@@ -126,15 +135,16 @@ void HttpSink::serve(int fd) {
 
   int status;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     status = status_;
     if (!script_.empty()) {
       status = script_.front();
       script_.pop_front();
     }
     requests_.push_back(std::move(req));
+    arrived_.notify_all();
+    arrived_.wait(lock, [&] { return !held_; });
   }
-  arrived_.notify_all();
   const std::string reply = "HTTP/1.1 " + std::to_string(status) + " Sink\r\nContent-Length: 2\r\n" +
                             "Connection: close\r\n\r\nok";
   // MSG_NOSIGNAL: a client that hung up must not kill the test run with SIGPIPE.

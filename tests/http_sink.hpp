@@ -33,6 +33,9 @@ class HttpSink {
   void set_status(int status);
   // The next replies use these statuses in order, then the set_status() one.
   void script(std::vector<int> statuses);
+  // While held, each request is recorded and its reply waits until hold(false): a
+  // webhook that answers when the test says.
+  void hold(bool held);
   std::vector<Request> requests() const;
   bool wait_for(size_t n, std::chrono::milliseconds timeout);
 
@@ -47,6 +50,7 @@ class HttpSink {
   std::condition_variable arrived_;
   int status_;
   std::deque<int> script_;
+  bool held_ = false;
   std::vector<Request> requests_;
   std::thread thread_;
 };

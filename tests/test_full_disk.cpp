@@ -4,14 +4,15 @@
 // the consoles; both go on by themselves once space returns, and a restart on a
 // full disk comes up in that state. The disk is tests/full_disk.hpp's.
 #include <catch2/catch.hpp>
-
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "anxin/core/protocol.hpp"
 #include "anxin/core/store.hpp"
 #include "full_disk.hpp"
+#include "http_sink.hpp"
 #include "process.hpp"
 #include "support.hpp"
 
@@ -294,3 +295,37 @@ TEST_CASE("the console shows a red banner while the server's disk is full, and d
   CHECK(red > w * 10);
 }
 #endif
+
+TEST_CASE("a notice delivered while the disk is full holds no pong up", "[ws][full][notify]") {
+  test::TempDir dir;
+  test::FullDisk disk(dir.path().string());
+  test::HttpSink hook;
+  hook.hold(true);  // the SMS gateway answers only when told
+  gateway::ServerOptions o;
+  o.webhook_url = hook.url();
+  o.webhook_timeout_ms = 30'000;
+  o.tick_ms = 60'000;  // no tick while the test runs: only frames look at the disk and commit
+  test::Centre centre(true, o, nullptr, dir.file("centre.db"));
+  auto console = centre.client("console", "tok-console");
+  console->send(R"({"type":"subscribe"})");
+  REQUIRE(test::next_json(*console)["type"] == "snapshot");
+  auto device = centre.client("device", "tok-acme");
+  device->send(test::alarm_frame("D2", 1, "smoke", "a1"));  // an automatic alarm: SMS to the contacts
+  REQUIRE(test::next_json(*device)["type"] == "ack");
+  REQUIRE(hook.wait_for(1, 10s));  // the first SMS is at the webhook, unanswered
+
+  disk.fill();
+  device->send(test::alarm_frame("D3", 1, "sos", "a2"));  // held: no room for its commit
+  std::this_thread::sleep_for(500ms);  // the writer has met the full disk
+  device->send(R"({"type":"ping","req":"p0"})");  // the frame after it finds the server full
+  REQUIRE(test::next_json(*device)["type"] == "pong");
+  REQUIRE(test::next_of_type(*console, "server_status")["storage"] == "full");
+  hook.hold(false);  // now delivered, to be marked so in the file
+  std::this_thread::sleep_for(300ms);  // the notifier reports each answer as soon as it has read it
+  device->send(R"({"type":"ping","req":"p1"})");
+  json pong = test::next_json(*device, 3s);
+  CHECK(pong["type"] == "pong");
+
+  disk.free();
+  CHECK(test::next_json(*device, 10s)["req"] == "a2");
+}

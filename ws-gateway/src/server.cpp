@@ -247,7 +247,9 @@ void Server::Impl::commit_and_send(std::vector<Outbound> replies) {
     line_dirty = false;
   }
   for (auto& w : std::exchange(handovers.writes, {})) fx.writes.push_back(std::move(w));
-  take_settled(fx.writes);
+  // While the disk is full they wait: with them, a reply that needs no disk (a pong,
+  // a read) would wait behind the held commit too.
+  if (!storage_full) take_settled(fx.writes);
   if (std::exchange(handovers.dirty, false)) replies.push_back({0, 0, presence_frame()});  // handover.cpp
   n_open = dispatcher.open_count();
   if (fx.writes.empty() && fx.deltas.empty() && fx.field.empty() && fx.notices.empty() && replies.empty()) return;
