@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <thread>
 
+#include "process.hpp"
 #include "support.hpp"
 
 using namespace anxin;
@@ -251,10 +252,9 @@ TEST_CASE("an alarm's device reaches the file with the heartbeats' writes and a 
   auto device = centre.client("device", "tok-acme");
   auto written = [&](const std::string& want) {
     const char* sql = "SELECT last_seen_ms || '/' || battery_pct FROM devices WHERE id='D4'";
-    for (int k = 0; k < 100 && sql_text(centre.db(), sql) != want; ++k)
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const bool seen = test::eventually([&] { return sql_text(centre.db(), sql) == want; }, std::chrono::seconds(2));
     INFO(sql_text(centre.db(), sql));
-    return sql_text(centre.db(), sql) == want;
+    return seen;
   };
   json first = json::parse(alarm("D4", 1, "fall", kStart, "b", "1"));
   first["battery_pct"] = 42;

@@ -4,6 +4,7 @@
 // the consoles; both go on by themselves once space returns, and a restart on a
 // full disk comes up in that state. The disk is tests/full_disk.hpp's.
 #include <catch2/catch.hpp>
+
 #include <map>
 #include <mutex>
 #include <set>
