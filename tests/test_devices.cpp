@@ -110,9 +110,8 @@ TEST_CASE("a device heard only by its alarms expects no check-ins after a restar
   device->send(heartbeat("D3", 80, "h3"));  // D3 does beat: its check-ins are expected
   CHECK(test::next_json(*device)["type"] == "ok");
   clock.advance(2'000);  // past write_every_s: the beat is written
-  for (int k = 0; k < 100 && sql_text(centre.db(), "SELECT supervised FROM devices WHERE id='D3'") != "1"; ++k)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  CHECK(sql_text(centre.db(), "SELECT supervised FROM devices WHERE id='D3'") == "1");
+  CHECK(test::eventually([&] { return sql_text(centre.db(), "SELECT supervised FROM devices WHERE id='D3'") == "1"; },
+                         std::chrono::seconds(2)));
   CHECK(sql_text(centre.db(), "SELECT supervised FROM devices WHERE id='D1'") == "0");
 
   device.reset();
