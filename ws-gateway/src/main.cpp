@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -14,6 +15,7 @@
 #include "anxin/core/clock.hpp"
 #include "anxin/core/store.hpp"
 #include "anxin/gateway/config_file.hpp"
+#include "anxin/gateway/cpus.hpp"
 #include "anxin/gateway/server.hpp"
 #include "anxin/gateway/webhook_notifier.hpp"
 
@@ -28,7 +30,7 @@ void usage() {
       "                    [--status] [--port-file FILE] [--webhook URL [--webhook-secret-file FILE]]\n"
       "                    [--field-port N] [--field-root DIR] [--tls-cert PEM --tls-key PEM]\n"
       "                    [--config FILE] [--offer-timeout-s S] [--line FILE] [--hello-timeout-s S]\n"
-      "                    [--dc09-port N]\n"
+      "                    [--dc09-port N] [--service-cpus LIST] [--background-cpus LIST]\n"
       "  --db FILE         SQLite database (default anxin.db; created and migrated if new)\n"
       "  --port N          WebSocket port (default 7600; 0 picks a free one)\n"
       "  --interface IP    listen on that address only (default: every interface)\n"
@@ -59,7 +61,12 @@ void usage() {
       "                    (docs/telephony.md); without it calls are tasks to dial by hand\n"
       "  --dc09-port N     the SIA DC-09 alarm receiver on TCP and UDP port N (0 picks a free\n"
       "                    one; -1: off, the default); wins over the config file's dc09.port;\n"
-      "                    accounts and keys come from the config file (docs/dc09.md)");
+      "                    accounts and keys come from the config file (docs/dc09.md)\n"
+      "  --service-cpus LIST  run the service thread (every connection, every delta) only on\n"
+      "                    these CPUs, as taskset -c writes them: 0, 2-3, 0,2-3 (default: any)\n"
+      "  --background-cpus LIST  run every other thread (the SQLite writer, readers, webhook,\n"
+      "                    SIP seats, DC-09) only on these CPUs (default: any); give the\n"
+      "                    service thread a CPU of its own (docs/configuration.md, CPUs)");
 }
 
 }  // namespace
@@ -71,6 +78,7 @@ int main(int argc, char** argv) {
   bool status = false;
   std::string port_file;
   std::string config_file, offer_timeout_s, hello_timeout_s, dc09_port;
+  std::optional<std::string> service_cpus, background_cpus;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -112,6 +120,8 @@ int main(int argc, char** argv) {
     else if (a == "--line") options.line_file = value();
     else if (a == "--hello-timeout-s") hello_timeout_s = value();
     else if (a == "--dc09-port") dc09_port = value();
+    else if (a == "--service-cpus") service_cpus = value();
+    else if (a == "--background-cpus") background_cpus = value();
     else if (a == "-h" || a == "--help") { usage(); return 0; }
     else {
       std::fprintf(stderr, "anxin-server: unknown option %s\n", a.c_str());
@@ -154,6 +164,20 @@ int main(int argc, char** argv) {
     }
     options.dc09_port = port.get<int>();
   }
+  auto cpus = [](const char* flag, const std::optional<std::string>& text, anxin::gateway::CpuList& into) {
+    if (!text) return true;
+    try {
+      into = anxin::gateway::parse_cpu_list(*text);
+      return true;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "anxin-server: %s: %s\n", flag, e.what());
+      return false;
+    }
+  };
+  anxin::gateway::CpuList background;
+  if (!cpus("--service-cpus", service_cpus, options.service_cpus) ||
+      !cpus("--background-cpus", background_cpus, background))
+    return 2;
   if (!options.webhook_secret.empty() && options.webhook_url.empty())
     std::fprintf(stderr, "anxin-server: warning: --webhook-secret-file without --webhook signs nothing\n");
   if (options.tls_cert.empty() != options.tls_key.empty()) {
@@ -172,6 +196,8 @@ int main(int argc, char** argv) {
 
   anxin::SystemClock clock;
   try {
+    // Before any thread starts: every thread but the service thread inherits it.
+    if (!background.empty()) anxin::gateway::pin_thread(pthread_self(), background);
     anxin::gateway::Server server(options, clock);
     server.start();
     std::fprintf(stderr, "anxin-server: %s, listening on port %d\n", options.db_path.c_str(), server.port());

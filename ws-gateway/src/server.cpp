@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <system_error>
 
 #include "server_impl.hpp"
 
@@ -858,10 +859,18 @@ void Server::Impl::start() {
   }
   login_thread = std::thread([this] { login_loop(); });
   service = std::thread([this] {
+    pthread_setname_np(pthread_self(), "anxin-service");
     schedule_tick();
     schedule_refresh();
     while (!stopping) lws_service(context, 0);
   });
+  if (!options.service_cpus.empty()) {
+    try {
+      pin_thread(service.native_handle(), options.service_cpus);
+    } catch (const std::system_error& e) {  // a CPU taken offline since the list was read
+      lwsl_warn("%s; the service thread runs wherever the system puts it\n", e.what());
+    }
+  }
 }
 
 void Server::Impl::fail_start(const std::string& why) {

@@ -19,6 +19,7 @@
 #include "anxin/core/dispatcher.hpp"
 #include "anxin/core/notifier.hpp"
 #include "anxin/core/visits.hpp"
+#include "anxin/gateway/cpus.hpp"
 #include "anxin/gateway/dc09.hpp"
 #include "anxin/gateway/login_guard.hpp"
 
@@ -78,6 +79,8 @@ struct ServerOptions {
   // The signed HTTP intake (docs/protocol.md, "HTTP intake"): vendor → secret. Empty: off.
   std::map<std::string, std::string> intake_secrets;
   int intake_window_s = 300;     // a signed request's timestamp may be this far from the server's clock
+  // The CPUs the service thread may run on (cpus.hpp); empty: wherever the system puts it.
+  CpuList service_cpus;
 };
 
 struct ServerStats {
