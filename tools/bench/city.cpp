@@ -9,6 +9,7 @@
 //   burst       a restart with thousands of incidents due to escalate
 // Which server and generator are measured comes from --server and --sim, so one
 // driver measures an older build ("before") and this one ("after").
+#include <sched.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -217,6 +218,43 @@ struct Result {
   double server_us_per_alarm() const { return acked ? server_cpu_s * 1e6 / static_cast<double>(acked) : 0; }
 };
 
+// --- where the threads run --------------------------------------------------------
+
+// On this two-core machine the scheduler otherwise puts the driver, or the server's
+// own writer, on the event loop's CPU, and every console waits for the loop to get
+// it back. Each server's loop gets the first CPU; the rest take everything else,
+// this driver included. Redis gets the same with server_cpulist and bio_cpulist.
+void place_threads(CityOptions& o) {
+  cpu_set_t all;
+  CPU_ZERO(&all);
+  if (sched_getaffinity(0, sizeof all, &all) != 0 || CPU_COUNT(&all) < 2) return;
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &all)) cpus.push_back(c);
+  o.loop_cpus = std::to_string(cpus.front());
+  for (size_t i = 1; i < cpus.size(); ++i) o.other_cpus += (i > 1 ? "," : "") + std::to_string(cpus[i]);
+  Child::start_on(all);  // the children choose for themselves
+  cpu_set_t driver;
+  CPU_ZERO(&driver);
+  CPU_SET(cpus.back(), &driver);
+  if (sched_setaffinity(0, sizeof driver, &driver) != 0) throw std::runtime_error("cannot pin the driver");
+}
+
+std::vector<std::string> cpu_flags(const CityOptions& o) {
+  if (o.loop_cpus.empty()) return {};
+  return {"--service-cpus", o.loop_cpus, "--background-cpus", o.other_cpus};
+}
+
+std::vector<std::string> cpu_lists(const CityOptions& o) {
+  if (o.loop_cpus.empty()) return {};
+  return {"--server_cpulist", o.loop_cpus, "--bio_cpulist", o.other_cpus};
+}
+
+std::vector<std::string> joined(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 // --- Anxin: the server as a child, device platforms and consoles -----------------
 
 struct Console {
@@ -256,9 +294,10 @@ class AnxinRig {
     const fs::path port_file = run_dir_ / "port";
     fs::remove(port_file);
     server_start_ns_ = mono_ns();
-    server_.start({fs::absolute(o_.server).string(), "--db", db_.string(), "--port", "0", "--port-file",
-                   port_file.string(), "--field-port", "-1", "--interface", "127.0.0.1", "--config",
-                   (run_dir_ / "conf.json").string()},
+    server_.start(joined({fs::absolute(o_.server).string(), "--db", db_.string(), "--port", "0", "--port-file",
+                          port_file.string(), "--field-port", "-1", "--interface", "127.0.0.1", "--config",
+                          (run_dir_ / "conf.json").string()},
+                         cpu_flags(o_)),
                   (run_dir_ / "server.log").string());
     const std::int64_t until = mono_ns() + 300'000'000'000LL;
     while (!fs::exists(port_file)) {
@@ -554,9 +593,10 @@ class RedisRig {
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     port_ = free_port();
-    redis_.start({o.redis, "--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_.string(),
-                  "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
-                  "--protected-mode", "no", "--logfile", (dir_ / "redis.log").string()},
+    redis_.start(joined({o.redis, "--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_.string(),
+                         "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
+                         "--protected-mode", "no", "--logfile", (dir_ / "redis.log").string()},
+                        cpu_lists(o)),
                  (dir_ / "stdout.log").string());
     const std::int64_t until = mono_ns() + 20'000'000'000LL;
     for (;;) {
@@ -756,6 +796,11 @@ void print_context(const CityOptions& o, const char* what) {
   }
   std::printf("anxin-bench %s: server %s, district by %s, redis %s; load average %.2f %.2f %.2f\n", what,
               o.server.c_str(), o.sim.c_str(), o.redis_peer ? o.redis.c_str() : "(not run)", load[0], load[1], load[2]);
+  if (o.loop_cpus.empty())
+    std::printf("CPUs: not pinned\n");
+  else
+    std::printf("CPUs: each server's event loop on %s, its other threads and this driver on %s\n",
+                o.loop_cpus.c_str(), o.other_cpus.c_str());
   std::fflush(stdout);
 }
 
@@ -1127,6 +1172,7 @@ int run_city(const CityOptions& given) {
   if (o.redis_peer && !fs::exists(o.redis))
     throw std::runtime_error(o.redis + " does not exist: install Debian's redis-server (./run bench does), or --no-redis");
   fs::create_directories(o.dir);
+  if (o.pin) place_threads(o);
   if (o.mode == "fanout") return run_fanout(o);
   if (o.mode == "throughput") return run_throughput(o);
   if (o.mode == "stall") return run_stall(o);

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -81,6 +82,12 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
+namespace {
+std::optional<cpu_set_t> g_children_cpus;
+}
+
+void Child::start_on(const cpu_set_t& cpus) { g_children_cpus = cpus; }
+
 void Child::start(const std::vector<std::string>& argv, const std::string& log_path) {
   stop();
   std::vector<char*> args;
@@ -94,6 +101,7 @@ void Child::start(const std::vector<std::string>& argv, const std::string& log_p
       dup2(log, 1);
       dup2(log, 2);
     }
+    if (g_children_cpus) sched_setaffinity(0, sizeof *g_children_cpus, &*g_children_cpus);
     execv(args[0], args.data());
     std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
     _exit(127);

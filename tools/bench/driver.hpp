@@ -5,6 +5,7 @@
 // it measures (a server binary, redis-server) and their CPU time.
 #pragma once
 
+#include <sched.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -37,6 +38,8 @@ class Child {
   Child& operator=(const Child&) = delete;
   ~Child() { stop(); }
   void start(const std::vector<std::string>& argv, const std::string& log_path);
+  // The CPUs every child starts on from now, whatever this process runs on.
+  static void start_on(const cpu_set_t& cpus);
   void stop(double wait_s = 20);
   bool running();
   pid_t pid() const { return pid_; }

@@ -26,7 +26,7 @@ void usage() {
       "  SIA DC-09 Contact ID frame -> ACK (after the commit) over loopback TCP\n"
       "       anxin-bench fanout|throughput|stall|wal|burst [--server PATH] [--sim PATH] [--redis PATH]\n"
       "                   [--no-redis] [--consoles N] [--rate N] [--seconds S] [--warmup S] [--devices K]\n"
-      "                   [--window W] [--elders N] [--open N] [--dir DIR] [--keep]\n"
+      "                   [--window W] [--elders N] [--open N] [--dir DIR] [--keep] [--no-pin]\n"
       "  city scale (issue 15): a real anxin-server child on an anxin-sim district, and redis-server\n"
       "  (appendfsync always) by the same driver: fan-out latency, sustained throughput, a big\n"
       "  snapshot's stall, the WAL's size, a restart's escalation burst (docs/benchmarks.md)\n"
@@ -58,6 +58,7 @@ int city(int argc, char** argv) {
       else if (a == "--no-redis") o.redis_peer = false;
       else if (a == "--dir") o.dir = value();
       else if (a == "--keep") o.keep = true;
+      else if (a == "--no-pin") o.pin = false;
       else if (a == "--consoles") o.consoles = std::stoi(value());
       else if (a == "--rate") o.rate = std::stod(value());
       else if (a == "--seconds") o.seconds = std::stod(value());
