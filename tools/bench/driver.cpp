@@ -134,6 +134,14 @@ void Child::stop(double wait_s) {
   pid_ = -1;
 }
 
+void Child::kill_now() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
 namespace {
 // A buffer read or sent up to `off`: emptied once all of it is, cut once a megabyte is.
 void drop_consumed(std::string& buf, size_t& off) {

@@ -41,6 +41,7 @@ class Child {
   // The CPUs every child starts on from now, whatever this process runs on.
   static void start_on(const cpu_set_t& cpus);
   void stop(double wait_s = 20);
+  void kill_now();  // SIGKILL, as a crash: nothing of the child's own shutdown runs
   bool running();
   pid_t pid() const { return pid_; }
 
