@@ -5,7 +5,8 @@
 //   fanout      paced alarms -> the delta at every console; Redis XADD + PUBLISH
 //   throughput  pipelining platform connections flat out; Redis pipelined XADD + PUBLISH
 //   stall       a console subscribing at thousands of open incidents, others' latency
-//   wal         the WAL file's size after a burst, and after a quiet while
+//   wal         the WAL file's size after a burst, and after a quiet while; then a
+//               restart after kill -9 and one after a clean stop
 //   burst       a restart with thousands of incidents due to escalate
 // Which server and generator are measured comes from --server and --sim, so one
 // driver measures an older build ("before") and this one ("after").
