@@ -1,8 +1,8 @@
 #pragma once
 // Where the server's threads may run (docs/configuration.md, "CPUs"). The service
 // thread answers every connection and sends every delta; on a small machine the
-// scheduler will put the SQLite writer, or a local client, on its CPU, and the
-// thread that has to wait is the one every console waits on. A host with CPUs to
+// scheduler often puts the SQLite writer, or a local client, on its CPU, and then
+// the thread that waits is the one every console waits on. A host with CPUs to
 // spare gives it one of its own, as Redis does with server_cpulist and bio_cpulist.
 #include <pthread.h>
 #include <sched.h>
