@@ -70,7 +70,7 @@ TEST_CASE("a CPU list is read as taskset -c writes it and a bad one is refused s
   // Named with the CPUs that would do, as a list again (on this machine, one range).
   const bool one_range = last - first + 1 == static_cast<int>(cpus.size());
   const std::string may = last > first ? std::to_string(first) + "-" + std::to_string(last) : std::to_string(first);
-  for (const std::string cpu : {std::to_string(last + 1), std::string("99999")}) {
+  for (const std::string& cpu : {std::to_string(last + 1), std::string("99999")}) {
     const std::string says = refused(cpu), prefix = "'" + cpu + "': CPU " + cpu + " is not one this process may run on (";
     CHECK(says.rfind(prefix, 0) == 0);
     if (one_range) CHECK(says == prefix + may + ")");
