@@ -2,6 +2,7 @@
 
 #include "incident_json.hpp"
 #include "store_sql.hpp"
+#include "wal_writes.hpp"
 #include "anxin/core/visits_store.hpp"
 #include "anxin/core/write_plan.hpp"
 
@@ -337,7 +338,9 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
-sqlite3* open_connection(const std::string& path, bool synchronous_full) {
+// `coalesce_wal`: write each commit to the WAL in one piece (wal_writes.hpp), for the
+// writer's connection when it syncs every commit.
+sqlite3* open_connection(const std::string& path, bool synchronous_full, bool coalesce_wal = false) {
   // No memory statistics: keeping them takes one process-wide mutex on every
   // allocation SQLite makes, which the writer, the readers and the checkpointer then
   // contend for. Only possible before SQLite's first use in the process; after it,
@@ -347,7 +350,7 @@ sqlite3* open_connection(const std::string& path, bool synchronous_full) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+                           coalesce_wal && synchronous_full ? coalescing_wal_vfs() : nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -534,7 +537,7 @@ struct Store::Statements {
 };
 
 Store::Store(const std::string& path, StoreOptions options) : path_(path), options_(options) {
-  write_db_ = open_connection(path, options.synchronous_full);
+  write_db_ = open_connection(path, options.synchronous_full, true);
   int version = schema_version();
   if (version < kSchemaVersion) {
     // Every step in one transaction, under the write lock, from the version read
