@@ -3,13 +3,16 @@
 // (/proc/thread-self/io), read back through connections of the default VFS.
 #include <catch2/catch.hpp>
 
+#include "anxin/core/store.hpp"
 #include "support.hpp"
 #include "wal_writes.hpp"
 
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 using anxin::test::TempDir;
 
@@ -48,9 +51,9 @@ struct Db {
   }
 };
 
-// Write system calls made by this thread so far.
-long long writes_so_far() {
-  std::ifstream io("/proc/thread-self/io");
+// Write system calls made by a thread so far: this one, or another by its /proc path.
+long long writes_so_far(const std::string& thread = "/proc/thread-self") {
+  std::ifstream io(thread + "/io");
   std::string key;
   long long value = 0;
   while (io >> key >> value)
@@ -155,4 +158,63 @@ TEST_CASE("what the coalescing VFS wrote is the database after it closes", "[sto
   Db again(path, nullptr);
   CHECK(again.number("SELECT count(*) FROM t") == 100);
   CHECK(again.text("PRAGMA integrity_check") == "ok");
+}
+
+namespace {
+
+// The newest thread of this process with that name, as /proc/self/task/TID.
+std::string thread_named(const std::string& name) {
+  std::string found;
+  long newest = -1;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::string comm;
+    std::getline(std::ifstream(task.path() / "comm"), comm);
+    const long tid = std::stol(task.path().filename().string());
+    if (comm == name && tid > newest) {
+      newest = tid;
+      found = task.path().string();
+    }
+  }
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("the store's writer coalesces its WAL writes under FULL and not under NORMAL", "[store][wal]") {
+  for (const bool full : {true, false}) {
+    TempDir dir;
+    anxin::Store store(dir.file("s.db"), anxin::StoreOptions{full});
+    store.start();
+    std::string writer;  // the writer names itself as it starts
+    for (int i = 0; i < 200 && writer.empty(); ++i) {
+      writer = thread_named("anxin-writer");
+      if (writer.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    REQUIRE(!writer.empty());
+    auto commit_20_pages = [&] {
+      store.submit({anxin::SqlWrite{[](sqlite3* db) {
+        sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, v TEXT)", nullptr, nullptr, nullptr);
+        for (int i = 0; i < 20; ++i)
+          sqlite3_exec(db, "INSERT INTO t(v) VALUES (printf('%.3000c', 'x'))", nullptr, nullptr, nullptr);
+      }}});
+      store.drain();
+    };
+    commit_20_pages();  // the table, and the WAL's first frames
+    const long long before = writes_so_far(writer);
+    commit_20_pages();
+    const long long writes = writes_so_far(writer) - before;
+    store.stop();
+    INFO((full ? "synchronous=FULL: " : "synchronous=NORMAL: ") << writes << " write calls");
+    if (full)
+      CHECK(writes == 1);
+    else
+      CHECK(writes >= 40);
+    store.read([](sqlite3* db) {
+      sqlite3_stmt* s = nullptr;
+      sqlite3_prepare_v2(db, "SELECT count(*) FROM t", -1, &s, nullptr);
+      REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+      CHECK(sqlite3_column_int(s, 0) == 40);
+      sqlite3_finalize(s);
+    });
+  }
 }
