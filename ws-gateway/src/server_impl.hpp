@@ -238,9 +238,12 @@ struct Server::Impl {
   std::unordered_map<std::uint64_t, Session> sessions;
   std::uint64_t next_session = 0;
 
-  // Filled by the writer thread, drained by the service thread.
+  // Filled by the writer thread, drained by the service thread. The notices of
+  // batches now durable wait here too, so that the writer (the limit when every
+  // alarm is a new alert) does not copy them into the notifier's queue itself.
   std::mutex outbox_mu;
   std::vector<Outbound> outbox;
+  std::vector<Notice> durable_notices;
 
   std::atomic<std::uint64_t> frames_in{0}, alarms_accepted{0}, errors_sent{0};
   std::uint64_t refused_connections = 0;  // service thread
@@ -284,6 +287,8 @@ struct Server::Impl {
 
   // Writer thread (or the reader's).
   void release(std::vector<Outbound> frames);
+  void release_durable(std::vector<Outbound> frames, std::vector<Notice> notices);  // the writer, once durable
+  void send_durable_notices(std::vector<Notice> notices);  // to the notifier, in order
 
   // A reply that needs the file: `read` runs on the reader thread once everything
   // committed or queued before now is durable, so it sees all the dispatcher knew when
