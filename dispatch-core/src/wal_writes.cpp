@@ -25,8 +25,8 @@ sqlite3_vfs* parent = nullptr;  // the default VFS, found at registration
 struct WalFile {
   sqlite3_file base;  // must be first: SQLite sees this
   sqlite3_file* real = nullptr;
-  std::string held;              // consecutive bytes not yet written ...
-  sqlite3_int64 held_from = 0;   // ... from this offset
+  std::string held;             // consecutive bytes not yet written ...
+  sqlite3_int64 held_from = 0;  // ... from this offset
 };
 
 WalFile* self(sqlite3_file* f) { return reinterpret_cast<WalFile*>(f); }
@@ -109,8 +109,18 @@ int wal_device_characteristics(sqlite3_file* f) {
 // Version 1: a WAL file is never memory-mapped, and its shared memory is the
 // database file's.
 const sqlite3_io_methods kWalMethods = {
-    1,         wal_close,       wal_read,         wal_write, wal_truncate,       wal_sync,
-    wal_file_size, wal_lock, wal_unlock, wal_check_reserved, wal_file_control, wal_sector_size,
+    1,
+    wal_close,
+    wal_read,
+    wal_write,
+    wal_truncate,
+    wal_sync,
+    wal_file_size,
+    wal_lock,
+    wal_unlock,
+    wal_check_reserved,
+    wal_file_control,
+    wal_sector_size,
     wal_device_characteristics,
 };
 

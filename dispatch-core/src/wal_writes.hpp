@@ -1,10 +1,12 @@
-// One write per commit to the WAL (issue 15, items 1 and 2).
+// One write per commit to the WAL (issue 15; docs/benchmarks.md, "The WAL written
+// once per commit").
 //
 // SQLite appends a commit to the WAL a frame at a time, two pwrite calls per page (the
 // 24-byte frame header, then the page), and then syncs. A joined alert's commit is
-// 11 to 25 pages: 22 to 50 system calls, each of them a partial update of the page
+// 11 to 29 pages: 22 to 58 system calls, each of them a partial update of the page
 // cache, before the sync even starts. The VFS named here keeps the WAL's consecutive
-// writes in memory and hands them to the file in one write when SQLite syncs it,
+// writes in memory and hands them to the file in one write (pieces of 124 KiB at
+// most) when SQLite syncs it,
 // reads a range it holds, asks its size, truncates or closes it, or writes somewhere
 // else. Every other file (the database, its shared-memory index) is the default VFS's
 // own, untouched.
