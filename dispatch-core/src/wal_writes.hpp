@@ -6,10 +6,9 @@
 // 11 to 29 pages: 22 to 58 system calls, each of them a partial update of the page
 // cache, before the sync even starts. The VFS named here keeps the WAL's consecutive
 // writes in memory and hands them to the file in one write (pieces of 124 KiB at
-// most) when SQLite syncs it,
-// reads a range it holds, asks its size, truncates or closes it, or writes somewhere
-// else. Every other file (the database, its shared-memory index) is the default VFS's
-// own, untouched.
+// most) when SQLite syncs it, reads a range it holds, asks its size, truncates or
+// closes it, or writes somewhere else. Every other file (the database, its
+// shared-memory index) is the default VFS's own, untouched.
 //
 // For connections that sync every commit (synchronous=FULL) only: there the sync is
 // what makes a commit visible to other connections and durable, and the sync writes
