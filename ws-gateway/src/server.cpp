@@ -25,8 +25,8 @@ namespace {
 
 constexpr rlim_t kReservedFiles = 64;  // open files kept for everything but connections
 
-// What on_writeable frames for one connection a turn: frames while under this, the
-// last of them up to this again, with their headers (at most 10 bytes each).
+// on_writeable frames a connection's frames while what it has framed this turn is
+// under kMaxWriteBytes; the last may add as much again and its header (10 bytes).
 constexpr size_t kMaxWriteBytes = 256 * 1024;
 constexpr size_t kMaxTurnBytes = 2 * kMaxWriteBytes + 10;
 
