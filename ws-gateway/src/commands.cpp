@@ -42,13 +42,7 @@ void Server::Impl::on_frame(Session& s, std::string_view text) {
   } else {
     const std::string& req = parsed->req;
     try {
-      // A command answered later (an alarm, through its own commit; a login) returns an
-      // empty reply: kept, it cost a batch of its own, a commit callback and a wake.
-      std::visit(
-          [&](auto& body) {
-            if (Outbound r = handle(s, req, body); r.frame || r.parts || r.then) replies.push_back(std::move(r));
-          },
-          parsed->body);
+      std::visit([&](auto& body) { replies.push_back(handle(s, req, body)); }, parsed->body);
     } catch (const std::exception& e) {
       // A fault (a bad stored row, a failed read) answers this request and closes
       // this connection; everyone else is served on (issue 11, item 2).

@@ -242,6 +242,9 @@ void Server::Impl::admit(Session& s, const Principal& who) {
 }
 
 void Server::Impl::commit_and_send(std::vector<Outbound> replies) {
+  // A command answered later (an alarm, through its own commit; a login) gives an
+  // empty reply: kept, it cost a batch of its own, a commit callback and a wake.
+  std::erase_if(replies, [](const Outbound& o) { return !o.frame && !o.parts && !o.then; });
   Effects fx = dispatcher.take_effects();
   for (auto& w : visits.take_writes()) fx.writes.push_back(std::move(w));
   if (visits.take_changed()) visits_dirty = true;  // told at the next tick (on_tick)
