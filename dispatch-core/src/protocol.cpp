@@ -3,6 +3,7 @@
 #include <cstring>
 #include <map>
 
+#include "alarm_scan.hpp"
 #include "anxin/core/care_tier.hpp"
 #include "elder_record_json.hpp"
 #include "incident_json.hpp"
@@ -215,6 +216,11 @@ std::string read_boot(const json& j) {
 }  // namespace
 
 Result<ClientMessage> parse_client(std::string_view text, std::string* req_out) {
+  if (auto alarm = scan_alarm(text)) return std::move(*alarm);
+  return parse_client_tree(text, req_out);
+}
+
+Result<ClientMessage> parse_client_tree(std::string_view text, std::string* req_out) {
   ClientMessage m;
   try {
     json j = parse_object(text);
