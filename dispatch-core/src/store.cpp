@@ -1133,9 +1133,9 @@ void Store::apply(const WriteOp& op) {
   auto& s = *stmts_;
   if (auto* p = std::get_if<PutAlert>(&op)) {
     const Alert& a = p->alert;
-    s.put_alert.bind(1, a.id).bind(2, a.device).bind(3, a.elder).bind(4, name_of(a.kind))
+    s.put_alert.bind(1, a.id).bind_kept(2, a.device).bind(3, a.elder).bind_kept(4, name_of(a.kind))
         .bind(5, a.device_time_ms).bind(6, a.received_ms).bind(7, a.device_seq)
-        .bind(8, a.incident).bind(9, a.detail).bind(10, a.device_boot).bind(11, a.repeats).run();
+        .bind(8, a.incident).bind_kept(9, a.detail).bind_kept(10, a.device_boot).bind(11, a.repeats).run();
   } else if (auto* p = std::get_if<PutCaller>(&op)) {
     const Elder& e = p->elder;
     s.put_caller.bind(1, e.id).bind(2, e.name).bind(3, name_of(e.sex)).bind(4, e.birth_date).bind(5, e.phone)
@@ -1145,20 +1145,20 @@ void Store::apply(const WriteOp& op) {
         .bind(5, d.last_seen_ms).bind(6, d.sim).run();
   } else if (auto* p = std::get_if<PutIncident>(&op)) {
     const Incident& i = p->incident;
-    s.put_incident.bind(1, i.id).bind(2, i.elder).bind(3, name_of(i.state)).bind(4, i.opened_ms)
-        .bind(5, i.acknowledged_ms).bind(6, i.acknowledged_by).bind(7, i.resolved_ms)
-        .bind(8, i.disposition).bind(9, name_of(i.callback)).bind(10, i.dispatched_ms)
+    s.put_incident.bind(1, i.id).bind(2, i.elder).bind_kept(3, name_of(i.state)).bind(4, i.opened_ms)
+        .bind(5, i.acknowledged_ms).bind_kept(6, i.acknowledged_by).bind(7, i.resolved_ms)
+        .bind_kept(8, i.disposition).bind_kept(9, name_of(i.callback)).bind(10, i.dispatched_ms)
         .bind(11, i.accepted_ms).bind(12, i.on_scene_ms).bind(13, i.proposed_worker)
-        .bind(14, incident_json::escalations(i.escalations).dump()).bind(15, i.responders_wanted)
-        .bind(16, i.resolved_by).bind(17, i.repeats).run();
+        .bind_kept(14, incident_json::escalations(i.escalations).dump()).bind(15, i.responders_wanted)
+        .bind_kept(16, i.resolved_by).bind(17, i.repeats).run();
   } else if (auto* p = std::get_if<AddTimeline>(&op)) {
     const TimelineEntry& e = p->entry;
-    s.add_timeline.bind(1, p->incident).bind(2, e.at_ms).bind(3, name_of(e.kind)).bind(4, e.actor);
+    s.add_timeline.bind(1, p->incident).bind(2, e.at_ms).bind_kept(3, name_of(e.kind)).bind_kept(4, e.actor);
     if (e.kind == TimelineKind::alert)
-      s.add_timeline.bind(5, e.alert).bind(6, name_of(e.alert_kind));
+      s.add_timeline.bind(5, e.alert).bind_kept(6, name_of(e.alert_kind));
     else
       s.add_timeline.bind_null(5).bind_null(6);
-    s.add_timeline.bind(7, e.text).run();
+    s.add_timeline.bind_kept(7, e.text).run();
   } else if (auto* p = std::get_if<TouchDevice>(&op)) {
     s.touch_device.bind(1, p->battery_pct).bind(2, p->last_seen_ms).bind(3, p->supervised).bind(4, p->device).run();
   } else if (auto* p = std::get_if<PutWorker>(&op)) {
@@ -1179,8 +1179,8 @@ void Store::apply(const WriteOp& op) {
         .bind(9, c.due_ms).bind(10, c.closed_ms).bind(11, c.actor).run();
   } else if (auto* p = std::get_if<AppendAudit>(&op)) {
     const AuditEntry& e = p->entry;
-    s.append_audit.bind(1, e.at_ms).bind(2, e.actor).bind(3, e.action).bind(4, e.incident)
-        .bind(5, e.detail).run();
+    s.append_audit.bind(1, e.at_ms).bind_kept(2, e.actor).bind_kept(3, e.action).bind(4, e.incident)
+        .bind_kept(5, e.detail).run();
   } else if (auto* p = std::get_if<PutVisit>(&op)) {
     bind_visit(s.put_visit, p->visit).run();
   } else if (auto* p = std::get_if<PutToken>(&op)) {
@@ -1192,11 +1192,11 @@ void Store::apply(const WriteOp& op) {
     s.purge_tokens.bind(1, p->now_ms).run();
   } else if (auto* p = std::get_if<PutNotice>(&op)) {
     const Notice& n = p->notice;
-    s.put_notice.bind(1, n.id).bind(2, name_of(n.kind)).bind(3, n.task_id).bind(4, n.incident).bind(5, n.elder)
-        .bind(6, n.to_name).bind(7, n.to_phone).bind(8, n.text).bind(9, n.at_ms).run();
+    s.put_notice.bind_kept(1, n.id).bind_kept(2, name_of(n.kind)).bind(3, n.task_id).bind(4, n.incident).bind(5, n.elder)
+        .bind_kept(6, n.to_name).bind_kept(7, n.to_phone).bind_kept(8, n.text).bind(9, n.at_ms).run();
   } else if (auto* p = std::get_if<SettleNotice>(&op)) {
-    s.settle_notice.bind(1, name_of(p->state)).bind(2, p->attempts).bind(3, p->reason).bind(4, p->at_ms)
-        .bind(5, p->id).run();
+    s.settle_notice.bind_kept(1, name_of(p->state)).bind(2, p->attempts).bind_kept(3, p->reason).bind(4, p->at_ms)
+        .bind_kept(5, p->id).run();
   } else if (auto* p = std::get_if<SqlWrite>(&op)) {
     p->run(write_db_);
   } else if (auto* p = std::get_if<PutClosingRecord>(&op)) {
