@@ -79,6 +79,23 @@ TEST_CASE("after resolution a new alert opens a new incident", "[core][correlati
   CHECK(b.incident != a.incident);
 }
 
+TEST_CASE("a resolved incident's alerts are no longer held for repeats to fold into", "[core][correlation]") {
+  Fixture f;
+  auto a = f.alarm("D1", 1, AlertKind::sos);
+  f.alarm("D2", 1, AlertKind::smoke);
+  CHECK(f.d.folds_held() == 2);
+  auto again = f.alarm("D1", 2, AlertKind::sos);  // a repeat folds into the alert held
+  CHECK(again.folded);
+  CHECK(f.d.folds_held() == 2);
+  auto other = f.alarm("D4", 1, AlertKind::fall);  // another elder's incident stays open
+  REQUIRE(f.d.resolve(f.op, a.incident, Disposition::resolved_by_phone).ok());
+  CHECK(f.d.folds_held() == 1);
+  auto later = f.alarm("D1", 3, AlertKind::sos);
+  CHECK_FALSE(later.folded);
+  CHECK(later.incident != a.incident);
+  CHECK(f.alarm("D4", 2, AlertKind::fall).alert == other.alert);  // still folds
+}
+
 TEST_CASE("acknowledging records who and when, once", "[core]") {
   Fixture f;
   auto a = f.alarm("D1", 1, AlertKind::sos);

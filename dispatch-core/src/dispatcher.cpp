@@ -496,6 +496,16 @@ Result<IncidentId> Dispatcher::resolve(const Principal& who, IncidentId id, Disp
   detail::append_since(emit(DeltaKind::incident_resolved, incident), incident, mark);
   for (const auto& a : incident.assignments) assignment_incident_.erase(a.id);
   for (const auto& c : incident.calls) call_incident_.erase(c.id);
+  // Its alerts take no more repeats (a later alarm is a new alert). Left for fold() to
+  // find on the device's next alarm, a copy of each stayed until then: one for every
+  // device and kind that ever raised an alert, without bound in a city.
+  for (const auto& e : incident.timeline) {
+    if (e.kind != TimelineKind::alert) continue;
+    const DeviceTable::Row row = devices_.find(e.actor);
+    if (row == DeviceTable::none) continue;
+    if (auto f = folds_.find(fold_key(row, e.alert_kind)); f != folds_.end() && f->second.incident == id)
+      folds_.erase(f);
+  }
   open_by_elder_.erase(incident.elder);
   open_.erase(id);
   return id;

@@ -333,6 +333,7 @@ class Dispatcher {
   std::vector<const Incident*> tasks_of(WorkerId worker) const;  // incidents with their assignments
   size_t elder_count() const { return elders_.size(); }
   size_t open_count() const { return open_.size(); }
+  size_t folds_held() const { return folds_.size(); }  // open alerts that repeats fold into
   MetricsSummary metrics() const;
   std::string today() const;  // the centre's date, for ages
 
