@@ -38,13 +38,8 @@ class Scanner {
 
   // An integer of at most 18 digits (so it fits 64 bits) written as the tree writes
   // it back: no leading zero, no minus zero, no fraction or exponent.
-  struct Integer {
-    std::int64_t value = 0;
-    std::string_view text;
-  };
-  std::optional<Integer> integer() {
+  std::optional<std::int64_t> integer() {
     skip_space();
-    const size_t start = i_;
     const bool minus = i_ < s_.size() && s_[i_] == '-';
     if (minus) ++i_;
     const size_t digits = i_;
@@ -52,10 +47,18 @@ class Scanner {
     const size_t n = i_ - digits;
     if (n == 0 || n > 18 || (s_[digits] == '0' && (n > 1 || minus))) return std::nullopt;
     if (i_ < s_.size() && (s_[i_] == '.' || s_[i_] == 'e' || s_[i_] == 'E')) return std::nullopt;
-    Integer v{0, s_.substr(start, i_ - start)};
-    std::from_chars(s_.data() + digits, s_.data() + i_, v.value);
-    if (minus) v.value = -v.value;
-    return v;
+    std::int64_t v = 0;
+    std::from_chars(s_.data() + digits, s_.data() + i_, v);
+    return minus ? -v : v;
+  }
+
+  // A string or an integer, as it stands in the frame (a string with its quotes),
+  // which is also how the tree writes it back.
+  std::optional<std::string_view> value() {
+    skip_space();
+    const size_t start = i_;
+    if (at('"') ? !string() : !integer()) return std::nullopt;
+    return s_.substr(start, i_ - start);
   }
 
   // An object's members, each handed to `member(key)`, which reads its value. False
@@ -93,18 +96,9 @@ std::optional<std::string> plain_detail(Scanner& in) {
     out += '"';
     out += key;
     out += "\":";
-    if (in.at('"')) {
-      auto s = in.string();
-      if (!s) return false;
-      out += '"';
-      out += *s;
-      out += '"';
-      return true;
-    }
-    auto n = in.integer();
-    if (!n) return false;
-    out += n->text;
-    return true;
+    auto v = in.value();
+    if (v) out += *v;
+    return v.has_value();
   });
   if (!plain) return std::nullopt;
   return out + '}';
@@ -132,11 +126,12 @@ std::optional<ClientMessage> scan_alarm(std::string_view text) {
   auto read_integer = [&](Field f, std::int64_t& into) {
     auto n = in.integer();
     if (!n || !once(f)) return false;
-    into = n->value;
+    into = *n;
     return true;
   };
   const bool plain = in.members([&](std::string_view key) {
-    if (key == "type") return read_string(type, type_text);
+    // Another type stops here, before its frame is read twice.
+    if (key == "type") return read_string(type, type_text) && type_text == "alarm";
     if (key == "req") return read_string(req, m.req);
     if (key == "device") return read_string(device, a.device);
     if (key == "seq") return read_integer(seq, a.seq);
@@ -151,15 +146,13 @@ std::optional<ClientMessage> scan_alarm(std::string_view text) {
       return true;
     }
     // A field alarms do not have, which the tree passes over too.
-    if (in.at('"')) return in.string().has_value();
-    return in.integer().has_value();
+    return in.value().has_value();
   });
   constexpr unsigned required = type | device | seq | kind | device_time_ms;
-  if (!plain || !in.at_end() || (seen & required) != required || type_text != "alarm") return std::nullopt;
+  if (!plain || !in.at_end() || (seen & required) != required) return std::nullopt;
   // What the tree would refuse, it refuses itself, in its own words.
   const auto k = parse_enum<AlertKind>(kind_text);
-  if (!k || m.req.size() > kMaxReqIdBytes || a.boot.size() > 64 || a.boot.find(' ') != std::string::npos ||
-      battery_pct < 0 || battery_pct > 100)
+  if (!k || m.req.size() > kMaxReqIdBytes || boot_fault(a.boot) || battery_pct < 0 || battery_pct > 100)
     return std::nullopt;
   a.kind = *k;
   if (seen & battery) a.battery_pct = static_cast<int>(battery_pct);

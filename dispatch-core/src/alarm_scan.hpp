@@ -24,4 +24,7 @@ std::optional<ClientMessage> scan_alarm(std::string_view text);
 // parse_client without scan_alarm: every frame through the JSON tree.
 Result<ClientMessage> parse_client_tree(std::string_view text, std::string* req_out = nullptr);
 
+// Why the tree refuses a device's boot, or null (protocol.cpp; docs/protocol.md, "Boots").
+const char* boot_fault(std::string_view boot);
+
 }  // namespace anxin::protocol

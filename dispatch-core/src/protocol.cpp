@@ -204,13 +204,18 @@ DistrictMap make_map(const ElderTable& elders, std::string_view today) {
 
 // --- client messages ------------------------------------------------------------------
 
-namespace {
 // A device's boot or session (docs/protocol.md, "Boots"): printable, at most 64 bytes.
+const char* boot_fault(std::string_view boot) {
+  if (boot.size() > 64) return "'boot' is at most 64 bytes";
+  for (unsigned char c : boot)
+    if (c < 0x21 || c > 0x7e) return "'boot' must be printable ASCII without spaces";
+  return nullptr;
+}
+
+namespace {
 std::string read_boot(const json& j) {
   std::string boot = opt_string(j, "boot");
-  if (boot.size() > 64) fail(ErrorCode::bad_field, "'boot' is at most 64 bytes");
-  for (unsigned char c : boot)
-    if (c < 0x21 || c > 0x7e) fail(ErrorCode::bad_field, "'boot' must be printable ASCII without spaces");
+  if (const char* fault = boot_fault(boot)) fail(ErrorCode::bad_field, fault);
   return boot;
 }
 }  // namespace
