@@ -99,12 +99,14 @@ class Stmt {
     return *this;
   }
 
-  // Runs a statement that returns no rows.
-  void run() {
+  // Runs a statement that returns no rows; for an INSERT, UPDATE or DELETE, how many
+  // rows it changed.
+  int run() {
     int rc = sqlite3_step(s_);
     sqlite3_reset(s_);
     sqlite3_clear_bindings(s_);
     check(db_, rc, sqlite3_sql(s_));
+    return sqlite3_changes(db_);
   }
   // Steps a query; false when done (and then resets).
   bool next() {
