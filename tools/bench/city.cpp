@@ -173,16 +173,26 @@ Dist dist(std::vector<double> v) {
   return d;
 }
 
-// Frames are scanned, not parsed: the driver must stay cheap.
+// Frames are scanned, not parsed: the driver must stay cheap. Keys are found with
+// memmem, not string_view::find, which looks for a key's first byte and compares from
+// each: these keys begin with a quote, which JSON has every few bytes. In deltas of
+// several hundred bytes that was half the driver's CPU (perf, docs/benchmarks.md,
+// "The driver's own share"), taken from the CPU it shares with the server's writer.
+size_t find_in(std::string_view m, std::string_view what, size_t from = 0) {
+  if (from > m.size()) return std::string_view::npos;
+  const void* at = memmem(m.data() + from, m.size() - from, what.data(), what.size());
+  return at ? static_cast<size_t>(static_cast<const char*>(at) - m.data()) : std::string_view::npos;
+}
+
 std::string_view type_of(std::string_view m) {
-  const auto at = m.find("\"type\":\"");
+  const auto at = find_in(m, "\"type\":\"");
   if (at == std::string_view::npos) return {};
   const auto end = m.find('"', at + 8);
   return m.substr(at + 8, end - at - 8);
 }
 
 long long number_after(std::string_view m, std::string_view key, size_t from = 0) {
-  const auto at = m.find(key, from);
+  const auto at = find_in(m, key, from);
   if (at == std::string_view::npos) return -1;
   size_t i = at + key.size();
   while (i < m.size() && (m[i] == ' ' || m[i] == '"')) ++i;
@@ -197,7 +207,7 @@ long long number_after(std::string_view m, std::string_view key, size_t from = 0
 
 size_t count_of(std::string_view m, std::string_view what) {
   size_t n = 0;
-  for (auto at = m.find(what); at != std::string_view::npos; at = m.find(what, at + what.size())) ++n;
+  for (auto at = find_in(m, what); at != std::string_view::npos; at = find_in(m, what, at + what.size())) ++n;
   return n;
 }
 
@@ -500,7 +510,7 @@ class AnxinRig {
       if (req < 0 || static_cast<size_t>(req) >= plan_.size() || acked_[req]) return;
       acked_[req] = mono_ns();
       ++n_acked_;
-      if (m.find("\"folded\":true") != std::string_view::npos) {
+      if (find_in(m, "\"folded\":true") != std::string_view::npos) {
         folded_[req] = 1;
         ++n_folded_;
       }
@@ -526,7 +536,7 @@ class AnxinRig {
       if (c.last_seq >= 0 && seq != c.last_seq + 1) ++c.gaps;
       c.last_seq = seq;
       ++c.deltas;
-      for (auto at = m.find("\"bseq\":"); at != std::string_view::npos; at = m.find("\"bseq\":", at + 7)) {
+      for (auto at = find_in(m, "\"bseq\":"); at != std::string_view::npos; at = find_in(m, "\"bseq\":", at + 7)) {
         const long long i = number_after(m, "\"bseq\":", at);
         ++c.markers;
         if (i >= 0 && static_cast<size_t>(i) < c.arrival.size() && !c.arrival[i]) c.arrival[i] = now;
@@ -629,7 +639,7 @@ class RedisRig {
       const size_t idx = subs_.size();
       subs_.emplace_back();
       subs_[idx].conn = d_.connect(Driver::Kind::resp, port_, [this, idx, &confirmed](std::string_view m) {
-        if (m.find("subscribe") != std::string_view::npos && m.find("$7\r\nmessage") == std::string_view::npos) {
+        if (find_in(m, "subscribe") != std::string_view::npos && find_in(m, "$7\r\nmessage") == std::string_view::npos) {
           ++confirmed;
           return;
         }
