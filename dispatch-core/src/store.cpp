@@ -1163,9 +1163,10 @@ void Store::apply(const WriteOp& op) {
   } else if (auto* p = std::get_if<PutIncident>(&op)) {
     // Most writes of an open incident are an alert joining it: its elder and state stay,
     // and so the update leaves them out. Naming them in the upsert's SET made SQLite
-    // rewrite their three indexes' entries and check the elder's foreign key, each at a
-    // random place, on every joining alert (docs/benchmarks.md, "An incident's indexes
-    // left alone"). A new incident, or a new state or elder, finds no row to update.
+    // rewrite their indexes' entries and check the elder's foreign key, each at a
+    // random place, on every joining alert
+    // (docs/benchmarks.md, "An incident's indexes left alone").
+    // A new incident, or a new state or elder, finds no row to update.
     const Incident& i = p->incident;
     const std::string escalations = incident_json::escalations(i.escalations).dump();
     auto bind = [&](Stmt& st) -> Stmt& {
