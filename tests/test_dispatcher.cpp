@@ -135,6 +135,34 @@ TEST_CASE("a retried alarm gets the same alert back and stores nothing", "[core]
   CHECK(fx.deltas.size() == 1);  // only seq 8 was new
 }
 
+TEST_CASE("a resend is known among the last 1024 alarms and looked up in the file after", "[core]") {
+  ManualClock clock{kStart};
+  DispatchConfig config;
+  config.supervision.alarm_burst = 100'000;  // a thousand alarms at once, none refused
+  Dispatcher d{clock, config};
+  d.restore(test::live_state(test::small_registry()));
+  Principal vendor{Role::device, "vendor:acme"};
+  auto a = test::raise(d, vendor, "D1", 7, AlertKind::sos);
+  test::raise(d, vendor, "D1", 8, AlertKind::low_battery);
+  auto resend = test::raise(d, vendor, "D1", 7, AlertKind::sos);  // not D1's last: among the recent
+  CHECK(resend.duplicate);
+  CHECK(resend.alert == a.alert);
+  // Another device's seq 7 is not D1's.
+  auto other = test::raise(d, vendor, "D2", 7, AlertKind::smoke);
+  CHECK_FALSE(other.duplicate);
+  for (int seq = 8; seq < 8 + 1024; ++seq) test::raise(d, vendor, "D2", seq, AlertKind::smoke);
+  // D1's seq 7 has left the recent ones: below its last, so the host must look.
+  AlarmIn again;
+  again.device = "D1";
+  again.seq = 7;
+  again.kind = AlertKind::sos;
+  again.device_time_ms = kStart;
+  auto old = d.raise_alarm(vendor, again);
+  REQUIRE(old.ok());
+  CHECK(old->look_up);
+  CHECK_FALSE(old->duplicate);
+}
+
 TEST_CASE("refused commands change nothing", "[core]") {
   Fixture f;
   AlarmIn a;

@@ -56,7 +56,7 @@ std::vector<std::string> Dispatcher::restore(LiveState st, bool index_callers) {
   std::vector<std::string> left_out;
   elders_.clear(); devices_.clear(); workers_.clear(); open_.clear(); open_by_elder_.clear();
   assignment_incident_.clear(); call_incident_.clear(); tokens_.clear(); progress_.clear();
-  recent_.clear(); metrics_.clear(); watch_.clear(); heard_.clear(); alarm_buckets_.clear(); folds_.clear();
+  recent_.clear(); recent_keys_.clear(); metrics_.clear(); watch_.clear(); heard_.clear(); alarm_buckets_.clear(); folds_.clear();
   folded_.clear(); unwritten_.clear(); dirty_.clear(); check_ins_ = {};
   timers_ = {}; timer_due_.clear(); timed_.clear();
   index_ = WorkerIndex(config_.travel);
@@ -305,7 +305,8 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
   // Retries: devices resend until acknowledged, the same alarm with the same seq. An
   // alarm is known by its boot, seq, kind and device time: a device that restarts its
   // counter (rebooted, with or without a new `boot`) sends a new alarm, never a resend.
-  // The numbers first: the scan of recent_ below runs for every new alarm.
+  // The numbers first: the scan of recent_ below runs for every alarm whose device and
+  // seq it holds (recent_keys_), a resend or a reused seq.
   auto same = [&](const DeviceProgress& p) {
     return p.last_seq == in.seq && p.device_time_ms == in.device_time_ms && p.kind == in.kind &&
            p.device == id && p.boot == in.boot;
@@ -314,8 +315,10 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
   if (!known_new) {
     if (progress_it != progress_.end() && same(progress_it->second))
       return AlarmAck{progress_it->second.last_alert, progress_it->second.last_incident, true};
-    auto it = std::find_if(recent_.rbegin(), recent_.rend(), [&](const Recent& r) { return same(r.alarm); });
-    if (it != recent_.rend()) return AlarmAck{it->alarm.last_alert, it->alarm.last_incident, true};
+    if (recent_keys_.contains(recent_key(row, in.seq))) {
+      auto it = std::find_if(recent_.rbegin(), recent_.rend(), [&](const Recent& r) { return same(r.alarm); });
+      if (it != recent_.rend()) return AlarmAck{it->alarm.last_alert, it->alarm.last_incident, true};
+    }
     // The usual case, the next seq of the boot heard last, is new. Anything else may be
     // a resend older than the alarms in memory: the host looks in the file first.
     const bool next = progress_it == progress_.end() ||
@@ -336,8 +339,13 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
   }
   DeviceProgress p{id, in.seq, ack.alert, ack.incident, in.boot, in.kind, in.device_time_ms};
   progress_[row] = p;
-  recent_.push_back({p});
-  if (recent_.size() > kRecent) recent_.pop_front();
+  recent_.push_back({p, row});
+  ++recent_keys_[recent_key(row, in.seq)];
+  if (recent_.size() > kRecent) {
+    auto k = recent_keys_.find(recent_key(recent_.front().row, recent_.front().alarm.last_seq));
+    if (--k->second == 0) recent_keys_.erase(k);
+    recent_.pop_front();
+  }
   Watch& w = watch_[row];
   battery_seen(row, w);
   if (in.kind == AlertKind::offline) w.offline = true;  // said by its platform

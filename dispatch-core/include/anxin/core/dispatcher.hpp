@@ -450,9 +450,16 @@ class Dispatcher {
   // of them is recognised without asking the store.
   struct Recent {
     DeviceProgress alarm;  // its device, boot, seq, kind and time, and what it filed
+    DeviceTable::Row row = DeviceTable::none;
   };
   static constexpr size_t kRecent = 1024;
   std::deque<Recent> recent_;
+  // How many of recent_ each device and seq has (recent_key): a new alarm, nearly
+  // every one, is known not to be among them without looking at all 1,024.
+  std::unordered_map<std::uint64_t, std::uint32_t> recent_keys_;
+  static std::uint64_t recent_key(DeviceTable::Row row, std::int64_t seq) {
+    return (std::uint64_t{row} << 32) ^ static_cast<std::uint64_t>(seq);
+  }
   // Device supervision and alarm storms (supervision.cpp).
   struct Watch {
     Millis beat_mono = 0;      // last heard from, on the monotonic clock
