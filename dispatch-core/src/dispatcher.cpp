@@ -56,8 +56,8 @@ std::vector<std::string> Dispatcher::restore(LiveState st, bool index_callers) {
   std::vector<std::string> left_out;
   elders_.clear(); devices_.clear(); workers_.clear(); open_.clear(); open_by_elder_.clear();
   assignment_incident_.clear(); call_incident_.clear(); tokens_.clear(); progress_.clear();
-  recent_.clear(); recent_keys_.clear(); metrics_.clear(); watch_.clear(); heard_.clear(); alarm_buckets_.clear(); folds_.clear();
-  folded_.clear(); unwritten_.clear(); dirty_.clear(); check_ins_ = {};
+  recent_.clear(); recent_keys_.clear(); metrics_.clear(); watch_.clear(); heard_.clear(); alarm_buckets_.clear();
+  folds_.clear(); folded_.clear(); unwritten_.clear(); dirty_.clear(); check_ins_ = {};
   timers_ = {}; timer_due_.clear(); timed_.clear();
   index_ = WorkerIndex(config_.travel);
   last_elder_ = 0;
