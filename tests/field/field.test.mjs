@@ -355,6 +355,26 @@ if (suite === 'main') {
       // steps use) with visits at home due or late today, asking the server itself.
       const password = centre.tokens.password;
       const workers = centre.tokens.accounts.filter((a) => a.kind === 'worker' && !['w1', 'w2'].includes(a.username));
+      // The demo's visitors worked the days before today, and by a week's last days they
+      // may have made all of its visits: a supervisor asks for daily visits at home of
+      // two elders of the first of these workers, so that two are due on any day.
+      const probe = new Client(centre.wsUrl);
+      await probe.open();
+      const fw = await probe.request({ type: 'login', role: 'field', username: workers[0].username, password });
+      probe.close();
+      assert.ok(fw.user?.worker_id, JSON.stringify(fw));
+      const daily = JSON.parse(execFileSync('sqlite3', ['-json', centre.db, `SELECT id FROM elders
+        WHERE paired_worker = ${fw.user.worker_id} AND visit_consent = 1 AND unknown_caller = 0 ORDER BY id LIMIT 2`],
+      { encoding: 'utf8' }) || '[]');
+      assert.equal(daily.length, 2, `worker ${fw.user.worker_id} has two elders who agreed to visits at home`);
+      const boss = new Client(centre.wsUrl);
+      await boss.open();
+      assert.equal((await boss.request({ type: 'login', role: 'console', username: 'zhangmin', password })).type, 'welcome');
+      for (const e of daily) {
+        const planned = await boss.request({ type: 'set_plan', elder_id: e.id, times: 7, per: 'week', mode: 'home' });
+        assert.equal(planned.type, 'elder_updated', JSON.stringify(planned));
+      }
+      boss.close();
       let who = null;
       for (const account of workers) {
         const c = new Client(centre.wsUrl);
