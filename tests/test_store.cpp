@@ -238,3 +238,77 @@ TEST_CASE("an incident written again keeps every column and its indexes match", 
   store.stop();
   CHECK(test::sql_text(db, "PRAGMA integrity_check") == "ok");
 }
+
+TEST_CASE("an incident's timeline comes back in its order with its alerts among its notes", "[store]") {
+  // A new alert's row is its timeline entry (schema 13): a restart places each after
+  // the events written before it, here all within one millisecond. An alert from an
+  // older file has its entry in incident_events and comes back once, from there.
+  test::TempDir dir;
+  const auto db = dir.file("timeline.db");
+  test::seed_small_registry(db);
+  ManualClock clock(1795622400000LL);
+  Principal vendor{Role::device, "vendor:acme"};
+  Principal op{Role::console, "operator:王芳"};
+  auto same = [](const std::vector<TimelineEntry>& a, const std::vector<TimelineEntry>& b) {
+    REQUIRE(a.size() == b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      INFO("entry " << i);
+      CHECK(a[i].at_ms == b[i].at_ms);
+      CHECK(a[i].kind == b[i].kind);
+      CHECK(a[i].actor == b[i].actor);
+      CHECK(a[i].alert == b[i].alert);
+      CHECK(a[i].text == b[i].text);
+      if (a[i].kind == TimelineKind::alert) CHECK(a[i].alert_kind == b[i].alert_kind);
+    }
+  };
+  IncidentId id = 0;
+  std::vector<TimelineEntry> before;
+  {
+    Store store(db);
+    Dispatcher d(clock);
+    d.restore(store.load());
+    store.start();
+    auto raise = [&](const char* device, AlertKind kind, const char* detail) {
+      AlarmIn a;
+      a.device = device;
+      a.seq = 1;
+      a.kind = kind;
+      a.detail = detail;
+      auto r = d.raise_alarm(vendor, a);
+      REQUIRE(r.ok());
+      return r->incident;
+    };
+    id = raise("D1", AlertKind::sos, R"({"bseq":1})");
+    REQUIRE(d.add_note(op, id, "first note").ok());
+    REQUIRE(raise("D2", AlertKind::smoke, R"({"ppm":900})") == id);
+    REQUIRE(d.add_note(op, id, "second note").ok());
+    REQUIRE(d.acknowledge(op, id).ok());
+    store.submit(d.take_effects().writes);
+    store.stop();
+    before = d.incident(id)->timeline;
+  }
+  REQUIRE(before.size() >= 5);
+  CHECK(test::count_rows(db, "incident_events WHERE kind = 'alert'") == 0);
+  {
+    Store store(db);
+    Dispatcher d(clock);
+    d.restore(store.load());
+    REQUIRE(d.incident(id));
+    same(d.incident(id)->timeline, before);
+  }
+
+  // The first alert as an older program wrote it: its entry an event, first.
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+  const std::string legacy =
+      "UPDATE alerts SET after_event = NULL WHERE id = 1;"
+      "INSERT INTO incident_events(id, incident_id, at_ms, kind, actor, alert_id, alert_kind, text)"
+      " SELECT 0, incident_id, received_ms, 'alert', device_id, id, kind, detail FROM alerts WHERE id = 1;";
+  REQUIRE(sqlite3_exec(raw, legacy.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+  Store store(db);
+  Dispatcher d(clock);
+  d.restore(store.load());
+  REQUIRE(d.incident(id));
+  same(d.incident(id)->timeline, before);
+}

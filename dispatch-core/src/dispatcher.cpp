@@ -396,7 +396,8 @@ AlarmAck Dispatcher::file_alert(const Principal& who, DeviceTable::Row row, Aler
   const bool first_automatic =
       is_automatic(kind_of_alert) && std::none_of(incident->timeline.begin(), incident->timeline.end(),
                                             [](const TimelineEntry& e) { return e.kind == TimelineKind::notified; });
-  // The alert row first: the timeline entry and the incident row refer to it.
+  // A new incident's row first (the alert's refers to it), then the alert's, which is
+  // also its timeline entry: the store places it after the entries written before it.
   if (kind == DeltaKind::incident_opened) save(*incident);
   effects_.writes.push_back(PutAlert{alert});
   TimelineEntry entry;
@@ -406,7 +407,7 @@ AlarmAck Dispatcher::file_alert(const Principal& who, DeviceTable::Row row, Aler
   entry.alert = alert.id;
   entry.alert_kind = kind_of_alert;
   entry.text = detail;
-  record(*incident, std::move(entry));
+  incident->timeline.push_back(std::move(entry));
   if (kind == DeltaKind::alert_attached) flag_unseen_alert(*incident, kind_of_alert);  // attention.cpp
   if (first_automatic) notify_contacts(*incident, kind_of_alert);
   rerank(*incident);

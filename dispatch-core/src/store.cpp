@@ -328,6 +328,13 @@ CREATE TABLE elder_care(
     // the stamp of the image that holds this file's elders and devices, when a server
     // stopped cleanly and nothing has changed them since.
     "CREATE TABLE registry_image(stamp TEXT NOT NULL);",
+    // 13: an alert's row is also its entry on the incident's timeline (issue 15, item
+    // 1): `after_event` is the last id in incident_events when it was written, which
+    // places it among its incident's other entries; an older alert (null) has its
+    // entry in incident_events. A joined alert wrote the same five facts twice, two
+    // b-trees more per alert for the writer and the WAL (docs/benchmarks.md, "An
+    // alert's row is its timeline entry").
+    "ALTER TABLE alerts ADD COLUMN after_event INTEGER;",
 };
 
 std::vector<std::string> split(const std::string& s) {
@@ -479,12 +486,14 @@ std::vector<Store::OutboxRow> read_outbox(sqlite3* db, const std::string& where)
 struct Store::Statements {
   Stmt put_alert, put_incident, update_incident, add_timeline, touch_device, put_worker, put_assignment, put_call,
       append_audit, put_closing, put_visit, put_token, delete_token, put_caller, put_caller_device, purge_tokens,
-      put_notice, settle_notice, begin, commit;
+      put_notice, settle_notice, last_event_id, begin, commit;
+  // The last row in incident_events, as the writer goes: a new alert's `after_event`.
+  std::int64_t last_event = 0;
   explicit Statements(sqlite3* db)
       : put_alert(db,
                   "INSERT INTO alerts(id, device_id, elder_id, kind, device_time_ms, received_ms,"
-                  " device_seq, incident_id, detail, device_boot, repeats) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-                  " ON CONFLICT(id) DO UPDATE SET repeats=excluded.repeats"),
+                  " device_seq, incident_id, detail, device_boot, repeats, after_event)"
+                  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET repeats=excluded.repeats"),
         put_incident(db,
                      "INSERT INTO incidents(id, elder_id, state, opened_ms, acknowledged_ms,"
                      " acknowledged_by, resolved_ms, disposition, callback, dispatched_ms, accepted_ms,"
@@ -539,6 +548,7 @@ struct Store::Statements {
                    "INSERT OR REPLACE INTO outbox(id, kind, task_id, incident_id, elder_id, to_name, to_phone, text,"
                    " at_ms) VALUES (?,?,?,?,?,?,?,?,?)"),
         settle_notice(db, "UPDATE outbox SET state=?, attempts=?, reason=?, settled_ms=? WHERE id=?"),
+        last_event_id(db, "SELECT IFNULL(MAX(id), 0) FROM incident_events"),
         begin(db, "BEGIN IMMEDIATE"),
         commit(db, "COMMIT") {}
 };
@@ -905,15 +915,42 @@ LiveState Store::load(Millis since_ms) const {
       auto it = index.find(id);
       return it == index.end() ? nullptr : &st.open_incidents[it->second];
     };
+    // The timelines: their rows in incident_events, and each alert since schema 13
+    // right after the event it was written after (older alerts' entries are events).
+    // CROSS JOIN keeps SQLite from reading every event and alert ever filed: it walks
+    // the open incidents' index and reads theirs alone, each already in order.
+    const size_t n = st.open_incidents.size();
+    std::vector<std::vector<std::pair<std::int64_t, TimelineEntry>>> events(n), alerts(n);
     Stmt t(db,
-           "SELECT e.incident_id, e.at_ms, e.kind, e.actor, e.alert_id, e.alert_kind, e.text"
-           " FROM incident_events e JOIN incidents i ON i.id = e.incident_id"
-           " WHERE i.state <> 'resolved' ORDER BY e.id");
+           "SELECT e.incident_id, e.at_ms, e.kind, e.actor, e.alert_id, e.alert_kind, e.text, e.id"
+           " FROM incidents i CROSS JOIN incident_events e ON e.incident_id = i.id"
+           " WHERE i.state <> 'resolved' ORDER BY i.state, i.id, e.id");
     while (t.next()) {
       TimelineEntry e;
       e.at_ms = t.i64(1); e.kind = enum_or(t.text(2), TimelineKind::note); e.actor = t.text(3);
       e.alert = t.i64(4); e.alert_kind = enum_or(t.text(5), AlertKind::sos); e.text = t.text(6);
-      if (Incident* i = owner(t.i64(0))) i->timeline.push_back(std::move(e));
+      if (auto it = index.find(t.i64(0)); it != index.end()) events[it->second].emplace_back(t.i64(7), std::move(e));
+    }
+    // By id, which is also by after_event: the writer never lowers it.
+    Stmt al(db,
+            "SELECT a.incident_id, a.received_ms, a.device_id, a.id, a.kind, a.detail, a.after_event"
+            " FROM incidents i CROSS JOIN alerts a ON a.incident_id = i.id"
+            " WHERE i.state <> 'resolved' AND a.after_event IS NOT NULL ORDER BY i.state, i.id, a.id");
+    while (al.next()) {
+      TimelineEntry e;
+      e.at_ms = al.i64(1); e.kind = TimelineKind::alert; e.actor = al.text(2);
+      e.alert = al.i64(3); e.alert_kind = enum_or(al.text(4), AlertKind::sos); e.text = al.text(5);
+      if (auto it = index.find(al.i64(0)); it != index.end()) alerts[it->second].emplace_back(al.i64(6), std::move(e));
+    }
+    for (size_t k = 0; k < n; ++k) {
+      auto& timeline = st.open_incidents[k].timeline;
+      timeline.reserve(events[k].size() + alerts[k].size());
+      auto next = alerts[k].begin();
+      for (auto& [id, e] : events[k]) {
+        for (; next != alerts[k].end() && next->first < id; ++next) timeline.push_back(std::move(next->second));
+        timeline.push_back(std::move(e));
+      }
+      for (; next != alerts[k].end(); ++next) timeline.push_back(std::move(next->second));
     }
     Stmt a(db, (std::string("SELECT ") + kAssignmentColumns +
                       " FROM assignments a JOIN incidents i ON i.id = a.incident_id"
@@ -1152,7 +1189,8 @@ void Store::apply(const WriteOp& op) {
     const Alert& a = p->alert;
     s.put_alert.bind(1, a.id).bind_kept(2, a.device).bind(3, a.elder).bind_kept(4, name_of(a.kind))
         .bind(5, a.device_time_ms).bind(6, a.received_ms).bind(7, a.device_seq)
-        .bind(8, a.incident).bind_kept(9, a.detail).bind_kept(10, a.device_boot).bind(11, a.repeats).run();
+        .bind(8, a.incident).bind_kept(9, a.detail).bind_kept(10, a.device_boot).bind(11, a.repeats)
+        .bind(12, s.last_event).run();
   } else if (auto* p = std::get_if<PutCaller>(&op)) {
     const Elder& e = p->elder;
     s.put_caller.bind(1, e.id).bind(2, e.name).bind(3, name_of(e.sex)).bind(4, e.birth_date).bind(5, e.phone)
@@ -1185,6 +1223,7 @@ void Store::apply(const WriteOp& op) {
     else
       s.add_timeline.bind_null(5).bind_null(6);
     s.add_timeline.bind_kept(7, e.text).run();
+    s.last_event = sqlite3_last_insert_rowid(write_db_);
   } else if (auto* p = std::get_if<TouchDevice>(&op)) {
     s.touch_device.bind(1, p->battery_pct).bind(2, p->last_seen_ms).bind(3, p->supervised).bind(4, p->device).run();
   } else if (auto* p = std::get_if<PutWorker>(&op)) {
@@ -1302,6 +1341,8 @@ bool Store::commit_group(const std::deque<Pending>& group) {
     for (const auto& p : group)
       for (const auto& op : p.batch) ops.push_back(&op);
     stmts_->begin.run();
+    // Read in each transaction: a group rolled back, or another program's rows, moved it.
+    while (stmts_->last_event_id.next()) stmts_->last_event = stmts_->last_event_id.i64(0);
     for (const WriteOp* op : write_plan(ops)) apply(*op);
     stmts_->commit.run();
   } catch (const StorageFull& e) {

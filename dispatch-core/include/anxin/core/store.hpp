@@ -78,6 +78,8 @@ struct AuditEntry {
   std::string detail = "{}";  // a small JSON object
 };
 
+// A new alert's row is also its entry on the incident's timeline, placed after the
+// last AddTimeline written before it; an update changes only its repeats.
 struct PutAlert { Alert alert; };
 // The header row, escalations included; the timeline goes by AddTimeline, responders
 // by PutAssignment, calls by PutCallTask.
@@ -220,7 +222,7 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  static constexpr int kSchemaVersion = 12;
+  static constexpr int kSchemaVersion = 13;
   int schema_version() const;
 
   // Synchronous, on the caller's thread; for set-up before the writer starts.
