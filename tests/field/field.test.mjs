@@ -357,7 +357,7 @@ if (suite === 'main') {
       const workers = centre.tokens.accounts.filter((a) => a.kind === 'worker' && !['w1', 'w2'].includes(a.username));
       // The demo's visitors worked the days before today, and by a week's last days they
       // may have made all of its visits: a supervisor asks for daily visits at home of
-      // two elders of the first of these workers, so that two are due on any day.
+      // two elders of the first of these workers, so that two are due (or late) on any day.
       const probe = new Client(centre.wsUrl);
       await probe.open();
       const fw = await probe.request({ type: 'login', role: 'field', username: workers[0].username, password });
