@@ -10,6 +10,25 @@
 
 using namespace anxin;
 
+namespace {
+
+const Principal kVendor{Role::device, "vendor:acme"};
+const Principal kOperator{Role::console, "operator:王芳"};
+
+// An alarm from the small registry's vendor platform, taken: its incident.
+IncidentId raise(Dispatcher& d, const char* device, std::int64_t seq, AlertKind kind, std::string detail = "{}") {
+  AlarmIn a;
+  a.device = device;
+  a.seq = seq;
+  a.kind = kind;
+  a.detail = std::move(detail);
+  auto r = d.raise_alarm(kVendor, a);
+  REQUIRE(r.ok());
+  return r->incident;
+}
+
+}  // namespace
+
 TEST_CASE("a new file is migrated to the current schema", "[store]") {
   test::TempDir dir;
   const auto db = dir.file("new.db");
@@ -84,8 +103,6 @@ TEST_CASE("a restart rebuilds the open incidents from the file", "[store]") {
   const auto db = dir.file("restart.db");
   test::seed_small_registry(db);
   ManualClock clock(1795622400000LL);
-  Principal vendor{Role::device, "vendor:acme"};
-  Principal op{Role::console, "operator:王芳"};
 
   IncidentId kept = 0, acked = 0, closed = 0;
   {
@@ -93,27 +110,18 @@ TEST_CASE("a restart rebuilds the open incidents from the file", "[store]") {
     Dispatcher d(clock);
     d.restore(store.load());
     store.start();
-    auto raise = [&](const char* device, std::int64_t seq, AlertKind kind) {
-      AlarmIn a;
-      a.device = device;
-      a.seq = seq;
-      a.kind = kind;
-      auto r = d.raise_alarm(vendor, a);
-      REQUIRE(r.ok());
-      return r->incident;
-    };
-    kept = raise("D1", 1, AlertKind::sos);
+    kept = raise(d, "D1", 1, AlertKind::sos);
     clock.advance(1000);
-    raise("D2", 1, AlertKind::smoke);
-    acked = raise("D4", 1, AlertKind::fall);
-    REQUIRE(d.acknowledge(op, acked).ok());
+    raise(d, "D2", 1, AlertKind::smoke);
+    acked = raise(d, "D4", 1, AlertKind::fall);
+    REQUIRE(d.acknowledge(kOperator, acked).ok());
     store.submit(d.take_effects().writes);
     store.drain();
     // elder 2's incident is resolved; a new one opens for them
-    REQUIRE(d.resolve(op, acked, Disposition::false_alarm).ok());
+    REQUIRE(d.resolve(kOperator, acked, Disposition::false_alarm).ok());
     closed = acked;
-    acked = raise("D3", 1, AlertKind::sos);
-    REQUIRE(d.acknowledge(op, acked).ok());
+    acked = raise(d, "D3", 1, AlertKind::sos);
+    REQUIRE(d.acknowledge(kOperator, acked).ok());
     store.submit(d.take_effects().writes);
     store.stop();
   }
@@ -139,11 +147,11 @@ TEST_CASE("a restart rebuilds the open incidents from the file", "[store]") {
   retry.device = "D1";
   retry.seq = 1;
   retry.kind = AlertKind::sos;
-  auto r = d.raise_alarm(vendor, retry);
+  auto r = d.raise_alarm(kVendor, retry);
   REQUIRE(r.ok());
   CHECK(r->duplicate);
   retry.seq = 2;
-  auto fresh = d.raise_alarm(vendor, retry);
+  auto fresh = d.raise_alarm(kVendor, retry);
   REQUIRE(fresh.ok());
   CHECK(fresh->alert == 5);
   CHECK(fresh->incident == kept);
@@ -247,8 +255,6 @@ TEST_CASE("an incident's timeline comes back in its order with its alerts among 
   const auto db = dir.file("timeline.db");
   test::seed_small_registry(db);
   ManualClock clock(1795622400000LL);
-  Principal vendor{Role::device, "vendor:acme"};
-  Principal op{Role::console, "operator:王芳"};
   auto same = [](const std::vector<TimelineEntry>& a, const std::vector<TimelineEntry>& b) {
     REQUIRE(a.size() == b.size());
     for (size_t i = 0; i < a.size(); ++i) {
@@ -268,21 +274,11 @@ TEST_CASE("an incident's timeline comes back in its order with its alerts among 
     Dispatcher d(clock);
     d.restore(store.load());
     store.start();
-    auto raise = [&](const char* device, AlertKind kind, const char* detail) {
-      AlarmIn a;
-      a.device = device;
-      a.seq = 1;
-      a.kind = kind;
-      a.detail = detail;
-      auto r = d.raise_alarm(vendor, a);
-      REQUIRE(r.ok());
-      return r->incident;
-    };
-    id = raise("D1", AlertKind::sos, R"({"bseq":1})");
-    REQUIRE(d.add_note(op, id, "first note").ok());
-    REQUIRE(raise("D2", AlertKind::smoke, R"({"ppm":900})") == id);
-    REQUIRE(d.add_note(op, id, "second note").ok());
-    REQUIRE(d.acknowledge(op, id).ok());
+    id = raise(d, "D1", 1, AlertKind::sos, R"({"bseq":1})");
+    REQUIRE(d.add_note(kOperator, id, "first note").ok());
+    REQUIRE(raise(d, "D2", 1, AlertKind::smoke, R"({"ppm":900})") == id);
+    REQUIRE(d.add_note(kOperator, id, "second note").ok());
+    REQUIRE(d.acknowledge(kOperator, id).ok());
     store.submit(d.take_effects().writes);
     store.stop();
     before = d.incident(id)->timeline;
