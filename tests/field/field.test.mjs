@@ -42,6 +42,26 @@ function problems() {
   return page.problems.filter((p) => !/WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/.test(p));
 }
 
+// Rows of the centre's file, read with the sqlite3 shell.
+function db(q) {
+  const out = execFileSync('sqlite3', ['-json', centre.db, q], { encoding: 'utf8' });
+  return out.trim() ? JSON.parse(out) : [];
+}
+
+// A supervisor asks for a visit at home every day of these elders: one is due (or
+// late) today, whatever the demo's visitors did this week.
+async function dailyVisitsAtHome(elderIds) {
+  const boss = new Client(centre.wsUrl);
+  await boss.open();
+  const password = centre.tokens.password;
+  assert.equal((await boss.request({ type: 'login', role: 'console', username: 'zhangmin', password })).type, 'welcome');
+  for (const id of elderIds) {
+    const planned = await boss.request({ type: 'set_plan', elder_id: id, times: 7, per: 'week', mode: 'home' });
+    assert.equal(planned.type, 'elder_updated', JSON.stringify(planned));
+  }
+  boss.close();
+}
+
 async function setUp() {
   centre = new Centre({ serverBin, simBin });
   centre.generate();
@@ -356,25 +376,17 @@ if (suite === 'main') {
       const password = centre.tokens.password;
       const workers = centre.tokens.accounts.filter((a) => a.kind === 'worker' && !['w1', 'w2'].includes(a.username));
       // The demo's visitors worked the days before today, and by a week's last days they
-      // may have made all of its visits: a supervisor asks for daily visits at home of
-      // two elders of the first of these workers, so that two are due (or late) on any day.
+      // may have made all of its visits: two elders of the first of these workers get
+      // daily visits at home, so that two are due (or late) on any day.
       const probe = new Client(centre.wsUrl);
       await probe.open();
       const fw = await probe.request({ type: 'login', role: 'field', username: workers[0].username, password });
       probe.close();
       assert.ok(fw.user?.worker_id, JSON.stringify(fw));
-      const daily = JSON.parse(execFileSync('sqlite3', ['-json', centre.db, `SELECT id FROM elders
-        WHERE paired_worker = ${fw.user.worker_id} AND visit_consent = 1 AND unknown_caller = 0 ORDER BY id LIMIT 2`],
-      { encoding: 'utf8' }) || '[]');
+      const daily = db(`SELECT id FROM elders WHERE paired_worker = ${fw.user.worker_id}
+        AND visit_consent = 1 AND unknown_caller = 0 ORDER BY id LIMIT 2`);
       assert.equal(daily.length, 2, `worker ${fw.user.worker_id} has two elders who agreed to visits at home`);
-      const boss = new Client(centre.wsUrl);
-      await boss.open();
-      assert.equal((await boss.request({ type: 'login', role: 'console', username: 'zhangmin', password })).type, 'welcome');
-      for (const e of daily) {
-        const planned = await boss.request({ type: 'set_plan', elder_id: e.id, times: 7, per: 'week', mode: 'home' });
-        assert.equal(planned.type, 'elder_updated', JSON.stringify(planned));
-      }
-      boss.close();
+      await dailyVisitsAtHome(daily.map((e) => e.id));
       let who = null;
       for (const account of workers) {
         const c = new Client(centre.wsUrl);
@@ -543,10 +555,6 @@ if (suite === 'main') {
       assert.ok(visitor, 'the visit list test found a worker');
       const password = centre.tokens.password;
       const DAY = 86400000;
-      const db = (q) => {
-        const out = execFileSync('sqlite3', ['-json', centre.db, q], { encoding: 'utf8' });
-        return out.trim() ? JSON.parse(out) : [];
-      };
       const fieldClient = async () => {
         const c = new Client(centre.wsUrl);
         await c.open();
@@ -595,12 +603,7 @@ if (suite === 'main') {
       const [extra] = db(`SELECT id, name, lat, lon FROM elders WHERE paired_worker = ${visitor.worker}
         AND visit_consent = 1 AND unknown_caller = 0 AND id NOT IN (${onList.join(',') || 0}) ORDER BY id LIMIT 1`);
       assert.ok(extra, `worker ${visitor.worker} has no other elder who agreed to visits at home`);
-      const boss = new Client(centre.wsUrl);
-      await boss.open();
-      assert.equal((await boss.request({ type: 'login', role: 'console', username: 'zhangmin', password })).type, 'welcome');
-      const planned = await boss.request({ type: 'set_plan', elder_id: extra.id, times: 7, per: 'week', mode: 'home' });
-      assert.equal(planned.type, 'elder_updated', JSON.stringify(planned));
-      boss.close();
+      await dailyVisitsAtHome([extra.id]);
       const due = (await raw.request({ type: 'my_visits' })).visits.find((v) => v.elder_id === extra.id);
       assert.ok(due && (due.state === 'due' || due.state === 'late'), JSON.stringify(due));
       assert.equal(due.open_visit_id, undefined);
