@@ -52,6 +52,33 @@ TEST_CASE("a new file is migrated to the current schema", "[store]") {
   sqlite3_close(raw);
 }
 
+// Schema 14 dropped the audit log's index by incident: nothing reads the log that way,
+// and each alarm's audit row wrote a page of it at a random place.
+TEST_CASE("a file at schema 13 loses the audit index by incident and keeps its audit", "[store]") {
+  test::TempDir dir;
+  const auto db = dir.file("v13.db");
+  { Store store(db); }
+  auto no_index = [&] {
+    return test::sql_text(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'audit_by_incident'") == "0";
+  };
+  CHECK(no_index());
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(raw,
+                       "CREATE INDEX audit_by_incident ON audit(incident_id);"
+                       "INSERT INTO audit(at_ms, actor, action, incident_id) VALUES (1, 'system', 'alarm', 7);"
+                       "PRAGMA user_version=13;",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+  REQUIRE_FALSE(no_index());
+  {
+    Store again(db);
+    CHECK(again.schema_version() == 14);
+  }
+  CHECK(no_index());
+  CHECK(test::sql_text(db, "SELECT actor || ' ' || action || ' ' || incident_id FROM audit") == "system alarm 7");
+}
+
 TEST_CASE("a file from a newer program is refused, untouched", "[store]") {
   test::TempDir dir;
   const auto db = dir.file("future.db");

@@ -222,7 +222,7 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  static constexpr int kSchemaVersion = 13;
+  static constexpr int kSchemaVersion = 14;
   int schema_version() const;
 
   // Synchronous, on the caller's thread; for set-up before the writer starts.
