@@ -410,8 +410,9 @@ AlarmAck Dispatcher::file_alert(const Principal& who, DeviceTable::Row row, Aler
   incident->timeline.push_back(std::move(entry));
   if (kind == DeltaKind::alert_attached) flag_unseen_alert(*incident, kind_of_alert);  // attention.cpp
   if (first_automatic) notify_contacts(*incident, kind_of_alert);
+  // A joining alert changes nothing the incident's row holds (its rank and the unseen
+  // flag are kept in memory and rebuilt at a restart), so the row is not written again.
   rerank(*incident);
-  if (kind == DeltaKind::alert_attached) save(*incident);
 
   device.last_seen_ms = now;
   if (kind == DeltaKind::incident_opened) observe(*incident);  // counts it in its hour
