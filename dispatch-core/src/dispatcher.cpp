@@ -256,8 +256,8 @@ void Dispatcher::note(Incident& incident, TimelineKind kind, std::string actor, 
 void Dispatcher::rerank(Incident& incident) {
   const ElderTable::Row row = elders_.find(incident.elder);
   if (row == ElderTable::none) return;
-  const Elder e = elders_.elder(row);
-  RankBase r = rank_base(incident, e, age_on(e.birth_date, today()), config_.weights);
+  elders_.read(row, rank_elder_);
+  RankBase r = rank_base(incident, rank_elder_, age_on(rank_elder_.birth_date, today()), config_.weights);
   incident.rank_base = r.points;
   incident.rank_reasons = std::move(r.reasons);
 }

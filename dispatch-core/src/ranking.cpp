@@ -3,7 +3,8 @@
 #include "anxin/core/care_tier.hpp"
 
 #include <algorithm>
-#include <set>
+#include <bit>
+#include <cstdint>
 
 namespace anxin {
 
@@ -31,6 +32,7 @@ int kind_points(AlertKind kind, bool dementia, const RankWeights& w) {
 
 RankBase rank_base(const Incident& incident, const Elder& elder, int age, const RankWeights& w) {
   RankBase r;
+  r.reasons.reserve(6);  // a kind, other kinds, tier, living, age, call-back: at most
   auto add = [&](std::string code, int points) {
     if (points == 0) return;
     r.points += points;
@@ -39,19 +41,20 @@ RankBase rank_base(const Incident& incident, const Elder& elder, int age, const 
 
   // The most urgent alert counts in full; other kinds add a bounded bonus, because
   // several different alarms at once (a fall and then no movement) confirm each other.
-  std::set<AlertKind> kinds;
+  static_assert(static_cast<unsigned>(AlertKind::phone_call) < 32, "a bit per kind");
+  std::uint32_t kinds = 0;  // a bit per AlertKind seen
   int best = 0;
   AlertKind lead = AlertKind::low_battery;
   for (const auto& e : incident.timeline) {
     if (e.kind != TimelineKind::alert) continue;
-    kinds.insert(e.alert_kind);
+    kinds |= 1u << static_cast<unsigned>(e.alert_kind);
     int p = kind_points(e.alert_kind, elder.dementia, w);
     if (p > best) best = p, lead = e.alert_kind;
   }
-  if (!kinds.empty()) add("kind:" + std::string(name_of(lead)), best);
-  if (kinds.size() > 1)
-    add("alerts:" + std::to_string(kinds.size()),
-        std::min(w.max_extra_kinds, w.per_extra_kind * static_cast<int>(kinds.size() - 1)));
+  const int distinct = std::popcount(kinds);
+  if (distinct > 0) add("kind:" + std::string(name_of(lead)), best);
+  if (distinct > 1)
+    add("alerts:" + std::to_string(distinct), std::min(w.max_extra_kinds, w.per_extra_kind * (distinct - 1)));
 
   // 000 二.(一): the key group comes first among the elders.
   switch (care_tier(elder, age)) {

@@ -519,6 +519,9 @@ class Dispatcher {
   std::set<WorkerId> positions_moved_;
   void flush_positions();  // dispatch_workers.cpp
   std::set<WorkerId> field_connected_;  // set_field_connected
+  // rerank's copy of the elder, read again for each alert into the strings it already
+  // holds: a fresh Elder a time was a quarter of the rerank (issue 15, item 1).
+  Elder rank_elder_;
 };
 
 // The name an actor is shown by: the part of a subject after "operator:" etc.
