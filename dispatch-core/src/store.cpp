@@ -338,8 +338,9 @@ CREATE TABLE elder_care(
     // 14: no index of the audit log by incident. Nothing the server reads uses one: it
     // reads the log in id order (replay, the admin tool's changes), and an incident's
     // history is its timeline. Every alarm's audit row put an entry at a random place in
-    // it, a quarter of the pages each commit wrote with only new alerts (issue 15, item
-    // 1; docs/benchmarks.md, "No index of the audit log by incident").
+    // it: 23 % of the pages the commits wrote with only new alerts (issue 15, item 1;
+    // docs/benchmarks.md, "The audit log's index by incident, and a joining alert's
+    // incident row").
     "DROP INDEX IF EXISTS audit_by_incident;",
 };
 
