@@ -170,11 +170,13 @@ json next_of_type(gateway::SyncClient& c, const std::string& type, std::chrono::
   }
 }
 
-AlarmAck raise(Dispatcher& d, const Principal& who, const std::string& device, std::int64_t seq, AlertKind kind) {
+AlarmAck raise(Dispatcher& d, const Principal& who, const std::string& device, std::int64_t seq, AlertKind kind,
+               std::string detail) {
   AlarmIn a;
   a.device = device;
   a.seq = seq;
   a.kind = kind;
+  a.detail = std::move(detail);
   a.device_time_ms = d.clock().now_ms();
   auto r = d.raise_alarm(who, a);
   INFO((r ? "" : r.error().message));

@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <variant>
 
 #include "anxin/core/clock.hpp"
 #include "anxin/core/dispatcher.hpp"
@@ -104,9 +105,18 @@ json next_json(gateway::SyncClient& c, std::chrono::milliseconds timeout = std::
 json next_of_type(gateway::SyncClient& c, const std::string& type,
                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
-// Raises `kind` from `device` with counter `seq`, stamped with the dispatcher's clock;
-// fails the test if it is refused.
-AlarmAck raise(Dispatcher& d, const Principal& who, const std::string& device, std::int64_t seq, AlertKind kind);
+// How many of `writes` are `Op`s.
+template <class Op>
+size_t count_writes(const WriteBatch& writes) {
+  size_t n = 0;
+  for (const WriteOp& w : writes) n += std::holds_alternative<Op>(w);
+  return n;
+}
+
+// Raises `kind` from `device` with counter `seq` and `detail`, stamped with the
+// dispatcher's clock; fails the test if it is refused.
+AlarmAck raise(Dispatcher& d, const Principal& who, const std::string& device, std::int64_t seq, AlertKind kind,
+               std::string detail = "{}");
 
 std::string alarm_frame(const std::string& device, long long seq, const std::string& kind,
                         const std::string& req = "");

@@ -513,9 +513,8 @@ TEST_CASE("the audit log carries each token change to a running dispatcher once"
   REQUIRE(changes.size() == 1);
   CHECK(d.apply_credential_change(changes[0]) == std::vector<std::string>{token_hash(token)});
   CHECK_FALSE(d.authenticate(token));
-  size_t deletes = 0;
-  for (const auto& w : d.take_effects().writes) deletes += std::holds_alternative<DeleteToken>(w);
-  CHECK(deletes == 3);  // the session, tok-console and the device token
+  // The session, tok-console and the device token.
+  CHECK(test::count_writes<DeleteToken>(d.take_effects().writes) == 3);
   // The rest of the log (logins, alarms, ...) is no change of credentials.
   store.submit({AppendAudit{{5000, "operator:王芳", "acknowledge", 1, "{}"}}});
   store.start();

@@ -1,7 +1,5 @@
 // The dispatcher alone, under a manual clock: correlation of alerts into incidents,
 // acknowledgement, resolution, retries, and refusals that change nothing.
-#include <algorithm>
-
 #include <catch2/catch.hpp>
 
 #include "anxin/core/dispatcher.hpp"
@@ -67,18 +65,14 @@ TEST_CASE("a second alert of the same elder joins the open incident", "[core][co
 TEST_CASE("a joining alert writes its alert and not the incident's row again", "[core][correlation]") {
   Fixture f;
   auto first = f.alarm("D1", 1, AlertKind::sos);
-  auto opened = f.d.take_effects().writes;
-  CHECK(std::count_if(opened.begin(), opened.end(),
-                      [](const WriteOp& w) { return std::holds_alternative<PutIncident>(w); }) == 1);
+  CHECK(test::count_writes<PutIncident>(f.d.take_effects().writes) == 1);
   f.clock.advance(5000);
   auto second = f.alarm("D2", 1, AlertKind::smoke);  // another device: not a repeat to fold
   REQUIRE(second.incident == first.incident);
   REQUIRE(second.alert != first.alert);
-  auto joined = f.d.take_effects().writes;
-  CHECK(std::none_of(joined.begin(), joined.end(),
-                     [](const WriteOp& w) { return std::holds_alternative<PutIncident>(w); }));
-  CHECK(std::count_if(joined.begin(), joined.end(),
-                      [](const WriteOp& w) { return std::holds_alternative<PutAlert>(w); }) == 1);
+  const WriteBatch joined = f.d.take_effects().writes;
+  CHECK(test::count_writes<PutIncident>(joined) == 0);
+  CHECK(test::count_writes<PutAlert>(joined) == 1);
 }
 
 TEST_CASE("another elder's alert opens a new incident", "[core][correlation]") {

@@ -93,9 +93,7 @@ TEST_CASE("a notice is in the outbox with its cause, and a start sends again wha
     fire = d.call_emergency(kOperator, id, CallKind::fire_119).value();
     auto fx = d.take_effects();
     REQUIRE(fx.notices.size() == 2);
-    size_t put = 0;
-    for (const auto& w : fx.writes) put += std::holds_alternative<PutNotice>(w);
-    CHECK(put == 2);  // in the same batch as the call tasks that caused them
+    CHECK(test::count_writes<PutNotice>(fx.writes) == 2);  // in the same batch as the call tasks that caused them
     store.submit(std::move(fx.writes));
     store.drain();
     // The operator reached 119 by hand before the request went out; then the process dies.

@@ -17,14 +17,7 @@ const Principal kOperator{Role::console, "operator:王芳"};
 
 // An alarm from the small registry's vendor platform, taken: its incident.
 IncidentId raise(Dispatcher& d, const char* device, std::int64_t seq, AlertKind kind, std::string detail = "{}") {
-  AlarmIn a;
-  a.device = device;
-  a.seq = seq;
-  a.kind = kind;
-  a.detail = std::move(detail);
-  auto r = d.raise_alarm(kVendor, a);
-  REQUIRE(r.ok());
-  return r->incident;
+  return test::raise(d, kVendor, device, seq, kind, std::move(detail)).incident;
 }
 
 }  // namespace
@@ -174,6 +167,7 @@ TEST_CASE("a restart rebuilds the open incidents from the file", "[store]") {
   retry.device = "D1";
   retry.seq = 1;
   retry.kind = AlertKind::sos;
+  retry.device_time_ms = 1795622400000LL;  // the first raise's, as a resend carries
   auto r = d.raise_alarm(kVendor, retry);
   REQUIRE(r.ok());
   CHECK(r->duplicate);
