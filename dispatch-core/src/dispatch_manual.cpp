@@ -133,7 +133,7 @@ Result<IncidentId> Dispatcher::reopen(const Principal& who, Incident record, con
   const ElderTable::Row elder = elders_.find(record.elder);
   if (elder == ElderTable::none) return Error{ErrorCode::bad_state, "incident " + id + " has no elder"};
   if (auto other = open_by_elder_.find(record.elder); other != open_by_elder_.end())
-    return Error{ErrorCode::bad_state, std::string(elders_.text(elder, ElderTable::name)) + " already has incident " + std::to_string(other->second) +
+    return Error{ErrorCode::bad_state, std::string(elders_.text(elder, ElderTable::name)) + " already has incident " + std::to_string(other->second->id) +
                                            " open: work the new report there"};
   nlohmann::json was{{"reason", reason},
                      {"resolved_ms", record.resolved_ms},
@@ -148,7 +148,7 @@ Result<IncidentId> Dispatcher::reopen(const Principal& who, Incident record, con
   i.disposition.clear();
   i.proposed_worker = 0;
   i.opened_mono = clock_.mono_ms() - (now - std::min(i.opened_ms, now));
-  open_by_elder_[i.elder] = i.id;
+  open_by_elder_[i.elder] = &i;
   for (const auto& a : i.assignments) assignment_incident_[a.id] = i.id;
   for (const auto& c : i.calls) call_incident_[c.id] = i.id;
   note(i, TimelineKind::reopened, display_name(who), reason);

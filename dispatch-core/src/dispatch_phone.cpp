@@ -238,11 +238,11 @@ Result<IncidentId> Dispatcher::link_caller(const Principal& who, IncidentId id, 
     return Error{ErrorCode::bad_field, "no elder " + std::to_string(elder_id)};
   const std::string target_name(elders_.text(target, ElderTable::name));
   if (auto other = open_by_elder_.find(elder_id); other != open_by_elder_.end())
-    return Error{ErrorCode::bad_state, target_name + " already has incident " + std::to_string(other->second) +
+    return Error{ErrorCode::bad_state, target_name + " already has incident " + std::to_string(other->second->id) +
                                            " open: note the call there and resolve this one"};
   const size_t mark = incident.timeline.size();
   open_by_elder_.erase(incident.elder);
-  open_by_elder_[elder_id] = id;
+  open_by_elder_[elder_id] = &incident;
   incident.elder = elder_id;
   note(incident, TimelineKind::note, display_name(who), "来电号码 " + caller.phone + " 已关联到 " + target_name);
   rerank(incident);

@@ -104,7 +104,6 @@ std::vector<std::string> Dispatcher::restore(LiveState st, bool index_callers) {
                          ": no worker " + std::to_string(a.worker));
       return true;
     });
-    open_by_elder_[i.elder] = i.id;
     i.opened_mono = mono_of(i.opened_ms, now);
     restore_unseen_alert(i, now);  // attention.cpp
     for (auto& a : i.assignments) {
@@ -118,7 +117,8 @@ std::vector<std::string> Dispatcher::restore(LiveState st, bool index_callers) {
     }
     rerank(i);
     timed_.push_back(i.id);  // its timers are queued at the first tick
-    open_.emplace(i.id, std::move(i));
+    Incident& placed = open_.emplace(i.id, std::move(i)).first->second;
+    open_by_elder_[placed.elder] = &placed;
   }
   metrics_.start_day(clock_.now_ms());
   for (const auto& i : st.incidents_since) metrics_.observe(i);  // those opened today count
@@ -191,7 +191,15 @@ MetricsSummary Dispatcher::metrics() const {
   return m;
 }
 
-std::string Dispatcher::today() const { return local_date(clock_.now_ms()); }
+std::string Dispatcher::today() const {
+  constexpr Millis kDay = 86'400'000;
+  const Millis now = clock_.now_ms();
+  if (today_.empty() || now < today_from_ || now >= today_from_ + kDay) {
+    today_ = local_date(now);
+    today_from_ = start_of_local_day(now);
+  }
+  return today_;
+}
 
 // Today's figures are over the incidents opened today (ResponseMetrics), live as after
 // a restart. The day turns on the first event, reading or tick after midnight.
@@ -257,12 +265,20 @@ void Dispatcher::rerank(Incident& incident) {
   const ElderTable::Row row = elders_.find(incident.elder);
   if (row == ElderTable::none) return;
   elders_.read(row, rank_elder_);
-  RankBase r = rank_base(incident, rank_elder_, age_on(rank_elder_.birth_date, today()), config_.weights);
-  incident.rank_base = r.points;
-  incident.rank_reasons = std::move(r.reasons);
+  // Into the room the last incident's old list left: no new vector for each alert.
+  incident.rank_base =
+      rank_base(incident, rank_elder_, age_on(rank_elder_.birth_date, today()), config_.weights, rank_reasons_);
+  incident.rank_reasons.swap(rank_reasons_);
 }
 
-Effects Dispatcher::take_effects() { return std::exchange(effects_, {}); }
+// An alarm's writes are a few (a new incident's row, the alert's, the audit's): room
+// for four at once, rather than three growths of a vector whose elements are half a
+// kilobyte each, for every alarm.
+Effects Dispatcher::take_effects() {
+  Effects taken = std::exchange(effects_, {});
+  effects_.writes.reserve(4);
+  return taken;
+}
 
 Result<Incident*> Dispatcher::open_incident(IncidentId id) {
   auto it = open_.find(id);
@@ -335,7 +351,7 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
     ack = *folded;
   } else {
     ack = file_alert(who, row, in.kind, in.seq, in.device_time_ms, in.detail, in.boot);
-    folds_[fold_key(row, in.kind)] = last_filed_;
+    folds_[fold_key(row, in.kind)] = std::move(last_filed_);
   }
   DeviceProgress p{id, in.seq, ack.alert, ack.incident, in.boot, in.kind, in.device_time_ms};
   progress_[row] = p;
@@ -378,7 +394,7 @@ AlarmAck Dispatcher::file_alert(const Principal& who, DeviceTable::Row row, Aler
   DeltaKind kind;
   Incident* incident;
   if (auto open = open_by_elder_.find(device.elder); open != open_by_elder_.end()) {
-    incident = &open_.at(open->second);
+    incident = open->second;
     kind = DeltaKind::alert_attached;
   } else {
     Incident fresh;
@@ -388,7 +404,7 @@ AlarmAck Dispatcher::file_alert(const Principal& who, DeviceTable::Row row, Aler
     fresh.opened_ms = now;
     fresh.opened_mono = clock_.mono_ms();
     incident = &open_.emplace(fresh.id, std::move(fresh)).first->second;
-    open_by_elder_[device.elder] = incident->id;
+    open_by_elder_[device.elder] = incident;
     kind = DeltaKind::incident_opened;
   }
   alert.incident = incident->id;
@@ -429,8 +445,9 @@ AlarmAck Dispatcher::file_alert(const Principal& who, DeviceTable::Row row, Aler
       .close();
   audit(who, "alarm", incident->id, std::move(audit_detail));
   detail::append_since(emit(kind, *incident), *incident, mark);
-  last_filed_ = alert;
-  return AlarmAck{alert.id, incident->id, false};
+  const AlarmAck ack{alert.id, incident->id, false};
+  last_filed_ = std::move(alert);  // for the caller's fold map: moved there, not copied
+  return ack;
 }
 
 // --- operators --------------------------------------------------------------------------

@@ -32,11 +32,19 @@ int kind_points(AlertKind kind, bool dementia, const RankWeights& w) {
 
 RankBase rank_base(const Incident& incident, const Elder& elder, int age, const RankWeights& w) {
   RankBase r;
-  r.reasons.reserve(6);  // a kind, other kinds, tier, living, age, call-back: at most
+  r.points = rank_base(incident, elder, age, w, r.reasons);
+  return r;
+}
+
+int rank_base(const Incident& incident, const Elder& elder, int age, const RankWeights& w,
+              std::vector<RankReason>& reasons) {
+  int total = 0;
+  reasons.clear();
+  reasons.reserve(6);  // a kind, other kinds, tier, living, age, call-back: at most
   auto add = [&](std::string code, int points) {
     if (points == 0) return;
-    r.points += points;
-    r.reasons.push_back({std::move(code), points});
+    total += points;
+    reasons.push_back({std::move(code), points});
   };
 
   // The most urgent alert counts in full; other kinds add a bounded bonus, because
@@ -76,7 +84,7 @@ RankBase rank_base(const Incident& incident, const Elder& elder, int age, const 
 
   if (incident.callback == CallbackOutcome::no_answer) add("callback:no_answer", w.callback_no_answer);
   if (incident.callback == CallbackOutcome::needs_help) add("callback:needs_help", w.callback_needs_help);
-  return r;
+  return total;
 }
 
 int waiting_points(const Incident& incident, Millis now, const RankWeights& w) {

@@ -200,7 +200,7 @@ void Dispatcher::raise_offline(DeviceTable::Row device, Watch& w) {
                     nlohmann::json{{"raised_by", "server"}, {"last_seen_ms", devices_.at(device).last_seen_ms},
                                    {"check_in_s", c.every_ms / 1000}, {"grace_s", c.grace_ms / 1000}}
                         .dump());
-  folds_[fold_key(device, AlertKind::offline)] = last_filed_;
+  folds_[fold_key(device, AlertKind::offline)] = std::move(last_filed_);
   w.offline = true;
 }
 
@@ -210,7 +210,7 @@ void Dispatcher::back_online(DeviceTable::Row row, Watch& w) {
   folds_.erase(fold_key(row, AlertKind::offline));  // a later silence is a new alert
   auto open = open_by_elder_.find(devices_.at(row).elder);
   if (open == open_by_elder_.end()) return;  // resolved meanwhile: nothing to tell
-  Incident& incident = open_.at(open->second);
+  Incident& incident = *open->second;
   const size_t mark = incident.timeline.size();
   note(incident, TimelineKind::note, id, id + " back online");
   audit_system("device_back_online", incident.id, nlohmann::json{{"device", id}}.dump());
@@ -295,7 +295,7 @@ void Dispatcher::restore_supervision() {
     const int raised = threshold_of(device.battery_pct, config_.supervision.battery_low_pct);
     bool offline = false;
     if (auto open = open_by_elder_.find(device.elder); open != open_by_elder_.end())
-      for (const auto& e : open_.at(open->second).timeline)
+      for (const auto& e : open->second->timeline)
         if (e.kind == TimelineKind::alert && e.alert_kind == AlertKind::offline && e.actor == id &&
             e.at_ms >= device.last_seen_ms)
           offline = true;

@@ -299,7 +299,7 @@ void Server::Impl::take_settled(WriteBatch& writes) {
 void Server::Impl::release(std::vector<Outbound> frames) {
   {
     std::lock_guard lock(outbox_mu);
-    for (auto& f : frames) outbox.push_back(std::move(f));
+    outbox.push_back(std::move(frames));
   }
   lws_cancel_service(context);
 }
@@ -315,7 +315,7 @@ void Server::Impl::release_durable(std::vector<Outbound> frames, std::vector<Not
   {
     std::lock_guard lock(outbox_mu);
     first = outbox.empty() && durable_notices.empty();
-    for (auto& f : frames) outbox.push_back(std::move(f));
+    outbox.push_back(std::move(frames));
     for (auto& n : notices) durable_notices.push_back(std::move(n));
   }
   if (first) lws_cancel_service(context);
@@ -385,7 +385,7 @@ void Server::Impl::drain_failed_notices() {
 }
 
 void Server::Impl::drain_outbox() {
-  std::vector<Outbound> ready;
+  std::vector<std::vector<Outbound>> ready = std::move(spare_outbox);
   std::vector<Notice> notices;
   {
     std::lock_guard lock(outbox_mu);
@@ -393,32 +393,37 @@ void Server::Impl::drain_outbox() {
     notices.swap(durable_notices);
   }
   send_durable_notices(std::move(notices));  // before the replies, as the writer did
-  for (auto& o : ready) {
-    if (o.then) o.then();
-    if (!o.frame && !o.parts) continue;  // a command that answers later (a login being checked)
-    if (o.worker) {
-      for (auto& [id, s] : sessions)
-        if (s.worker == o.worker) enqueue(s, o.frame);
-      continue;
-    }
-    if (o.session == 0) {
-      for (auto& [id, s] : sessions)
-        if (s.subscribed) enqueue(s, o.frame);
-      continue;
-    }
-    auto it = sessions.find(o.session);
-    if (it == sessions.end()) continue;  // gone before its reply was durable
-    if (o.parts) {
-      send_snapshot(it->second, std::move(o.parts), o.req);
-      if (storage_full) enqueue(it->second, status_frame());  // right after its snapshot
-      continue;
-    }
-    if (o.subscribes) it->second.subscribed = true;
-    if (o.snapshot) it->second.snapshot = o.frame;
-    if (o.then_close) it->second.close_after_send = true;
-    enqueue(it->second, o.frame);
-    if (o.subscribes && storage_full) enqueue(it->second, status_frame());  // right after its snapshot
+  for (auto& batch : ready)
+    for (auto& o : batch) deliver(o);
+  ready.clear();
+  spare_outbox = std::move(ready);
+}
+
+void Server::Impl::deliver(Outbound& o) {
+  if (o.then) o.then();
+  if (!o.frame && !o.parts) return;  // a command that answers later (a login being checked)
+  if (o.worker) {
+    for (auto& [id, s] : sessions)
+      if (s.worker == o.worker) enqueue(s, o.frame);
+    return;
   }
+  if (o.session == 0) {
+    for (auto& [id, s] : sessions)
+      if (s.subscribed) enqueue(s, o.frame);
+    return;
+  }
+  auto it = sessions.find(o.session);
+  if (it == sessions.end()) return;  // gone before its reply was durable
+  if (o.parts) {
+    send_snapshot(it->second, std::move(o.parts), o.req);
+    if (storage_full) enqueue(it->second, status_frame());  // right after its snapshot
+    return;
+  }
+  if (o.subscribes) it->second.subscribed = true;
+  if (o.snapshot) it->second.snapshot = o.frame;
+  if (o.then_close) it->second.close_after_send = true;
+  enqueue(it->second, o.frame);
+  if (o.subscribes && storage_full) enqueue(it->second, status_frame());  // right after its snapshot
 }
 
 void Server::Impl::send_snapshot(Session& s, std::shared_ptr<const proto::SnapshotText> parts,

@@ -241,8 +241,10 @@ struct Server::Impl {
   // Filled by the writer thread, drained by the service thread. The notices of
   // batches now durable wait here too, so that the writer (the limit when every
   // alarm is a new alert) does not copy them into the notifier's queue itself.
+  // Kept as the batches they came in: the writer moves a batch's vector, not each
+  // frame, and `spare_outbox` hands back the capacity the last drain used.
   std::mutex outbox_mu;
-  std::vector<Outbound> outbox;
+  std::vector<std::vector<Outbound>> outbox, spare_outbox;
   std::vector<Notice> durable_notices;
 
   std::atomic<std::uint64_t> frames_in{0}, alarms_accepted{0}, errors_sent{0};
@@ -304,6 +306,7 @@ struct Server::Impl {
 
   // Service thread, on LWS_CALLBACK_EVENT_WAIT_CANCELLED.
   void drain_outbox();
+  void deliver(Outbound& o);  // one frame of it, to its session, worker or consoles
 
   // Notifier thread (or the writer's, for a full queue): queues a failed notice.
   void on_failed_notice(const Notice& notice, const std::string& reason, int attempts);

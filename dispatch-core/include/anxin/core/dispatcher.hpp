@@ -184,6 +184,8 @@ struct Effects {
 class Dispatcher {
  public:
   explicit Dispatcher(const Clock& clock, DispatchConfig config = {});
+  Dispatcher(const Dispatcher&) = delete;  // open_by_elder_ points into its own open_
+  Dispatcher& operator=(const Dispatcher&) = delete;
 
   // Replaces all state with what the store holds. The outbox's pending notices come
   // out of the next take_effects() to be sent again, bar call requests whose task
@@ -426,7 +428,7 @@ class Dispatcher {
   std::map<WorkerId, Worker> workers_;
   WorkerIndex index_;
   std::map<IncidentId, Incident> open_;  // ordered, so timers and replays are deterministic
-  std::unordered_map<ElderId, IncidentId> open_by_elder_;
+  std::unordered_map<ElderId, Incident*> open_by_elder_;  // into open_, whose nodes stay put
   std::unordered_map<std::int64_t, IncidentId> assignment_incident_;  // open incidents only
   std::unordered_map<std::int64_t, IncidentId> call_incident_;
   std::unordered_map<std::string, TokenRow> tokens_;  // by token hash
@@ -522,6 +524,11 @@ class Dispatcher {
   // rerank's copy of the elder, read again for each alert into the strings it already
   // holds: a fresh Elder a time was a quarter of the rerank (issue 15, item 1).
   Elder rank_elder_;
+  std::vector<RankReason> rank_reasons_;  // rerank's, swapped with the incident's
+  // today()'s text and the start of its day: worked out again only when the day turns
+  // (or the clock goes back), where ranking asks for it with every alert.
+  mutable std::string today_;
+  mutable Millis today_from_ = 0;
 };
 
 // The name an actor is shown by: the part of a subject after "operator:" etc.

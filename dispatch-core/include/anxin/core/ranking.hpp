@@ -41,6 +41,9 @@ struct RankBase {
   std::vector<RankReason> reasons;
 };
 RankBase rank_base(const Incident& incident, const Elder& elder, int age, const RankWeights& w = {});
+// The same into `reasons` (cleared first, its room kept), returning the points.
+int rank_base(const Incident& incident, const Elder& elder, int age, const RankWeights& w,
+              std::vector<RankReason>& reasons);
 
 // Points for waiting: from opening until acknowledgement (or now, if not yet).
 int waiting_points(const Incident& incident, Millis now, const RankWeights& w = {});
