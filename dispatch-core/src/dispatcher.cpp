@@ -354,7 +354,8 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
     folds_[fold_key(row, in.kind)] = std::move(last_filed_);
   }
   DeviceProgress p{id, in.seq, ack.alert, ack.incident, in.boot, in.kind, in.device_time_ms};
-  progress_[row] = p;
+  if (progress_it != progress_.end()) progress_it->second = p;  // nothing in between inserts into progress_
+  else progress_.emplace(row, p);
   recent_.push_back({p, row});
   ++recent_keys_[recent_key(row, in.seq)];
   if (recent_.size() > kRecent) {

@@ -23,11 +23,13 @@ class Writer {
   Writer& close() { return out_ += '}', first_ = false, *this; }
   Writer& open_array() { return sep(), out_ += '[', first_ = true, *this; }
   Writer& close_array() { return out_ += ']', first_ = false, *this; }
-  // The key of the next value, or of an object or array opened next.
+  // The key of the next value, or of an object or array opened next. Keys are the
+  // protocol's own names, plain ASCII with nothing to escape: written as they are.
   Writer& key(std::string_view k) {
     sep();
-    string_body(k);
-    out_ += ':';
+    out_ += '"';
+    out_ += k;
+    out_ += "\":";
     first_ = true;  // the value that follows takes no comma
     return *this;
   }

@@ -171,13 +171,19 @@ bool Dispatcher::take_alarm_token(DeviceTable::Row device) {
 std::optional<AlarmAck> Dispatcher::fold(DeviceTable::Row device, const AlarmIn& in) {
   auto it = folds_.find(fold_key(device, in.kind));
   if (it == folds_.end()) return std::nullopt;
-  auto open = open_.find(it->second.incident);
-  if (open == open_.end()) {
+  Alert& alert = it->second;
+  // Its incident is its elder's open one, found by hash; the ordered map of all open
+  // incidents is searched only for an incident moved to another elder (link_caller).
+  Incident* open = nullptr;
+  if (auto e = open_by_elder_.find(alert.elder); e != open_by_elder_.end() && e->second->id == alert.incident)
+    open = e->second;
+  else if (auto o = open_.find(alert.incident); o != open_.end())
+    open = &o->second;
+  if (!open) {
     folds_.erase(it);
     return std::nullopt;
   }
-  Alert& alert = it->second;
-  Incident& incident = open->second;
+  Incident& incident = *open;
   ++alert.repeats;
   ++incident.repeats;
   effects_.writes.push_back(PutAlert{alert});
