@@ -2,6 +2,8 @@
 // acknowledgement, resolution, retries, and refusals that change nothing.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "anxin/core/dispatcher.hpp"
 #include "support.hpp"
 
@@ -73,6 +75,61 @@ TEST_CASE("a joining alert writes its alert and not the incident's row again", "
   const WriteBatch joined = f.d.take_effects().writes;
   CHECK(test::count_writes<PutIncident>(joined) == 0);
   CHECK(test::count_writes<PutAlert>(joined) == 1);
+}
+
+namespace {
+bool has_reason(const Incident& i, const std::string& code) {
+  return std::any_of(i.rank_reasons.begin(), i.rank_reasons.end(), [&](const RankReason& r) { return r.code == code; });
+}
+}  // namespace
+
+// A joining alert of a kind the incident has had is not ranked again on the day of the
+// last alert (nothing the rank counts has changed); on a later day it is, for the age.
+TEST_CASE("an alert of a kind seen before ranks again on a new day for the elder's age", "[core][ranking]") {
+  Fixture f;
+  Elder b = *f.d.elder(2);
+  b.birth_date = "1946-11-27";  // 79 on the first day, 80 the next
+  f.d.put_roster({b}, {{"D5", 2, DeviceKind::sos_button, "acme", 70, 0}, {"D6", 2, DeviceKind::sos_button, "acme", 70, 0}});
+  const auto first = f.alarm("D3", 1, AlertKind::sos);
+  const Incident* i = f.d.incident(first.incident);
+  REQUIRE(i);
+  CHECK_FALSE(has_reason(*i, "age:80"));
+  const int base = i->rank_base;
+
+  f.clock.advance(3'600'000);
+  REQUIRE(f.alarm("D5", 1, AlertKind::sos).incident == first.incident);  // another button: a new alert
+  CHECK(i->rank_base == base);
+  CHECK_FALSE(has_reason(*i, "age:80"));
+
+  f.clock.advance(24 * 3'600'000LL);  // 2026-11-27: the birthday
+  const auto later = f.alarm("D6", 1, AlertKind::sos);
+  REQUIRE(later.incident == first.incident);
+  REQUIRE_FALSE(later.folded);
+  CHECK(has_reason(*i, "age:80"));
+  CHECK(i->rank_base == base + RankWeights{}.age_80 + RankWeights{}.tier_key);  // 80+: the key tier too
+}
+
+// The registry's word counts at once: an edited elder's open incident is ranked again
+// and every console told, without waiting for its next alert.
+TEST_CASE("an edited elder's open incident is ranked again at once", "[core][ranking]") {
+  Fixture f;
+  const auto opened = f.alarm("D3", 1, AlertKind::sos);
+  const Incident* i = f.d.incident(opened.incident);
+  REQUIRE(i);
+  CHECK(has_reason(*i, "living:empty_nest"));
+  f.d.take_effects();
+
+  Elder b = *f.d.elder(2);
+  b.living = LivingSituation::alone;
+  f.d.put_roster({b}, {});
+  CHECK(has_reason(*i, "living:alone"));
+  CHECK_FALSE(has_reason(*i, "living:empty_nest"));
+  const Effects fx = f.d.take_effects();
+  REQUIRE(fx.deltas.size() == 1);
+  CHECK(fx.deltas[0].kind == DeltaKind::incident_updated);
+  CHECK(fx.deltas[0].incident.id == opened.incident);
+  CHECK(fx.deltas[0].incident.rank_base == i->rank_base);
+  CHECK(fx.deltas[0].with_card);  // the card as edited
 }
 
 TEST_CASE("another elder's alert opens a new incident", "[core][correlation]") {

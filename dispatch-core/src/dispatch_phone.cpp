@@ -300,6 +300,13 @@ std::vector<ElderId> Dispatcher::put_roster(std::vector<Elder> elders, std::vect
     elders_.put(e);
   }
   for (const auto& d : devices) devices_.put(d);
+  // An edited elder's open incident ranks by what the registry now says (the care
+  // tier, living alone, the age), and every console has it at once, with the card.
+  for (const ElderId id : ids)
+    if (auto open = open_by_elder_.find(id); open != open_by_elder_.end()) {
+      rerank(*open->second);
+      emit(DeltaKind::incident_updated, *open->second).with_card = true;
+    }
   // A new phone or SIM now finds its elder when it calls. A big import makes the index
   // anew; an edit or a small import, over a city's millions of numbers, would hold
   // every alarm up for that (half a second at a million elders): their numbers go over

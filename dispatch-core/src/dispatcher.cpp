@@ -410,9 +410,17 @@ AlarmAck Dispatcher::file_alert(const Principal& who, DeviceTable::Row row, Aler
   }
   alert.incident = incident->id;
   const size_t mark = incident->timeline.size();
-  const bool first_automatic =
-      is_automatic(kind_of_alert) && std::none_of(incident->timeline.begin(), incident->timeline.end(),
-                                            [](const TimelineEntry& e) { return e.kind == TimelineKind::notified; });
+  // One pass over the timeline: whether the contacts were told already, and whether an
+  // alert of this kind came before, and the last alert's day.
+  bool notified = false, kind_seen = false;
+  Millis last_alert_ms = 0;
+  for (const auto& e : incident->timeline) {
+    notified |= e.kind == TimelineKind::notified;
+    if (e.kind != TimelineKind::alert) continue;
+    kind_seen |= e.alert_kind == kind_of_alert;
+    last_alert_ms = e.at_ms;
+  }
+  const bool first_automatic = is_automatic(kind_of_alert) && !notified;
   // A new incident's row first (the alert's refers to it), then the alert's, which is
   // also its timeline entry: the store places it after the entries written before it.
   if (kind == DeltaKind::incident_opened) save(*incident);
@@ -429,7 +437,12 @@ AlarmAck Dispatcher::file_alert(const Principal& who, DeviceTable::Row row, Aler
   if (first_automatic) notify_contacts(*incident, kind_of_alert);
   // A joining alert changes nothing the incident's row holds (its rank and the unseen
   // flag are kept in memory and rebuilt at a restart), so the row is not written again.
-  rerank(*incident);
+  // Nor does one of a kind the incident has had, on the day of its last alert, change
+  // anything its rank counts (the kinds seen, the elder's age that day): the rank made
+  // then, by that alert or a later change, stands. An edited elder's open incident is
+  // ranked again when the roster changes (put_roster).
+  if (kind == DeltaKind::incident_opened || !kind_seen || start_of_local_day(last_alert_ms) != start_of_local_day(now))
+    rerank(*incident);
 
   device.last_seen_ms = now;
   if (kind == DeltaKind::incident_opened) observe(*incident);  // counts it in its hour
