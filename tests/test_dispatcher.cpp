@@ -89,7 +89,8 @@ TEST_CASE("an alert of a kind seen before ranks again on a new day for the elder
   Fixture f;
   Elder b = *f.d.elder(2);
   b.birth_date = "1946-11-27";  // 79 on the first day, 80 the next
-  f.d.put_roster({b}, {{"D5", 2, DeviceKind::sos_button, "acme", 70, 0}, {"D6", 2, DeviceKind::sos_button, "acme", 70, 0}});
+  f.d.put_roster({b}, {{"D5", 2, DeviceKind::sos_button, "acme", 70, 0},  // two more buttons: alerts of
+                       {"D6", 2, DeviceKind::sos_button, "acme", 70, 0}});  // a kind seen, not repeats
   const auto first = f.alarm("D3", 1, AlertKind::sos);
   const Incident* i = f.d.incident(first.incident);
   REQUIRE(i);

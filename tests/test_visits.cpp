@@ -3,6 +3,7 @@
 // with SQL on a replayed month.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 
 #include "anxin/core/roster.hpp"
@@ -300,6 +301,28 @@ TEST_CASE("a snapshot after an elder's edit shows the new card", "[visits][ws][s
   json after = card_of_2();
   CHECK(after["tier"] == "key");
   CHECK(after["paired_worker_id"] == 2);
+}
+
+// An edit reaches the live picture at once: the elder's open incident is ranked again
+// and every subscribed console gets it with the edited card (docs/protocol.md).
+TEST_CASE("an elder's edit ranks the open incident again on every console", "[visits][ws][ranking]") {
+  auto s = with_supervisor();
+  auto device = s.centre->client("device", "tok-acme");
+  device->send(R"({"type":"alarm","device":"D3","seq":1,"kind":"sos","device_time_ms":1,"req":"a"})");
+  const auto incident = test::next_of_type(*device, "ack")["incident_id"].get<long long>();
+  REQUIRE(incident > 0);
+  auto op = s.centre->client("console", "tok-console");
+  REQUIRE(ask(*op, {{"type", "subscribe"}})["type"] == "snapshot");
+
+  REQUIRE(ask(*s.sup, {{"type", "update_elder"}, {"elder_id", 2}, {"living", "alone"}})["type"] == "elder_updated");
+  json d = test::next_of_type(*op, "delta");
+  CHECK(d["event"] == "incident_updated");
+  CHECK(d["incident"]["id"] == incident);
+  std::vector<std::string> codes;
+  for (const auto& r : d["incident"]["rank"]["reasons"]) codes.push_back(r["code"]);
+  CHECK(std::find(codes.begin(), codes.end(), "living:alone") != codes.end());
+  CHECK(std::find(codes.begin(), codes.end(), "living:empty_nest") == codes.end());
+  CHECK(d["elder"]["living"] == "alone");
 }
 
 TEST_CASE("a visit filed 2 km from the home and too short is flagged for the supervisor", "[visits][ws]") {

@@ -133,8 +133,8 @@ Result<IncidentId> Dispatcher::reopen(const Principal& who, Incident record, con
   const ElderTable::Row elder = elders_.find(record.elder);
   if (elder == ElderTable::none) return Error{ErrorCode::bad_state, "incident " + id + " has no elder"};
   if (auto other = open_by_elder_.find(record.elder); other != open_by_elder_.end())
-    return Error{ErrorCode::bad_state, std::string(elders_.text(elder, ElderTable::name)) + " already has incident " + std::to_string(other->second->id) +
-                                           " open: work the new report there"};
+    return Error{ErrorCode::bad_state, std::string(elders_.text(elder, ElderTable::name)) + " already has incident " +
+                                           std::to_string(other->second->id) + " open: work the new report there"};
   nlohmann::json was{{"reason", reason},
                      {"resolved_ms", record.resolved_ms},
                      {"resolved_by", record.resolved_by},

@@ -152,7 +152,8 @@ struct Delta {
   Incident incident;
   std::vector<TimelineEntry> append;
   std::optional<Worker> worker;
-  bool with_card = false;  // the incident's elder changed, or was edited: send the card (incident_opened always has it)
+  // The incident's elder changed, or was edited: send the card (incident_opened always has it).
+  bool with_card = false;
 };
 
 // What a field worker is told directly.
