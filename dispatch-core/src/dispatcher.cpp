@@ -192,11 +192,10 @@ MetricsSummary Dispatcher::metrics() const {
 }
 
 std::string Dispatcher::today() const {
-  constexpr Millis kDay = 86'400'000;
   const Millis now = clock_.now_ms();
-  if (today_.empty() || now < today_from_ || now >= today_from_ + kDay) {
+  if (const Millis day = start_of_local_day(now); today_.empty() || day != today_from_) {
     today_ = local_date(now);
-    today_from_ = start_of_local_day(now);
+    today_from_ = day;
   }
   return today_;
 }

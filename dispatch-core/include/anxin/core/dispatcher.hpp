@@ -526,8 +526,8 @@ class Dispatcher {
   // holds: a fresh Elder a time was a quarter of the rerank (issue 15, item 1).
   Elder rank_elder_;
   std::vector<RankReason> rank_reasons_;  // rerank's, swapped with the incident's
-  // today()'s text and the start of its day: worked out again only when the day turns
-  // (or the clock goes back), where ranking asks for it with every alert.
+  // today()'s text and the start of its day: worked out again only when the day
+  // changes, where ranking asks for it with every alert.
   mutable std::string today_;
   mutable Millis today_from_ = 0;
 };
