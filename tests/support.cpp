@@ -170,6 +170,12 @@ json next_of_type(gateway::SyncClient& c, const std::string& type, std::chrono::
   }
 }
 
+int rank_points(const Incident& i, const std::string& code) {
+  for (const auto& r : i.rank_reasons)
+    if (r.code == code) return r.points;
+  return 0;
+}
+
 AlarmAck raise(Dispatcher& d, const Principal& who, const std::string& device, std::int64_t seq, AlertKind kind,
                std::string detail) {
   AlarmIn a;

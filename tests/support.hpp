@@ -105,6 +105,9 @@ json next_json(gateway::SyncClient& c, std::chrono::milliseconds timeout = std::
 json next_of_type(gateway::SyncClient& c, const std::string& type,
                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+// The points of the rank reason `code` of `i`, or 0 when it has none.
+int rank_points(const Incident& i, const std::string& code);
+
 // How many of `writes` are `Op`s.
 template <class Op>
 size_t count_writes(const WriteBatch& writes) {

@@ -86,12 +86,6 @@ struct Centre {
   }
 };
 
-int points_for(const Incident& i, const std::string& code) {
-  for (const auto& r : i.rank_reasons)
-    if (r.code == code) return r.points;
-  return 0;
-}
-
 }  // namespace
 
 // --- ranking ------------------------------------------------------------------------
@@ -188,10 +182,10 @@ TEST_CASE("the dispatcher ranks and explains every open incident", "[dispatch][r
   auto battery = c.alarm("D3", AlertKind::low_battery);  // elder 2: 70, empty nest
   auto fall = c.alarm("D1", AlertKind::sos);             // elder 1: 82, alone
   const Incident& f = c.incident(fall);
-  CHECK(points_for(f, "kind:sos") == 80);
-  CHECK(points_for(f, "tier:key") == 25);
-  CHECK(points_for(f, "living:alone") == 20);
-  CHECK(points_for(f, "age:80") == 10);
+  CHECK(test::rank_points(f, "kind:sos") == 80);
+  CHECK(test::rank_points(f, "tier:key") == 25);
+  CHECK(test::rank_points(f, "living:alone") == 20);
+  CHECK(test::rank_points(f, "age:80") == 10);
   auto ranked = c.d.ranked_incidents();
   REQUIRE(ranked.size() == 2);
   CHECK(ranked[0]->id == fall);
