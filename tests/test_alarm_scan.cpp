@@ -2,6 +2,7 @@
 // and every frame it does not take goes to the tree, which reads it or gives its
 // error. Frames written by hand, then thousands made by changing one byte at a time.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <string>
 #include <vector>
@@ -128,4 +129,17 @@ TEST_CASE("an alarm changed a byte at a time is read as the tree reads it or lef
   // Both ways were taken often.
   CHECK(read_here > 2000);
   CHECK(left > 2000);
+}
+
+TEST_CASE("a plain object is known to parse and anything else is left to the parser", "[protocol][alarm_scan]") {
+  for (const char* text : {R"({"bseq":1})", "{}", R"( { "a" : "b" , "c":-5 } )", "{\"n\":0}\n"}) {
+    INFO(text);
+    CHECK(proto::plain_object(text));
+    CHECK(nlohmann::json::accept(text));
+  }
+  // Valid JSON that is not plain goes to the parser, and so does what is not JSON.
+  for (const char* text : {R"({"a":1.5})", R"({"a":[1]})", R"({"a":"\n"})", R"({"a":null})", "[]", "7", ""})
+    CHECK_FALSE(proto::plain_object(text));
+  for (const char* text : {R"({"a":1} x)", R"({"a":01})", R"({"a":1,})", R"({"a")", "{"})
+    CHECK_FALSE(proto::plain_object(text));
 }

@@ -106,6 +106,11 @@ std::optional<std::string> plain_detail(Scanner& in) {
 
 }  // namespace
 
+bool plain_object(std::string_view text) {
+  Scanner in(text);
+  return in.members([&](std::string_view) { return in.value().has_value(); }) && in.at_end();
+}
+
 std::optional<ClientMessage> scan_alarm(std::string_view text) {
   if (text.size() > kMaxFrameBytes) return std::nullopt;
   enum Field : unsigned { type = 1, req = 2, device = 4, seq = 8, kind = 16, device_time_ms = 32, battery = 64,

@@ -21,6 +21,10 @@ namespace anxin::protocol {
 // The alarm in `text`, or nothing when `text` is another frame, or not a plain one.
 std::optional<ClientMessage> scan_alarm(std::string_view text);
 
+// Whether `text` is one object of strings and integers, as scan_alarm reads a detail,
+// and nothing else: JSON for certain, known without a parser (frame_text.cpp).
+bool plain_object(std::string_view text);
+
 // parse_client without scan_alarm: every frame through the JSON tree.
 Result<ClientMessage> parse_client_tree(std::string_view text, std::string* req_out = nullptr);
 

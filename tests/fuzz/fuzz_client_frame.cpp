@@ -1,12 +1,15 @@
 // libFuzzer: every frame a device, console or field page can send reaches
 // protocol::parse_client first. It must return a message or a coded error for any
 // bytes, and a parsed message must encode and parse back to an equal frame. An alarm
-// read without the JSON tree (alarm_scan.hpp) must be the one the tree reads.
+// read without the JSON tree (alarm_scan.hpp) must be the one the tree reads, and
+// bytes plain_object takes must parse.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 #include <variant>
+
+#include <nlohmann/json.hpp>
 
 #include "alarm_scan.hpp"
 #include "anxin/core/protocol.hpp"
@@ -21,6 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::get<anxin::AlarmIn>(scanned->body).detail != std::get<anxin::AlarmIn>(tree.value().body).detail)
       std::abort();
   }
+  if (proto::plain_object(text) && !nlohmann::json::accept(text)) std::abort();
   std::string req;
   auto parsed = proto::parse_client(text, &req);
   if (!parsed) return 0;
