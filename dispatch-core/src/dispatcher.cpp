@@ -56,7 +56,7 @@ std::vector<std::string> Dispatcher::restore(LiveState st, bool index_callers) {
   std::vector<std::string> left_out;
   elders_.clear(); devices_.clear(); workers_.clear(); open_.clear(); open_by_elder_.clear();
   assignment_incident_.clear(); call_incident_.clear(); tokens_.clear(); progress_.clear();
-  recent_.clear(); recent_keys_.clear(); metrics_.clear(); watch_.clear(); heard_.clear(); alarm_buckets_.clear();
+  recent_.clear(); recent_next_ = 0; std::ranges::fill(recent_counts_, 0); metrics_.clear(); watch_.clear(); heard_.clear(); alarm_buckets_.clear();
   folds_.clear(); folded_.clear(); unwritten_.clear(); dirty_.clear(); check_ins_ = {};
   timers_ = {}; timer_due_.clear(); timed_.clear();
   index_ = WorkerIndex(config_.travel);
@@ -321,7 +321,7 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
   // alarm is known by its boot, seq, kind and device time: a device that restarts its
   // counter (rebooted, with or without a new `boot`) sends a new alarm, never a resend.
   // The numbers first: the scan of recent_ below runs for every alarm whose device and
-  // seq it holds (recent_keys_), a resend or a reused seq.
+  // seq it may hold (recent_counts_), a resend or a reused seq.
   auto same = [&](const DeviceProgress& p) {
     return p.last_seq == in.seq && p.device_time_ms == in.device_time_ms && p.kind == in.kind &&
            p.device == id && p.boot == in.boot;
@@ -330,9 +330,9 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
   if (!known_new) {
     if (progress_it != progress_.end() && same(progress_it->second))
       return AlarmAck{progress_it->second.last_alert, progress_it->second.last_incident, true};
-    if (recent_keys_.contains(recent_key(row, in.seq))) {
-      auto it = std::find_if(recent_.rbegin(), recent_.rend(), [&](const Recent& r) { return same(r.alarm); });
-      if (it != recent_.rend()) return AlarmAck{it->alarm.last_alert, it->alarm.last_incident, true};
+    if (recent_counts_[recent_slot(row, in.seq)] > 0) {
+      auto it = std::ranges::find_if(recent_, [&](const Recent& r) { return r.row == row && same(r.alarm); });
+      if (it != recent_.end()) return AlarmAck{it->alarm.last_alert, it->alarm.last_incident, true};
     }
     // The usual case, the next seq of the boot heard last, is new. Anything else may be
     // a resend older than the alarms in memory: the host looks in the file first.
@@ -350,18 +350,20 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
     ack = *folded;
   } else {
     ack = file_alert(who, row, in.kind, in.seq, in.device_time_ms, in.detail, in.boot);
-    folds_[fold_key(row, in.kind)] = std::move(last_filed_);
+    folds_[fold_key(row, in.kind)] = Fold{ack.alert, ack.incident, device.elder};
   }
   DeviceProgress p{id, in.seq, ack.alert, ack.incident, in.boot, in.kind, in.device_time_ms};
   if (progress_it != progress_.end()) progress_it->second = p;  // nothing in between inserts into progress_
   else progress_.emplace(row, p);
-  recent_.push_back({p, row});
-  ++recent_keys_[recent_key(row, in.seq)];
-  if (recent_.size() > kRecent) {
-    auto k = recent_keys_.find(recent_key(recent_.front().row, recent_.front().alarm.last_seq));
-    if (--k->second == 0) recent_keys_.erase(k);
-    recent_.pop_front();
+  if (recent_.size() < kRecent) {
+    recent_.push_back({p, row});
+  } else {
+    Recent& oldest = recent_[recent_next_];
+    --recent_counts_[recent_slot(oldest.row, oldest.alarm.last_seq)];
+    oldest = {p, row};
   }
+  recent_next_ = (recent_next_ + 1) % kRecent;
+  ++recent_counts_[recent_slot(row, in.seq)];
   Watch& w = watch_[row];
   battery_seen(row, w);
   if (in.kind == AlertKind::offline) w.offline = true;  // said by its platform
@@ -423,12 +425,13 @@ AlarmAck Dispatcher::file_alert(const Principal& who, DeviceTable::Row row, Aler
   // A new incident's row first (the alert's refers to it), then the alert's, which is
   // also its timeline entry: the store places it after the entries written before it.
   if (kind == DeltaKind::incident_opened) save(*incident);
-  effects_.writes.push_back(PutAlert{alert});
+  const AlarmAck ack{alert.id, incident->id, false};
+  effects_.writes.push_back(PutAlert{std::move(alert)});
   TimelineEntry entry;
   entry.at_ms = now;
   entry.kind = TimelineKind::alert;
   entry.actor = id;
-  entry.alert = alert.id;
+  entry.alert = ack.alert;
   entry.alert_kind = kind_of_alert;
   entry.text = detail;
   incident->timeline.push_back(std::move(entry));
@@ -451,15 +454,13 @@ AlarmAck Dispatcher::file_alert(const Principal& who, DeviceTable::Row row, Aler
   std::string audit_detail;
   json_text::Writer(audit_detail)
       .open()
-      .field("alert_id", alert.id)
+      .field("alert_id", ack.alert)
       .field("device", id)
       .field("kind", name_of(kind_of_alert))
       .field("seq", seq)
       .close();
   audit(who, "alarm", incident->id, std::move(audit_detail));
   detail::append_since(emit(kind, *incident), *incident, mark);
-  const AlarmAck ack{alert.id, incident->id, false};
-  last_filed_ = std::move(alert);  // for the caller's fold map: moved there, not copied
   return ack;
 }
 

@@ -491,7 +491,7 @@ std::vector<Store::OutboxRow> read_outbox(sqlite3* db, const std::string& where)
 }  // namespace
 
 struct Store::Statements {
-  Stmt put_alert, put_incident, update_incident, add_timeline, touch_device, put_worker, put_assignment, put_call,
+  Stmt put_alert, repeat_alert, put_incident, update_incident, add_timeline, touch_device, put_worker, put_assignment, put_call,
       append_audit, put_closing, put_visit, put_token, delete_token, put_caller, put_caller_device, purge_tokens,
       put_notice, settle_notice, last_event_id, begin, commit;
   // The last row in incident_events, as the writer goes: a new alert's `after_event`.
@@ -501,6 +501,7 @@ struct Store::Statements {
                   "INSERT INTO alerts(id, device_id, elder_id, kind, device_time_ms, received_ms,"
                   " device_seq, incident_id, detail, device_boot, repeats, after_event)"
                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET repeats=excluded.repeats"),
+        repeat_alert(db, "UPDATE alerts SET repeats=? WHERE id=?"),
         put_incident(db,
                      "INSERT INTO incidents(id, elder_id, state, opened_ms, acknowledged_ms,"
                      " acknowledged_by, resolved_ms, disposition, callback, dispatched_ms, accepted_ms,"
@@ -1198,6 +1199,8 @@ void Store::apply(const WriteOp& op) {
         .bind(5, a.device_time_ms).bind(6, a.received_ms).bind(7, a.device_seq)
         .bind(8, a.incident).bind_kept(9, a.detail).bind_kept(10, a.device_boot).bind(11, a.repeats)
         .bind(12, s.last_event).run();
+  } else if (auto* p = std::get_if<RepeatAlert>(&op)) {
+    s.repeat_alert.bind(1, p->repeats).bind(2, p->alert).run();
   } else if (auto* p = std::get_if<PutCaller>(&op)) {
     const Elder& e = p->elder;
     s.put_caller.bind(1, e.id).bind(2, e.name).bind(3, name_of(e.sex)).bind(4, e.birth_date).bind(5, e.phone)

@@ -171,42 +171,44 @@ bool Dispatcher::take_alarm_token(DeviceTable::Row device) {
 std::optional<AlarmAck> Dispatcher::fold(DeviceTable::Row device, const AlarmIn& in) {
   auto it = folds_.find(fold_key(device, in.kind));
   if (it == folds_.end()) return std::nullopt;
-  Alert& alert = it->second;
+  Fold& f = it->second;
   // Its incident is its elder's open one, found by hash; the ordered map of all open
   // incidents is searched only for an incident moved to another elder (link_caller).
   Incident* open = nullptr;
-  if (auto e = open_by_elder_.find(alert.elder); e != open_by_elder_.end() && e->second->id == alert.incident)
+  if (auto e = open_by_elder_.find(f.elder); e != open_by_elder_.end() && e->second->id == f.incident)
     open = e->second;
-  else if (auto o = open_.find(alert.incident); o != open_.end())
+  else if (auto o = open_.find(f.incident); o != open_.end())
     open = &o->second;
   if (!open) {
     folds_.erase(it);
     return std::nullopt;
   }
   Incident& incident = *open;
-  ++alert.repeats;
+  ++f.repeats;
   ++incident.repeats;
-  effects_.writes.push_back(PutAlert{alert});
+  effects_.writes.push_back(RepeatAlert{f.alert, f.repeats});
   save(incident);
   folded_.push_back(incident.id);
   devices_.at(device).last_seen_ms = clock_.now_ms();
-  return AlarmAck{alert.id, incident.id, false, true};
+  return AlarmAck{f.alert, incident.id, false, true};
 }
 
-void Dispatcher::file_server_alert(DeviceTable::Row device, AlertKind kind, const std::string& detail) {
+AlarmAck Dispatcher::file_server_alert(DeviceTable::Row device, AlertKind kind, const std::string& detail) {
   const Millis seen = devices_.at(device).last_seen_ms;
   // Seq below zero: the server's own alerts never meet a device's counter.
-  file_alert(detail::kSystem, device, kind, -(last_alert_ + 1), clock_.now_ms(), detail, "server");
+  const AlarmAck ack = file_alert(detail::kSystem, device, kind, -(last_alert_ + 1), clock_.now_ms(), detail, "server");
   devices_.at(device).last_seen_ms = seen;  // filing marks a device seen; this one was not
+  return ack;
 }
 
 void Dispatcher::raise_offline(DeviceTable::Row device, Watch& w) {
   const CheckIn c = config_.supervision.check_in.at(devices_.at(device).kind);
-  file_server_alert(device, AlertKind::offline,
-                    nlohmann::json{{"raised_by", "server"}, {"last_seen_ms", devices_.at(device).last_seen_ms},
-                                   {"check_in_s", c.every_ms / 1000}, {"grace_s", c.grace_ms / 1000}}
-                        .dump());
-  folds_[fold_key(device, AlertKind::offline)] = std::move(last_filed_);
+  const AlarmAck ack = file_server_alert(
+      device, AlertKind::offline,
+      nlohmann::json{{"raised_by", "server"}, {"last_seen_ms", devices_.at(device).last_seen_ms},
+                     {"check_in_s", c.every_ms / 1000}, {"grace_s", c.grace_ms / 1000}}
+          .dump());
+  folds_[fold_key(device, AlertKind::offline)] = Fold{ack.alert, ack.incident, devices_.at(device).elder};
   w.offline = true;
 }
 

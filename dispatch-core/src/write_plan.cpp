@@ -15,13 +15,15 @@ struct Latest {
 
 // Rows are apart across a barrier: the tables cleared at each one.
 struct Rows {
-  std::unordered_map<std::int64_t, Latest> incidents, alerts;
+  std::unordered_map<std::int64_t, Latest> incidents, alerts, repeats;
   std::unordered_map<std::string_view, Latest> devices;
 
   // The row `op` writes whole, or null for an op that is applied as it comes.
   Latest* of(const WriteOp& op) {
     if (auto* p = std::get_if<PutIncident>(&op)) return &incidents[p->incident.id];
     if (auto* p = std::get_if<PutAlert>(&op)) return &alerts[p->alert.id];
+    // After the alert's PutAlert, which comes before its first repeat.
+    if (auto* p = std::get_if<RepeatAlert>(&op)) return &repeats[p->alert];
     if (auto* p = std::get_if<TouchDevice>(&op)) return &devices[p->device];
     return nullptr;
   }

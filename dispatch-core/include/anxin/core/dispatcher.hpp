@@ -13,7 +13,6 @@
 // (call-back, 120/119, the family cascade, notices), dispatch_timers.cpp (tick).
 #pragma once
 
-#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -358,7 +357,6 @@ class Dispatcher {
 
   AlarmAck file_alert(const Principal& who, DeviceTable::Row device, AlertKind kind, std::int64_t seq, Millis device_time_ms,
                       const std::string& detail, const std::string& boot = "");
-  Alert last_filed_;  // the alert file_alert made last
 
   // Lookups that fail with coded errors.
   Result<Incident*> open_incident(IncidentId id);
@@ -455,13 +453,20 @@ class Dispatcher {
     DeviceProgress alarm;  // its device, boot, seq, kind and time, and what it filed
     DeviceTable::Row row = DeviceTable::none;
   };
+  // A ring: recent_next_ is where the next one goes, over the oldest once it is full.
   static constexpr size_t kRecent = 1024;
-  std::deque<Recent> recent_;
-  // How many of recent_ each device and seq has (recent_key): a new alarm, nearly
-  // every one, is known not to be among them without looking at all 1,024.
-  std::unordered_map<std::uint64_t, std::uint32_t> recent_keys_;
-  static std::uint64_t recent_key(DeviceTable::Row row, std::int64_t seq) {
-    return (std::uint64_t{row} << 32) ^ static_cast<std::uint64_t>(seq);
+  std::vector<Recent> recent_;
+  size_t recent_next_ = 0;
+  // How many of recent_ have each slot's device and seq (recent_slot): a new alarm,
+  // nearly every one, finds a zero and is known not to be among them without looking
+  // at all 1,024. A slot shared with another device and seq only costs that look.
+  // Counts in a flat array, not a hash map's nodes: two of those a new alarm cost
+  // a node made and one freed (issue 15).
+  static constexpr size_t kRecentSlots = 1 << 16;
+  std::vector<std::uint16_t> recent_counts_ = std::vector<std::uint16_t>(kRecentSlots);
+  static size_t recent_slot(DeviceTable::Row row, std::int64_t seq) {
+    const std::uint64_t key = (std::uint64_t{row} << 32) ^ static_cast<std::uint64_t>(seq);
+    return (key * 0x9E3779B97F4A7C15ull) >> 48;  // Fibonacci hashing, the top 16 bits
   }
   // Device supervision and alarm storms (supervision.cpp).
   struct Watch {
@@ -490,9 +495,18 @@ class Dispatcher {
     Millis at_mono = 0;
   };
   std::unordered_map<DeviceTable::Row, Bucket> alarm_buckets_;
-  // The open alerts that repeats of the same device and kind fold into, and the
-  // incidents whose counts changed since consoles were last told. Keyed by fold_key().
-  std::unordered_map<std::uint64_t, Alert> folds_;
+  // The open alerts that repeats of the same device and kind fold into, keyed by
+  // fold_key(), and the incidents whose counts changed since consoles were last told.
+  // A repeat needs only an alert's row, incident and count, not the whole Alert: with
+  // only new alerts there is one for every alert filed, and copies of whole Alerts
+  // were 7 % of the service thread (issue 15).
+  struct Fold {
+    AlertId alert = 0;
+    IncidentId incident = 0;
+    ElderId elder = 0;
+    int repeats = 0;
+  };
+  std::unordered_map<std::uint64_t, Fold> folds_;
   static std::uint64_t fold_key(DeviceTable::Row device, AlertKind kind) {
     return std::uint64_t{device} << 32 | static_cast<std::uint32_t>(kind);
   }
@@ -505,7 +519,7 @@ class Dispatcher {
   void raise_offline(DeviceTable::Row device, Watch& w);
   // An alert the server raises about a device (offline, low battery): filed like the
   // device's own, with a seq below zero, and not counted as hearing from it.
-  void file_server_alert(DeviceTable::Row device, AlertKind kind, const std::string& detail);
+  AlarmAck file_server_alert(DeviceTable::Row device, AlertKind kind, const std::string& detail);
   void back_online(DeviceTable::Row device, Watch& w);
   ResponseMetrics metrics_;  // today's figures: metrics_.day_start() is the day they cover
   AlertId last_alert_ = 0;

@@ -81,6 +81,9 @@ struct AuditEntry {
 // A new alert's row is also its entry on the incident's timeline, placed after the
 // last AddTimeline written before it; an update changes only its repeats.
 struct PutAlert { Alert alert; };
+// Alarms folded into an alert of an open incident (an alarm storm): its count, all
+// that a repeat changes of its row.
+struct RepeatAlert { AlertId alert = 0; int repeats = 0; };
 // The header row, escalations included; the timeline goes by AddTimeline, responders
 // by PutAssignment, calls by PutCallTask.
 struct PutIncident { Incident incident; };
@@ -135,7 +138,7 @@ struct SettleNotice {
 // throws StoreError (via store_sql::check) on failure, as the writer's own ops do.
 struct SqlWrite { std::function<void(sqlite3*)> run; };
 
-using WriteOp = std::variant<PutAlert, PutIncident, AddTimeline, TouchDevice, PutWorker, PutAssignment,
+using WriteOp = std::variant<PutAlert, RepeatAlert, PutIncident, AddTimeline, TouchDevice, PutWorker, PutAssignment,
                              PutCallTask, AppendAudit, PutClosingRecord, PutVisit, PutToken, DeleteToken,
                              PutCaller, PurgeExpiredTokens, PutNotice, SettleNotice, SqlWrite>;
 using WriteBatch = std::vector<WriteOp>;
