@@ -55,8 +55,8 @@ Dispatcher::Dispatcher(const Clock& clock, DispatchConfig config)
 std::vector<std::string> Dispatcher::restore(LiveState st, bool index_callers) {
   std::vector<std::string> left_out;
   elders_.clear(); devices_.clear(); workers_.clear(); open_.clear(); open_by_elder_.clear();
-  assignment_incident_.clear(); call_incident_.clear(); tokens_.clear(); progress_.clear();
-  recent_.clear(); recent_next_ = 0; std::ranges::fill(recent_counts_, 0); metrics_.clear(); watch_.clear(); heard_.clear(); alarm_buckets_.clear();
+  assignment_incident_.clear(); call_incident_.clear(); tokens_.clear(); alarmed_.clear();
+  recent_.clear(); recent_next_ = 0; std::ranges::fill(recent_counts_, 0); metrics_.clear(); watch_.clear(); heard_.clear();
   folds_.clear(); folded_.clear(); unwritten_.clear(); dirty_.clear(); check_ins_ = {};
   timers_ = {}; timer_due_.clear(); timed_.clear();
   index_ = WorkerIndex(config_.travel);
@@ -124,7 +124,7 @@ std::vector<std::string> Dispatcher::restore(LiveState st, bool index_callers) {
   for (const auto& i : st.incidents_since) metrics_.observe(i);  // those opened today count
   for (auto& t : st.tokens) tokens_.emplace(t.hash, std::move(t));
   for (auto& p : st.progress)
-    if (const auto row = devices_.find(p.device); row != DeviceTable::none) progress_.emplace(row, std::move(p));
+    if (const auto row = devices_.find(p.device); row != DeviceTable::none) alarmed_[row].last = std::move(p);
   last_alert_ = st.max_alert_id;
   last_incident_ = st.max_incident_id;
   last_assignment_ = st.max_assignment_id;
@@ -326,21 +326,21 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
     return p.last_seq == in.seq && p.device_time_ms == in.device_time_ms && p.kind == in.kind &&
            p.device == id && p.boot == in.boot;
   };
-  auto progress_it = progress_.find(row);
+  Alarmed& alarmed = alarmed_[row];  // stays put: the map's nodes do
+  const DeviceProgress& last = alarmed.last;
+  const bool heard = last.last_seq != 0;
   if (!known_new) {
-    if (progress_it != progress_.end() && same(progress_it->second))
-      return AlarmAck{progress_it->second.last_alert, progress_it->second.last_incident, true};
+    if (heard && same(last)) return AlarmAck{last.last_alert, last.last_incident, true};
     if (recent_counts_[recent_slot(row, in.seq)] > 0) {
       auto it = std::ranges::find_if(recent_, [&](const Recent& r) { return r.row == row && same(r.alarm); });
       if (it != recent_.end()) return AlarmAck{it->alarm.last_alert, it->alarm.last_incident, true};
     }
     // The usual case, the next seq of the boot heard last, is new. Anything else may be
     // a resend older than the alarms in memory: the host looks in the file first.
-    const bool next = progress_it == progress_.end() ||
-                      (progress_it->second.boot == in.boot && in.seq > progress_it->second.last_seq);
+    const bool next = !heard || (last.boot == in.boot && in.seq > last.last_seq);
     if (!next) return AlarmAck{0, 0, false, false, true};
   }
-  if (!take_alarm_token(row))
+  if (!take_alarm_token(alarmed))
     return Error{ErrorCode::rate_limited, id + " sent more than " +
                                               std::to_string(config_.supervision.alarm_burst) +
                                               " alarms in a short time; this one was not taken: send it again later"};
@@ -352,19 +352,18 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
     ack = file_alert(who, row, in.kind, in.seq, in.device_time_ms, in.detail, in.boot);
     folds_[fold_key(row, in.kind)] = Fold{ack.alert, ack.incident, device.elder};
   }
-  DeviceProgress p{id, in.seq, ack.alert, ack.incident, in.boot, in.kind, in.device_time_ms};
-  if (progress_it != progress_.end()) progress_it->second = p;  // nothing in between inserts into progress_
-  else progress_.emplace(row, p);
+  alarmed.last = DeviceProgress{id, in.seq, ack.alert, ack.incident, in.boot, in.kind, in.device_time_ms};
   if (recent_.size() < kRecent) {
-    recent_.push_back({p, row});
+    recent_.push_back({alarmed.last, row});
   } else {
     Recent& oldest = recent_[recent_next_];
     --recent_counts_[recent_slot(oldest.row, oldest.alarm.last_seq)];
-    oldest = {p, row};
+    oldest = {alarmed.last, row};
   }
   recent_next_ = (recent_next_ + 1) % kRecent;
   ++recent_counts_[recent_slot(row, in.seq)];
-  Watch& w = watch_[row];
+  if (!alarmed.watch) alarmed.watch = &watch_[row];
+  Watch& w = *alarmed.watch;
   battery_seen(row, w);
   if (in.kind == AlertKind::offline) w.offline = true;  // said by its platform
   // Its last contact and battery are written as a heartbeat's are, with the ticks'

@@ -152,14 +152,14 @@ void Dispatcher::battery_seen(DeviceTable::Row row, Watch& w) {
   if (threshold_of(device.battery_pct, s.battery_low_pct) < w.battery_raised) heard_.push_back(row);
 }
 
-bool Dispatcher::take_alarm_token(DeviceTable::Row device) {
+bool Dispatcher::take_alarm_token(Alarmed& b) {
   const auto& s = config_.supervision;
   const Millis mono = clock_.mono_ms();
-  auto [it, first] = alarm_buckets_.try_emplace(device, Bucket{static_cast<double>(s.alarm_burst), mono});
-  Bucket& b = it->second;
-  if (!first && s.alarm_refill_ms > 0)
-    b.tokens = std::min<double>(s.alarm_burst, b.tokens + static_cast<double>(mono - b.at_mono) / s.alarm_refill_ms);
-  b.at_mono = mono;
+  if (b.tokens < 0)
+    b.tokens = s.alarm_burst;
+  else if (s.alarm_refill_ms > 0)
+    b.tokens = std::min<double>(s.alarm_burst, b.tokens + static_cast<double>(mono - b.tokens_mono) / s.alarm_refill_ms);
+  b.tokens_mono = mono;
   if (b.tokens < 1) return false;
   b.tokens -= 1;
   return true;

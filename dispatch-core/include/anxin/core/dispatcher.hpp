@@ -433,7 +433,18 @@ class Dispatcher {
   std::unordered_map<std::string, TokenRow> tokens_;  // by token hash
   // The per-alarm maps below are keyed by device row, not serial: an alarm hashed and
   // compared its serial string in each of them (issue 15).
-  std::unordered_map<DeviceTable::Row, DeviceProgress> progress_;
+  // What an alarm looks up of its device: the last alarm taken from it, which a resend
+  // repeats (last_seq 0 for none: a device's seq is positive), and the bucket its rate
+  // is held to (take_alarm_token), and its Watch. One record, found once: the maps
+  // of each cost every alarm a lookup, and a device's first alarm a node.
+  struct Watch;
+  struct Alarmed {
+    DeviceProgress last;
+    double tokens = -1;  // below zero until its first alarm: then a full burst
+    Millis tokens_mono = 0;
+    Watch* watch = nullptr;  // its entry in watch_, from its first alarm (watch_ erases none)
+  };
+  std::unordered_map<DeviceTable::Row, Alarmed> alarmed_;
   // Who each known number belongs to (index_numbers, dispatch_phone.cpp), compact for a
   // city's millions of numbers: the number's digits packed in an integer and the device
   // its calls are filed under; the elder and the contact's name come from the registry
@@ -476,7 +487,7 @@ class Dispatcher {
     bool dirty = false;        // heard from since last written to the file (in dirty_)
     Millis queued_due = 0;     // its entry in check_ins_, 0 for none
   };
-  // Kept by device row, as progress_ is: a city's start made a Watch for each of its
+  // Kept by device row, as alarmed_ is: a city's start made a Watch for each of its
   // hundreds of thousands of low batteries, each with a copy of its serial.
   std::unordered_map<DeviceTable::Row, Watch> watch_;  // the supervised devices
   std::vector<DeviceTable::Row> heard_;  // to look at in the next tick: back, or battery lower
@@ -490,16 +501,11 @@ class Dispatcher {
   std::vector<DeviceTable::Row> dirty_;      // heard from since the last write (Watch::dirty)
   std::vector<DeviceTable::Row> unwritten_;  // heard from, to be written a slice a tick
   static constexpr size_t kDevicesWrittenPerTick = 2'000;
-  struct Bucket {
-    double tokens = 0;
-    Millis at_mono = 0;
-  };
-  std::unordered_map<DeviceTable::Row, Bucket> alarm_buckets_;
   // The open alerts that repeats of the same device and kind fold into, keyed by
   // fold_key(), and the incidents whose counts changed since consoles were last told.
   // A repeat needs only an alert's row, incident and count, not the whole Alert: with
-  // only new alerts there is one for every alert filed, and copies of whole Alerts
-  // were 7 % of the service thread (issue 15).
+  // only new alerts there is one for every alert filed, and this map, of whole Alerts,
+  // was 6.6 % of the service thread (issue 15).
   struct Fold {
     AlertId alert = 0;
     IncidentId incident = 0;
@@ -514,7 +520,7 @@ class Dispatcher {
   void supervise();  // from tick()
   void restore_supervision();
   void battery_seen(DeviceTable::Row device, Watch& w);
-  bool take_alarm_token(DeviceTable::Row device);
+  bool take_alarm_token(Alarmed& device);
   std::optional<AlarmAck> fold(DeviceTable::Row device, const AlarmIn& in);
   void raise_offline(DeviceTable::Row device, Watch& w);
   // An alert the server raises about a device (offline, low battery): filed like the
