@@ -57,7 +57,7 @@ std::vector<std::string> Dispatcher::restore(LiveState st, bool index_callers) {
   elders_.clear(); devices_.clear(); workers_.clear(); open_.clear(); open_by_elder_.clear();
   assignment_incident_.clear(); call_incident_.clear(); tokens_.clear(); alarmed_.clear();
   recent_.clear(); recent_next_ = 0; std::ranges::fill(recent_counts_, 0); metrics_.clear(); watch_.clear(); heard_.clear();
-  folds_.clear(); folded_.clear(); unwritten_.clear(); dirty_.clear(); check_ins_ = {};
+  folded_.clear(); unwritten_.clear(); dirty_.clear(); check_ins_ = {};
   timers_ = {}; timer_due_.clear(); timed_.clear();
   index_ = WorkerIndex(config_.travel);
   last_elder_ = 0;
@@ -346,11 +346,11 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
                                               " alarms in a short time; this one was not taken: send it again later"};
   if (in.battery_pct) device.battery_pct = static_cast<std::int8_t>(*in.battery_pct);
   AlarmAck ack;
-  if (auto folded = fold(row, in)) {
+  if (auto folded = fold(row, alarmed, in)) {
     ack = *folded;
   } else {
     ack = file_alert(who, row, in.kind, in.seq, in.device_time_ms, in.detail, in.boot);
-    folds_[fold_key(row, in.kind)] = Fold{ack.alert, ack.incident, device.elder};
+    hold_fold(alarmed, Fold{in.kind, ack.alert, ack.incident, device.elder});
   }
   alarmed.last = DeviceProgress{id, in.seq, ack.alert, ack.incident, in.boot, in.kind, in.device_time_ms};
   if (recent_.size() < kRecent) {
@@ -543,8 +543,8 @@ Result<IncidentId> Dispatcher::resolve(const Principal& who, IncidentId id, Disp
     if (e.kind != TimelineKind::alert) continue;
     const DeviceTable::Row row = devices_.find(e.actor);
     if (row == DeviceTable::none) continue;
-    if (auto f = folds_.find(fold_key(row, e.alert_kind)); f != folds_.end() && f->second.incident == id)
-      folds_.erase(f);
+    if (auto a = alarmed_.find(row); a != alarmed_.end())
+      std::erase_if(a->second.folds, [&](const Fold& f) { return f.kind == e.alert_kind && f.incident == id; });
   }
   open_by_elder_.erase(incident.elder);
   open_.erase(id);

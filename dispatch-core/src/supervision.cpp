@@ -168,10 +168,10 @@ bool Dispatcher::take_alarm_token(Alarmed& b) {
 // A storm: another alarm of the same kind from the same device while the alert it
 // repeats is on an open incident. Counted on the alert and the incident, stored in the
 // same commit, and told to consoles once a tick (supervise) rather than once an alarm.
-std::optional<AlarmAck> Dispatcher::fold(DeviceTable::Row device, const AlarmIn& in) {
-  auto it = folds_.find(fold_key(device, in.kind));
-  if (it == folds_.end()) return std::nullopt;
-  Fold& f = it->second;
+std::optional<AlarmAck> Dispatcher::fold(DeviceTable::Row device, Alarmed& alarmed, const AlarmIn& in) {
+  auto it = std::ranges::find(alarmed.folds, in.kind, &Fold::kind);
+  if (it == alarmed.folds.end()) return std::nullopt;
+  Fold& f = *it;
   // Its incident is its elder's open one, found by hash; the ordered map of all open
   // incidents is searched only for an incident moved to another elder (link_caller).
   Incident* open = nullptr;
@@ -180,7 +180,7 @@ std::optional<AlarmAck> Dispatcher::fold(DeviceTable::Row device, const AlarmIn&
   else if (auto o = open_.find(f.incident); o != open_.end())
     open = &o->second;
   if (!open) {
-    folds_.erase(it);
+    alarmed.folds.erase(it);
     return std::nullopt;
   }
   Incident& incident = *open;
@@ -191,6 +191,17 @@ std::optional<AlarmAck> Dispatcher::fold(DeviceTable::Row device, const AlarmIn&
   folded_.push_back(incident.id);
   devices_.at(device).last_seen_ms = clock_.now_ms();
   return AlarmAck{f.alert, incident.id, false, true};
+}
+
+void Dispatcher::hold_fold(Alarmed& alarmed, Fold fold) {
+  if (auto it = std::ranges::find(alarmed.folds, fold.kind, &Fold::kind); it != alarmed.folds.end()) *it = fold;
+  else alarmed.folds.push_back(fold);
+}
+
+size_t Dispatcher::folds_held() const {
+  size_t n = 0;
+  for (const auto& [row, alarmed] : alarmed_) n += alarmed.folds.size();
+  return n;
 }
 
 AlarmAck Dispatcher::file_server_alert(DeviceTable::Row device, AlertKind kind, const std::string& detail) {
@@ -208,14 +219,15 @@ void Dispatcher::raise_offline(DeviceTable::Row device, Watch& w) {
       nlohmann::json{{"raised_by", "server"}, {"last_seen_ms", devices_.at(device).last_seen_ms},
                      {"check_in_s", c.every_ms / 1000}, {"grace_s", c.grace_ms / 1000}}
           .dump());
-  folds_[fold_key(device, AlertKind::offline)] = Fold{ack.alert, ack.incident, devices_.at(device).elder};
+  hold_fold(alarmed_[device], Fold{AlertKind::offline, ack.alert, ack.incident, devices_.at(device).elder});
   w.offline = true;
 }
 
 void Dispatcher::back_online(DeviceTable::Row row, Watch& w) {
   const DeviceId id(devices_.serial(row));
   w.offline = false;
-  folds_.erase(fold_key(row, AlertKind::offline));  // a later silence is a new alert
+  if (auto a = alarmed_.find(row); a != alarmed_.end())  // a later silence is a new alert
+    std::erase_if(a->second.folds, [](const Fold& f) { return f.kind == AlertKind::offline; });
   auto open = open_by_elder_.find(devices_.at(row).elder);
   if (open == open_by_elder_.end()) return;  // resolved meanwhile: nothing to tell
   Incident& incident = *open->second;

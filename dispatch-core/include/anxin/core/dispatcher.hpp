@@ -335,7 +335,7 @@ class Dispatcher {
   std::vector<const Incident*> tasks_of(WorkerId worker) const;  // incidents with their assignments
   size_t elder_count() const { return elders_.size(); }
   size_t open_count() const { return open_.size(); }
-  size_t folds_held() const { return folds_.size(); }  // open alerts that repeats fold into
+  size_t folds_held() const;  // open alerts that repeats fold into
   MetricsSummary metrics() const;
   std::string today() const;  // the centre's date, for ages
 
@@ -435,14 +435,29 @@ class Dispatcher {
   // compared its serial string in each of them (issue 15).
   // What an alarm looks up of its device: the last alarm taken from it, which a resend
   // repeats (last_seq 0 for none: a device's seq is positive), and the bucket its rate
-  // is held to (take_alarm_token), and its Watch. One record, found once: the maps
-  // of each cost every alarm a lookup, and a device's first alarm a node.
+  // is held to (take_alarm_token), its Watch, and its open alerts that repeats fold
+  // into. One record, found once: a map of each cost every alarm a lookup, a cache
+  // miss in a city, and a device's first alarm a node in each.
+  //
+  // A repeat of the same device and kind folds into its open alert (supervision.cpp),
+  // which needs only the alert's row, incident and count, not the whole Alert. With
+  // only new alerts there is one for every alert filed: a map of them by device and
+  // kind, of whole Alerts, was 6.6 % of the service thread, and with Folds still 7.9 %,
+  // mostly cache misses and rehashing (issue 15).
+  struct Fold {
+    AlertKind kind = AlertKind::sos;
+    AlertId alert = 0;
+    IncidentId incident = 0;
+    ElderId elder = 0;
+    int repeats = 0;
+  };
   struct Watch;
   struct Alarmed {
     DeviceProgress last;
     double tokens = -1;  // below zero until its first alarm: then a full burst
     Millis tokens_mono = 0;
     Watch* watch = nullptr;  // its entry in watch_, from its first alarm (watch_ erases none)
+    std::vector<Fold> folds;  // one a kind at most
   };
   std::unordered_map<DeviceTable::Row, Alarmed> alarmed_;
   // Who each known number belongs to (index_numbers, dispatch_phone.cpp), compact for a
@@ -501,27 +516,14 @@ class Dispatcher {
   std::vector<DeviceTable::Row> dirty_;      // heard from since the last write (Watch::dirty)
   std::vector<DeviceTable::Row> unwritten_;  // heard from, to be written a slice a tick
   static constexpr size_t kDevicesWrittenPerTick = 2'000;
-  // The open alerts that repeats of the same device and kind fold into, keyed by
-  // fold_key(), and the incidents whose counts changed since consoles were last told.
-  // A repeat needs only an alert's row, incident and count, not the whole Alert: with
-  // only new alerts there is one for every alert filed, and this map, of whole Alerts,
-  // was 6.6 % of the service thread (issue 15).
-  struct Fold {
-    AlertId alert = 0;
-    IncidentId incident = 0;
-    ElderId elder = 0;
-    int repeats = 0;
-  };
-  std::unordered_map<std::uint64_t, Fold> folds_;
-  static std::uint64_t fold_key(DeviceTable::Row device, AlertKind kind) {
-    return std::uint64_t{device} << 32 | static_cast<std::uint32_t>(kind);
-  }
+  // The incidents whose counts changed since consoles were last told.
   std::vector<IncidentId> folded_;
   void supervise();  // from tick()
   void restore_supervision();
   void battery_seen(DeviceTable::Row device, Watch& w);
   bool take_alarm_token(Alarmed& device);
-  std::optional<AlarmAck> fold(DeviceTable::Row device, const AlarmIn& in);
+  std::optional<AlarmAck> fold(DeviceTable::Row device, Alarmed& alarmed, const AlarmIn& in);
+  static void hold_fold(Alarmed& alarmed, Fold fold);
   void raise_offline(DeviceTable::Row device, Watch& w);
   // An alert the server raises about a device (offline, low battery): filed like the
   // device's own, with a seq below zero, and not counted as hearing from it.
