@@ -56,9 +56,9 @@ std::vector<std::string> Dispatcher::restore(LiveState st, bool index_callers) {
   std::vector<std::string> left_out;
   elders_.clear(); devices_.clear(); workers_.clear(); open_.clear(); open_by_elder_.clear();
   assignment_incident_.clear(); call_incident_.clear(); tokens_.clear(); alarmed_.clear();
-  recent_.clear(); recent_next_ = 0; std::ranges::fill(recent_counts_, 0); metrics_.clear(); watch_.clear(); heard_.clear();
-  folded_.clear(); unwritten_.clear(); dirty_.clear(); check_ins_ = {};
-  timers_ = {}; timer_due_.clear(); timed_.clear();
+  recent_.clear(); recent_next_ = 0; std::ranges::fill(recent_counts_, 0);
+  metrics_.clear(); watch_.clear(); heard_.clear(); folded_.clear(); unwritten_.clear(); dirty_.clear();
+  check_ins_ = {}; timers_ = {}; timer_due_.clear(); timed_.clear();
   index_ = WorkerIndex(config_.travel);
   last_elder_ = 0;
   // The timers' monotonic stamps are not stored: each is rebuilt from its wall time as

@@ -491,9 +491,9 @@ std::vector<Store::OutboxRow> read_outbox(sqlite3* db, const std::string& where)
 }  // namespace
 
 struct Store::Statements {
-  Stmt put_alert, repeat_alert, put_incident, update_incident, add_timeline, touch_device, put_worker, put_assignment, put_call,
-      append_audit, put_closing, put_visit, put_token, delete_token, put_caller, put_caller_device, purge_tokens,
-      put_notice, settle_notice, last_event_id, begin, commit;
+  Stmt put_alert, repeat_alert, put_incident, update_incident, add_timeline, touch_device, put_worker,
+      put_assignment, put_call, append_audit, put_closing, put_visit, put_token, delete_token, put_caller,
+      put_caller_device, purge_tokens, put_notice, settle_notice, last_event_id, begin, commit;
   // The last row in incident_events, as the writer goes: a new alert's `after_event`.
   std::int64_t last_event = 0;
   explicit Statements(sqlite3* db)

@@ -152,16 +152,17 @@ void Dispatcher::battery_seen(DeviceTable::Row row, Watch& w) {
   if (threshold_of(device.battery_pct, s.battery_low_pct) < w.battery_raised) heard_.push_back(row);
 }
 
-bool Dispatcher::take_alarm_token(Alarmed& b) {
+bool Dispatcher::take_alarm_token(Alarmed& alarmed) {
   const auto& s = config_.supervision;
   const Millis mono = clock_.mono_ms();
-  if (b.tokens < 0)
-    b.tokens = s.alarm_burst;
+  if (alarmed.tokens < 0)
+    alarmed.tokens = s.alarm_burst;
   else if (s.alarm_refill_ms > 0)
-    b.tokens = std::min<double>(s.alarm_burst, b.tokens + static_cast<double>(mono - b.tokens_mono) / s.alarm_refill_ms);
-  b.tokens_mono = mono;
-  if (b.tokens < 1) return false;
-  b.tokens -= 1;
+    alarmed.tokens = std::min<double>(
+        s.alarm_burst, alarmed.tokens + static_cast<double>(mono - alarmed.tokens_mono) / s.alarm_refill_ms);
+  alarmed.tokens_mono = mono;
+  if (alarmed.tokens < 1) return false;
+  alarmed.tokens -= 1;
   return true;
 }
 

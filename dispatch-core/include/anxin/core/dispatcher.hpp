@@ -434,10 +434,10 @@ class Dispatcher {
   // The per-alarm maps below are keyed by device row, not serial: an alarm hashed and
   // compared its serial string in each of them (issue 15).
   // What an alarm looks up of its device: the last alarm taken from it, which a resend
-  // repeats (last_seq 0 for none: a device's seq is positive), and the bucket its rate
-  // is held to (take_alarm_token), its Watch, and its open alerts that repeats fold
-  // into. One record, found once: a map of each cost every alarm a lookup, a cache
-  // miss in a city, and a device's first alarm a node in each.
+  // repeats (last_seq 0 for none: a device's seq is positive), the bucket its rate is
+  // held to (take_alarm_token), its Watch, and its open alerts that repeats fold into.
+  // One record, found once: a map of each cost every alarm a lookup, a cache miss in a
+  // city, and a device's first alarm a node in each.
   //
   // A repeat of the same device and kind folds into its open alert (supervision.cpp),
   // which needs only the alert's row, incident and count, not the whole Alert. With
@@ -521,7 +521,7 @@ class Dispatcher {
   void supervise();  // from tick()
   void restore_supervision();
   void battery_seen(DeviceTable::Row device, Watch& w);
-  bool take_alarm_token(Alarmed& device);
+  bool take_alarm_token(Alarmed& alarmed);
   std::optional<AlarmAck> fold(DeviceTable::Row device, Alarmed& alarmed, const AlarmIn& in);
   static void hold_fold(Alarmed& alarmed, Fold fold);
   void raise_offline(DeviceTable::Row device, Watch& w);
