@@ -7,8 +7,8 @@
 namespace anxin {
 
 // `ops` in order, except that a row written whole several times (an incident's header,
-// an alert, a device's battery and last contact) is written once, with its last value,
-// at the place of its first write: in an alarm storm every alert attached rewrites its
+// an alert, an alert's count of repeats, a device's battery and last contact) is
+// written once, with its last value, at the place of its first write: in an alarm storm every alert attached rewrites its
 // incident's header, and a group commit holds thousands. The ops that may write those
 // tables some other way (SqlWrite, PutCaller) are kept in place, and no write is moved
 // across them.
