@@ -322,9 +322,10 @@ Result<AlarmAck> Dispatcher::raise_alarm(const Principal& who, const AlarmIn& in
   // counter (rebooted, with or without a new `boot`) sends a new alarm, never a resend.
   // The numbers first: the scan of recent_ below runs for every alarm whose device and
   // seq it may hold (recent_counts_), a resend or a reused seq.
+  // Compares alarms of this device only: its record is found by its row, and recent_
+  // is searched by row, so the serial need not be compared again.
   auto same = [&](const DeviceProgress& p) {
-    return p.last_seq == in.seq && p.device_time_ms == in.device_time_ms && p.kind == in.kind &&
-           p.device == id && p.boot == in.boot;
+    return p.last_seq == in.seq && p.device_time_ms == in.device_time_ms && p.kind == in.kind && p.boot == in.boot;
   };
   Alarmed& alarmed = alarmed_[row];  // stays put: the map's nodes do
   const DeviceProgress& last = alarmed.last;
