@@ -270,12 +270,12 @@ void Dispatcher::rerank(Incident& incident) {
   incident.rank_reasons.swap(rank_reasons_);
 }
 
-// An alarm's writes are a few (a new incident's row, the alert's, the audit's): room
-// for four at once, rather than three growths of a vector whose elements are half a
-// kilobyte each, for every alarm.
+// The host takes the effects of a turn's alarms at once (a new incident's row, the
+// alert's, the audit's, for each): room for as many writes as the last time, up to a
+// bound, rather than growths of a vector whose elements are half a kilobyte each.
 Effects Dispatcher::take_effects() {
   Effects taken = std::exchange(effects_, {});
-  effects_.writes.reserve(4);
+  effects_.writes.reserve(std::clamp<std::size_t>(taken.writes.size(), 4, 256));
   return taken;
 }
 

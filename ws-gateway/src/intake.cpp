@@ -65,9 +65,9 @@ void Server::Impl::alarm_taken(const AlarmIn& a, const Result<AlarmAck>& r, cons
     ++alarms_accepted;
     if (const auto elder = dispatcher.elder_of_device(a.device)) visits.on_alert(*elder, a.kind);
   }
-  std::vector<Outbound> out;
-  out.push_back(answer(r));
-  commit_and_send(std::move(out));
+  held_acks.push_back(answer(r));
+  commit_due = true;
+  if (held_acks.size() >= kMaxHeldAcks) commit_and_send({});
 }
 
 }  // namespace anxin::gateway

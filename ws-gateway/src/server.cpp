@@ -242,9 +242,15 @@ void Server::Impl::admit(Session& s, const Principal& who) {
 }
 
 void Server::Impl::commit_and_send(std::vector<Outbound> replies) {
-  // A command answered later (an alarm, through its own commit; a login) gives an
-  // empty reply: kept, it cost a batch of its own, a commit callback and a wake.
-  std::erase_if(replies, [](const Outbound& o) { return !o.frame && !o.parts && !o.then; });
+  // A command answered later (an alarm, among held_acks; a login) gives an empty
+  // reply: kept, it cost a commit callback and a wake.
+  std::erase_if(replies, [](const Outbound& o) { return o.empty(); });
+  commit_due = false;
+  if (!held_acks.empty()) {  // first: their alarms' effects are among those taken below
+    for (auto& r : replies) held_acks.push_back(std::move(r));
+    replies.swap(held_acks);
+    held_acks.clear();
+  }
   Effects fx = dispatcher.take_effects();
   for (auto& w : visits.take_writes()) fx.writes.push_back(std::move(w));
   if (visits.take_changed()) visits_dirty = true;  // told at the next tick (on_tick)
@@ -901,7 +907,10 @@ void Server::Impl::start() {
     pthread_setname_np(pthread_self(), "anxin-service");
     schedule_tick();
     schedule_refresh();
-    while (!stopping) lws_service(context, 0);
+    while (!stopping) {
+      lws_service(context, 0);
+      if (commit_due) commit_and_send({});
+    }
   });
   if (!options.service_cpus.empty()) {
     try {

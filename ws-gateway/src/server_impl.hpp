@@ -111,6 +111,8 @@ struct Outbound {
   // Runs on the service thread when the frame would be delivered, i.e. after the
   // commit: how the adapters of intake.hpp hear that an alarm is durable.
   std::function<void()> then;
+
+  bool empty() const { return !frame && !parts && !then; }  // a command answered later
 };
 
 Frame frame_of(proto::ServerMessage m);
@@ -284,8 +286,16 @@ struct Server::Impl {
   // --- from the service thread to the store and back -----------------------------
 
   // Hands the dispatcher's effects and the replies to the store; they go out once
-  // durable. Called once per received frame and once per tick.
+  // durable. Called for each received frame that is answered at once, for each tick,
+  // and at the end of each turn of the service loop that took alarms.
   void commit_and_send(std::vector<Outbound> replies);
+  // The alarms of one turn of the service loop (lws_service) are committed as one
+  // batch when the turn ends, or with any commit before: a batch of its own per alarm
+  // cost each its effects' vectors, a callback and a lock on both threads
+  // (docs/benchmarks.md, "Alarms committed once a turn"). held_acks are their answers.
+  bool commit_due = false;
+  std::vector<Outbound> held_acks;
+  static constexpr std::size_t kMaxHeldAcks = 64;
 
   // Writer thread (or the reader's).
   void release(std::vector<Outbound> frames);
