@@ -79,6 +79,7 @@ bool same(const Elder& a, const Elder& b) {
 // The table holds exactly `model`: by id, through its views, and in id order by each().
 void check_holds(const ElderTable& t, const std::map<ElderId, Elder>& model) {
   REQUIRE(t.size() == model.size());
+  std::mt19937 rng(5);
   for (const auto& [id, e] : model) {
     const ElderTable::Row r = t.find(id);
     REQUIRE(r != ElderTable::none);
@@ -88,6 +89,16 @@ void check_holds(const ElderTable& t, const std::map<ElderId, Elder>& model) {
     CHECK(t.text(r, ElderTable::phone) == e.phone);
     CHECK(t.text(r, ElderTable::family_doctor_phone) == e.family_doctor_phone);
     CHECK(t.unknown_caller(r) == e.unknown_caller);
+    // What ranking reads, over an elder read before: the rest is left as it was.
+    Elder ranked = make(id + 1, rng);
+    const Elder before = ranked;
+    t.read_for_ranking(r, ranked);
+    Elder expected = e;
+    expected.name = before.name, expected.phone = before.phone, expected.id_number = before.id_number;
+    expected.town = before.town, expected.community = before.community, expected.address = before.address;
+    expected.family_doctor = before.family_doctor, expected.family_doctor_phone = before.family_doctor_phone;
+    expected.contacts = before.contacts;
+    CHECK(same(ranked, expected));
     REQUIRE(t.contacts(r) == e.contacts.size());
     for (size_t k = 0; k < e.contacts.size(); ++k) {
       CHECK(t.contact(r, k).name == e.contacts[k].name);

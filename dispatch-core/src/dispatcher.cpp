@@ -263,11 +263,9 @@ void Dispatcher::note(Incident& incident, TimelineKind kind, std::string actor, 
 void Dispatcher::rerank(Incident& incident) {
   const ElderTable::Row row = elders_.find(incident.elder);
   if (row == ElderTable::none) return;
-  elders_.read(row, rank_elder_);
-  // Into the room the last incident's old list left: no new vector for each alert.
+  elders_.read_for_ranking(row, rank_elder_);
   incident.rank_base =
-      rank_base(incident, rank_elder_, age_on(rank_elder_.birth_date, today()), config_.weights, rank_reasons_);
-  incident.rank_reasons.swap(rank_reasons_);
+      rank_base(incident, rank_elder_, age_on(rank_elder_.birth_date, today()), config_.weights, incident.rank_reasons);
 }
 
 // The host takes the effects of a turn's alarms at once (a new incident's row, the

@@ -175,7 +175,7 @@ ElderTable::ContactView ElderTable::contact(Row r, std::size_t k) const {
   return c;
 }
 
-void ElderTable::read(Row r, Elder& e) const {
+void ElderTable::read_for_ranking(Row r, Elder& e) const {
   const Fixed& f = rows_[r];
   e.id = f.id;
   e.lat = f.lat;
@@ -193,10 +193,17 @@ void ElderTable::read(Row r, Elder& e) const {
   e.visit_consent = f.visit_consent;
   e.unknown_caller = f.unknown_caller;
   const char* at = text_.data() + f.text;
+  take_string(at);  // the name
+  e.birth_date.assign(take_string(at));
+}
+
+void ElderTable::read(Row r, Elder& e) const {
+  read_for_ranking(r, e);
+  const char* at = text_.data() + rows_[r].text;
   for (std::string* s : {&e.name, &e.birth_date, &e.phone, &e.id_number, &e.town, &e.community, &e.address,
                          &e.family_doctor, &e.family_doctor_phone})
     s->assign(take_string(at));
-  e.contacts.resize(f.contacts);
+  e.contacts.resize(rows_[r].contacts);
   for (EmergencyContact& c : e.contacts) {
     c.name.assign(take_string(at));
     c.relation.assign(take_string(at));

@@ -39,12 +39,16 @@ RankBase rank_base(const Incident& incident, const Elder& elder, int age, const 
 int rank_base(const Incident& incident, const Elder& elder, int age, const RankWeights& w,
               std::vector<RankReason>& reasons) {
   int total = 0;
-  reasons.clear();
+  std::size_t n = 0;  // reasons written: each over the last ranking's, in its string's room
   reasons.reserve(6);  // a kind, other kinds, tier, living, age, call-back: at most
-  auto add = [&](std::string code, int points) {
+  auto add = [&](int points, auto... code) {
     if (points == 0) return;
     total += points;
-    reasons.push_back({std::move(code), points});
+    if (n == reasons.size()) reasons.emplace_back();
+    RankReason& r = reasons[n++];
+    r.code.clear();
+    (r.code.append(code), ...);
+    r.points = points;
   };
 
   // The most urgent alert counts in full; other kinds add a bounded bonus, because
@@ -60,30 +64,31 @@ int rank_base(const Incident& incident, const Elder& elder, int age, const RankW
     if (p > best) best = p, lead = e.alert_kind;
   }
   const int distinct = std::popcount(kinds);
-  if (distinct > 0) add("kind:" + std::string(name_of(lead)), best);
+  if (distinct > 0) add(best, "kind:", name_of(lead));
   if (distinct > 1)
-    add("alerts:" + std::to_string(distinct), std::min(w.max_extra_kinds, w.per_extra_kind * (distinct - 1)));
+    add(std::min(w.max_extra_kinds, w.per_extra_kind * (distinct - 1)), "alerts:", std::to_string(distinct));
 
   // 000 二.(一): the key group comes first among the elders.
   switch (care_tier(elder, age)) {
-    case CareTier::key: add("tier:key", w.tier_key); break;
-    case CareTier::sub_key: add("tier:sub_key", w.tier_sub_key); break;
+    case CareTier::key: add(w.tier_key, "tier:key"); break;
+    case CareTier::sub_key: add(w.tier_sub_key, "tier:sub_key"); break;
     case CareTier::general: break;
   }
   // Nobody at home to help: the centre is the only one who knows.
   switch (elder.living) {
-    case LivingSituation::alone: add("living:alone", w.living_alone); break;
-    case LivingSituation::elderly_only: add("living:elderly_only", w.elderly_only); break;
-    case LivingSituation::empty_nest: add("living:empty_nest", w.empty_nest); break;
-    case LivingSituation::left_behind: add("living:left_behind", w.left_behind); break;
+    case LivingSituation::alone: add(w.living_alone, "living:alone"); break;
+    case LivingSituation::elderly_only: add(w.elderly_only, "living:elderly_only"); break;
+    case LivingSituation::empty_nest: add(w.empty_nest, "living:empty_nest"); break;
+    case LivingSituation::left_behind: add(w.left_behind, "living:left_behind"); break;
     case LivingSituation::with_family: break;
   }
   // 004: the "old-old" (80+) are the most fragile.
-  if (age >= 90) add("age:90", w.age_90);
-  else if (age >= 80) add("age:80", w.age_80);
+  if (age >= 90) add(w.age_90, "age:90");
+  else if (age >= 80) add(w.age_80, "age:80");
 
-  if (incident.callback == CallbackOutcome::no_answer) add("callback:no_answer", w.callback_no_answer);
-  if (incident.callback == CallbackOutcome::needs_help) add("callback:needs_help", w.callback_needs_help);
+  if (incident.callback == CallbackOutcome::no_answer) add(w.callback_no_answer, "callback:no_answer");
+  if (incident.callback == CallbackOutcome::needs_help) add(w.callback_needs_help, "callback:needs_help");
+  reasons.resize(n);
   return total;
 }
 

@@ -544,10 +544,10 @@ class Dispatcher {
   std::set<WorkerId> positions_moved_;
   void flush_positions();  // dispatch_workers.cpp
   std::set<WorkerId> field_connected_;  // set_field_connected
-  // rerank's copy of the elder, read again for each alert into the strings it already
-  // holds: a fresh Elder a time was a quarter of the rerank (issue 15, item 1).
+  // rerank's copy of the elder's ranking fields, read again for each alert into the
+  // string it already holds: a fresh Elder a time was a quarter of the rerank, and a
+  // whole one read a third of what remained (issue 15, item 1).
   Elder rank_elder_;
-  std::vector<RankReason> rank_reasons_;  // rerank's, swapped with the incident's
   // today()'s text and the start of its day: worked out again only when the day
   // changes, where ranking asks for it with every alert.
   mutable std::string today_;

@@ -63,6 +63,9 @@ class ElderTable {
   Elder elder(Row r) const;
   Elder at(ElderId id) const { return elder(row(id)); }  // std::out_of_range when unknown
   void read(Row r, Elder& into) const;  // as elder(), into strings that may already hold room
+  // Only what ranking reads (ranking.cpp): the fixed fields and the birth date. The
+  // other strings and the contacts are left as they were.
+  void read_for_ranking(Row r, Elder& into) const;
 
   // The table as it is in memory, and back (registry_image.hpp). load() is false when
   // the parts read do not fit together; the table is then empty.

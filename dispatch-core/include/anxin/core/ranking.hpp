@@ -41,7 +41,8 @@ struct RankBase {
   std::vector<RankReason> reasons;
 };
 RankBase rank_base(const Incident& incident, const Elder& elder, int age, const RankWeights& w = {});
-// The same into `reasons` (cleared first, its room kept), returning the points.
+// The same into `reasons`, returning the points: each reason is written over the one
+// in its place, in its string's room (a re-ranked incident's reasons need no new text).
 int rank_base(const Incident& incident, const Elder& elder, int age, const RankWeights& w,
               std::vector<RankReason>& reasons);
 
