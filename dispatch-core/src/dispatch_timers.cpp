@@ -68,13 +68,17 @@ std::optional<Millis> Dispatcher::next_timer(IncidentId id) const {
   return next_timer(it->second);
 }
 
-void Dispatcher::queue_timer(IncidentId id) {
-  const auto next = next_timer(id);
+void Dispatcher::queue_timer(const Incident& incident) {
+  const auto next = next_timer(incident);
   if (!next) return;
-  const auto [queued, fresh] = timer_due_.try_emplace(id, *next);
+  const auto [queued, fresh] = timer_due_.try_emplace(incident.id, *next);
   if (!fresh && queued->second <= *next) return;  // it pops no later, and looks again then
   queued->second = *next;
-  timers_.push({*next, id});
+  timers_.push({*next, incident.id});
+}
+
+void Dispatcher::queue_timer(IncidentId id) {
+  if (const auto it = open_.find(id); it != open_.end()) queue_timer(it->second);
 }
 
 void Dispatcher::tick() {
@@ -84,7 +88,7 @@ void Dispatcher::tick() {
   // The dashboard's figures are for today: a new day starts them afresh.
   roll_metrics_day();
   supervise();
-  for (IncidentId id : std::exchange(timed_, {})) queue_timer(id);
+  for (const Incident* incident : std::exchange(timed_, {})) queue_timer(*incident);
   std::vector<IncidentId> due;
   while (!timers_.empty() && timers_.top().first <= mono) {
     const auto [at, id] = timers_.top();

@@ -116,9 +116,9 @@ std::vector<std::string> Dispatcher::restore(LiveState st, bool index_callers) {
       c.due_mono = mono_of(c.due_ms, now + config_.family_call_timeout_ms);
     }
     rerank(i);
-    timed_.push_back(i.id);  // its timers are queued at the first tick
     Incident& placed = open_.emplace(i.id, std::move(i)).first->second;
     open_by_elder_[placed.elder] = &placed;
+    timed_.push_back(&placed);  // its timers are queued at the first tick
   }
   metrics_.start_day(clock_.now_ms());
   for (const auto& i : st.incidents_since) metrics_.observe(i);  // those opened today count
@@ -220,7 +220,7 @@ Delta& Dispatcher::emit(DeltaKind kind, const Incident& incident) {
   d.kind = kind;
   d.incident = incident.header();
   effects_.deltas.push_back(std::move(d));
-  timed_.push_back(incident.id);  // it changed: its next timer may have too
+  timed_.push_back(&incident);  // it changed: its next timer may have too
   return effects_.deltas.back();
 }
 
@@ -546,6 +546,7 @@ Result<IncidentId> Dispatcher::resolve(const Principal& who, IncidentId id, Disp
       std::erase_if(a->second.folds, [&](const Fold& f) { return f.kind == e.alert_kind && f.incident == id; });
   }
   open_by_elder_.erase(incident.elder);
+  std::erase(timed_, &incident);
   open_.erase(id);
   return id;
 }
