@@ -7,6 +7,7 @@
 // with a point or an exponent so they stay floats, and NaN or infinity as null.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -24,12 +25,24 @@ class Writer {
   Writer& open_array() { return sep(), out_ += '[', first_ = true, *this; }
   Writer& close_array() { return out_ += ']', first_ = false, *this; }
   // The key of the next value, or of an object or array opened next. Keys are the
-  // protocol's own names, plain ASCII with nothing to escape: written as they are.
+  // protocol's own names, plain ASCII with nothing to escape: written as they are,
+  // with the comma before them, in one append.
   Writer& key(std::string_view k) {
-    sep();
-    out_ += '"';
-    out_ += k;
-    out_ += "\":";
+    char buf[64];
+    if (k.size() + 4 > sizeof buf) {
+      sep();
+      out_ += '"';
+      out_ += k;
+      out_ += "\":";
+    } else {
+      char* p = buf;
+      if (!first_) *p++ = ',';
+      *p++ = '"';
+      p = std::copy(k.begin(), k.end(), p);
+      *p++ = '"';
+      *p++ = ':';
+      out_.append(buf, p);
+    }
     first_ = true;  // the value that follows takes no comma
     return *this;
   }
@@ -42,10 +55,11 @@ class Writer {
   Writer& value(double d);
   template <class Int, class = std::enable_if_t<std::is_integral_v<Int> && !std::is_same_v<Int, bool>>>
   Writer& value(Int n) {
-    sep();
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof buf, n);
-    out_.append(buf, r.ptr);
+    char buf[24];  // a comma, then 20 digits and a sign at most
+    char* p = buf;
+    if (!first_) *p++ = ',';
+    first_ = false;
+    out_.append(buf, std::to_chars(p, buf + sizeof buf, n).ptr);
     return *this;
   }
   // Text that is JSON already (a device's detail, checked by the caller).
