@@ -215,13 +215,12 @@ void Dispatcher::observe(const Incident& incident) {
 // --- effects ------------------------------------------------------------------------
 
 Delta& Dispatcher::emit(DeltaKind kind, const Incident& incident) {
-  Delta d;
+  Delta& d = effects_.deltas.emplace_back();
   d.seq = ++seq_;
   d.kind = kind;
   d.incident = incident.header();
-  effects_.deltas.push_back(std::move(d));
   timed_.push_back(&incident);  // it changed: its next timer may have too
-  return effects_.deltas.back();
+  return d;
 }
 
 void Dispatcher::emit_worker(const Worker& w) {
@@ -268,12 +267,14 @@ void Dispatcher::rerank(Incident& incident) {
       rank_base(incident, rank_elder_, age_on(rank_elder_.birth_date, today()), config_.weights, incident.rank_reasons);
 }
 
-// The host takes the effects of a turn's alarms at once (a new incident's row, the
-// alert's, the audit's, for each): room for as many writes as the last time, up to a
-// bound, rather than growths of a vector whose elements are half a kilobyte each.
+// The host takes the effects of a turn's alarms at once, 64 at most (a new incident's
+// row, the alert's, the audit's, and a delta, for each): room for as many writes as
+// the last time, up to a bound, and for 64 deltas, rather than growths of vectors whose
+// elements are over half a kilobyte each.
 Effects Dispatcher::take_effects() {
   Effects taken = std::exchange(effects_, {});
   effects_.writes.reserve(std::clamp<std::size_t>(taken.writes.size(), 4, 256));
+  effects_.deltas.reserve(64);
   return taken;
 }
 

@@ -65,6 +65,7 @@ void Server::Impl::alarm_taken(const AlarmIn& a, const Result<AlarmAck>& r, cons
     ++alarms_accepted;
     if (const auto elder = dispatcher.elder_of_device(a.device)) visits.on_alert(*elder, a.kind);
   }
+  if (held_acks.empty()) held_acks.reserve(kMaxHeldAcks);
   held_acks.push_back(answer(r));
   commit_due = true;
   if (held_acks.size() >= kMaxHeldAcks) commit_and_send({});
