@@ -175,8 +175,10 @@ ElderTable::ContactView ElderTable::contact(Row r, std::size_t k) const {
   return c;
 }
 
-void ElderTable::read_for_ranking(Row r, Elder& e) const {
-  const Fixed& f = rows_[r];
+namespace {
+// The fixed fields of a row (ElderTable::Fixed, private: deduced, not named).
+template <class Fixed>
+void read_fixed(const Fixed& f, Elder& e) {
   e.id = f.id;
   e.lat = f.lat;
   e.lon = f.lon;
@@ -192,18 +194,24 @@ void ElderTable::read_for_ranking(Row r, Elder& e) const {
   e.special_family = f.special_family;
   e.visit_consent = f.visit_consent;
   e.unknown_caller = f.unknown_caller;
-  const char* at = text_.data() + f.text;
+}
+}  // namespace
+
+void ElderTable::read_for_ranking(Row r, Elder& e) const {
+  read_fixed(rows_[r], e);
+  const char* at = text_.data() + rows_[r].text;
   take_string(at);  // the name
   e.birth_date.assign(take_string(at));
 }
 
 void ElderTable::read(Row r, Elder& e) const {
-  read_for_ranking(r, e);
-  const char* at = text_.data() + rows_[r].text;
+  const Fixed& f = rows_[r];
+  read_fixed(f, e);
+  const char* at = text_.data() + f.text;
   for (std::string* s : {&e.name, &e.birth_date, &e.phone, &e.id_number, &e.town, &e.community, &e.address,
                          &e.family_doctor, &e.family_doctor_phone})
     s->assign(take_string(at));
-  e.contacts.resize(rows_[r].contacts);
+  e.contacts.resize(f.contacts);
   for (EmergencyContact& c : e.contacts) {
     c.name.assign(take_string(at));
     c.relation.assign(take_string(at));

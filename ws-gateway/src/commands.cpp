@@ -52,8 +52,7 @@ void Server::Impl::on_frame(Session& s, std::string_view text) {
       replies.push_back(std::move(r));
     }
   }
-  std::erase_if(replies, [](const Outbound& o) { return o.empty(); });
-  if (replies.empty()) {  // an alarm, answered once the turn's alarms are durable
+  if (std::ranges::all_of(replies, &Outbound::empty)) {  // an alarm, answered once the turn's alarms are durable
     commit_due = true;
     return;
   }
