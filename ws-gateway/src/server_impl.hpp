@@ -515,6 +515,7 @@ struct Server::Impl {
 
   void schedule_tick();
   void schedule_refresh();
+  void run_timers_due_soon();
 
   // --- lws plumbing -------------------------------------------------------------------
 
