@@ -150,6 +150,21 @@ TEST_CASE("notices arrive in the order they were sent", "[notify]") {
   CHECK(notifier.stats().delivered == 20);
 }
 
+TEST_CASE("notices sent together arrive in their order after those sent before", "[notify]") {
+  test::HttpSink sink;
+  WebhookNotifier notifier(options(sink.url()));
+  notifier.send(sms(1));
+  std::vector<Notice> batch;
+  for (int i = 2; i <= 20; ++i) batch.push_back(sms(i));
+  notifier.send_all(batch);
+  notifier.send_all({});
+  REQUIRE(notifier.flush(milliseconds(10000)));
+  const auto requests = sink.requests();
+  REQUIRE(requests.size() == 20);
+  for (int i = 0; i < 20; ++i) CHECK(nlohmann::json::parse(requests[i].body)["task_id"] == i + 1);
+  CHECK(notifier.stats().queued == 20);
+}
+
 TEST_CASE("a gateway that keeps failing is tried `attempts` times, then counted failed", "[notify]") {
   test::HttpSink sink(500);
   WebhookNotifier notifier(options(sink.url()));
@@ -322,6 +337,31 @@ TEST_CASE("a notice dropped by a full queue is handed to on_failed", "[notify]")
   }
   // Shutdown cut notice 1 short and left notice 2 unsent: logged, not reported.
   CHECK(failures.get().size() == 1);
+}
+
+TEST_CASE("notices sent together past a full queue drop the newest and hand each to on_failed", "[notify]") {
+  test::HttpSink sink(500);
+  auto o = options(sink.url());
+  o.timeout_ms = 200;
+  o.backoff_ms = 60000;  // the worker sits in backoff after the first attempt
+  o.max_queue = 2;
+  Failures failures;
+  failures.attach(o);
+  {
+    WebhookNotifier notifier(o);
+    notifier.send(sms(1));
+    REQUIRE(sink.wait_for(1, milliseconds(10000)));  // the worker has taken notice 1
+    notifier.send_all({sms(2), sms(3), sms(4), sms(5)});  // 2 and 3 queued, 4 and 5 dropped
+    const auto s = notifier.stats();
+    CHECK(s.queued == 3);
+    CHECK(s.dropped == 2);
+    const auto seen = failures.get();
+    REQUIRE(seen.size() == 2);
+    CHECK(std::get<0>(seen[0]) == "sms-7-4");
+    CHECK(std::get<0>(seen[1]) == "sms-7-5");
+    CHECK(std::get<1>(seen[1]) == "queue full");
+  }
+  CHECK(failures.get().size() == 2);
 }
 
 TEST_CASE("the webhook secret is read from a file and an empty or missing file is refused", "[notify]") {

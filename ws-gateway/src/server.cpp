@@ -328,7 +328,7 @@ void Server::Impl::release_durable(std::vector<Outbound> frames, std::vector<Not
 }
 
 void Server::Impl::send_durable_notices(std::vector<Notice> notices) {
-  for (const auto& n : notices) notifier->send(n);
+  if (!notices.empty()) notifier->send_all(notices);
 }
 
 void Server::Impl::read_then_reply(const Session& s, const std::string& req, std::function<Finish()> read) {

@@ -57,6 +57,10 @@ class Notifier {
   virtual ~Notifier() = default;
   // Must not block: called on the dispatcher's thread.
   virtual void send(const Notice& notice) = 0;
+  // The same for several, in order: a notifier with a queue takes them all at once.
+  virtual void send_all(const std::vector<Notice>& notices) {
+    for (const Notice& n : notices) send(n);
+  }
 };
 
 // Keeps what it is given; for tests and the replay.

@@ -74,6 +74,7 @@ class WebhookNotifier final : public Notifier {
   WebhookNotifier& operator=(const WebhookNotifier&) = delete;
 
   void send(const Notice& notice) override;  // never blocks on the network
+  void send_all(const std::vector<Notice>& notices) override;  // one lock and one wake for all
   Stats stats() const;
   // Waits until every queued notice has been handled; false on timeout.
   bool flush(std::chrono::milliseconds timeout);
