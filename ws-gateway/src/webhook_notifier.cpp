@@ -93,8 +93,8 @@ void WebhookNotifier::send(const Notice& notice) { send_all({notice}); }
 
 // A commit's notices in one go: queued one by one, each taking the lock and waking the
 // worker, they met the worker taking the lock for each one it delivered, and the two
-// threads traded the lock through the kernel, 1,500 times a second each when every
-// alarm is a new alert (docs/benchmarks.md, "The notices queued at once").
+// threads traded the lock through the kernel, 1,500 times a second each while alarms
+// opened thousands of incidents a second (docs/benchmarks.md, "The notices queued at once").
 void WebhookNotifier::send_all(const std::vector<Notice>& notices) {
   size_t taken = 0;
   {
