@@ -581,7 +581,7 @@ void Server::Impl::schedule_refresh() {
 
 // lws 4.1 waits in poll() for the time to its next timer in whole milliseconds,
 // rounded down: through the last millisecond before each of ours it polled without
-// waiting, again and again, about 4,000 times a second with the refresh's 50 a
+// waiting, again and again, about 3,000 times a second with the refresh's 50 a
 // second, busy or idle (docs/benchmarks.md, "The last millisecond before a timer").
 // A timer due within that millisecond runs now instead; each reschedules itself.
 void Server::Impl::run_timers_due_soon() {
