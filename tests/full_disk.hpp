@@ -14,7 +14,11 @@
 // depends on timing. Here every write fails, so a test knows which one it is.
 //
 // Open every connection to be watched (Store, Centre) after constructing it, and
-// close them before it goes: declare it first.
+// close them before it goes: declare it first. One test case to a process, as ctest
+// runs them: the store's WAL layer (coalescing_wal_vfs) wraps whichever VFS was the
+// default when the process opened its first Store, and keeps it. After a Store opened
+// without a FullDisk, WAL writes go past the next one (a commit "on a full disk" goes
+// through); after one opened with it, they go through a FullDisk that is gone.
 #pragma once
 
 #include <string>
