@@ -85,6 +85,17 @@ WebhookNotifier::Options options(std::string url) {
   return o;
 }
 
+// For a gateway that fails (HttpSink(500)): the worker sits in backoff after its first
+// attempt, so what is sent next waits in a queue of `max_queue`. The short timeout is
+// also the destructor's bounded wait.
+WebhookNotifier::Options stuck_options(std::string url, size_t max_queue) {
+  auto o = options(std::move(url));
+  o.timeout_ms = 200;
+  o.backoff_ms = 60000;
+  o.max_queue = max_queue;
+  return o;
+}
+
 // A port nobody listens on: bound by us, then released.
 int closed_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -216,10 +227,7 @@ TEST_CASE("without a webhook, notices are only logged", "[notify]") {
 
 TEST_CASE("a full queue drops the new notice and counts it", "[notify]") {
   test::HttpSink sink(500);
-  auto o = options(sink.url());
-  o.timeout_ms = 200;  // also the destructor's bounded wait
-  o.backoff_ms = 60000;  // the worker sits in backoff after the first attempt
-  o.max_queue = 2;
+  auto o = stuck_options(sink.url(), 2);
   const auto start = std::chrono::steady_clock::now();
   {
     WebhookNotifier notifier(o);
@@ -317,10 +325,7 @@ TEST_CASE("a delivered notice is not reported as failed", "[notify]") {
 
 TEST_CASE("a notice dropped by a full queue is handed to on_failed", "[notify]") {
   test::HttpSink sink(500);
-  auto o = options(sink.url());
-  o.timeout_ms = 200;
-  o.backoff_ms = 60000;  // the worker sits in backoff after the first attempt
-  o.max_queue = 1;
+  auto o = stuck_options(sink.url(), 1);
   Failures failures;
   failures.attach(o);
   {
@@ -341,10 +346,7 @@ TEST_CASE("a notice dropped by a full queue is handed to on_failed", "[notify]")
 
 TEST_CASE("notices sent together past a full queue drop the newest and hand each to on_failed", "[notify]") {
   test::HttpSink sink(500);
-  auto o = options(sink.url());
-  o.timeout_ms = 200;
-  o.backoff_ms = 60000;  // the worker sits in backoff after the first attempt
-  o.max_queue = 2;
+  auto o = stuck_options(sink.url(), 2);
   Failures failures;
   failures.attach(o);
   {
