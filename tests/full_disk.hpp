@@ -14,11 +14,10 @@
 // depends on timing. Here every write fails, so a test knows which one it is.
 //
 // Open every connection to be watched (Store, Centre) after constructing it, and
-// close them before it goes: declare it first. One test case to a process, as ctest
-// runs them: the store's WAL layer (coalescing_wal_vfs) wraps whichever VFS was the
-// default when the process opened its first Store, and keeps it. After a Store opened
-// without a FullDisk, WAL writes go past the next one (a commit "on a full disk" goes
-// through); after one opened with it, they go through a FullDisk that is gone.
+// close them before it goes: declare it first. The store's WAL layer
+// (coalescing_wal_vfs) wraps the default VFS of the moment it opens, so a Store
+// opened while a FullDisk lives writes its WAL through it, and one opened after
+// does not.
 #pragma once
 
 #include <string>

@@ -5,6 +5,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <deque>
+#include <mutex>
 #include <new>
 #include <string>
 
@@ -19,7 +21,14 @@ constexpr size_t kFlushAt = 1 << 20;
 // this many at most.
 constexpr size_t kPiece = 124 << 10;
 
-sqlite3_vfs* parent = nullptr;  // the default VFS, found at registration
+// This VFS over one parent: the default VFS when it was asked for. The parent's
+// other methods (delete, access, full path, time, ...) are copied: they see this
+// copy of the parent's fields, which is all they read.
+struct Wrapper {
+  sqlite3_vfs vfs;  // must be first: SQLite sees this
+  sqlite3_vfs* parent;
+  std::string name;
+};
 
 // A WAL file: ours, with the parent's file in the memory right after it.
 struct WalFile {
@@ -124,7 +133,8 @@ const sqlite3_io_methods kWalMethods = {
     wal_device_characteristics,
 };
 
-int open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
+int open(sqlite3_vfs* self, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
+  sqlite3_vfs* parent = reinterpret_cast<Wrapper*>(self)->parent;
   if (!(flags & SQLITE_OPEN_WAL)) return parent->xOpen(parent, name, file, flags, out_flags);
   auto* w = new (file) WalFile{};
   w->real = reinterpret_cast<sqlite3_file*>(w + 1);
@@ -143,23 +153,27 @@ int open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int
 }  // namespace
 
 const char* coalescing_wal_vfs() {
-  // The parent's other methods (delete, access, full path, time, ...) are copied:
-  // they see this VFS's copy of the parent's fields, which is all they read.
-  static sqlite3_vfs vfs;
-  static const bool registered = [] {
-    parent = sqlite3_vfs_find(nullptr);
-    if (!parent) throw StoreError("SQLite has no default VFS to write the WAL through");
-    vfs = *parent;
-    vfs.zName = "anxin-coalescing-wal";
-    vfs.szOsFile = static_cast<int>(sizeof(WalFile)) + parent->szOsFile;
-    vfs.xOpen = open;
-    vfs.pNext = nullptr;
-    if (int rc = sqlite3_vfs_register(&vfs, 0); rc != SQLITE_OK)
-      throw StoreError(std::string("cannot register the WAL's VFS: ") + sqlite3_errstr(rc));
-    return true;
-  }();
-  (void)registered;
-  return vfs.zName;
+  // One wrapper per default VFS ever seen, so that a process whose default changes
+  // (a test's FullDisk) writes its WAL through the default of the moment. Each stays
+  // registered: an open connection may still use it.
+  static std::mutex mutex;
+  static std::deque<Wrapper> wrappers;
+  const std::lock_guard lock(mutex);
+  sqlite3_vfs* parent = sqlite3_vfs_find(nullptr);
+  if (!parent) throw StoreError("SQLite has no default VFS to write the WAL through");
+  for (const Wrapper& w : wrappers)
+    if (w.parent == parent) return w.vfs.zName;
+  Wrapper& w = wrappers.emplace_back(Wrapper{*parent, parent, "anxin-coalescing-wal"});
+  if (wrappers.size() > 1) w.name += "-" + std::to_string(wrappers.size());
+  w.vfs.zName = w.name.c_str();
+  w.vfs.szOsFile = static_cast<int>(sizeof(WalFile)) + parent->szOsFile;
+  w.vfs.xOpen = open;
+  w.vfs.pNext = nullptr;
+  if (int rc = sqlite3_vfs_register(&w.vfs, 0); rc != SQLITE_OK) {
+    wrappers.pop_back();
+    throw StoreError(std::string("cannot register the WAL's VFS: ") + sqlite3_errstr(rc));
+  }
+  return w.vfs.zName;
 }
 
 }  // namespace anxin

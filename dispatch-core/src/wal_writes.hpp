@@ -18,8 +18,9 @@
 
 namespace anxin {
 
-// Registers the VFS on first use (thread-safe) and returns its name for
-// sqlite3_open_v2. Throws StoreError if SQLite refuses to register it.
+// Returns the name, for sqlite3_open_v2, of this VFS over the default VFS of the
+// moment, registering it the first time that default is seen (thread-safe). Throws
+// StoreError if SQLite refuses to register it.
 const char* coalescing_wal_vfs();
 
 }  // namespace anxin
