@@ -222,7 +222,7 @@ TEST_CASE("rows another program adds while the server runs are read at the next 
   CHECK(st.devices.find("D5") != DeviceTable::none);
 }
 
-TEST_CASE("anxin-server starts from its image after a clean stop and from the rows after a crash",
+TEST_CASE("anxin-server starts from the image generate or a clean stop left and from the rows after a crash",
           "[image][server]") {
   test::TempDir dir;
   const std::string db = dir.file("city.db");
@@ -259,6 +259,7 @@ TEST_CASE("anxin-server starts from its image after a clean stop and from the ro
 
   auto [first, server] = phone_of(7);
   CHECK(first == phone);
+  CHECK(test::read_file(log).find("elders and devices read from " + db + "-registry") != std::string::npos);
   server->signal(SIGTERM);
   REQUIRE(server->wait(std::chrono::seconds(20)) == 0);
   CHECK(std::filesystem::exists(db + "-registry"));

@@ -4,9 +4,9 @@
 // gets its pong; then VmRSS and VmHWM from /proc/PID/status, at serving and after
 // settling. The server is a separate program, as in production. Each run says whether
 // the server read the elders and devices from the rows or from the image a clean stop
-// left beside the database (docs/architecture.md, "The registry's image"), and how
-// long its stop took, which writes that image; --rows removes the image before each
-// run, so that every start reads the rows.
+// (or anxin-sim generate) left beside the database (docs/architecture.md, "The
+// registry's image"), and how long its stop took, which writes that image; --rows
+// removes the image before each run, so that every start reads the rows.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>

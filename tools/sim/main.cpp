@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "anxin/core/clock.hpp"
+#include "anxin/core/dispatcher.hpp"
 #include "anxin/core/protocol.hpp"
 #include "anxin/core/store.hpp"
 #include "anxin/core/visits_service.hpp"
@@ -224,6 +225,15 @@ int generate(const Args& a) {
     store.import_registry({d.elders.begin() + static_cast<std::ptrdiff_t>(played), d.elders.end()},
                           {first_tail_device, d.devices.end()}, {});
     sim::write_care_records(db, tail_records);
+  }
+  // The registry's image, as a server's clean stop leaves it (docs/architecture.md,
+  // "The registry's image"), so that the first start reads a city's elders and devices
+  // from it instead of decoding their millions of rows.
+  {
+    const SystemClock wall;
+    Dispatcher registry(wall);
+    registry.restore(store.load(start_of_local_day(wall.now_ms())), false);
+    store.save_image(registry.elder_table(), registry.device_table());
   }
   std::printf("anxin-sim: %s: %zu elders in %zu towns, %zu devices, %zu workers (seed %llu);\n"
               "           a month of visiting: %zu calls (%zu reached), %zu visits at home, %zu flagged;\n"
