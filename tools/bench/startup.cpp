@@ -145,7 +145,8 @@ int run_startup(const StartupOptions& o) {
     std::fprintf(stderr, "anxin-bench: generating %s (once; later runs reuse it)\n", db.c_str());
     const auto t0 = Clock::now();
     const fs::path partial = dir / "city-partial.db";
-    for (const char* tail : {"", "-wal", "-shm", ".tokens.json", ".conf.json"}) fs::remove(partial.string() + tail);
+    for (const char* tail : {"", "-wal", "-shm", "-registry", ".tokens.json", ".conf.json"})
+      fs::remove(partial.string() + tail);
     const pid_t pid = spawn({sim, "generate", "--db", partial.string(), "--elders", std::to_string(o.elders),
                              "--devices", std::to_string(o.devices), "--today", "2026-11-26"},
                             (dir / "startup-generate.log").string());
@@ -153,7 +154,8 @@ int run_startup(const StartupOptions& o) {
     waitpid(pid, &status, 0);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
       throw std::runtime_error("anxin-sim generate failed; see " + (dir / "startup-generate.log").string());
-    for (const char* tail : {".tokens.json", ".conf.json"}) fs::rename(partial.string() + tail, db.string() + tail);
+    for (const char* tail : {"-registry", ".tokens.json", ".conf.json"})  // the image generate left, its stamp in the file
+      fs::rename(partial.string() + tail, db.string() + tail);
     fs::rename(partial, db);
     std::fprintf(stderr, "anxin-bench: generated in %.0f s\n",
                  std::chrono::duration<double>(Clock::now() - t0).count());
