@@ -229,11 +229,13 @@ int generate(const Args& a) {
   // The registry's image, as a server's clean stop leaves it (docs/architecture.md,
   // "The registry's image"), so that the first start reads a city's elders and devices
   // from it instead of decoding their millions of rows.
-  {
+  try {
     const SystemClock wall;
     Dispatcher registry(wall);
     registry.restore(store.load(start_of_local_day(wall.now_ms())), false);
     store.save_image(registry.elder_table(), registry.device_table());
+  } catch (const std::exception& e) {  // the database is whole: its first start reads the rows
+    std::fprintf(stderr, "anxin-sim: no image of the registry was left: %s\n", e.what());
   }
   std::printf("anxin-sim: %s: %zu elders in %zu towns, %zu devices, %zu workers (seed %llu);\n"
               "           a month of visiting: %zu calls (%zu reached), %zu visits at home, %zu flagged;\n"
