@@ -9,6 +9,7 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <type_traits>
 
 namespace anxin {
 namespace {
@@ -29,6 +30,7 @@ struct Wrapper {
   sqlite3_vfs* parent;
   std::string name;
 };
+static_assert(std::is_standard_layout_v<Wrapper>, "open() finds the Wrapper from its vfs");
 
 // A WAL file: ours, with the parent's file in the memory right after it.
 struct WalFile {

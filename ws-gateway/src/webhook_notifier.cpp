@@ -89,13 +89,14 @@ WebhookNotifier::~WebhookNotifier() {
   worker_.join();
 }
 
-void WebhookNotifier::send(const Notice& notice) { send_all({notice}); }
+void WebhookNotifier::send(const Notice& notice) { enqueue({&notice, 1}); }
+void WebhookNotifier::send_all(const std::vector<Notice>& notices) { enqueue(notices); }
 
 // A commit's notices in one go: queued one by one, each taking the lock and waking the
 // worker, they met the worker taking the lock for each one it delivered, and the two
 // threads traded the lock through the kernel, 1,500 times a second each while alarms
 // opened thousands of incidents a second (docs/benchmarks.md, "The notices queued at once").
-void WebhookNotifier::send_all(const std::vector<Notice>& notices) {
+void WebhookNotifier::enqueue(std::span<const Notice> notices) {
   size_t taken = 0;
   {
     std::lock_guard lock(mu_);

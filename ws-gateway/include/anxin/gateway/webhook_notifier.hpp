@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <span>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -80,6 +81,7 @@ class WebhookNotifier final : public Notifier {
   bool flush(std::chrono::milliseconds timeout);
 
  private:
+  void enqueue(std::span<const Notice> notices);  // send and send_all: the oldest first, the newest dropped
   void run();
   void deliver(void* curl, const Notice& notice);  // tries, counts and logs
   int perform(void* curl, const Notice& notice, const std::string& body);  // one signed attempt: a CURLcode
