@@ -1,7 +1,7 @@
 // The registry's image beside the database (issue 15, item 5; registry_image.hpp): the
 // tables it gives back are the ones the rows give, it is used only when the file
-// names it, and a crash or a change while the server is down sends the start back
-// to the rows.
+// names it, a change to an elder or device sends the start back to the rows, and
+// after a crash the devices' battery, last contact and supervision come from them.
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -147,16 +147,50 @@ TEST_CASE("a clean stop leaves an image that holds what the rows hold", "[image]
   Store store(db);
   LiveState from_image = store.load();
   CHECK(from_image.from_image);
-  // That start forgot the stamp and the triggers: the next reads the rows.
-  CHECK(test::count_rows(db, "registry_image") == 0);
-  CHECK(test::count_rows(db, "sqlite_schema WHERE type = 'trigger' AND name GLOB 'registry_image_*'") == 0);
-  LiveState from_rows = store.load();
-  CHECK_FALSE(from_rows.from_image);
-  CHECK(from_rows.image_note.find("did not stop cleanly") != std::string::npos);
-  check_same(from_rows.elders, from_rows.devices, from_image.elders, from_image.devices);
+  CHECK_FALSE(from_image.device_state_from_rows);
+  // That start kept the stamp and the triggers, and marked that a server ran: the next
+  // takes the devices' state from the rows, which a server writes without voiding the
+  // image (as after a crash).
+  CHECK(test::count_rows(db, "registry_image WHERE server_ran = 1") == 1);
+  CHECK(test::count_rows(db, "sqlite_schema WHERE type = 'trigger' AND name GLOB 'registry_image_*'") == 9);
+  write_sql(db, "UPDATE devices SET battery_pct = 12, last_seen_ms = 4242, supervised = 0 WHERE id = 'D1'");
+  CHECK(test::count_rows(db, "registry_image") == 1);
+  LiveState after_crash = store.load();
+  CHECK(after_crash.from_image);
+  CHECK(after_crash.device_state_from_rows);
   const auto d1 = from_image.devices.device(from_image.devices.find("D1"));
   CHECK(d1.battery_pct == 37);
   CHECK(d1.supervised);
+  const auto d1_now = after_crash.devices.device(after_crash.devices.find("D1"));
+  CHECK(d1_now.battery_pct == 12);
+  CHECK(d1_now.last_seen_ms == 4242);
+  CHECK_FALSE(d1_now.supervised);
+
+  std::filesystem::remove(image);
+  LiveState from_rows = store.load();
+  CHECK_FALSE(from_rows.from_image);
+  CHECK(from_rows.image_note.find("cannot open") != std::string::npos);
+  check_same(from_rows.elders, from_rows.devices, after_crash.elders, after_crash.devices);
+  check_same(from_rows.elders, from_rows.devices, from_image.elders, after_crash.devices);
+  // Without the image, the stamp and the triggers are gone.
+  CHECK(test::count_rows(db, "registry_image") == 0);
+  CHECK(test::count_rows(db, "sqlite_schema WHERE type = 'trigger' AND name GLOB 'registry_image_*'") == 0);
+}
+
+TEST_CASE("an image whose devices are not the rows' is not used", "[image][server]") {
+  test::Centre centre;
+  centre.server().stop();
+  const std::string db = centre.db();
+  REQUIRE(Store(db).load().from_image);  // a server ran: the next start reads the devices' state
+  // Another program that took the triggers away first (none of Anxin's does).
+  write_sql(db, "DROP TRIGGER registry_image_devices_DELETE; DELETE FROM devices WHERE id = 'D1'");
+  REQUIRE(test::count_rows(db, "registry_image") == 1);
+  LiveState st = Store(db).load();
+  CHECK_FALSE(st.from_image);
+  CHECK(st.image_note.find("does not hold the devices the rows hold") != std::string::npos);
+  CHECK(st.devices.find("D1") == DeviceTable::none);
+  CHECK(st.devices.size() > 0);
+  CHECK(test::count_rows(db, "registry_image") == 0);
 }
 
 TEST_CASE("a change to the registry while the server is down voids its image", "[image][server]") {
@@ -169,6 +203,7 @@ TEST_CASE("a change to the registry while the server is down voids its image", "
     Store(db).import_registry({}, {Device{"D9", 2, DeviceKind::smoke, "acme", 100, 0, "", false}}, {});
   }
   SECTION("an emergency contact taken away") { write_sql(db, "DELETE FROM emergency_contacts WHERE elder_id = 1"); }
+  SECTION("a device's vendor") { write_sql(db, "UPDATE devices SET vendor = 'other' WHERE id = 'D1'"); }
   CHECK(test::count_rows(db, "registry_image") == 0);
   LiveState st = Store(db).load();
   CHECK_FALSE(st.from_image);
@@ -222,7 +257,7 @@ TEST_CASE("rows another program adds while the server runs are read at the next 
   CHECK(st.devices.find("D5") != DeviceTable::none);
 }
 
-TEST_CASE("anxin-server starts from the image generate or a clean stop left and from the rows after a crash",
+TEST_CASE("anxin-server starts from the image generate or a clean stop left and after a crash",
           "[image][server]") {
   test::TempDir dir;
   const std::string db = dir.file("city.db");
@@ -273,7 +308,9 @@ TEST_CASE("anxin-server starts from the image generate or a clean stop left and 
   auto [third, after_crash] = phone_of(7);
   CHECK(third == phone);
   INFO(test::read_file(log));
-  CHECK(test::read_file(log).find("elders and devices read from the rows") != std::string::npos);
+  CHECK(test::read_file(log).find("elders and devices read from " + db +
+                                  "-registry, the devices' battery, last contact and supervision from the rows") !=
+        std::string::npos);
   after_crash->signal(SIGTERM);
   REQUIRE(after_crash->wait(std::chrono::seconds(20)) == 0);
 

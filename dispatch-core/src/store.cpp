@@ -25,6 +25,7 @@ using store_sql::check;
 using store_sql::enum_or;
 using store_sql::join;
 using store_sql::out_of_space;
+using store_sql::OwnReader;
 using store_sql::Stmt;
 
 namespace {
@@ -342,6 +343,10 @@ CREATE TABLE elder_care(
     // docs/benchmarks.md, "The audit log's index by incident, and a joining alert's
     // incident row").
     "DROP INDEX IF EXISTS audit_by_incident;",
+    // 15: whether a server has run on the file since its registry's image was written
+    // (registry_image.hpp). The image then still holds the elders and devices, but the
+    // devices' battery, last contact and supervision are those in the rows.
+    "ALTER TABLE registry_image ADD COLUMN server_ran INTEGER NOT NULL DEFAULT 0;",
 };
 
 std::vector<std::string> split(const std::string& s) {
@@ -749,25 +754,6 @@ std::vector<Incident> Store::worker_history(WorkerId worker, Millis since_ms, si
 }
 
 namespace {
-// A connection of one reader's own, opened without SQLite's serialized mode: on the
-// shared ones its mutex was taken by every sqlite3_column_* call, 16 % of a city's
-// start in a profile (docs/benchmarks.md, "A million elders"). Closed when it goes.
-struct OwnReader {
-  sqlite3* db = nullptr;
-  explicit OwnReader(const std::string& path) {
-    if (int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-        rc != SQLITE_OK) {
-      std::string why = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-      sqlite3_close(db);
-      throw StoreError("cannot open " + path + " to load: " + why);
-    }
-    sqlite3_busy_timeout(db, 5000);
-  }
-  ~OwnReader() { sqlite3_close(db); }
-  OwnReader(const OwnReader&) = delete;
-  OwnReader& operator=(const OwnReader&) = delete;
-};
-
 size_t count_rows(sqlite3* db, const char* table) {
   Stmt n(db, (std::string("SELECT COUNT(*) FROM ") + table).c_str());
   size_t rows = 0;
@@ -840,15 +826,16 @@ ElderTable read_elders(sqlite3* db) {
 }  // namespace
 
 LiveState Store::load(Millis since_ms) const {
-  // When a clean stop left the elder and device tables beside the file, and nothing
-  // changed the rows since, they are read whole (registry_image.hpp). Otherwise a
-  // city's millions of devices are read on a second thread while this one reads the
-  // elders and the rest: the two cores halve the start. Each on its own connection.
-  // As before, no transaction spans the reads: at a start nothing else writes, and a
-  // device read without its elder (another program adding both meanwhile) is left
-  // out by restore and logged, as any row without its elder is.
+  // When a clean stop left the elder and device tables beside the file, and no elder,
+  // contact or device was added, changed or taken away since, they are read whole
+  // (registry_image.hpp), with the devices' state from the rows if a server ran since.
+  // Otherwise a city's millions of devices are read on a second thread while this one
+  // reads the elders and the rest: the two cores halve the start. Each on its own
+  // connection. As before, no transaction spans the reads: at a start nothing else
+  // writes, and a device read without its elder (another program adding both
+  // meanwhile) is left out by restore and logged, as any row without its elder is.
   LiveState st;
-  std::optional<registry_image::Tables> image = take_image(st.image_note);
+  std::optional<registry_image::Tables> image = take_image(st);
   std::exception_ptr devices_failed;
   DeviceTable devices;
   std::jthread device_reader;

@@ -2,9 +2,13 @@
 // that says the image beside it is its own, and the triggers that void that stamp.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "anxin/core/store.hpp"
 #include "store_sql.hpp"
@@ -12,15 +16,95 @@
 namespace anxin {
 
 using store_sql::in_transaction;
+using store_sql::OwnReader;
 using store_sql::Stmt;
 
 namespace {
-// A change to any of these rows voids the image while no server runs.
-constexpr const char* kTables[] = {"elders", "emergency_contacts", "devices"};
-constexpr const char* kChanges[] = {"INSERT", "UPDATE", "DELETE"};
+// A change to an elder, a contact or a device voids the image, by whichever program,
+// a running server included: these are rare (a roster imported, an elder's card
+// edited, a device fitted). Not the devices' battery, last contact and supervision,
+// which every alarm and heartbeat writes; after the image was written, a start reads
+// those from the rows instead.
+constexpr const char* kTriggers[][2] = {
+    {"elders_INSERT", "INSERT ON elders"},
+    {"elders_UPDATE", "UPDATE ON elders"},
+    {"elders_DELETE", "DELETE ON elders"},
+    {"emergency_contacts_INSERT", "INSERT ON emergency_contacts"},
+    {"emergency_contacts_UPDATE", "UPDATE ON emergency_contacts"},
+    {"emergency_contacts_DELETE", "DELETE ON emergency_contacts"},
+    {"devices_INSERT", "INSERT ON devices"},
+    {"devices_UPDATE", "UPDATE OF id, elder_id, kind, vendor, sim ON devices"},
+    {"devices_DELETE", "DELETE ON devices"},
+};
 
-std::string trigger_name(const char* table, const char* change) {
-  return std::string("registry_image_") + table + "_" + change;
+// Every trigger of an image, and those an older version made (its devices_UPDATE fired
+// on any column), dropped; with `make`, this version's made.
+void put_triggers(sqlite3* db, bool make) {
+  Stmt old(db, "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name GLOB 'registry_image_*'");
+  std::vector<std::string> names;
+  while (old.next()) names.push_back(old.text(0));
+  for (const std::string& name : names) Stmt(db, ("DROP TRIGGER \"" + name + "\"").c_str()).run();
+  if (!make) return;
+  for (const auto& [name, event] : kTriggers)
+    Stmt(db, (std::string("CREATE TRIGGER registry_image_") + name + " AFTER " + event +
+              " BEGIN DELETE FROM registry_image; END")
+                 .c_str())
+        .run();
+}
+
+// The devices' battery, last contact and supervision from the rows, over the image's
+// (a server that ran since wrote them there). Half the table on each of two threads,
+// each on its own connection: a city's 4 million rows take about as long as the
+// image's read (docs/benchmarks.md, "A start after a crash from the image").
+// A row is matched to the table by its serial, the next row along tried first. False
+// when a serial is not in the table or the counts differ: the image is not of these
+// rows.
+bool read_device_state(const std::string& path, DeviceTable& devices) {
+  std::int64_t first = 0, last = -1;
+  {
+    OwnReader own(path);
+    // Each alone: MIN and MAX in one SELECT read the whole table.
+    Stmt s(own.db, "SELECT (SELECT MIN(rowid) FROM devices), (SELECT MAX(rowid) FROM devices)");
+    while (s.next()) first = s.i64(0), last = s.i64(1);
+  }
+  std::size_t matched[2] = {0, 0};
+  bool ok[2] = {true, true};
+  std::exception_ptr failed[2];
+  auto read = [&](int k, std::int64_t from, std::int64_t to) {
+    try {
+      OwnReader own(path);
+      Stmt s(own.db, "SELECT id, battery_pct, last_seen_ms, supervised FROM devices WHERE rowid BETWEEN ? AND ?");
+      s.bind(1, from).bind(2, to);
+      DeviceTable::Row r = DeviceTable::none;
+      std::size_t n = 0;  // counted here, not in matched[k]: the two threads' counts share a cache line
+      while (s.next()) {
+        const std::string_view serial = s.view(0);
+        const DeviceTable::Row next = r == DeviceTable::none ? 0 : r + 1;
+        r = next < devices.size() && devices.serial(next) == serial ? next : devices.find(serial);
+        if (r == DeviceTable::none) {
+          ok[k] = false;
+          s.fresh();
+          return;
+        }
+        DeviceTable::Fixed& f = devices.at(r);
+        f.battery_pct = static_cast<std::int8_t>(std::clamp<std::int64_t>(s.i64(1), 0, 100));
+        f.last_seen_ms = s.i64(2);
+        f.supervised = s.i64(3) != 0;
+        ++n;
+      }
+      matched[k] = n;
+    } catch (...) {
+      failed[k] = std::current_exception();
+    }
+  };
+  const std::int64_t middle = first + (last - first) / 2;
+  {
+    std::jthread second([&] { read(1, middle + 1, last); });
+    read(0, first, middle);
+  }
+  for (const auto& e : failed)
+    if (e) std::rethrow_exception(e);
+  return ok[0] && ok[1] && matched[0] + matched[1] == devices.size();
 }
 }  // namespace
 
@@ -31,35 +115,45 @@ std::int64_t Store::data_version() const {
   return version;
 }
 
-std::optional<registry_image::Tables> Store::take_image(std::string& note) const {
+std::optional<registry_image::Tables> Store::take_image(LiveState& st) const {
   loaded_version_ = data_version();
   const std::string path = registry_image::path_for(path_);
   std::string stamp;
+  bool server_ran = false;
   std::int64_t triggers = 0;
   {
     std::lock_guard lock(read_mu_);
     Stmt s(read_db_,
-           "SELECT (SELECT stamp FROM registry_image LIMIT 1),"
+           "SELECT (SELECT stamp FROM registry_image LIMIT 1), (SELECT server_ran FROM registry_image LIMIT 1),"
            " (SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger' AND name GLOB 'registry_image_*')");
     while (s.next()) {
       stamp = s.text(0);
-      triggers = s.i64(1);
+      server_ran = s.i64(1) != 0;
+      triggers = s.i64(2);
     }
   }
   std::optional<registry_image::Tables> tables;
   if (!stamp.empty()) {
-    tables = registry_image::load(path, stamp, note);
+    tables = registry_image::load(path, stamp, st.image_note);
+    if (tables && server_ran && !read_device_state(path_, tables->devices)) {
+      st.image_note = path + " does not hold the devices the rows hold";
+      tables.reset();
+    }
   } else if (std::error_code ec; std::filesystem::exists(path, ec)) {
-    note = path + " is not this database's: the server did not stop cleanly since it was written, or the "
-           "elders or devices changed";
+    st.image_note = path + " is not this database's: the elders or devices changed since it was written";
   }
-  if (stamp.empty() && triggers == 0) return tables;
-  // Forgotten before anything is written: from here on the tables in memory move
-  // ahead of the image, and a crash must send the next start back to the rows.
+  st.from_image = tables.has_value();
+  st.device_state_from_rows = tables && server_ran;
+  if (!tables && stamp.empty() && triggers == 0) return tables;
+  // Before anything is written: the server's writes move the devices' state ahead of
+  // the image, so the next start must read it from the rows; without an image, the
+  // stamp and the triggers go.
   in_transaction(write_db_, [&] {
-    for (const char* table : kTables)
-      for (const char* change : kChanges) exec(("DROP TRIGGER IF EXISTS " + trigger_name(table, change)).c_str());
-    exec("DELETE FROM registry_image");
+    put_triggers(write_db_, tables.has_value());
+    if (tables)
+      exec("UPDATE registry_image SET server_ran = 1");
+    else
+      exec("DELETE FROM registry_image");
   });
   return tables;
 }
@@ -78,11 +172,7 @@ void Store::save_image(const ElderTable& elders, const DeviceTable& devices) {
   try {
     in_transaction(write_db_, [&] {
       exec("DELETE FROM registry_image");
-      for (const char* table : kTables)
-        for (const char* change : kChanges)
-          exec(("CREATE TRIGGER IF NOT EXISTS " + trigger_name(table, change) + " AFTER " + change + " ON " + table +
-                " BEGIN DELETE FROM registry_image; END")
-                   .c_str());
+      put_triggers(write_db_, true);
       Stmt(write_db_, "INSERT INTO registry_image(stamp) VALUES (?)").bind(1, stamp).run();
     });
   } catch (...) {

@@ -1,6 +1,6 @@
 // Private to dispatch-core's Store: errors from SQLite as StoreError, StorageFull or StoreBusy,
 // and the prepared statement every query uses. Shared by store.cpp (the live path)
-// and store_admin.cpp (what anxin-admin changes).
+// and store_admin.cpp (what anxin-admin changes), and by store_image.cpp.
 #pragma once
 
 #include <sqlite3.h>
@@ -131,6 +131,25 @@ class Stmt {
  private:
   sqlite3* db_;
   sqlite3_stmt* s_ = nullptr;
+};
+
+// A connection of one reader's own, opened without SQLite's serialized mode: on the
+// shared ones its mutex was taken by every sqlite3_column_* call, 16 % of a city's
+// start in a profile (docs/benchmarks.md, "A million elders"). Closed when it goes.
+struct OwnReader {
+  sqlite3* db = nullptr;
+  explicit OwnReader(const std::string& path) {
+    if (int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+        rc != SQLITE_OK) {
+      std::string why = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+      sqlite3_close(db);
+      throw StoreError("cannot open " + path + " to load: " + why);
+    }
+    sqlite3_busy_timeout(db, 5000);
+  }
+  ~OwnReader() { sqlite3_close(db); }
+  OwnReader(const OwnReader&) = delete;
+  OwnReader& operator=(const OwnReader&) = delete;
 };
 
 }  // namespace anxin::store_sql

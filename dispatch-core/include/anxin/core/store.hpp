@@ -165,9 +165,11 @@ struct LiveState {
   std::vector<DeviceProgress> progress;
   std::vector<Notice> outbox;  // notices still pending, oldest first
   // Whether the elders and devices came from the registry's image beside the file
-  // (registry_image.hpp) rather than its rows; and, when there was an image that was
-  // not used, why.
+  // (registry_image.hpp) rather than its rows; whether, a server having run since the
+  // image was written, the devices' battery, last contact and supervision came from
+  // the rows; and, when there was an image that was not used, why.
   bool from_image = false;
+  bool device_state_from_rows = false;
   std::string image_note;
   AlertId max_alert_id = 0;
   IncidentId max_incident_id = 0;
@@ -225,7 +227,7 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  static constexpr int kSchemaVersion = 14;
+  static constexpr int kSchemaVersion = 15;
   int schema_version() const;
 
   // Synchronous, on the caller's thread; for set-up before the writer starts.
@@ -336,9 +338,11 @@ class Store {
   static int on_wal_commit(void* self, sqlite3*, const char*, int pages);
   void apply(const WriteOp& op);
   void exec(const char* sql) const;
-  // The tables of the image beside the file, when the file's stamp names it; the stamp
-  // and its triggers are gone from the file afterwards in any case (store_image.cpp).
-  std::optional<registry_image::Tables> take_image(std::string& note) const;
+  // The tables of the image beside the file, when the file's stamp names it, with the
+  // devices' state from the rows when a server ran since (`st.device_state_from_rows`);
+  // otherwise nothing, and the stamp and its triggers are gone from the file
+  // (store_image.cpp). `st.image_note` says why an image was not used.
+  std::optional<registry_image::Tables> take_image(LiveState& st) const;
   std::int64_t data_version() const;
 
   std::string path_;
