@@ -100,6 +100,7 @@ struct StartupOptions {
   std::string sim;        // anxin-sim that generates the database; default: likewise
   std::string dir = "build/bench";  // the database is made here once and reused
   bool rows = false;  // remove the registry's image before each run: every start reads the rows
+  bool kill = false;  // stop each run with SIGKILL: the next start is one after a crash
 };
 
 // Start -> serving (the port file written and a ping answered) of a server on a city's

@@ -32,10 +32,11 @@ void usage() {
       "  snapshot's stall, the WAL's size and a restart after it, a restart's escalation burst\n"
       "  (docs/benchmarks.md)\n"
       "       anxin-bench startup [--elders N] [--devices N] [--runs N] [--settle-s S] [--server PATH]\n"
-      "                           [--sim PATH] [--dir DIR] [--rows]\n"
+      "                           [--sim PATH] [--dir DIR] [--rows] [--kill]\n"
       "  a server's start -> serving and its memory (VmRSS, VmHWM) on a city of N elders (default\n"
       "  1000000) and N devices (default 4000000); the database is generated once into DIR; each\n"
-      "  start reads the registry's image a clean stop left, or with --rows the rows");
+      "  start reads the registry's image a clean stop left, or with --rows the rows; --kill ends\n"
+      "  each run with SIGKILL, so the next start is one after a crash");
 }
 
 }  // namespace
@@ -164,8 +165,8 @@ int main(int argc, char** argv) {
     try {
       for (int i = 2; i < argc; i += 2) {
         std::string a = argv[i];
-        if (a == "--rows") {
-          o.rows = true;
+        if (a == "--rows" || a == "--kill") {
+          (a == "--rows" ? o.rows : o.kill) = true;
           --i;  // no value
           continue;
         }

@@ -6,7 +6,9 @@
 // the server read the elders and devices from the rows or from the image a clean stop
 // (or anxin-sim generate) left beside the database (docs/architecture.md, "The
 // registry's image"), and how long its stop took, which writes that image; --rows
-// removes the image before each run, so that every start reads the rows.
+// removes the image before each run, so that every start reads the rows; --kill stops
+// each run with SIGKILL, so that the next start is one after a crash (the image, if
+// there is one, with the devices' state from the rows).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -67,12 +69,12 @@ long long status_kb(pid_t pid, const std::string& key) {
 }
 
 struct Run {
-  bool from_image = false;
+  std::string registry;  // where the start read the elders and devices from: rows, image, image+rows
   double port_file_s = 0, serving_s = 0, stop_s = 0;
   long long rss_kb = 0, hwm_kb = 0, rss_settled_kb = 0, hwm_settled_kb = 0;
 };
 
-Run run_once(const std::string& server, const fs::path& db, const fs::path& dir, double settle_s) {
+Run run_once(const std::string& server, const fs::path& db, const fs::path& dir, double settle_s, bool crash) {
   const fs::path port_file = dir / "startup.port", log = dir / "startup-server.log";
   fs::remove(port_file);
   fs::remove(log);
@@ -122,14 +124,17 @@ Run run_once(const std::string& server, const fs::path& db, const fs::path& dir,
   r.rss_settled_kb = status_kb(pid, "VmRSS:");
   r.hwm_settled_kb = status_kb(pid, "VmHWM:");
   const auto stopping = Clock::now();
-  kill(pid, SIGTERM);
+  kill(pid, crash ? SIGKILL : SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
   r.stop_s = std::chrono::duration<double>(Clock::now() - stopping).count();
   std::ifstream in(log);
   std::stringstream text;
   text << in.rdbuf();
-  r.from_image = text.str().find("elders and devices read from " + db.string() + "-registry") != std::string::npos;
+  const std::string image = "elders and devices read from " + db.string() + "-registry";
+  r.registry = text.str().find(image + ", the devices' battery") != std::string::npos ? "image+rows"
+               : text.str().find(image) != std::string::npos                         ? "image"
+                                                                                      : "rows";
   return r;
 }
 
@@ -162,29 +167,29 @@ int run_startup(const StartupOptions& o) {
   }
   std::printf("startup: %lld elders, %lld devices, %s (%.0f MB)\nserver: %s\n", o.elders, o.devices, db.c_str(),
               static_cast<double>(fs::file_size(db)) / 1e6, server.c_str());
-  std::printf("%-4s %-9s %12s %12s %12s %12s %14s %14s %8s\n", "run", "registry", "port file s", "serving s",
+  std::printf("%-4s %-10s %12s %12s %12s %12s %14s %14s %8s\n", "run", "registry", "port file s", "serving s",
               "VmRSS MB", "VmHWM MB", "settled RSS", "settled HWM", "stop s");
   std::vector<Run> runs;
   auto mb = [](long long kb) { return static_cast<double>(kb) / 1024; };
   for (int k = 0; k < o.runs; ++k) {
     if (o.rows) fs::remove(db.string() + "-registry");
-    const Run r = run_once(server, db, dir, o.settle_s);
-    std::printf("%-4d %-9s %12.2f %12.2f %12.0f %12.0f %14.0f %14.0f %8.2f\n", k + 1, r.from_image ? "image" : "rows",
+    const Run r = run_once(server, db, dir, o.settle_s, o.kill);
+    std::printf("%-4d %-10s %12.2f %12.2f %12.0f %12.0f %14.0f %14.0f %8.2f\n", k + 1, r.registry.c_str(),
                 r.port_file_s, r.serving_s, mb(r.rss_kb), mb(r.hwm_kb), mb(r.rss_settled_kb), mb(r.hwm_settled_kb),
                 r.stop_s);
     std::fflush(stdout);
     runs.push_back(r);
   }
   if (runs.empty()) return 1;
-  for (const bool image : {false, true}) {
+  for (const char* registry : {"rows", "image", "image+rows"}) {
     std::vector<Run> of;
-    std::copy_if(runs.begin(), runs.end(), std::back_inserter(of), [&](const Run& r) { return r.from_image == image; });
+    std::copy_if(runs.begin(), runs.end(), std::back_inserter(of), [&](const Run& r) { return r.registry == registry; });
     if (of.empty()) continue;
     std::sort(of.begin(), of.end(), [](const Run& a, const Run& b) { return a.serving_s < b.serving_s; });
     const Run& m = of[of.size() / 2];
     std::printf("median from the %s: serving after %.2f s, VmRSS %.0f MB (settled %.0f MB), VmHWM %.0f MB (settled "
                 "%.0f MB), stop %.2f s\n",
-                image ? "image" : "rows", m.serving_s, mb(m.rss_kb), mb(m.rss_settled_kb), mb(m.hwm_kb),
+                registry, m.serving_s, mb(m.rss_kb), mb(m.rss_settled_kb), mb(m.hwm_kb),
                 mb(m.hwm_settled_kb), m.stop_s);
   }
   return 0;
