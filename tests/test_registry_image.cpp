@@ -116,7 +116,7 @@ TEST_CASE("the registry's image gives back the tables it was made from", "[image
     CHECK(why.find("CRC") != std::string::npos);
   }
   SECTION("with a size changed, its table does not load") {
-    flip_byte(path, 8 + 4 + 8 + 7 + 8 + 7);  // the top byte of the elder rows' count
+    flip_byte(path, 8 + 4 + 8 + 7 + 8 + 7);  // the top byte of the device table's serial hash
     CHECK_FALSE(registry_image::load(path, "stamp-1", why).has_value());
     CHECK(why.find("cut short") != std::string::npos);
   }
@@ -276,46 +276,71 @@ TEST_CASE("anxin-server starts from the image generate or a clean stop left and 
                                                                      dir.file("port")},
                                            log);
   };
-  // The elder's phone, as a console asks for the card.
-  auto phone_of = [&](ElderId id) {
+  // The elder's card, as a console asks for it; and, when `edit` is given, a
+  // supervisor's update_elder first.
+  auto card_of = [&](ElderId id, const json& edit = nullptr) {
     std::filesystem::remove(dir.file("port"));
     auto server = start();
     REQUIRE(test::eventually([&] { return !test::read_file(dir.file("port")).empty(); }, std::chrono::seconds(20)));
     gateway::SyncClient c(std::stoi(test::read_file(dir.file("port"))));
     REQUIRE(c.wait_open());
-    c.send(json{{"type", "hello"}, {"role", "console"}, {"token", tokens["consoles"][0]["token"]}}.dump());
-    REQUIRE(test::next_json(c)["type"] == "welcome");
+    if (edit.is_null()) {
+      c.send(json{{"type", "hello"}, {"role", "console"}, {"token", tokens["consoles"][0]["token"]}}.dump());
+      REQUIRE(test::next_json(c)["type"] == "welcome");
+    } else {
+      c.send(json{{"type", "login"}, {"role", "console"}, {"username", "zhangmin"}, {"password", tokens["password"]}}
+                 .dump());
+      REQUIRE(test::next_json(c)["type"] == "welcome");
+      json update = edit;
+      update["type"] = "update_elder";
+      update["req"] = "u";
+      update["elder_id"] = id;
+      c.send(update.dump());
+      REQUIRE(test::next_of_type(c, "elder_updated")["type"] == "elder_updated");
+    }
     c.send(json{{"type", "elder"}, {"req", "e"}, {"elder_id", id}}.dump());
     json card = test::next_of_type(c, "elder")["card"];
-    return std::make_pair(card.value("phone", ""), std::move(server));
+    return std::make_pair(card, std::move(server));
   };
   const std::string phone = test::sql_text(db, "SELECT phone FROM elders WHERE id = 7");
   REQUIRE_FALSE(phone.empty());
+  const std::string from_image = "elders and devices read from " + db + "-registry";
 
-  auto [first, server] = phone_of(7);
-  CHECK(first == phone);
-  CHECK(test::read_file(log).find("elders and devices read from " + db + "-registry") != std::string::npos);
+  auto [first, server] = card_of(7);
+  CHECK(first["phone"] == phone);
+  CHECK(test::read_file(log).find(from_image + "\n") != std::string::npos);
   server->signal(SIGTERM);
   REQUIRE(server->wait(std::chrono::seconds(20)) == 0);
   CHECK(std::filesystem::exists(db + "-registry"));
 
-  auto [second, again] = phone_of(7);
-  CHECK(second == phone);
-  CHECK(test::read_file(log).find("elders and devices read from " + db + "-registry") != std::string::npos);
+  auto [second, again] = card_of(7);
+  CHECK(second["phone"] == phone);
+  CHECK(test::read_file(log).find(from_image + "\n") != std::string::npos);
   again->signal(SIGKILL);
   REQUIRE(again->wait(std::chrono::seconds(5)) == 128 + SIGKILL);
 
-  auto [third, after_crash] = phone_of(7);
-  CHECK(third == phone);
+  // After the crash: the image, with the devices' state from the rows. A supervisor
+  // edits the elder, and the server is killed again.
+  const int grade = (std::stoi(test::sql_text(db, "SELECT disability_grade FROM elders WHERE id = 7")) + 1) % 5;
+  auto [third, after_crash] = card_of(7, json{{"disability_grade", grade}});
+  CHECK(third["phone"] == phone);
+  CHECK(third["disability_grade"] == grade);
   INFO(test::read_file(log));
-  CHECK(test::read_file(log).find("elders and devices read from " + db +
-                                  "-registry, the devices' battery, last contact and supervision from the rows") !=
+  CHECK(test::read_file(log).find(from_image + ", the devices' battery, last contact and supervision from the rows") !=
         std::string::npos);
-  after_crash->signal(SIGTERM);
-  REQUIRE(after_crash->wait(std::chrono::seconds(20)) == 0);
+  after_crash->signal(SIGKILL);
+  REQUIRE(after_crash->wait(std::chrono::seconds(5)) == 128 + SIGKILL);
+
+  // The edit voided the image as it was written: the rows, with the edit.
+  auto [fourth, edited] = card_of(7);
+  CHECK(fourth["disability_grade"] == grade);
+  CHECK(test::read_file(log).find("elders and devices read from the rows") != std::string::npos);
+  edited->signal(SIGTERM);
+  REQUIRE(edited->wait(std::chrono::seconds(20)) == 0);
 
   write_sql(db, "UPDATE elders SET phone = '13900000007' WHERE id = 7");
-  auto [fourth, edited] = phone_of(7);
-  CHECK(fourth == "13900000007");
+  auto [fifth, changed] = card_of(7);
+  CHECK(fifth["phone"] == "13900000007");
+  CHECK(fifth["disability_grade"] == grade);
   CHECK(test::read_file(log).find("the elders or devices changed") != std::string::npos);
 }

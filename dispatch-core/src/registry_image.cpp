@@ -15,7 +15,9 @@ namespace anxin {
 
 namespace {
 constexpr char kMagic[8] = {'A', 'N', 'X', 'I', 'N', 'R', 'E', 'G'};
-constexpr std::uint32_t kFormat = 1;  // one more whenever what a table writes changes
+// One more whenever what a table writes changes, or their order: 2, the devices
+// before the elders.
+constexpr std::uint32_t kFormat = 2;
 
 std::uint32_t crc_of(std::uint32_t crc, const void* data, std::size_t n) {
   return static_cast<std::uint32_t>(crc32_z(crc, static_cast<const Bytef*>(data), n));
@@ -68,8 +70,8 @@ void save(const std::string& path, std::string_view stamp, const ElderTable& eld
     out.bytes(kMagic, sizeof kMagic);
     out.value(kFormat);
     out.text(stamp);
-    elders.save(out);
     devices.save(out);
+    elders.save(out);
     const std::uint32_t crc = out.crc();
     out.bytes(&crc, sizeof crc);
     if (fsync(file.fd) != 0) throw std::runtime_error("cannot flush " + temporary + ": " + std::strerror(errno));
@@ -84,38 +86,56 @@ void save(const std::string& path, std::string_view stamp, const ElderTable& eld
   }
 }
 
-std::optional<Tables> load(const std::string& path, std::string_view stamp, std::string& why) {
-  Fd file{open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+Reader::Reader(const std::string& path, std::string_view stamp) : path_(path) {
+  fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st {};
-  if (file.fd < 0 || fstat(file.fd, &st) != 0) {
-    why = "cannot open " + path + ": " + std::strerror(errno);
-    return std::nullopt;
+  if (fd_ < 0 || fstat(fd_, &st) != 0) {
+    fail("cannot open " + path + ": " + std::strerror(errno));
+    return;
   }
-  ImageIn in(file.fd, static_cast<std::uint64_t>(st.st_size));
+  ImageIn& in = in_.emplace(fd_, static_cast<std::uint64_t>(st.st_size));
   char magic[sizeof kMagic] = {};
   std::uint32_t format = 0;
   std::string its_stamp;
   if (!in.bytes(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0 || !in.value(format) ||
-      format != kFormat) {
-    why = path + " is not a registry image of this version";
-    return std::nullopt;
-  }
-  if (!in.text(its_stamp) || its_stamp != stamp) {
-    why = path + " is of another state of the database";
-    return std::nullopt;
-  }
-  Tables t;
-  if (!t.elders.load(in) || !t.devices.load(in)) {
-    why = path + " is cut short or does not hold this program's tables";
-    return std::nullopt;
-  }
-  const std::uint32_t crc = in.crc();
+      format != kFormat)
+    fail(path + " is not a registry image of this version");
+  else if (!in.text(its_stamp) || its_stamp != stamp)
+    fail(path + " is of another state of the database");
+}
+
+Reader::~Reader() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool Reader::fail(std::string why) {
+  if (why_.empty()) why_ = std::move(why);
+  in_.reset();
+  return false;
+}
+
+bool Reader::devices(DeviceTable& into) {
+  return in_ && (into.load(*in_) || fail(path_ + " is cut short or does not hold this program's tables"));
+}
+
+bool Reader::elders(ElderTable& into) {
+  return in_ && (into.load(*in_) || fail(path_ + " is cut short or does not hold this program's tables"));
+}
+
+bool Reader::end() {
+  if (!in_) return false;
+  const std::uint32_t crc = in_->crc();
   std::uint32_t written = 0;
-  if (!in.value(written) || written != crc || in.left() != 0) {
-    why = path + " is damaged: its CRC does not match";
-    return std::nullopt;
-  }
-  return t;
+  return (in_->value(written) && written == crc && in_->left() == 0) ||
+         fail(path_ + " is damaged: its CRC does not match");
+}
+
+std::optional<Tables> load(const std::string& path, std::string_view stamp, std::string& why) {
+  Reader image(path, stamp);
+  Tables t;
+  if (image.devices(t.devices) && image.elders(t.elders) && image.end()) return t;
+  why = image.why();
+  return std::nullopt;
 }
 
 }  // namespace registry_image

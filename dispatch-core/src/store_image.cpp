@@ -55,7 +55,8 @@ void put_triggers(sqlite3* db, bool make) {
 // The devices' battery, last contact and supervision from the rows, over the image's
 // (a server that ran since wrote them there). Half the table on each of two threads,
 // each on its own connection: a city's 4 million rows take about as long as the
-// image's read (docs/benchmarks.md, "A start after a crash from the image").
+// image's read, beside which they are read (docs/benchmarks.md, "A start after a
+// crash from the image").
 // A row is matched to the table by its serial, the next row along tried first. False
 // when a serial is not in the table or the counts differ: the image is not of these
 // rows.
@@ -134,11 +135,30 @@ std::optional<registry_image::Tables> Store::take_image(LiveState& st) const {
   }
   std::optional<registry_image::Tables> tables;
   if (!stamp.empty()) {
-    tables = registry_image::load(path, stamp, st.image_note);
-    if (tables && server_ran && !read_device_state(path_, tables->devices)) {
-      st.image_note = path + " does not hold the devices the rows hold";
-      tables.reset();
+    registry_image::Reader image(path, stamp);
+    registry_image::Tables t;
+    bool whole = image.devices(t.devices), state_read = true;
+    std::exception_ptr state_failed;
+    {
+      // The devices' state is read from the rows while the elders are read from the image.
+      std::jthread state;
+      if (whole && server_ran)
+        state = std::jthread([&] {
+          try {
+            state_read = read_device_state(path_, t.devices);
+          } catch (...) {
+            state_failed = std::current_exception();
+          }
+        });
+      whole = whole && image.elders(t.elders) && image.end();
     }
+    if (state_failed) std::rethrow_exception(state_failed);
+    if (!whole)
+      st.image_note = image.why();
+    else if (!state_read)
+      st.image_note = path + " does not hold the devices the rows hold";
+    else
+      tables = std::move(t);
   } else if (std::error_code ec; std::filesystem::exists(path, ec)) {
     st.image_note = path + " is not this database's: the elders or devices changed since it was written";
   }

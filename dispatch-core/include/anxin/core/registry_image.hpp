@@ -105,5 +105,29 @@ struct Tables {
 // otherwise nothing, and `why` says what was wrong.
 std::optional<Tables> load(const std::string& path, std::string_view stamp, std::string& why);
 
+// load() a part at a time, in the file's order: the devices, the elders, then the
+// CRC of all before it. What is done with the devices can go on beside the read of
+// the elders (Store::take_image). Each step is false when the file is not a whole
+// image of this layout made under `stamp`, or an earlier step was; why() says what
+// was wrong.
+class Reader {
+ public:
+  Reader(const std::string& path, std::string_view stamp);
+  ~Reader();
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+  bool devices(DeviceTable& into);
+  bool elders(ElderTable& into);
+  bool end();
+  const std::string& why() const { return why_; }
+
+ private:
+  bool fail(std::string why);
+  std::string path_;
+  int fd_ = -1;
+  std::optional<ImageIn> in_;
+  std::string why_;
+};
+
 }  // namespace registry_image
 }  // namespace anxin
