@@ -1,5 +1,6 @@
 // The Store's side of the registry's image (registry_image.hpp): the stamp in the file
-// that says the image beside it is its own, and the triggers that void that stamp.
+// that says the image beside it is its own, the triggers that void that stamp, and
+// the devices' state read from the rows when a server ran since the image.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -56,10 +57,9 @@ void put_triggers(sqlite3* db, bool make) {
 // (a server that ran since wrote them there). Half the table on each of two threads,
 // each on its own connection: a city's 4 million rows take about as long as the
 // image's read, beside which they are read (docs/benchmarks.md, "A start after a
-// crash from the image").
-// A row is matched to the table by its serial, the next row along tried first. False
-// when a serial is not in the table or the counts differ: the image is not of these
-// rows.
+// crash from the image"). A row is matched to the table by its serial, the next row
+// along tried first. False when a serial is not in the table or the counts differ:
+// the image is not of these rows.
 bool read_device_state(const std::string& path, DeviceTable& devices) {
   std::int64_t first = 0, last = -1;
   {

@@ -8,11 +8,13 @@
 //
 // - the file carries a random stamp, and the database the same stamp in its
 //   `registry_image` table, written only once the file is durable;
-// - while the server is down, triggers on `elders`, `emergency_contacts` and
-//   `devices` delete that stamp on any change by any program, so an edit made then
-//   sends the next start back to the rows;
-// - a start forgets the stamp and drops the triggers before anything is written, so a
-//   crash later leaves no stamp, and a running server's writes pay for no trigger;
+// - triggers on `elders`, `emergency_contacts` and `devices` delete that stamp on any
+//   change by any program, a running server included, so an edit sends the next start
+//   back to the rows; except an update of only a device's battery, last contact or
+//   supervision, which every alarm and heartbeat writes;
+// - a start marks the stamp (`server_ran`) before anything is written: the start
+//   after that, a crash having come between, takes those three from the rows
+//   (store_image.cpp);
 // - the file ends with a CRC-32 of all before it, and states its layout (format, the
 //   rows' sizes, the serial hash): anything else, or a short file, is not used.
 #pragma once
