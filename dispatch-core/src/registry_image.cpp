@@ -114,13 +114,13 @@ bool Reader::fail(std::string why) {
   return false;
 }
 
-bool Reader::devices(DeviceTable& into) {
+template <class Table>
+bool Reader::table(Table& into) {
   return in_ && (into.load(*in_) || fail(path_ + " is cut short or does not hold this program's tables"));
 }
 
-bool Reader::elders(ElderTable& into) {
-  return in_ && (into.load(*in_) || fail(path_ + " is cut short or does not hold this program's tables"));
-}
+bool Reader::devices(DeviceTable& into) { return table(into); }
+bool Reader::elders(ElderTable& into) { return table(into); }
 
 bool Reader::end() {
   if (!in_) return false;

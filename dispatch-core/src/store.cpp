@@ -842,7 +842,6 @@ LiveState Store::load(Millis since_ms) const {
   if (image) {
     st.elders = std::move(image->elders);
     devices = std::move(image->devices);
-    st.from_image = true;
   } else {
     device_reader = std::jthread([&] {
       try {

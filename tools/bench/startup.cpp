@@ -183,7 +183,8 @@ int run_startup(const StartupOptions& o) {
   if (runs.empty()) return 1;
   for (const char* registry : {"rows", "image", "image+rows"}) {
     std::vector<Run> of;
-    std::copy_if(runs.begin(), runs.end(), std::back_inserter(of), [&](const Run& r) { return r.registry == registry; });
+    std::copy_if(runs.begin(), runs.end(), std::back_inserter(of),
+                 [&](const Run& r) { return r.registry == registry; });
     if (of.empty()) continue;
     std::sort(of.begin(), of.end(), [](const Run& a, const Run& b) { return a.serving_s < b.serving_s; });
     const Run& m = of[of.size() / 2];

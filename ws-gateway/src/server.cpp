@@ -104,7 +104,8 @@ Server::Impl::Impl(ServerOptions o, const Clock& c)
   if (live.from_image)
     std::fprintf(stderr, "anxin-server: elders and devices read from %s%s\n",
                  registry_image::path_for(options.db_path).c_str(),
-                 live.device_state_from_rows ? ", the devices' battery, last contact and supervision from the rows" : "");
+                 live.device_state_from_rows ? ", the devices' battery, last contact and supervision from the rows"
+                                             : "");
   else if (!live.image_note.empty())
     std::fprintf(stderr, "anxin-server: elders and devices read from the rows: %s\n", live.image_note.c_str());
   for (const auto& row : dispatcher.restore(std::move(live), false))

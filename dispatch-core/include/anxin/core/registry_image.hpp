@@ -125,6 +125,8 @@ class Reader {
 
  private:
   bool fail(std::string why);
+  template <class Table>
+  bool table(Table& into);  // the devices' or the elders'
   std::string path_;
   int fd_ = -1;
   std::optional<ImageIn> in_;

@@ -18,13 +18,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <span>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
