@@ -101,6 +101,7 @@ struct StartupOptions {
   std::string dir = "build/bench";  // the database is made here once and reused
   bool rows = false;  // remove the registry's image before each run: every start reads the rows
   bool kill = false;  // stop each run with SIGKILL: the next start is one after a crash
+  long long edit = 0;  // elders and devices changed before each run, as another program would
 };
 
 // Start -> serving (the port file written and a ping answered) of a server on a city's

@@ -8,9 +8,12 @@
 // registry's image"), and how long its stop took, which writes that image; --rows
 // removes the image before each run, so that every start reads the rows; --kill stops
 // each run with SIGKILL, so that the next start is one after a crash (the image, if
-// there is one, with the devices' state from the rows).
+// there is one, with the devices' state from the rows); --edit N changes N elders and
+// N devices before each run, as another program would, so that the start reads them
+// from their rows over the image.
 #include <fcntl.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,8 +71,29 @@ long long status_kb(pid_t pid, const std::string& key) {
   return -1;
 }
 
+// N elders' phones and N devices' SIMs, spread over the tables, written again as they
+// are: an update all the same to the triggers of the registry's image, whatever the
+// server version (docs/architecture.md, "The registry's image").
+void edit(const fs::path& db, long long n) {
+  sqlite3* raw = nullptr;
+  const std::string every = "(SELECT MAX(1, COUNT(*) / " + std::to_string(n) + ") FROM ";
+  const std::string sql = "UPDATE elders SET phone = phone WHERE rowid IN (SELECT rowid FROM elders WHERE rowid % " +
+                          every + "elders) = 0 LIMIT " + std::to_string(n) + ");" +
+                          "UPDATE devices SET sim = sim WHERE rowid IN (SELECT rowid FROM devices WHERE rowid % " +
+                          every + "devices) = 0 LIMIT " + std::to_string(n) + ");";
+  char* error = nullptr;
+  const bool ok = sqlite3_open(db.c_str(), &raw) == SQLITE_OK &&
+                  sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &error) == SQLITE_OK;
+  const std::string why = error ? error : raw ? sqlite3_errmsg(raw) : "";
+  sqlite3_free(error);
+  sqlite3_close(raw);
+  if (!ok) throw std::runtime_error("cannot edit " + db.string() + ": " + why);
+}
+
 struct Run {
-  std::string registry;  // where the start read the elders and devices from: rows, image, image+rows
+  // Where the start read the elders and devices from: rows, image, image+rows (the
+  // devices' state from the rows), either of the last two with +changed (the edits).
+  std::string registry;
   double port_file_s = 0, serving_s = 0, stop_s = 0;
   long long rss_kb = 0, hwm_kb = 0, rss_settled_kb = 0, hwm_settled_kb = 0;
 };
@@ -132,9 +156,11 @@ Run run_once(const std::string& server, const fs::path& db, const fs::path& dir,
   std::stringstream text;
   text << in.rdbuf();
   const std::string image = "elders and devices read from " + db.string() + "-registry";
-  r.registry = text.str().find(image + ", the devices' battery") != std::string::npos ? "image+rows"
-               : text.str().find(image) != std::string::npos                         ? "image"
-                                                                                      : "rows";
+  const std::string said = text.str();
+  r.registry = said.find(image) == std::string::npos ? "rows"
+               : said.find(", the devices' battery") != std::string::npos ? "image+rows"
+                                                                          : "image";
+  if (r.registry != "rows" && said.find("changed since from their rows") != std::string::npos) r.registry += "+changed";
   return r;
 }
 
@@ -173,6 +199,7 @@ int run_startup(const StartupOptions& o) {
   auto mb = [](long long kb) { return static_cast<double>(kb) / 1024; };
   for (int k = 0; k < o.runs; ++k) {
     if (o.rows) fs::remove(db.string() + "-registry");
+    if (o.edit > 0) edit(db, o.edit);
     const Run r = run_once(server, db, dir, o.settle_s, o.kill);
     std::printf("%-4d %-10s %12.2f %12.2f %12.0f %12.0f %14.0f %14.0f %8.2f\n", k + 1, r.registry.c_str(),
                 r.port_file_s, r.serving_s, mb(r.rss_kb), mb(r.hwm_kb), mb(r.rss_settled_kb), mb(r.hwm_settled_kb),
@@ -181,7 +208,7 @@ int run_startup(const StartupOptions& o) {
     runs.push_back(r);
   }
   if (runs.empty()) return 1;
-  for (const char* registry : {"rows", "image", "image+rows"}) {
+  for (const char* registry : {"rows", "image", "image+rows", "image+changed", "image+rows+changed"}) {
     std::vector<Run> of;
     std::copy_if(runs.begin(), runs.end(), std::back_inserter(of),
                  [&](const Run& r) { return r.registry == registry; });
