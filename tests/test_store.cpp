@@ -61,6 +61,7 @@ TEST_CASE("a file at schema 13 loses the audit index by incident and keeps its a
                        "CREATE INDEX audit_by_incident ON audit(incident_id);"
                        "INSERT INTO audit(at_ms, actor, action, incident_id) VALUES (1, 'system', 'alarm', 7);"
                        "ALTER TABLE registry_image DROP COLUMN server_ran;"  // schema 15's
+                       "DROP TABLE registry_changed_elders; DROP TABLE registry_changed_devices;"  // 16's
                        "PRAGMA user_version=13;",
                        nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(raw);

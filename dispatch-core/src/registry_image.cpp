@@ -61,6 +61,11 @@ namespace registry_image {
 
 std::string path_for(const std::string& db_path) { return db_path + "-registry"; }
 
+std::string changed(std::int64_t elders, std::int64_t devices) {
+  return std::to_string(elders) + (elders == 1 ? " elder and " : " elders and ") + std::to_string(devices) +
+         (devices == 1 ? " device changed" : " devices changed");
+}
+
 void save(const std::string& path, std::string_view stamp, const ElderTable& elders, const DeviceTable& devices) {
   const std::string temporary = path + ".new";
   Fd file{open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};

@@ -1,6 +1,7 @@
 #include "anxin/core/store.hpp"
 
 #include "incident_json.hpp"
+#include "store_registry.hpp"
 #include "store_sql.hpp"
 #include "wal_writes.hpp"
 #include "anxin/core/visits_store.hpp"
@@ -347,6 +348,11 @@ CREATE TABLE elder_care(
     // (registry_image.hpp). The image then still holds the elders and devices, but the
     // devices' battery, last contact and supervision are those in the rows.
     "ALTER TABLE registry_image ADD COLUMN server_ran INTEGER NOT NULL DEFAULT 0;",
+    // 16: the elders and devices added, changed or taken away since the registry's
+    // image was written (registry_image.hpp), which a start reads from the rows over
+    // the image; an edit used to send it back to every row.
+    "CREATE TABLE registry_changed_elders(id INTEGER PRIMARY KEY);"
+    "CREATE TABLE registry_changed_devices(serial TEXT PRIMARY KEY) WITHOUT ROWID;",
 };
 
 std::vector<std::string> split(const std::string& s) {
@@ -753,82 +759,10 @@ std::vector<Incident> Store::worker_history(WorkerId worker, Millis since_ms, si
   return out;
 }
 
-namespace {
-size_t count_rows(sqlite3* db, const char* table) {
-  Stmt n(db, (std::string("SELECT COUNT(*) FROM ") + table).c_str());
-  size_t rows = 0;
-  while (n.next()) rows = static_cast<size_t>(n.i64(0));
-  return rows;
-}
-
-DeviceTable read_devices(const std::string& path) {
-  OwnReader own(path);
-  DeviceTable devices;
-  // In the table's own order, not the serials': by the serial's index, each row was a
-  // seek into the table, a quarter of the read when rows lie in serial order and more
-  // when they do not. The DeviceTable is indexed by hash, so no order is needed.
-  Stmt s(own.db, "SELECT id, elder_id, kind, vendor, battery_pct, last_seen_ms, sim, supervised FROM devices");
-  devices.reserve(count_rows(own.db, "devices"));
-  Device d;  // one, its strings' buffers reused for every row
-  while (s.next()) {
-    d.id.assign(s.view(0)); d.elder = s.i64(1); d.kind = enum_or(s.view(2), DeviceKind::sos_button);
-    d.vendor.assign(s.view(3)); d.battery_pct = static_cast<int>(s.i64(4)); d.last_seen_ms = s.i64(5);
-    d.sim.assign(s.view(6)); d.supervised = s.i64(7) != 0;
-    devices.append(d);  // unique: the primary key
-  }
-  devices.index_appended();
-  return devices;
-}
-
-ElderTable read_elders(sqlite3* db) {
-  ElderTable elders;
-  // Both in elder order: each elder's contacts are taken off the front as it is read,
-  // with no map of a city's millions of contacts in between.
-  Stmt c(db,
-         "SELECT elder_id, name, relation, phone FROM emergency_contacts ORDER BY elder_id, ord");
-  bool contact = c.next();
-  elders.reserve(count_rows(db, "elders"));
-  Elder e;  // each row read into the same one: its strings keep their room
-  Stmt s(db,
-         "SELECT id, name, sex, birth_date, phone, id_number, town, community, address, lat,"
-         " lon, living, ability, bedridden, limited_mobility, disability_grade, dementia,"
-         " special_family, economic, family_doctor, family_doctor_phone, paired_worker,"
-         " visit_consent, unknown_caller FROM elders ORDER BY id");
-  while (s.next()) {
-    e.id = s.i64(0); e.name.assign(s.view(1)); e.sex = enum_or(s.view(2), Sex::male);
-    e.birth_date.assign(s.view(3)); e.phone.assign(s.view(4)); e.id_number.assign(s.view(5));
-    e.town.assign(s.view(6)); e.community.assign(s.view(7)); e.address.assign(s.view(8));
-    e.lat = s.f64(9); e.lon = s.f64(10);
-    e.living = enum_or(s.view(11), LivingSituation::alone);
-    e.ability = s.is_null(12) ? std::nullopt : parse_enum<Ability>(s.view(12));
-    e.bedridden = s.i64(13) != 0; e.limited_mobility = s.i64(14) != 0;
-    e.disability_grade = static_cast<int>(s.i64(15));
-    e.dementia = s.i64(16) != 0; e.special_family = s.i64(17) != 0;
-    e.economic = enum_or(s.view(18), EconomicStatus::ordinary);
-    e.family_doctor.assign(s.view(19)); e.family_doctor_phone.assign(s.view(20));
-    e.paired_worker = s.is_null(21) ? std::nullopt : std::optional<WorkerId>(s.i64(21));
-    e.visit_consent = s.i64(22) != 0;
-    e.unknown_caller = s.i64(23) != 0;
-    while (contact && c.i64(0) < e.id) contact = c.next();  // of no elder: left out
-    size_t n = 0;
-    for (; contact && c.i64(0) == e.id; contact = c.next(), ++n) {
-      if (n == e.contacts.size()) e.contacts.emplace_back();
-      e.contacts[n].name.assign(c.view(1)); e.contacts[n].relation.assign(c.view(2)); e.contacts[n].phone.assign(c.view(3));
-    }
-    e.contacts.resize(n);
-    elders.append(e);
-  }
-  elders.index_appended();
-  if (contact) c.fresh();  // the rest are of no elder
-  return elders;
-}
-
-}  // namespace
-
 LiveState Store::load(Millis since_ms) const {
-  // When a clean stop left the elder and device tables beside the file, and no elder,
-  // contact or device was added, changed or taken away since, they are read whole
-  // (registry_image.hpp), with the devices' state from the rows if a server ran since.
+  // When a clean stop left the elder and device tables beside the file, they are read
+  // whole (registry_image.hpp), with the elders and devices changed since from their
+  // rows, and the devices' state from the rows if a server ran since.
   // Otherwise a city's millions of devices are read on a second thread while this one
   // reads the elders and the rest: the two cores halve the start. Each on its own
   // connection. As before, no transaction spans the reads: at a start nothing else
@@ -845,7 +779,8 @@ LiveState Store::load(Millis since_ms) const {
   } else {
     device_reader = std::jthread([&] {
       try {
-        devices = read_devices(path_);
+        OwnReader own(path_);
+        devices = store_registry::read_devices(own.db, store_registry::Rows::all);
       } catch (...) {
         devices_failed = std::current_exception();
       }
@@ -870,7 +805,7 @@ LiveState Store::load(Millis since_ms) const {
       st.workers.push_back(std::move(w));
     }
   }
-  if (!image) st.elders = read_elders(db);
+  if (!image) st.elders = store_registry::read_elders(db, store_registry::Rows::all);
   {
     const char* columns =
         "SELECT id, elder_id, state, opened_ms, acknowledged_ms, acknowledged_by, resolved_ms,"

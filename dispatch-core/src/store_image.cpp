@@ -1,17 +1,20 @@
 // The Store's side of the registry's image (registry_image.hpp): the stamp in the file
-// that says the image beside it is its own, the triggers that void that stamp, and
-// the devices' state read from the rows when a server ran since the image.
+// that says the image beside it is its own, the triggers that name what changed
+// since, read from the rows over it, and the devices' state read from the rows when a
+// server ran since the image.
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "anxin/core/store.hpp"
+#include "store_registry.hpp"
 #include "store_sql.hpp"
 
 namespace anxin {
@@ -21,36 +24,83 @@ using store_sql::OwnReader;
 using store_sql::Stmt;
 
 namespace {
-// A change to an elder, a contact or a device voids the image, by whichever program,
-// a running server included: these are rare (a roster imported, an elder's card
-// edited, a device fitted). Not the devices' battery, last contact and supervision,
-// which every alarm and heartbeat writes; after the image was written, a start reads
-// those from the rows instead.
-constexpr const char* kTriggers[][2] = {
-    {"elders_INSERT", "INSERT ON elders"},
-    {"elders_UPDATE", "UPDATE ON elders"},
-    {"elders_DELETE", "DELETE ON elders"},
-    {"emergency_contacts_INSERT", "INSERT ON emergency_contacts"},
-    {"emergency_contacts_UPDATE", "UPDATE ON emergency_contacts"},
-    {"emergency_contacts_DELETE", "DELETE ON emergency_contacts"},
-    {"devices_INSERT", "INSERT ON devices"},
-    {"devices_UPDATE", "UPDATE OF id, elder_id, kind, vendor, sim ON devices"},
-    {"devices_DELETE", "DELETE ON devices"},
+// A change to an elder, a contact or a device, by whichever program, a running server
+// included, names the elder or device in registry_changed_elders or
+// registry_changed_devices (an update both the old and the new). They are rare (a
+// roster imported, an elder's card edited, a device fitted): a start reads those rows
+// over the image. Not the devices' battery, last contact and supervision, which every
+// alarm and heartbeat writes; after a server ran on the file, a start reads those
+// from the rows instead.
+struct Trigger {
+  const char* name;
+  const char* event;
+  bool device;            // names a device in registry_changed_devices, else an elder
+  const char* keys[2];    // OLD's, NEW's, or one of them
+};
+constexpr Trigger kTriggers[] = {
+    {"elders_INSERT", "INSERT ON elders", false, {"NEW.id"}},
+    {"elders_UPDATE", "UPDATE ON elders", false, {"OLD.id", "NEW.id"}},
+    {"elders_DELETE", "DELETE ON elders", false, {"OLD.id"}},
+    {"emergency_contacts_INSERT", "INSERT ON emergency_contacts", false, {"NEW.elder_id"}},
+    {"emergency_contacts_UPDATE", "UPDATE ON emergency_contacts", false, {"OLD.elder_id", "NEW.elder_id"}},
+    {"emergency_contacts_DELETE", "DELETE ON emergency_contacts", false, {"OLD.elder_id"}},
+    {"devices_INSERT", "INSERT ON devices", true, {"NEW.id"}},
+    {"devices_UPDATE", "UPDATE OF id, elder_id, kind, vendor, sim ON devices", true, {"OLD.id", "NEW.id"}},
+    {"devices_DELETE", "DELETE ON devices", true, {"OLD.id"}},
 };
 
-// Every trigger of an image, and those an older version made (its devices_UPDATE fired
-// on any column), dropped; with `make`, this version's made.
+// A trigger's statement that names `key` once. Not INSERT OR IGNORE: a trigger's
+// statements take the conflict policy of the one that fired them, and the server's
+// upsert of an elder (visits_store.cpp) failed on the second name of an elder.
+std::string name_once(bool device, const char* key) {
+  const std::string table = device ? "registry_changed_devices" : "registry_changed_elders";
+  const std::string column = device ? "serial" : "id";
+  return "INSERT INTO " + table + " SELECT " + key + " WHERE " + key + " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM " +
+         table + " WHERE " + column + " = " + key + "); ";
+}
+
+// More elders and devices changed than this, together, and a start reads every row:
+// each changed one is looked up by its key, about 10 µs apiece, while a city's rows
+// take 2.4–2.7 s in all; 50,000 made a city's start after a crash 1.8–2.2 s, 20,000
+// keep it within 2 s (docs/benchmarks.md, "Changes since the image").
+constexpr std::int64_t kMostChanged = 20'000;
+
+// Every trigger of an image, and those an older version made (they deleted the stamp),
+// dropped; with `make`, this version's made.
 void put_triggers(sqlite3* db, bool make) {
   Stmt old(db, "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name GLOB 'registry_image_*'");
   std::vector<std::string> names;
   while (old.next()) names.push_back(old.text(0));
   for (const std::string& name : names) Stmt(db, ("DROP TRIGGER \"" + name + "\"").c_str()).run();
   if (!make) return;
-  for (const auto& [name, event] : kTriggers)
-    Stmt(db, (std::string("CREATE TRIGGER registry_image_") + name + " AFTER " + event +
-              " BEGIN DELETE FROM registry_image; END")
+  for (const Trigger& t : kTriggers) {
+    std::string body;
+    for (const char* key : t.keys)
+      if (key) body += name_once(t.device, key);
+    Stmt(db, (std::string("CREATE TRIGGER registry_image_") + t.name + " AFTER " + t.event + " BEGIN " + body + "END")
                  .c_str())
         .run();
+  }
+}
+
+// The devices changed since the image, from their rows over its table. False when
+// one is gone (fewer rows than serials named: taken away, or its serial changed),
+// which the image cannot say: the start then reads every row.
+bool put_changed_devices(sqlite3* db, std::int64_t named, DeviceTable& devices) {
+  if (named == 0) return true;
+  const DeviceTable changed = store_registry::read_devices(db, store_registry::Rows::changed);
+  if (static_cast<std::int64_t>(changed.size()) != named) return false;
+  for (DeviceTable::Row r = 0; r < changed.size(); ++r) devices.put(changed.device(r));
+  return true;
+}
+
+// The same for the elders, with their emergency contacts.
+bool put_changed_elders(sqlite3* db, std::int64_t named, ElderTable& elders) {
+  if (named == 0) return true;
+  const ElderTable changed = store_registry::read_elders(db, store_registry::Rows::changed);
+  if (static_cast<std::int64_t>(changed.size()) != named) return false;
+  for (ElderTable::Row r = 0; r < changed.size(); ++r) elders.put(changed.elder(r));
+  return true;
 }
 
 // The devices' battery, last contact and supervision from the rows, over the image's
@@ -121,28 +171,40 @@ std::optional<registry_image::Tables> Store::take_image(LiveState& st) const {
   const std::string path = registry_image::path_for(path_);
   std::string stamp;
   bool server_ran = false;
-  std::int64_t triggers = 0;
+  std::int64_t triggers = 0, changed_elders = 0, changed_devices = 0;
   {
     std::lock_guard lock(read_mu_);
     Stmt s(read_db_,
            "SELECT (SELECT stamp FROM registry_image LIMIT 1), (SELECT server_ran FROM registry_image LIMIT 1),"
-           " (SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger' AND name GLOB 'registry_image_*')");
+           " (SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger' AND name GLOB 'registry_image_*'),"
+           " (SELECT COUNT(*) FROM registry_changed_elders), (SELECT COUNT(*) FROM registry_changed_devices)");
     while (s.next()) {
       stamp = s.text(0);
       server_ran = s.i64(1) != 0;
       triggers = s.i64(2);
+      changed_elders = s.i64(3);
+      changed_devices = s.i64(4);
     }
   }
+  const std::string changed =
+      registry_image::changed(changed_elders, changed_devices) + " since " + path + " was written";
   std::optional<registry_image::Tables> tables;
-  if (!stamp.empty()) {
+  if (!stamp.empty() && changed_elders + changed_devices > kMostChanged) {
+    st.image_note = changed + ": all are read from the rows";
+  } else if (!stamp.empty()) {
+    std::optional<OwnReader> own;  // for the rows changed since, if any
+    if (changed_elders + changed_devices > 0) own.emplace(path_);
+    sqlite3* const db = own ? own->db : nullptr;
     registry_image::Reader image(path, stamp);
     registry_image::Tables t;
-    bool whole = image.devices(t.devices), state_read = true;
+    bool whole = image.devices(t.devices), state_read = true, puts = true;
     std::exception_ptr state_failed;
     {
-      // The devices' state is read from the rows while the elders are read from the image.
+      // The changed devices first, so that the table holds the rows' devices; then
+      // their state is read from the rows while the elders are read from the image.
+      puts = whole && put_changed_devices(db, changed_devices, t.devices);
       std::jthread state;
-      if (whole && server_ran)
+      if (whole && puts && server_ran)
         state = std::jthread([&] {
           try {
             state_read = read_device_state(path_, t.devices);
@@ -151,10 +213,13 @@ std::optional<registry_image::Tables> Store::take_image(LiveState& st) const {
           }
         });
       whole = whole && image.elders(t.elders) && image.end();
+      puts = puts && whole && put_changed_elders(db, changed_elders, t.elders);
     }
     if (state_failed) std::rethrow_exception(state_failed);
     if (!whole)
       st.image_note = image.why();
+    else if (!puts)
+      st.image_note = changed + ", of which some are gone";
     else if (!state_read)
       st.image_note = path + " does not hold the devices the rows hold";
     else
@@ -163,17 +228,24 @@ std::optional<registry_image::Tables> Store::take_image(LiveState& st) const {
     st.image_note = path + " is not this database's: the elders or devices changed since it was written";
   }
   st.from_image = tables.has_value();
+  if (tables) {
+    st.changed_elders = changed_elders;
+    st.changed_devices = changed_devices;
+  }
   st.device_state_from_rows = tables && server_ran;
-  if (!tables && stamp.empty() && triggers == 0) return tables;
+  if (!tables && stamp.empty() && triggers == 0 && changed_elders + changed_devices == 0) return tables;
   // Before anything is written: the server's writes move the devices' state ahead of
   // the image, so the next start must read it from the rows; without an image, the
-  // stamp and the triggers go.
+  // stamp, the triggers and the changes they named go.
   in_transaction(write_db_, [&] {
     put_triggers(write_db_, tables.has_value());
-    if (tables)
+    if (tables) {
       exec("UPDATE registry_image SET server_ran = 1");
-    else
+    } else {
       exec("DELETE FROM registry_image");
+      exec("DELETE FROM registry_changed_elders");
+      exec("DELETE FROM registry_changed_devices");
+    }
   });
   return tables;
 }
@@ -192,6 +264,8 @@ void Store::save_image(const ElderTable& elders, const DeviceTable& devices) {
   try {
     in_transaction(write_db_, [&] {
       exec("DELETE FROM registry_image");
+      exec("DELETE FROM registry_changed_elders");
+      exec("DELETE FROM registry_changed_devices");
       put_triggers(write_db_, true);
       Stmt(write_db_, "INSERT INTO registry_image(stamp) VALUES (?)").bind(1, stamp).run();
     });

@@ -102,8 +102,13 @@ Server::Impl::Impl(ServerOptions o, const Clock& c)
   }
   LiveState live = store.load(start_of_local_day(clock.now_ms()));
   if (live.from_image)
-    std::fprintf(stderr, "anxin-server: elders and devices read from %s%s\n",
+    std::fprintf(stderr, "anxin-server: elders and devices read from %s%s%s\n",
                  registry_image::path_for(options.db_path).c_str(),
+                 live.changed_elders + live.changed_devices == 0
+                     ? ""
+                     : (", the " + registry_image::changed(live.changed_elders, live.changed_devices) +
+                        " since from their rows")
+                           .c_str(),
                  live.device_state_from_rows ? ", the devices' battery, last contact and supervision from the rows"
                                              : "");
   else if (!live.image_note.empty())

@@ -8,10 +8,12 @@
 //
 // - the file carries a random stamp, and the database the same stamp in its
 //   `registry_image` table, written only once the file is durable;
-// - triggers on `elders`, `emergency_contacts` and `devices` delete that stamp on any
-//   change by any program, a running server included, so an edit sends the next start
-//   back to the rows; except an update of only a device's battery, last contact or
-//   supervision, which every alarm and heartbeat writes;
+// - triggers on `elders`, `emergency_contacts` and `devices` name the elder or device
+//   of any change by any program, a running server included, in
+//   `registry_changed_elders` and `registry_changed_devices`, whose rows a start then
+//   reads over the image (a few; too many, or one gone, and it reads every row);
+//   except an update of only a device's battery, last contact or supervision, which
+//   every alarm and heartbeat writes;
 // - a start marks the stamp (`server_ran`) before anything is written: the start
 //   after that, a crash having come between, takes those three from the rows
 //   (store_image.cpp);
@@ -98,6 +100,9 @@ std::string path_for(const std::string& db_path);  // "<db>-registry"
 // Writes the tables to `path` under `stamp`: to a temporary file, flushed to the
 // disk, then renamed over `path`. Throws std::runtime_error when it cannot.
 void save(const std::string& path, std::string_view stamp, const ElderTable& elders, const DeviceTable& devices);
+
+// "1 elder and 3 devices changed", as the start's notes say it.
+std::string changed(std::int64_t elders, std::int64_t devices);
 
 struct Tables {
   ElderTable elders;

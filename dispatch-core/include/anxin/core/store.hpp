@@ -165,10 +165,12 @@ struct LiveState {
   std::vector<DeviceProgress> progress;
   std::vector<Notice> outbox;  // notices still pending, oldest first
   // Whether the elders and devices came from the registry's image beside the file
-  // (registry_image.hpp) rather than its rows; whether, a server having run since the
-  // image was written, the devices' battery, last contact and supervision came from
-  // the rows; and, when there was an image that was not used, why.
+  // (registry_image.hpp) rather than its rows; how many of them, changed since the
+  // image was written, came from their rows over it; whether, a server having run
+  // since, the devices' battery, last contact and supervision came from the rows;
+  // and, when there was an image that was not used, why.
   bool from_image = false;
+  std::int64_t changed_elders = 0, changed_devices = 0;
   bool device_state_from_rows = false;
   std::string image_note;
   AlertId max_alert_id = 0;
@@ -227,7 +229,7 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  static constexpr int kSchemaVersion = 15;
+  static constexpr int kSchemaVersion = 16;
   int schema_version() const;
 
   // Synchronous, on the caller's thread; for set-up before the writer starts.
