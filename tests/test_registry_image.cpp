@@ -248,6 +248,30 @@ TEST_CASE("a change to the registry while the server is down is read from its ro
   CHECK(test::count_rows(db, "registry_changed_devices") == 0);
 }
 
+TEST_CASE("a file from the version before keeps its image and gets the triggers that name changes",
+          "[image][server]") {
+  test::Centre centre;
+  centre.server().stop();
+  const std::string db = centre.db();
+  // As schema 15 left it: no tables of changes, and a trigger that deleted the stamp.
+  write_sql(db,
+            "DROP TRIGGER registry_image_elders_UPDATE;"
+            "CREATE TRIGGER registry_image_elders_UPDATE AFTER UPDATE ON elders BEGIN DELETE FROM registry_image; END;"
+            "DROP TABLE registry_changed_elders; DROP TABLE registry_changed_devices;"
+            "PRAGMA user_version = 15;");
+  LiveState st = Store(db).load();
+  CHECK(st.from_image);
+  CHECK(test::count_rows(db, "registry_changed_elders") == 0);
+  // The start made this version's triggers: an edit now names the elder.
+  write_sql(db, "UPDATE elders SET phone = '13900000001' WHERE id = 2");
+  CHECK(test::count_rows(db, "registry_image") == 1);
+  CHECK(test::count_rows(db, "registry_changed_elders WHERE id = 2") == 1);
+  LiveState again = Store(db).load();
+  CHECK(again.from_image);
+  CHECK(again.changed_elders == 1);
+  CHECK(again.elders.at(2).phone == "13900000001");
+}
+
 TEST_CASE("an elder or device taken away since the image sends the start to the rows", "[image][server]") {
   test::Centre centre;
   centre.server().stop();
