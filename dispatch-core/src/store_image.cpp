@@ -65,6 +65,11 @@ std::string name_once(bool device, const char* key) {
 // keep it within 2 s (docs/benchmarks.md, "Changes since the image").
 constexpr std::int64_t kMostChanged = 20'000;
 
+// The stamp and what the triggers named since it: gone together, when a start reads
+// the rows and when a stop writes a new image.
+constexpr const char* kForgetImage =
+    "DELETE FROM registry_image; DELETE FROM registry_changed_elders; DELETE FROM registry_changed_devices";
+
 // Every trigger of an image, and those an older version made (they deleted the stamp),
 // dropped; with `make`, this version's made.
 void put_triggers(sqlite3* db, bool make) {
@@ -197,12 +202,12 @@ std::optional<registry_image::Tables> Store::take_image(LiveState& st) const {
     sqlite3* const db = own ? own->db : nullptr;
     registry_image::Reader image(path, stamp);
     registry_image::Tables t;
-    bool whole = image.devices(t.devices), state_read = true, puts = true;
+    bool whole = image.devices(t.devices), state_read = true;
+    // The changed devices first, so that the table holds the rows' devices; then
+    // their state is read from the rows while the elders are read from the image.
+    bool puts = whole && put_changed_devices(db, changed_devices, t.devices);
     std::exception_ptr state_failed;
     {
-      // The changed devices first, so that the table holds the rows' devices; then
-      // their state is read from the rows while the elders are read from the image.
-      puts = whole && put_changed_devices(db, changed_devices, t.devices);
       std::jthread state;
       if (whole && puts && server_ran)
         state = std::jthread([&] {
@@ -239,13 +244,7 @@ std::optional<registry_image::Tables> Store::take_image(LiveState& st) const {
   // stamp, the triggers and the changes they named go.
   in_transaction(write_db_, [&] {
     put_triggers(write_db_, tables.has_value());
-    if (tables) {
-      exec("UPDATE registry_image SET server_ran = 1");
-    } else {
-      exec("DELETE FROM registry_image");
-      exec("DELETE FROM registry_changed_elders");
-      exec("DELETE FROM registry_changed_devices");
-    }
+    exec(tables ? "UPDATE registry_image SET server_ran = 1" : kForgetImage);
   });
   return tables;
 }
@@ -263,9 +262,7 @@ void Store::save_image(const ElderTable& elders, const DeviceTable& devices) {
   // Only now that the image is on the disk does the file name it.
   try {
     in_transaction(write_db_, [&] {
-      exec("DELETE FROM registry_image");
-      exec("DELETE FROM registry_changed_elders");
-      exec("DELETE FROM registry_changed_devices");
+      exec(kForgetImage);
       put_triggers(write_db_, true);
       Stmt(write_db_, "INSERT INTO registry_image(stamp) VALUES (?)").bind(1, stamp).run();
     });
