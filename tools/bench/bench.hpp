@@ -75,6 +75,7 @@ struct CityOptions {
   bool redis_peer = true;
   std::string dir = "build/bench";
   bool keep = false;   // keep the run directories (databases, server logs)
+  std::string alarms_to;  // fanout: each alarm's latencies appended to this file
   int consoles = 10;
   double rate = 1000;  // paced alarms a second
   double seconds = 10;

@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -223,6 +224,9 @@ struct Result {
   size_t sent = 0, acked = 0, folded = 0, errors = 0, rate_limited = 0;
   size_t expected_deliveries = 0, deliveries = 0, gaps = 0, dropped = 0;
   Dist ack_ms, delta_ms;
+  // Each alarm's delta at the console it reached first and at the one it reached last:
+  // the time before the fan-out, and the fan-out's own width beside it.
+  Dist first_ms, last_ms;
   double seconds = 0;      // from the first alarm to the last ack
   double server_cpu_s = 0, driver_cpu_s = 0;
   double alarms_per_s() const { return seconds > 0 ? static_cast<double>(acked) / seconds : 0; }
@@ -764,25 +768,41 @@ size_t alarm_frame_bytes(const City& c) {
 }
 
 // Latencies of the alarms sent in [from_ns, to_ns): ack, and delta at each console.
+// With `alarms_to`, one line per alarm appended to that file: the system, when it was
+// sent (CLOCK_MONOTONIC ns, as `perf record -k CLOCK_MONOTONIC` stamps events), its
+// ack and its first and last console's delta in ms (-1: none came).
 void collect(const std::vector<std::int64_t>& sent, const std::vector<std::int64_t>& acked,
              const std::vector<Console>& consoles, std::int64_t from_ns, std::int64_t to_ns, Result& r,
-             const std::vector<std::uint8_t>* folded = nullptr) {
-  std::vector<double> ack, delta;
+             const std::vector<std::uint8_t>* folded = nullptr, const std::string& alarms_to = {}) {
+  std::vector<double> ack, delta, first, last;
+  std::unique_ptr<FILE, int (*)(FILE*)> out(alarms_to.empty() ? nullptr : std::fopen(alarms_to.c_str(), "a"),
+                                            &std::fclose);
+  if (!alarms_to.empty() && !out) throw std::runtime_error("cannot write " + alarms_to);
+  auto ms = [&](std::int64_t at, size_t i) { return at ? static_cast<double>(at - sent[i]) / 1e6 : -1.0; };
   for (size_t i = 0; i < sent.size(); ++i) {
     if (!sent[i] || sent[i] < from_ns || sent[i] >= to_ns) continue;
-    if (acked[i]) ack.push_back(static_cast<double>(acked[i] - sent[i]) / 1e6);
-    if (folded && (*folded)[i]) continue;
-    for (const auto& c : consoles) {
-      if (c.arrival.empty()) continue;
-      ++r.expected_deliveries;
-      if (c.arrival[i]) {
+    if (acked[i]) ack.push_back(ms(acked[i], i));
+    std::int64_t lo = 0, hi = 0;
+    if (!folded || !(*folded)[i]) {
+      for (const auto& c : consoles) {
+        if (c.arrival.empty()) continue;
+        ++r.expected_deliveries;
+        if (!c.arrival[i]) continue;
         ++r.deliveries;
-        delta.push_back(static_cast<double>(c.arrival[i] - sent[i]) / 1e6);
+        delta.push_back(ms(c.arrival[i], i));
+        lo = lo ? std::min(lo, c.arrival[i]) : c.arrival[i];
+        hi = std::max(hi, c.arrival[i]);
       }
     }
+    if (lo) first.push_back(ms(lo, i)), last.push_back(ms(hi, i));
+    if (out)
+      std::fprintf(out.get(), "%s %lld %.3f %.3f %.3f\n", r.system.c_str(), static_cast<long long>(sent[i]),
+                   ms(acked[i], i), ms(lo, i), ms(hi, i));
   }
   r.ack_ms = dist(std::move(ack));
   r.delta_ms = dist(std::move(delta));
+  r.first_ms = dist(std::move(first));
+  r.last_ms = dist(std::move(last));
 }
 
 void print_latency_header() {
@@ -855,7 +875,7 @@ int run_fanout(const CityOptions& o) {
     anxin.server_cpu_s = process_cpu_s(rig.server_pid()) - cpu0;
     anxin.driver_cpu_s = thread_cpu_s() - drv0;
     collect(rig.sent_ns(), rig.acked_ns(), cs, t0 + static_cast<std::int64_t>(o.warmup * 1e9), t1, anxin,
-            &rig.folded_flags());
+            &rig.folded_flags(), o.alarms_to);
     anxin.folded = rig.folded();
     for (const auto& c : cs) anxin.gaps += c.gaps;
   }
@@ -885,7 +905,8 @@ int run_fanout(const CityOptions& o) {
     redis.seconds = static_cast<double>(t1 - t0) / 1e9;
     redis.server_cpu_s = process_cpu_s(rig.pid()) - cpu0;
     redis.driver_cpu_s = thread_cpu_s() - drv0;
-    collect(rig.sent_ns(), rig.acked_ns(), subs, t0 + static_cast<std::int64_t>(o.warmup * 1e9), t1, redis);
+    collect(rig.sent_ns(), rig.acked_ns(), subs, t0 + static_cast<std::int64_t>(o.warmup * 1e9), t1, redis, nullptr,
+            o.alarms_to);
     print_latency_row(redis, o.consoles);
     std::printf("| Anxin / Redis | | | | | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | |\n",
                 ratio(anxin.ack_ms.p50, redis.ack_ms.p50), ratio(anxin.ack_ms.p99, redis.ack_ms.p99),
@@ -894,6 +915,13 @@ int run_fanout(const CityOptions& o) {
                 ratio(anxin.server_us_per_alarm(), redis.server_us_per_alarm()));
   }
   std::printf("(Anxin delta sequence gaps: %zu)\n", anxin.gaps);
+  std::printf("Each alarm's delta at the console it reached first, and at the one it reached last:\n");
+  std::printf("| system | first p50 ms | first p90 ms | first p99 ms | last p50 ms | last p90 ms | last p99 ms |\n");
+  std::printf("|---|---|---|---|---|---|---|\n");
+  for (const Result* r : {&anxin, &redis})
+    if (!r->system.empty())
+      std::printf("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", r->system.c_str(), r->first_ms.p50,
+                  r->first_ms.p90, r->first_ms.p99, r->last_ms.p50, r->last_ms.p90, r->last_ms.p99);
   return anxin.acked == anxin.sent && anxin.deliveries == anxin.expected_deliveries ? 0 : 1;
 }
 
