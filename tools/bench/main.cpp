@@ -1,3 +1,4 @@
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -80,6 +81,11 @@ int city(int argc, char** argv) {
     if (o.consoles < 1 || o.rate <= 0 || o.seconds <= 0 || o.warmup < 0 || o.devices < 1 || o.window < 1 ||
         o.elders < 0 || o.open < 1)
       throw std::invalid_argument("counts, rates and times must be positive");
+    if (!o.alarms_to.empty()) {  // said now, not after the run
+      FILE* f = std::fopen(o.alarms_to.c_str(), "a");
+      if (!f) throw std::invalid_argument("cannot write " + o.alarms_to + ": " + std::strerror(errno));
+      std::fclose(f);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "anxin-bench: %s\n", e.what());
     usage();
