@@ -22,6 +22,7 @@ struct Disk {
   std::string folder;
   std::atomic<bool> full{false};
   std::atomic<int> refused{0};
+  std::atomic<int> wal_syncs{0};
   std::atomic<int> slow_ms{0};
   // The most each WAL index (-shm) has held. SQLite's first connection to a file
   // cuts its index to 3 bytes and grows it again; on a real disk the blocks that
@@ -67,7 +68,10 @@ int x_write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 at) {
 int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
   return of(f)->real()->pMethods->xTruncate(of(f)->real(), size);
 }
-int x_sync(sqlite3_file* f, int flags) { return of(f)->real()->pMethods->xSync(of(f)->real(), flags); }
+int x_sync(sqlite3_file* f, int flags) {
+  if (of(f)->watched && std::string_view(of(f)->name).ends_with("-wal")) ++disk->wal_syncs;
+  return of(f)->real()->pMethods->xSync(of(f)->real(), flags);
+}
 int x_file_size(sqlite3_file* f, sqlite3_int64* size) {
   return of(f)->real()->pMethods->xFileSize(of(f)->real(), size);
 }
@@ -172,6 +176,7 @@ FullDisk::~FullDisk() {
 void FullDisk::fill() { disk->full = true; }
 void FullDisk::free() { disk->full = false; }
 int FullDisk::refused() const { return disk->refused; }
+int FullDisk::wal_syncs() const { return disk->wal_syncs; }
 void FullDisk::slow_reads(int ms) { disk->slow_ms = ms; }
 
 }  // namespace anxin::test

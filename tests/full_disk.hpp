@@ -34,6 +34,7 @@ class FullDisk {
   void fill();  // from now on writes under the folder fail
   void free();  // space again
   int refused() const;  // writes refused so far
+  int wal_syncs() const;  // syncs of a WAL (-wal) under the folder so far
   void slow_reads(int ms);  // 0: at full speed again
 };
 

@@ -4,15 +4,21 @@
 #include <catch2/catch.hpp>
 
 #include "anxin/core/store.hpp"
+#include "full_disk.hpp"
 #include "support.hpp"
 #include "wal_writes.hpp"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 using anxin::test::TempDir;
 
@@ -80,6 +86,39 @@ long long writes_for_commit(const char* vfs, const std::string& path, int rows) 
   }
   REQUIRE(failed == SQLITE_OK);
   return writes;
+}
+
+// The file a descriptor is open on: its inode.
+ino_t inode_of(int fd) {
+  struct stat st {};
+  REQUIRE(fstat(fd, &st) == 0);
+  return st.st_ino;
+}
+ino_t inode_of(const std::string& path) {
+  struct stat st {};
+  REQUIRE(stat(path.c_str(), &st) == 0);
+  return st.st_ino;
+}
+
+// The store's WAL syncs as a test sees them: the first is held until released.
+struct HeldSync {
+  std::mutex m;
+  std::condition_variable cv;
+  int calls = 0;
+  int fd = -1;
+  bool released = false;
+};
+HeldSync held;
+int hold_first_sync(int fd) {
+  {
+    std::unique_lock lock(held.m);
+    if (++held.calls == 1) {
+      held.fd = fd;
+      held.cv.notify_all();
+      held.cv.wait(lock, [] { return held.released; });
+    }
+  }
+  return fdatasync(fd);
 }
 
 }  // namespace
@@ -217,4 +256,85 @@ TEST_CASE("the store's writer coalesces its WAL writes under FULL and not under 
       sqlite3_finalize(s);
     });
   }
+}
+
+TEST_CASE("a commit's sync is left to whoever holds CommitSyncDeferred but not a new WAL header's", "[store][wal]") {
+  TempDir dir;
+  anxin::test::FullDisk disk(dir.path().string());  // never filled: it counts the WAL's syncs
+  const std::string path = dir.file("d.db");
+  Db w(path, anxin::coalescing_wal_vfs());
+  {
+    // The WAL's first commit: SQLite syncs its new header before the frames after
+    // it, and that sync is done; the commit's own is left.
+    const int before = disk.wal_syncs();
+    const anxin::CommitSyncDeferred deferred;
+    w.exec("CREATE TABLE t(v)");
+    CHECK(disk.wal_syncs() == before + 1);
+    REQUIRE(deferred.fd() >= 0);
+    CHECK(inode_of(deferred.fd()) == inode_of(path + "-wal"));
+  }
+  {
+    const int before = disk.wal_syncs();
+    const anxin::CommitSyncDeferred deferred;
+    w.exec("INSERT INTO t VALUES (1)");
+    CHECK(disk.wal_syncs() == before);
+    CHECK(deferred.fd() >= 0);
+  }
+  Db other(path, nullptr);
+  CHECK(other.number("SELECT count(*) FROM t") == 1);  // committed, and seen by others
+  const int before = disk.wal_syncs();
+  w.exec("INSERT INTO t VALUES (2)");  // no CommitSyncDeferred: synced as SQLite asks
+  CHECK(disk.wal_syncs() == before + 1);
+}
+
+TEST_CASE("a commit is acked after its WAL's sync and the next is committed meanwhile", "[store][wal]") {
+  TempDir dir;
+  const std::string path = dir.file("s.db");
+  held.calls = 0;
+  held.fd = -1;
+  held.released = false;
+  anxin::StoreOptions options;
+  options.max_group = 1;
+  options.sync_wal = hold_first_sync;
+  anxin::Store store(path, options);
+  std::mutex m;
+  std::vector<int> acked;
+  // Queued before the writer starts: it takes them one at a time, each with the next
+  // one waiting behind it, so each commit's sync goes to the syncer.
+  for (int v = 1; v <= 3; ++v) {
+    const std::string sql = "CREATE TABLE IF NOT EXISTS t(v); INSERT INTO t VALUES (" + std::to_string(v) + ")";
+    store.submit({anxin::SqlWrite{[sql](sqlite3* db) { sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr); }}},
+                 [&, v] {
+                   std::lock_guard lock(m);
+                   acked.push_back(v);
+                 });
+  }
+  store.start();
+  {
+    std::unique_lock lock(held.m);
+    REQUIRE(held.cv.wait_for(lock, std::chrono::seconds(5), [] { return held.calls > 0; }));
+  }
+  CHECK(inode_of(held.fd) == inode_of(path + "-wal"));
+  // The held sync is of the first commit, or of the second when the first wrote a new
+  // WAL's header (synced within it): every commit after it is made meanwhile.
+  Db other(path, nullptr);
+  std::int64_t rows = 0;
+  for (int i = 0; i < 500 && rows < 3; ++i) {
+    if (other.number("SELECT count(*) FROM sqlite_schema WHERE name = 't'") == 1)
+      rows = other.number("SELECT count(*) FROM t");
+    if (rows < 3) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(rows == 3);
+  {
+    std::lock_guard lock(m);
+    CHECK(acked.size() <= 1);  // none from the held sync on
+  }
+  {
+    std::lock_guard lock(held.m);
+    held.released = true;
+  }
+  held.cv.notify_all();
+  store.drain();
+  std::lock_guard lock(m);
+  CHECK(acked == std::vector<int>{1, 2, 3});
 }

@@ -10,12 +10,14 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <map>
 #include <sstream>
@@ -997,9 +999,14 @@ void Store::start() {
   // Set after it: the hook replaces autocheckpointing, and tells the size of the WAL.
   sqlite3_wal_hook(write_db_, &Store::on_wal_commit, this);
   // Named, so top -H and a debugger tell them apart (and a test's slow disk spares the writer).
+  writer_done_ = false;
   writer_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "anxin-writer");
     writer_loop();
+  });
+  syncer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "anxin-syncer");
+    sync_loop();
   });
   checkpointer_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "anxin-ckpt");
@@ -1090,7 +1097,9 @@ void Store::submit(WriteBatch batch, std::function<void()> on_durable) {
 
 void Store::drain() {
   std::unique_lock lock(mu_);
-  idle_.wait(lock, [&] { return (queue_.empty() && !busy_) || !writer_.joinable(); });
+  idle_.wait(lock, [&] {
+    return (queue_.empty() && !busy_ && committed_.empty() && !syncing_) || !writer_.joinable();
+  });
 }
 
 void Store::stop() {
@@ -1102,6 +1111,12 @@ void Store::stop() {
   wake_.notify_one();
   checkpoint_wake_.notify_all();
   writer_.join();
+  {
+    std::lock_guard lock(mu_);
+    writer_done_ = true;
+  }
+  sync_wake_.notify_one();
+  syncer_.join();
   checkpointer_.join();
   exec("PRAGMA wal_autocheckpoint=1000");
   idle_.notify_all();
@@ -1218,7 +1233,7 @@ void Store::writer_loop() {
       std::unique_lock lock(mu_);
       if (group.empty()) {
         busy_ = false;
-        if (queue_.empty()) idle_.notify_all();
+        if (queue_.empty() && committed_.empty() && !syncing_) idle_.notify_all();
         wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and drained
         size_t n = std::min(queue_.size(), options_.max_group);
@@ -1234,7 +1249,8 @@ void Store::writer_loop() {
         wake_.wait_for(lock, std::chrono::milliseconds(pause_ms), [&] { return stopping_; });
       }
     }
-    if (!commit_group(group)) {
+    int unsynced = -1;
+    if (!commit_group(group, unsynced)) {
       std::lock_guard lock(mu_);
       if (stopping_) {
         std::fprintf(stderr,
@@ -1248,17 +1264,68 @@ void Store::writer_loop() {
       }
       continue;
     }
+    std::deque<Committed> done(1, Committed{unsynced, {}});
     for (auto& p : group)
-      if (p.on_durable) p.on_durable();
+      if (p.on_durable) done.front().on_durable.push_back(std::move(p.on_durable));
     group.clear();
+    // With nothing else to write, and no commit before it still unsynced, the writer
+    // syncs and acks as it always did: a handover to the syncer cost the alarm
+    // 35-40 µs at 1,000 a second.
+    bool here;
+    {
+      std::lock_guard lock(mu_);
+      here = queue_.empty() && committed_.empty() && !syncing_;
+      if (!here) committed_.push_back(std::move(done.front()));
+    }
+    if (here)
+      sync_then_ack(done);
+    else
+      sync_wake_.notify_one();
     restart_wal();
+  }
+}
+
+// One fdatasync covers every commit written before it began, so the acks of all the
+// groups in hand go after it, in the order of their commits. SQLite has already made
+// those commits visible to the other connections; nothing of them is acked, and no
+// delta sent, before the sync returns.
+void Store::sync_then_ack(std::deque<Committed>& commits) {
+  int fd = -1;
+  for (const Committed& c : commits) fd = c.unsynced >= 0 ? c.unsynced : fd;
+  if (fd >= 0 && (options_.sync_wal ? options_.sync_wal(fd) : ::fdatasync(fd)) != 0) {
+    // The commits are in the file, so they cannot be rolled back and held: stop with
+    // nothing of them acked, as after a failed commit. A start recovers what the disk has.
+    std::fprintf(stderr, "anxin store: syncing the WAL failed, stopping: %s\n", std::strerror(errno));
+    std::abort();
+  }
+  for (Committed& c : commits)
+    for (auto& on_durable : c.on_durable) on_durable();
+}
+
+// The commit's sync, off the writer's path when more is waiting: while the disk
+// flushes one group's frames, the writer already applies the next group's rows
+// (docs/benchmarks.md, "The sync beside the next commit").
+void Store::sync_loop() {
+  for (;;) {
+    std::deque<Committed> took;
+    {
+      std::unique_lock lock(mu_);
+      sync_wake_.wait(lock, [&] { return !committed_.empty() || writer_done_; });
+      if (committed_.empty()) return;  // the writer is gone, and every commit is synced
+      took.swap(committed_);
+      syncing_ = true;
+    }
+    sync_then_ack(took);
+    std::lock_guard lock(mu_);
+    syncing_ = false;
+    if (queue_.empty() && !busy_ && committed_.empty()) idle_.notify_all();
   }
 }
 
 // One transaction for the group. False, with nothing of it in the file, when the
 // disk is full or another program holds the write lock; the first such failure, and
 // the commit that ends the spell, each log one line.
-bool Store::commit_group(const std::deque<Pending>& group) {
+bool Store::commit_group(const std::deque<Pending>& group, int& unsynced) {
   bool any_writes = false;
   for (const auto& p : group) any_writes |= !p.batch.empty();
   if (!any_writes) return true;
@@ -1275,7 +1342,9 @@ bool Store::commit_group(const std::deque<Pending>& group) {
     // Read in each transaction: a group rolled back, or another program's rows, moved it.
     while (stmts_->last_event_id.next()) stmts_->last_event = stmts_->last_event_id.i64(0);
     for (const WriteOp* op : write_plan(ops)) apply(*op);
+    const CommitSyncDeferred deferred;
     stmts_->commit.run();
+    unsynced = deferred.fd();
   } catch (const StorageFull& e) {
     roll_back();
     if (!full_.exchange(true)) {

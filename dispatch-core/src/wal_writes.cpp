@@ -2,7 +2,9 @@
 
 #include "anxin/core/store.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <deque>
@@ -38,7 +40,16 @@ struct WalFile {
   sqlite3_file* real = nullptr;
   std::string held;             // consecutive bytes not yet written ...
   sqlite3_int64 held_from = 0;  // ... from this offset
+  bool header_unsynced = false;  // the header (offset 0) written since the last sync
+  int sync_fd = -1;              // the same file, opened again: what a deferred sync syncs
 };
+
+// This thread's CommitSyncDeferred: whether one lives, and the descriptor it noted.
+struct Deferral {
+  bool on = false;
+  int fd = -1;
+};
+thread_local Deferral deferral;
 
 WalFile* self(sqlite3_file* f) { return reinterpret_cast<WalFile*>(f); }
 const sqlite3_io_methods& real_methods(WalFile* w) { return *w->real->pMethods; }
@@ -60,6 +71,7 @@ int wal_close(sqlite3_file* f) {
   WalFile* w = self(f);
   const int flushed = flush(w);
   const int closed = real_methods(w).xClose(w->real);
+  if (w->sync_fd >= 0) ::close(w->sync_fd);
   w->~WalFile();
   return flushed != SQLITE_OK ? flushed : closed;
 }
@@ -78,6 +90,7 @@ int wal_write(sqlite3_file* f, const void* data, int n, sqlite3_int64 offset) {
   if (!w->held.empty() && offset != w->held_from + static_cast<sqlite3_int64>(w->held.size()))
     if (int rc = flush(w); rc != SQLITE_OK) return rc;
   if (w->held.empty()) w->held_from = offset;
+  if (offset == 0) w->header_unsynced = true;
   w->held.append(static_cast<const char*>(data), static_cast<size_t>(n));
   return w->held.size() >= kFlushAt ? flush(w) : SQLITE_OK;
 }
@@ -92,7 +105,13 @@ int wal_truncate(sqlite3_file* f, sqlite3_int64 size) {
 int wal_sync(sqlite3_file* f, int flags) {
   WalFile* w = self(f);
   if (int rc = flush(w); rc != SQLITE_OK) return rc;
-  return real_methods(w).xSync(w->real, flags);
+  if (deferral.on && !w->header_unsynced && w->sync_fd >= 0) {
+    deferral.fd = w->sync_fd;
+    return SQLITE_OK;
+  }
+  const int rc = real_methods(w).xSync(w->real, flags);
+  if (rc == SQLITE_OK) w->header_unsynced = false;
+  return rc;
 }
 
 int wal_file_size(sqlite3_file* f, sqlite3_int64* size) {
@@ -149,10 +168,16 @@ int open(sqlite3_vfs* self, sqlite3_filename name, sqlite3_file* file, int flags
     return rc;
   }
   w->base.pMethods = &kWalMethods;
+  // The file SQLite has just opened (or made), by its name: the same file.
+  if (name) w->sync_fd = ::open(name, O_RDONLY | O_CLOEXEC);
   return SQLITE_OK;
 }
 
 }  // namespace
+
+CommitSyncDeferred::CommitSyncDeferred() { deferral = {true, -1}; }
+CommitSyncDeferred::~CommitSyncDeferred() { deferral = {}; }
+int CommitSyncDeferred::fd() const { return deferral.fd; }
 
 const char* coalescing_wal_vfs() {
   // One wrapper per default VFS ever seen, so that a process whose default changes

@@ -14,9 +14,30 @@
 // what makes a commit visible to other connections and durable, and the sync writes
 // first. Under synchronous=NORMAL a commit ends without a sync, and other connections
 // would look for frames still held here.
+//
+// A commit's sync can also be left to another thread (CommitSyncDeferred): the frames
+// are written, the commit ends and becomes visible, and the WAL is flushed to the disk
+// by whoever then calls fdatasync on the descriptor it names. Whoever defers it must
+// not count the commit durable before that call returns.
 #pragma once
 
 namespace anxin {
+
+// While one lives, on its thread, a sync of a WAL opened through this VFS writes what
+// is held and stops there, and the descriptor to sync is noted (`fd()`): the sync that
+// ends a commit. Not when the WAL's header was written since its last sync (the first
+// commit of a new WAL, which SQLite syncs before the frames that follow the header, and
+// whose file's directory the default VFS syncs then too): that sync is done as asked.
+class CommitSyncDeferred {
+ public:
+  CommitSyncDeferred();
+  ~CommitSyncDeferred();
+  CommitSyncDeferred(const CommitSyncDeferred&) = delete;
+  CommitSyncDeferred& operator=(const CommitSyncDeferred&) = delete;
+  // A descriptor of the WAL whose sync was left undone, or -1 if none was: the file
+  // is open until its connection closes.
+  int fd() const;
+};
 
 // Returns the name, for sqlite3_open_v2, of this VFS over the default VFS of the
 // moment, registering it the first time that default is seen (thread-safe). Throws

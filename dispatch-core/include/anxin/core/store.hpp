@@ -65,6 +65,9 @@ struct StoreOptions {
   // its start between two commits, and SQLite cuts the file back to it: under any
   // sustained rate the -wal file stays under about twice this (docs/architecture.md).
   std::int64_t wal_limit_bytes = 16 << 20;
+  // How the WAL is flushed to the disk after a commit (store.cpp, sync_then_ack):
+  // fdatasync, unless a test holds or watches it.
+  int (*sync_wal)(int fd) = nullptr;
 };
 
 // --- what the writer applies ---------------------------------------------------
@@ -332,7 +335,14 @@ class Store {
     std::function<void()> on_durable;
   };
   void writer_loop();
-  bool commit_group(const std::deque<Pending>& group);
+  // One transaction for the group; `unsynced`, the WAL's descriptor when its commit
+  // left the sync to sync_loop, else -1.
+  bool commit_group(const std::deque<Pending>& group, int& unsynced);
+  // The syncer thread: the WAL flushed to the disk after the writer's commits, then
+  // their acks, in the order of the commits.
+  void sync_loop();
+  struct Committed;
+  void sync_then_ack(std::deque<Committed>& commits);
   void checkpoint_loop();
   // Writer thread, between commits: the WAL past its limit is checkpointed to its
   // end and restarted, so that the next commit writes at the file's start.
@@ -363,8 +373,18 @@ class Store {
   mutable std::mutex mu_;
   std::condition_variable wake_, idle_, checkpoint_wake_;
   std::deque<Pending> queue_;
+  // Committed by the writer, waiting for the syncer: the WAL to sync (-1: nothing to
+  // sync) and what becomes durable with it.
+  struct Committed {
+    int unsynced = -1;
+    std::vector<std::function<void()>> on_durable;
+  };
+  std::deque<Committed> committed_;
+  std::condition_variable sync_wake_;
   bool stopping_ = false;
   bool busy_ = false;
+  bool syncing_ = false;      // the syncer holds commits taken from committed_
+  bool writer_done_ = false;  // stop() joined the writer: the syncer ends once committed_ is empty
   bool dropped_ = false;  // stop() dropped a held commit
   // PRAGMA data_version on the writer's connection when load() began: it moves only
   // when another connection commits (save_image). -1: nothing loaded.
@@ -375,6 +395,7 @@ class Store {
   // Writer thread: since when the commit in hand has waited on another program's lock.
   std::optional<std::chrono::steady_clock::time_point> locked_since_;
   std::thread writer_;
+  std::thread syncer_;
   std::thread checkpointer_;
   std::int64_t page_size_ = 4096;
   std::atomic<std::int64_t> wal_pages_{0};  // in the WAL after the last commit (on_wal_commit)
