@@ -1095,11 +1095,13 @@ void Store::submit(WriteBatch batch, std::function<void()> on_durable) {
   wake_.notify_one();
 }
 
+bool Store::quiet() const {
+  return queue_.empty() && !busy_ && committed_.empty() && !syncing_;
+}
+
 void Store::drain() {
   std::unique_lock lock(mu_);
-  idle_.wait(lock, [&] {
-    return (queue_.empty() && !busy_ && committed_.empty() && !syncing_) || !writer_.joinable();
-  });
+  idle_.wait(lock, [&] { return quiet() || !writer_.joinable(); });
 }
 
 void Store::stop() {
@@ -1233,7 +1235,7 @@ void Store::writer_loop() {
       std::unique_lock lock(mu_);
       if (group.empty()) {
         busy_ = false;
-        if (queue_.empty() && committed_.empty() && !syncing_) idle_.notify_all();
+        if (quiet()) idle_.notify_all();
         wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and drained
         size_t n = std::min(queue_.size(), options_.max_group);
@@ -1318,7 +1320,7 @@ void Store::sync_loop() {
     sync_then_ack(took);
     std::lock_guard lock(mu_);
     syncing_ = false;
-    if (queue_.empty() && !busy_ && committed_.empty()) idle_.notify_all();
+    if (quiet()) idle_.notify_all();
   }
 }
 

@@ -343,6 +343,8 @@ class Store {
   void sync_loop();
   struct Committed;
   void sync_then_ack(std::deque<Committed>& commits);
+  // With mu_ held: nothing queued, in the writer's hands, or waiting for a sync.
+  bool quiet() const;
   void checkpoint_loop();
   // Writer thread, between commits: the WAL past its limit is checkpointed to its
   // end and restarted, so that the next commit writes at the file's start.
