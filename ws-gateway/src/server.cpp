@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -406,10 +407,44 @@ void Server::Impl::drain_outbox() {
     notices.swap(durable_notices);
   }
   send_durable_notices(std::move(notices));  // before the replies, as the writer did
+  collecting = true;
   for (auto& batch : ready)
     for (auto& o : batch) deliver(o);
+  collecting = false;
+  flush_listed();
   ready.clear();
   spare_outbox = std::move(ready);
+}
+
+// Written at once: asking for WRITEABLE instead cost each connection a poll and lws's
+// round of callbacks, between one console's send and the next (issue 15: the wider the
+// gaps between sends, the more of them wake the reader). Devices' acks and field
+// pages' tasks first, a send each, then the consoles.
+void Server::Impl::flush_listed() {
+  for (const bool consoles : {false, true})
+    for (std::uint64_t id : to_flush) {
+      auto it = sessions.find(id);
+      if (it == sessions.end() || it->second.subscribed != consoles) continue;
+      Session& s = it->second;
+      s.flush_listed = false;
+      if (s.tx.empty() || !s.tx.front()) continue;  // dropped, or behind a snapshot still being put together
+      if (lws_is_ssl(s.wsi) || lws_partial_buffered(s.wsi)) {
+        lws_callback_on_writable(s.wsi);  // TLS's writes, or lws's own first
+      } else if (write_out(s) < 0) {
+        s.dropped = true;  // closed at the next turn, as a dropped client is
+        lws_set_timeout(s.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+      }
+    }
+  to_flush.clear();
+}
+
+void Server::Impl::want_write(Session& s) {
+  if (!collecting) {
+    lws_callback_on_writable(s.wsi);
+  } else if (!s.flush_listed) {
+    s.flush_listed = true;
+    to_flush.push_back(s.id);
+  }
 }
 
 void Server::Impl::deliver(Outbound& o) {
@@ -462,7 +497,7 @@ void Server::Impl::fill_snapshot(std::uint64_t session, Frame frame) {
   s.snapshot_bytes = frame->size();
   s.tx_bytes += frame->size();
   queued_bytes += frame->size();
-  lws_callback_on_writable(s.wsi);
+  want_write(s);
 }
 
 void Server::Impl::watch_storage() {
@@ -494,7 +529,7 @@ void Server::Impl::enqueue(Session& s, const Frame& frame) {
   s.tx.push_back(frame);
   s.tx_bytes += frame->size();
   queued_bytes += frame->size();
-  lws_callback_on_writable(s.wsi);
+  want_write(s);
 }
 
 size_t Server::Impl::unread_bytes(const Session& s) const {
@@ -668,6 +703,10 @@ int Server::Impl::on_writeable(Session& s) {
     }
     return 0;
   }
+  return write_out(s);
+}
+
+int Server::Impl::write_out(Session& s) {
   size_t used = LWS_PRE;
   while (!s.tx.empty() && s.tx.front() && used - LWS_PRE < kMaxWriteBytes) {
     const std::string& text = *s.tx.front();
@@ -691,10 +730,19 @@ int Server::Impl::on_writeable(Session& s) {
     }
     s.tx.pop_front();
   }
-  // Already framed: lws sends it as it is, and holds what the socket did not take,
-  // sending it before the next WRITEABLE.
+  // Already framed: straight to the socket when nothing of lws's own waits before it
+  // (a WRITEABLE comes only once lws has sent all it held) and no TLS is in between.
+  // lws takes what the socket did not, holds it, and sends it before the next
+  // WRITEABLE.
   const size_t n = used - LWS_PRE;
-  if (lws_write(s.wsi, write_buf.data() + LWS_PRE, n, LWS_WRITE_RAW) < static_cast<int>(n)) return -1;
+  unsigned char* data = write_buf.data() + LWS_PRE;
+  size_t sent = 0;
+  if (!lws_is_ssl(s.wsi) && !lws_partial_buffered(s.wsi)) {
+    const ssize_t r = ::send(lws_get_socket_fd(s.wsi), data, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (r > 0) sent = static_cast<size_t>(r);  // an error: lws's write below meets it too
+  }
+  const size_t rest = n - sent;
+  if (rest > 0 && lws_write(s.wsi, data + sent, rest, LWS_WRITE_RAW) < static_cast<int>(rest)) return -1;
   s.written += n;
   if (!s.tx.empty() || s.close_after_send) lws_callback_on_writable(s.wsi);
   return 0;

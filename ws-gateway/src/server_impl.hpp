@@ -74,6 +74,7 @@ struct Session {
   size_t snapshot_bytes = 0;      // of which the snapshot's, which that bound leaves out
   size_t tx_sent = 0;             // of the first frame, sent so far as fragments (on_writeable)
   std::uint64_t written = 0;      // bytes handed to the socket, ever
+  bool flush_listed = false;      // in Impl::to_flush
   // What the client had taken (written less its socket's queue) when it last went
   // over the soft limit, or last proved it reads (drop_slow_clients).
   std::uint64_t taken_mark = 0;
@@ -317,6 +318,13 @@ struct Server::Impl {
   // Service thread, on LWS_CALLBACK_EVENT_WAIT_CANCELLED.
   void drain_outbox();
   void deliver(Outbound& o);  // one frame of it, to its session, worker or consoles
+  // While drain_outbox delivers, the sessions given frames, in the order each was first
+  // given one: their frames are written when it has delivered them all (flush_listed),
+  // not at a WRITEABLE one turn of the loop later.
+  bool collecting = false;
+  std::vector<std::uint64_t> to_flush;
+  void flush_listed();
+  void want_write(Session& s);  // listed while collecting, else a WRITEABLE asked for
 
   // Notifier thread (or the writer's, for a full queue): queues a failed notice.
   void on_failed_notice(const Notice& notice, const std::string& reason, int attempts);
@@ -345,7 +353,10 @@ struct Server::Impl {
   bool within_frame_limit(Session& s, std::string_view text);
   static constexpr Millis kRateErrorGapMs = 100;
   std::atomic<std::uint64_t> slow_clients_dropped{0}, frames_rate_limited{0};
-  std::vector<unsigned char> write_buf;  // on_writeable's, reused
+  std::vector<unsigned char> write_buf;  // write_out's, reused
+  // Frames what the session has waiting (up to kMaxWriteBytes) and writes it. -1: the
+  // connection failed.
+  int write_out(Session& s);
 
   // Service thread: catches up with Store::full and tells subscribed consoles of a
   // change at once (not through the store, whose writer is what is stuck).
