@@ -428,7 +428,7 @@ void Server::Impl::flush_listed() {
       Session& s = it->second;
       s.flush_listed = false;
       if (s.tx.empty() || !s.tx.front()) continue;  // dropped, or behind a snapshot still being put together
-      if (lws_is_ssl(s.wsi) || lws_partial_buffered(s.wsi)) {
+      if (!straight_to_socket(s)) {
         lws_callback_on_writable(s.wsi);  // TLS's writes, or lws's own first
       } else if (write_out(s) < 0) {
         s.dropped = true;  // closed at the next turn, as a dropped client is
@@ -436,6 +436,12 @@ void Server::Impl::flush_listed() {
       }
     }
   to_flush.clear();
+}
+
+// Nothing of lws's own waits before what the server writes next (a WRITEABLE comes
+// only once lws has sent all it held), and no TLS is in between.
+bool Server::Impl::straight_to_socket(const Session& s) const {
+  return !lws_is_ssl(s.wsi) && !lws_partial_buffered(s.wsi);
 }
 
 void Server::Impl::want_write(Session& s) {
@@ -730,14 +736,12 @@ int Server::Impl::write_out(Session& s) {
     }
     s.tx.pop_front();
   }
-  // Already framed: straight to the socket when nothing of lws's own waits before it
-  // (a WRITEABLE comes only once lws has sent all it held) and no TLS is in between.
-  // lws takes what the socket did not, holds it, and sends it before the next
-  // WRITEABLE.
+  // Already framed: straight to the socket when it may be; lws takes what the socket
+  // did not, holds it, and sends it before the next WRITEABLE.
   const size_t n = used - LWS_PRE;
   unsigned char* data = write_buf.data() + LWS_PRE;
   size_t sent = 0;
-  if (!lws_is_ssl(s.wsi) && !lws_partial_buffered(s.wsi)) {
+  if (straight_to_socket(s)) {
     const ssize_t r = ::send(lws_get_socket_fd(s.wsi), data, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (r > 0) sent = static_cast<size_t>(r);  // an error: lws's write below meets it too
   }

@@ -325,6 +325,7 @@ struct Server::Impl {
   std::vector<std::uint64_t> to_flush;
   void flush_listed();
   void want_write(Session& s);  // listed while collecting, else a WRITEABLE asked for
+  bool straight_to_socket(const Session& s) const;  // write_out may send() itself
 
   // Notifier thread (or the writer's, for a full queue): queues a failed notice.
   void on_failed_notice(const Notice& notice, const std::string& reason, int attempts);
