@@ -31,7 +31,7 @@ TEST_CASE("every key of the timers file sets its timer", "[config]") {
     "offer_timeout_s": 45, "family_call_timeout_s": 90, "ack_escalation_s": 30, "ack_escalation_long_s": 120,
     "late_margin_s": 600, "position_stale_after_s": 300, "session_ttl_s": 43200, "hello_timeout_s": 10,
     "timer_tick_s": 0.5, "webhook_timeout_s": 5, "webhook_backoff_s": 1.5, "realert_escalate_s": 90,
-    "reopen_within_s": 7200})",
+    "reopen_within_s": 7200, "registry_image_check_s": 30})",
                                  {});
   INFO((r.ok() ? "" : r.error().message));
   REQUIRE(r.ok());
@@ -49,8 +49,9 @@ TEST_CASE("every key of the timers file sets its timer", "[config]") {
   CHECK(o.webhook_backoff_ms == 1500);
   CHECK(o.config.realert_escalation_ms == 90'000);
   CHECK(o.config.reopen_within_ms == 7'200'000);
-  // Thirteen keys above: every key the file knows.
-  CHECK(gateway::config_keys().size() == 13);
+  CHECK(o.registry_image_check_s == 30);
+  // Fourteen keys above: every key the file knows.
+  CHECK(gateway::config_keys().size() == 14);
   // Written back out, the same file.
   auto again = gateway::apply_config(gateway::config_json(o), {});
   REQUIRE(again.ok());

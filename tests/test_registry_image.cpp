@@ -2,6 +2,7 @@
 // tables it gives back are the ones the rows give, it is used only when the file
 // names it, an elder or device changed since is read from its rows over it, and
 // after a crash the devices' battery, last contact and supervision come from them.
+#include <signal.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "anxin/core/image_keeper.hpp"
 #include "district.hpp"
 #include "full_disk.hpp"
 #include "process.hpp"
@@ -312,7 +314,7 @@ TEST_CASE("more changes since the image than it is worth send the start to the r
   write_sql(db,
             "UPDATE elders SET phone = '13900000001' WHERE id = 2;"
             "WITH RECURSIVE n(i) AS (SELECT 1000 UNION ALL SELECT i + 1 FROM n WHERE i < 20999)"
-            " INSERT INTO registry_changed_elders SELECT i FROM n;");
+            " INSERT INTO registry_changed_elders(id) SELECT i FROM n;");
   LiveState st = Store(db).load();
   CHECK_FALSE(st.from_image);
   CHECK(st.image_note == "20001 elders and 0 devices changed since " + registry_image::path_for(db) +
@@ -366,6 +368,74 @@ TEST_CASE("rows another program adds while the server runs are read at the next 
   CHECK_FALSE(st.from_image);
   CHECK(st.elders.contains(3));
   CHECK(st.devices.find("D5") != DeviceTable::none);
+}
+
+TEST_CASE("an image written from the rows forgets only the changes named before it read them", "[image][server]") {
+  test::Centre centre;
+  centre.server().stop();
+  const std::string db = centre.db();
+  // Changed since the clean stop's image: elder 2's phone and device D1's vendor.
+  write_sql(db, "UPDATE elders SET phone = '13900000001' WHERE id = 2; UPDATE devices SET vendor = 'other' WHERE id = 'D1'");
+  Store store(db);
+  REQUIRE(store.load().from_image);
+  store.start();
+  const Store::ImageFromRows image = Store::image_from_rows(db);
+  // After the rows were read, before the image is recorded: elder 2 again, and elder 1.
+  write_sql(db, "UPDATE elders SET phone = '13900000002' WHERE id = 2; UPDATE elders SET phone = '13900000003' WHERE id = 1");
+  store.record_image(image, {});
+  store.drain();
+  CHECK(test::sql_text(db, "SELECT stamp || ' ' || server_ran FROM registry_image") == image.stamp + " 1");
+  CHECK(test::sql_text(db, "SELECT group_concat(id) FROM (SELECT id FROM registry_changed_elders ORDER BY id)") ==
+        "1,2");
+  CHECK(test::count_rows(db, "registry_changed_devices") == 0);
+  store.stop();
+  // A start after a crash: the new image, with the two elders changed since over it.
+  LiveState after = Store(db).load();
+  INFO(after.image_note);
+  REQUIRE(after.from_image);
+  CHECK(after.changed_elders == 2);
+  CHECK(after.changed_devices == 0);
+  CHECK(after.elders.at(2).phone == "13900000002");
+  CHECK(after.elders.at(1).phone == "13900000003");
+  CHECK(after.devices.device(after.devices.find("D1")).vendor == "other");
+  std::filesystem::remove(registry_image::path_for(db));
+  LiveState rows = Store(db).load();
+  REQUIRE_FALSE(rows.from_image);
+  check_same(rows.elders, rows.devices, after.elders, after.devices);
+  check_same(after.elders, after.devices, rows.elders, rows.devices);
+}
+
+TEST_CASE("the image keeper records nothing from a helper that fails and kills one still running at its stop",
+          "[image]") {
+  test::TempDir dir;
+  const std::string db = dir.file("keeper.db"), helper = dir.file("helper.sh"), ran = dir.file("ran");
+  test::seed_small_registry(db);
+  Store store(db);
+  REQUIRE_FALSE(store.load().from_image);
+  store.start();
+  std::string script;
+  SECTION("a helper that fails") { script = "echo $2 >> " + ran + "; echo not-an-image; exit 3\n"; }
+  SECTION("a helper still running") { script = "echo $$ >> " + ran + "; exec sleep 600\n"; }
+  {
+    std::ofstream(helper) << "#!/bin/sh\n" << script;
+    std::filesystem::permissions(helper, std::filesystem::perms::owner_all);
+  }
+  ImageKeeper keeper(store, db, ImageKeeperOptions{helper, 1});
+  keeper.start();
+  REQUIRE(test::eventually([&] { return !test::read_file(ran).empty(); }, std::chrono::seconds(10)));
+  // The file named no image: the triggers were made before the helper ran.
+  CHECK(test::count_rows(db, "sqlite_schema WHERE type = 'trigger' AND name GLOB 'registry_image_*'") == 9);
+  const std::string first = test::read_file(ran);
+  keeper.stop();
+  CHECK(keeper.recorded() == 0);
+  CHECK(test::count_rows(db, "registry_image") == 0);
+  if (first.find(db) != std::string::npos) {
+    CHECK(first == db + "\n");  // run as `helper --registry-image-from-rows DB`
+  } else {
+    const pid_t pid = std::stoi(first);
+    CHECK(kill(pid, 0) == -1);  // killed and reaped
+    CHECK(errno == ESRCH);
+  }
 }
 
 TEST_CASE("anxin-server starts from the image generate or a clean stop left and after a crash",
@@ -460,4 +530,62 @@ TEST_CASE("anxin-server starts from the image generate or a clean stop left and 
   CHECK(fifth["disability_grade"] == grade);
   CHECK(test::read_file(log).find(from_image + ", the 1 elder and 0 devices changed since from their rows\n") !=
         std::string::npos);
+}
+
+TEST_CASE("a running anxin-server writes the registry's image again once much changed, for a start after a crash",
+          "[image][server]") {
+  test::TempDir dir;
+  const std::string db = dir.file("city.db"), config = dir.file("timers.json");
+  {
+    test::Process gen({ANXIN_SIM_BIN, "generate", "--db", db, "--elders", "300", "--workers", "10", "--seed", "7"},
+                      dir.file("generate.log"));
+    REQUIRE(gen.wait(std::chrono::seconds(30)) == 0);
+  }
+  std::ofstream(config) << R"({"registry_image_check_s": 1})";
+  const json tokens = json::parse(test::read_file(db + ".tokens.json"));
+  int runs = 0;
+  std::string log;
+  auto start = [&] {
+    std::filesystem::remove(dir.file("port"));
+    log = dir.file("server-" + std::to_string(++runs) + ".log");
+    auto server = std::make_unique<test::Process>(
+        std::vector<std::string>{ANXIN_SERVER_BIN, "--db", db, "--port", "0", "--field-port", "-1", "--port-file",
+                                 dir.file("port"), "--config", config},
+        log);
+    REQUIRE(test::eventually([&] { return !test::read_file(dir.file("port")).empty(); }, std::chrono::seconds(20)));
+    return server;
+  };
+  auto server = start();
+  // A roster's worth of changes while it runs, by another program: 5,000 named as
+  // the triggers name each (not made, to keep the test short), and elder 7's phone.
+  write_sql(db,
+            "WITH RECURSIVE n(i) AS (SELECT 1000 UNION ALL SELECT i + 1 FROM n WHERE i < 5999)"
+            " INSERT INTO registry_changed_elders(id) SELECT i FROM n;"
+            "UPDATE elders SET phone = '13900000007' WHERE id = 7;");
+  INFO(test::read_file(log));
+  REQUIRE(test::eventually([&] { return test::read_file(log).find("written from the rows") != std::string::npos; },
+                           std::chrono::seconds(30)));
+  CHECK(test::read_file(log).find(db + "-registry written from the rows in ") != std::string::npos);
+  CHECK(test::read_file(log).find("(5001 elders and devices had changed since the last)") != std::string::npos);
+  CHECK(test::count_rows(db, "registry_changed_elders") == 0);
+  // One more change, after the image; then the server is killed.
+  write_sql(db, "UPDATE elders SET phone = '13900000008' WHERE id = 8");
+  CHECK(test::count_rows(db, "registry_changed_elders") == 1);
+  server->signal(SIGKILL);
+  REQUIRE(server->wait(std::chrono::seconds(5)) == 128 + SIGKILL);
+
+  auto again = start();
+  CHECK(test::read_file(log).find("elders and devices read from " + db +
+                                  "-registry, the 1 elder and 0 devices changed since from their rows, the devices'"
+                                  " battery, last contact and supervision from the rows\n") != std::string::npos);
+  gateway::SyncClient c(std::stoi(test::read_file(dir.file("port"))));
+  REQUIRE(c.wait_open());
+  c.send(json{{"type", "hello"}, {"role", "console"}, {"token", tokens["consoles"][0]["token"]}}.dump());
+  REQUIRE(test::next_json(c)["type"] == "welcome");
+  for (const auto& [id, phone] : {std::pair{7, "13900000007"}, std::pair{8, "13900000008"}}) {
+    c.send(json{{"type", "elder"}, {"req", "e"}, {"elder_id", id}}.dump());
+    CHECK(test::next_of_type(c, "elder")["card"]["phone"] == phone);
+  }
+  again->signal(SIGTERM);
+  REQUIRE(again->wait(std::chrono::seconds(20)) == 0);
 }

@@ -355,6 +355,18 @@ CREATE TABLE elder_care(
     // the image; an edit used to send it back to every row.
     "CREATE TABLE registry_changed_elders(id INTEGER PRIMARY KEY);"
     "CREATE TABLE registry_changed_devices(serial TEXT PRIMARY KEY) WITHOUT ROWID;",
+    // 17: each name of a change in the order it was made, so that an image written from
+    // the rows while the server runs (Store::image_from_rows) forgets only the names
+    // made before it read them; a later change to the same elder renames it after.
+    // The names so far are kept; the triggers that write them are this version's
+    // from here on (Store::Store).
+    "ALTER TABLE registry_changed_elders RENAME TO registry_changed_elders_16;"
+    "ALTER TABLE registry_changed_devices RENAME TO registry_changed_devices_16;"
+    "CREATE TABLE registry_changed_elders(seq INTEGER PRIMARY KEY AUTOINCREMENT, id INTEGER NOT NULL UNIQUE);"
+    "CREATE TABLE registry_changed_devices(seq INTEGER PRIMARY KEY AUTOINCREMENT, serial TEXT NOT NULL UNIQUE);"
+    "INSERT INTO registry_changed_elders(id) SELECT id FROM registry_changed_elders_16;"
+    "INSERT INTO registry_changed_devices(serial) SELECT serial FROM registry_changed_devices_16;"
+    "DROP TABLE registry_changed_elders_16; DROP TABLE registry_changed_devices_16;",
 };
 
 std::vector<std::string> split(const std::string& s) {
@@ -585,6 +597,7 @@ Store::Store(const std::string& path, StoreOptions options) : path_(path), optio
       exec("BEGIN IMMEDIATE");
       version = schema_version();
       for (int v = version; v < kSchemaVersion; ++v) exec(kMigrations[v]);
+      if (version < 17) remake_image_triggers();  // 17 changed the tables they write
       if (version < kSchemaVersion) exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
       exec("COMMIT");
     } catch (...) {

@@ -49,14 +49,16 @@ constexpr Trigger kTriggers[] = {
     {"devices_DELETE", "DELETE ON devices", true, {"OLD.id"}},
 };
 
-// A trigger's statement that names `key` once. Not INSERT OR IGNORE: a trigger's
-// statements take the conflict policy of the one that fired them, and the server's
-// upsert of an elder (visits_store.cpp) failed on the second name of an elder.
-std::string name_once(bool device, const char* key) {
+// A trigger's statements that name `key` once, as the last change: a name made
+// before stays no longer, so that an image read from the rows after it forgets it
+// (Store::record_image) while the change after is still named. Not INSERT OR
+// REPLACE: a trigger's statements take the conflict policy of the one that fired
+// them, whatever their own.
+std::string name_last(bool device, const char* key) {
   const std::string table = device ? "registry_changed_devices" : "registry_changed_elders";
   const std::string column = device ? "serial" : "id";
-  return "INSERT INTO " + table + " SELECT " + key + " WHERE " + key + " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM " +
-         table + " WHERE " + column + " = " + key + "); ";
+  return "DELETE FROM " + table + " WHERE " + column + " = " + key + "; INSERT INTO " + table + "(" + column +
+         ") SELECT " + key + " WHERE " + key + " IS NOT NULL; ";
 }
 
 // More elders and devices changed than this, together, and a start reads every row:
@@ -81,7 +83,7 @@ void put_triggers(sqlite3* db, bool make) {
   for (const Trigger& t : kTriggers) {
     std::string body;
     for (const char* key : t.keys)
-      if (key) body += name_once(t.device, key);
+      if (key) body += name_last(t.device, key);
     Stmt(db, (std::string("CREATE TRIGGER registry_image_") + t.name + " AFTER " + t.event + " BEGIN " + body + "END")
                  .c_str())
         .run();
@@ -163,6 +165,77 @@ bool read_device_state(const std::string& path, DeviceTable& devices) {
   return ok[0] && ok[1] && matched[0] + matched[1] == devices.size();
 }
 }  // namespace
+
+void Store::remake_image_triggers() {
+  Stmt s(write_db_, "SELECT COUNT(*) FROM registry_image");
+  bool stamp = false;
+  while (s.next()) stamp = s.i64(0) > 0;
+  put_triggers(write_db_, stamp);
+}
+
+Store::ImageState Store::image_state() const {
+  ImageState out;
+  read([&](sqlite3* db) {
+    Stmt s(db,
+           "SELECT (SELECT COUNT(*) FROM registry_image),"
+           " (SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger' AND name GLOB 'registry_image_*'),"
+           " (SELECT COUNT(*) FROM registry_changed_elders) + (SELECT COUNT(*) FROM registry_changed_devices)");
+    while (s.next()) {
+      out.named = s.i64(0) > 0;
+      out.triggers = s.i64(1) == static_cast<std::int64_t>(std::size(kTriggers));
+      out.changed = s.i64(2);
+    }
+  });
+  return out;
+}
+
+void Store::name_changes(std::function<void()> on_durable) {
+  submit({SqlWrite{[](sqlite3* db) { put_triggers(db, true); }}}, std::move(on_durable));
+}
+
+Store::ImageFromRows Store::image_from_rows(const std::string& path) {
+  ImageFromRows out;
+  out.stamp = random_token("");
+  {
+    // Before the rows: a change committed after this read has a later name, which
+    // record_image keeps, whether the rows read below hold it or not.
+    OwnReader own(path);
+    Stmt s(own.db,
+           "SELECT (SELECT IFNULL(MAX(seq), 0) FROM registry_changed_elders),"
+           " (SELECT IFNULL(MAX(seq), 0) FROM registry_changed_devices)");
+    while (s.next()) out.elders_named = s.i64(0), out.devices_named = s.i64(1);
+  }
+  // As a start from the rows reads them (Store::load): the devices on a second thread.
+  DeviceTable devices;
+  std::exception_ptr devices_failed;
+  ElderTable elders;
+  {
+    std::jthread device_reader([&] {
+      try {
+        OwnReader own(path);
+        devices = store_registry::read_devices(own.db, store_registry::Rows::all);
+      } catch (...) {
+        devices_failed = std::current_exception();
+      }
+    });
+    OwnReader own(path);
+    elders = store_registry::read_elders(own.db, store_registry::Rows::all);
+  }
+  if (devices_failed) std::rethrow_exception(devices_failed);
+  registry_image::save(registry_image::path_for(path), out.stamp, elders, devices);
+  return out;
+}
+
+void Store::record_image(const ImageFromRows& image, std::function<void()> on_durable) {
+  submit({SqlWrite{[image](sqlite3* db) {
+           Stmt(db, "DELETE FROM registry_image").run();
+           // A server runs: the devices' state moves on in the rows.
+           Stmt(db, "INSERT INTO registry_image(stamp, server_ran) VALUES (?, 1)").bind(1, image.stamp).run();
+           Stmt(db, "DELETE FROM registry_changed_elders WHERE seq <= ?").bind(1, image.elders_named).run();
+           Stmt(db, "DELETE FROM registry_changed_devices WHERE seq <= ?").bind(1, image.devices_named).run();
+         }}},
+         std::move(on_durable));
+}
 
 std::int64_t Store::data_version() const {
   Stmt s(write_db_, "PRAGMA data_version");

@@ -65,6 +65,9 @@ const std::vector<Timer>& timers() {
       {{"webhook_backoff_s", 0.1, 600, false},
        [](const ServerOptions& o) { return static_cast<Millis>(o.webhook_backoff_ms); },
        [](ServerOptions& o, Millis v) { o.webhook_backoff_ms = static_cast<int>(v); }},
+      {{"registry_image_check_s", 1, 3600, true},  // image_keeper.hpp (issue 15, item 5)
+       [](const ServerOptions& o) { return static_cast<Millis>(o.registry_image_check_s) * 1000; },
+       [](ServerOptions& o, Millis v) { o.registry_image_check_s = static_cast<int>(v / 1000); }},
   };
   return t;
 }

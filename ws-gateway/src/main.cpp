@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -66,15 +67,40 @@ void usage() {
       "                    these CPUs, as taskset -c writes them: 0, 2-3, 0,2-3 (default: any)\n"
       "  --background-cpus LIST  run every other thread (the SQLite writer, readers, webhook,\n"
       "                    SIP seats, DC-09) only on these CPUs (default: any); give the\n"
-      "                    service thread a CPU of its own (docs/configuration.md, CPUs)");
+      "                    service thread a CPU of its own (docs/configuration.md, CPUs)\n"
+      "       anxin-server --registry-image-from-rows DB\n"
+      "                    what a running server runs itself: writes the registry's image from\n"
+      "                    DB's rows beside it and prints its stamp (docs/architecture.md,\n"
+      "                    The registry's image); the next start uses it only once a server\n"
+      "                    records that stamp in DB");
+}
+
+// What a running server runs in a process of its own (image_keeper.hpp): the
+// registry's image written from the rows beside the file, and on stdout its stamp and
+// the last names of changes before the rows were read, for the server to record.
+int registry_image_from_rows(const char* db) {
+  setpriority(PRIO_PROCESS, 0, 10);  // a tenth of a contended CPU: beside the server, not in its way
+  try {
+    const anxin::Store::ImageFromRows image = anxin::Store::image_from_rows(db);
+    std::printf("%s %lld %lld\n", image.stamp.c_str(), static_cast<long long>(image.elders_named),
+                static_cast<long long>(image.devices_named));
+    return std::fflush(stdout) == 0 ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "anxin-server --registry-image-from-rows: %s\n", e.what());
+    return 1;
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 3 && std::strcmp(argv[1], "--registry-image-from-rows") == 0) return registry_image_from_rows(argv[2]);
   anxin::gateway::ServerOptions options;
   options.field_port = 7601;
   options.field_root = ANXIN_FIELD_ROOT;
+  // This program, for the registry's image (above); empty when it cannot be named.
+  std::error_code no_exe;
+  options.image_helper = std::filesystem::read_symlink("/proc/self/exe", no_exe).string();
   bool status = false;
   std::string port_file;
   std::string config_file, offer_timeout_s, hello_timeout_s, dc09_port;

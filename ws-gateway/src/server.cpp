@@ -968,6 +968,7 @@ void Server::Impl::start() {
     bound_dc09_port = dc09->port();
   }
   store.start();
+  image_keeper.start();
   {
     std::lock_guard lock(failed_notices_mu);
     wake_on_failed_notice = true;
@@ -1012,6 +1013,7 @@ void Server::Impl::stop() {
   }
   login_cv.notify_all();
   if (login_thread.joinable()) login_thread.join();
+  image_keeper.stop();
   // The last contacts and batteries not yet written (a heartbeat's wait up to
   // write_every_s), committed before the writer stops: the rows then hold what the
   // image does.

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "anxin/core/dispatcher.hpp"
+#include "anxin/core/image_keeper.hpp"
 #include "anxin/core/protocol.hpp"
 #include "anxin/core/store.hpp"
 #include "anxin/core/visits_service.hpp"
@@ -156,6 +157,10 @@ struct Server::Impl {
   // Reads of the file for commands, off the service thread. Stopped after the store,
   // whose last callbacks may still post to it, and before the context goes.
   Reader reader;
+  // Writes the registry's image from the rows when much changed since the last one
+  // (image_keeper.hpp); stopped before the store, which runs its last write.
+  ImageKeeper image_keeper{store, options.db_path,
+                           ImageKeeperOptions{options.image_helper, options.registry_image_check_s}};
   Dispatcher dispatcher;
   // Consoles' snapshots, kept as text beside the dispatcher (snapshot_texts.hpp).
   SnapshotTexts snapshot_texts{dispatcher, [this](ElderId id) { return card_for(id, dispatcher.today()); },

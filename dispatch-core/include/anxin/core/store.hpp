@@ -232,7 +232,7 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  static constexpr int kSchemaVersion = 16;
+  static constexpr int kSchemaVersion = 17;
   int schema_version() const;
 
   // Synchronous, on the caller's thread; for set-up before the writer starts.
@@ -322,6 +322,31 @@ class Store {
   // rows that memory never saw. A failed write of the image throws std::runtime_error
   // and records nothing.
   void save_image(const ElderTable& elders, const DeviceTable& devices);
+
+  // The image written while a server runs, from the rows rather than memory, by a
+  // program that only reads the file (`anxin-server --registry-image-from-rows`, which
+  // the server's ImageKeeper runs): a city's start after a crash then reads few rows
+  // over it however much changed before (image_keeper.hpp).
+  struct ImageFromRows {
+    std::string stamp;
+    // The last names of changes before the rows were read (registry_changed_*.seq).
+    std::int64_t elders_named = 0, devices_named = 0;
+  };
+  // Writes the image of the rows at `path` beside it, under a new stamp; throws
+  // StoreError or std::runtime_error when it cannot. Records nothing in the file.
+  static ImageFromRows image_from_rows(const std::string& path);
+  // Through the writer: the file names that image and forgets the names made before
+  // its rows were read; those made since stay, read over it at the next start.
+  void record_image(const ImageFromRows& image, std::function<void()> on_durable);
+  struct ImageState {
+    bool named = false;      // the file names an image
+    bool triggers = false;   // the triggers that name changes are in place
+    std::int64_t changed = 0;  // elders and devices named since
+  };
+  ImageState image_state() const;
+  // Through the writer: the triggers made, so that changes are named from then on
+  // (for an image about to be read from the rows when the file names none).
+  void name_changes(std::function<void()> on_durable);
   // True from a commit that failed for want of space until the held commit goes
   // through. Any thread; the host polls it to refuse new writes meanwhile.
   bool full() const { return full_; }
@@ -358,6 +383,9 @@ class Store {
   // (store_image.cpp). `st.image_note` says why an image was not used.
   std::optional<registry_image::Tables> take_image(LiveState& st) const;
   std::int64_t data_version() const;
+  // With the writer's transaction open, at a migration: this version's triggers when
+  // the file names an image, else none.
+  void remake_image_triggers();
 
   std::string path_;
   StoreOptions options_;

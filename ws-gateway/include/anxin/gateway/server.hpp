@@ -81,6 +81,11 @@ struct ServerOptions {
   int intake_window_s = 300;     // a signed request's timestamp may be this far from the server's clock
   // The CPUs the service thread may run on (cpus.hpp); empty: wherever the system puts it.
   CpuList service_cpus;
+  // The program that writes the registry's image from the rows, run as `image_helper
+  // --registry-image-from-rows DB` (anxin-server itself; image_keeper.hpp), and how
+  // often the server looks whether one is due. Empty: none is written while it runs.
+  std::string image_helper;
+  int registry_image_check_s = 10;
 };
 
 struct ServerStats {
