@@ -103,6 +103,7 @@ struct StartupOptions {
   bool rows = false;  // remove the registry's image before each run: every start reads the rows
   bool kill = false;  // stop each run with SIGKILL: the next start is one after a crash
   long long edit = 0;  // elders and devices changed before each run, as another program would
+  long long edit_running = 0;  // the same once the server serves, before it settles
 };
 
 // Start -> serving (the port file written and a ping answered) of a server on a city's

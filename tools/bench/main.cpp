@@ -35,11 +35,13 @@ void usage() {
       "  (docs/benchmarks.md); fanout --alarms-to FILE appends each alarm's latencies to FILE\n"
       "       anxin-bench startup [--elders N] [--devices N] [--runs N] [--settle-s S] [--server PATH]\n"
       "                           [--sim PATH] [--dir DIR] [--rows] [--kill] [--edit N]\n"
+      "                           [--edit-running N]\n"
       "  a server's start -> serving and its memory (VmRSS, VmHWM) on a city of N elders (default\n"
       "  1000000) and N devices (default 4000000); the database is generated once into DIR; each\n"
       "  start reads the registry's image a clean stop left, or with --rows the rows; --kill ends\n"
       "  each run with SIGKILL, so the next start is one after a crash; --edit N changes N elders\n"
-      "  and N devices before each run, as another program would");
+      "  and N devices before each run, as another program would; --edit-running N the same once\n"
+      "  the server serves, then settles (give --settle-s time for the image to be written again)");
 }
 
 }  // namespace
@@ -188,6 +190,7 @@ int main(int argc, char** argv) {
         else if (a == "--sim") o.sim = argv[i + 1];
         else if (a == "--dir") o.dir = argv[i + 1];
         else if (a == "--edit") o.edit = std::stoll(argv[i + 1]);
+        else if (a == "--edit-running") o.edit_running = std::stoll(argv[i + 1]);
         else {
           usage();
           return 2;

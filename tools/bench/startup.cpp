@@ -10,7 +10,9 @@
 // each run with SIGKILL, so that the next start is one after a crash (the image, if
 // there is one, with the devices' state from the rows); --edit N changes N elders and
 // N devices before each run, as another program would, so that the start reads them
-// from their rows over the image.
+// from their rows over the image; --edit-running N once the server serves, before it
+// settles, so that it writes the image again from the rows (image_keeper.hpp) if the
+// settle is long enough, which the run's line says.
 #include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -95,10 +97,12 @@ struct Run {
   // devices' state from the rows), either of the last two with +changed (the edits).
   std::string registry;
   double port_file_s = 0, serving_s = 0, stop_s = 0;
+  std::string rewritten = "-";  // "N s" when the server wrote the image from the rows meanwhile, in N s
   long long rss_kb = 0, hwm_kb = 0, rss_settled_kb = 0, hwm_settled_kb = 0;
 };
 
-Run run_once(const std::string& server, const fs::path& db, const fs::path& dir, double settle_s, bool crash) {
+Run run_once(const std::string& server, const fs::path& db, const fs::path& dir, double settle_s, bool crash,
+             long long edit_running) {
   const fs::path port_file = dir / "startup.port", log = dir / "startup-server.log";
   fs::remove(port_file);
   fs::remove(log);
@@ -144,6 +148,7 @@ Run run_once(const std::string& server, const fs::path& db, const fs::path& dir,
   r.rss_kb = status_kb(pid, "VmRSS:");
   r.hwm_kb = status_kb(pid, "VmHWM:");
   client.stop();
+  if (edit_running > 0) edit(db, edit_running);
   std::this_thread::sleep_for(std::chrono::duration<double>(settle_s));
   r.rss_settled_kb = status_kb(pid, "VmRSS:");
   r.hwm_settled_kb = status_kb(pid, "VmHWM:");
@@ -161,6 +166,9 @@ Run run_once(const std::string& server, const fs::path& db, const fs::path& dir,
                : said.find(", the devices' battery") != std::string::npos ? "image+rows"
                                                                           : "image";
   if (r.registry != "rows" && said.find("changed since from their rows") != std::string::npos) r.registry += "+changed";
+  const std::string written = "-registry written from the rows in ";
+  if (const auto at = said.find(written); at != std::string::npos)
+    r.rewritten = said.substr(at + written.size(), said.find(' ', at + written.size()) - at - written.size()) + " s";
   return r;
 }
 
@@ -193,17 +201,17 @@ int run_startup(const StartupOptions& o) {
   }
   std::printf("startup: %lld elders, %lld devices, %s (%.0f MB)\nserver: %s\n", o.elders, o.devices, db.c_str(),
               static_cast<double>(fs::file_size(db)) / 1e6, server.c_str());
-  std::printf("%-4s %-10s %12s %12s %12s %12s %14s %14s %8s\n", "run", "registry", "port file s", "serving s",
-              "VmRSS MB", "VmHWM MB", "settled RSS", "settled HWM", "stop s");
+  std::printf("%-4s %-10s %12s %12s %12s %12s %14s %14s %8s %14s\n", "run", "registry", "port file s", "serving s",
+              "VmRSS MB", "VmHWM MB", "settled RSS", "settled HWM", "stop s", "image written");
   std::vector<Run> runs;
   auto mb = [](long long kb) { return static_cast<double>(kb) / 1024; };
   for (int k = 0; k < o.runs; ++k) {
     if (o.rows) fs::remove(db.string() + "-registry");
     if (o.edit > 0) edit(db, o.edit);
-    const Run r = run_once(server, db, dir, o.settle_s, o.kill);
-    std::printf("%-4d %-10s %12.2f %12.2f %12.0f %12.0f %14.0f %14.0f %8.2f\n", k + 1, r.registry.c_str(),
+    const Run r = run_once(server, db, dir, o.settle_s, o.kill, o.edit_running);
+    std::printf("%-4d %-10s %12.2f %12.2f %12.0f %12.0f %14.0f %14.0f %8.2f %14s\n", k + 1, r.registry.c_str(),
                 r.port_file_s, r.serving_s, mb(r.rss_kb), mb(r.hwm_kb), mb(r.rss_settled_kb), mb(r.hwm_settled_kb),
-                r.stop_s);
+                r.stop_s, r.rewritten.c_str());
     std::fflush(stdout);
     runs.push_back(r);
   }
