@@ -398,6 +398,8 @@ TEST_CASE("an image written from the rows forgets only the changes named before 
   CHECK(after.elders.at(2).phone == "13900000002");
   CHECK(after.elders.at(1).phone == "13900000003");
   CHECK(after.devices.device(after.devices.find("D1")).vendor == "other");
+  CHECK_FALSE(std::filesystem::exists(registry_image::path_for(db) + ".old"));  // the image before, given back
+  CHECK_FALSE(std::filesystem::exists(registry_image::path_for(db) + ".new"));
   std::filesystem::remove(registry_image::path_for(db));
   LiveState rows = Store(db).load();
   REQUIRE_FALSE(rows.from_image);

@@ -2,6 +2,7 @@
 #include "anxin/core/image_keeper.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -20,6 +21,10 @@
 extern char** environ;
 
 namespace anxin {
+
+namespace {
+constexpr std::chrono::seconds kHelperDeadline{120};
+}  // namespace
 
 ImageKeeper::ImageKeeper(Store& store, std::string db_path, ImageKeeperOptions options)
     : store_(store), db_path_(std::move(db_path)), options_(std::move(options)) {}
@@ -138,10 +143,25 @@ std::string ImageKeeper::run_helper() {
   close(out[1]);
   std::string line;
   if (spawned == 0) {
+    // Its read holds back the WAL's checkpoints: one the server leaves no idle CPU to
+    // finish in time is killed, and tried again later.
+    const auto deadline = std::chrono::steady_clock::now() + kHelperDeadline;
     char buf[256];
-    for (ssize_t n; (n = read(out[0], buf, sizeof buf)) != 0;) {
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd p{out[0], POLLIN, 0};
+      const int ready = left.count() > 0 ? poll(&p, 1, static_cast<int>(left.count())) : 0;
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0) {
+        std::fprintf(stderr, "anxin-server: the registry's image took more than %lld s to write: stopped\n",
+                     static_cast<long long>(kHelperDeadline.count()));
+        kill(pid, SIGKILL);
+        line.clear();
+        break;
+      }
+      const ssize_t n = ready < 0 ? -1 : read(out[0], buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) break;
+      if (n <= 0) break;
       line.append(buf, static_cast<std::size_t>(n));
     }
   } else if (spawned != EINTR) {

@@ -8,12 +8,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 namespace anxin {
 
 namespace {
+constexpr std::size_t kGentleChunk = 1 << 20;
 constexpr char kMagic[8] = {'A', 'N', 'X', 'I', 'N', 'R', 'E', 'G'};
 // One more whenever what a table writes changes, or their order: 2, the devices
 // before the elders.
@@ -34,13 +37,24 @@ struct Fd {
 void ImageOut::bytes(const void* data, std::size_t n) {
   crc_ = crc_of(crc_, data, n);
   const char* at = static_cast<const char*>(data);
+  const std::size_t most = gently_ ? kGentleChunk : std::size_t{1} << 30;
   while (n) {
-    const ssize_t put = write(fd_, at, std::min<std::size_t>(n, 1 << 30));
+    const ssize_t put = write(fd_, at, std::min(n, most));
     if (put < 0 && errno == EINTR) continue;
     if (put <= 0) throw std::runtime_error(std::string("cannot write the registry image: ") + std::strerror(errno));
     at += put;
     n -= static_cast<std::size_t>(put);
+    written_ += static_cast<std::uint64_t>(put);
+    if (gently_ && written_ - synced_ >= kGentleChunk) rest();
   }
+}
+
+void ImageOut::rest() {
+  const auto began = std::chrono::steady_clock::now();
+  if (fdatasync(fd_) != 0)
+    throw std::runtime_error(std::string("cannot write the registry image: ") + std::strerror(errno));
+  synced_ = written_;
+  std::this_thread::sleep_for(std::chrono::steady_clock::now() - began);
 }
 
 bool ImageIn::bytes(void* data, std::size_t n) {
@@ -66,12 +80,30 @@ std::string changed(std::int64_t elders, std::int64_t devices) {
          (devices == 1 ? " device changed" : " devices changed");
 }
 
-void save(const std::string& path, std::string_view stamp, const ElderTable& elders, const DeviceTable& devices) {
+namespace {
+// A file shortened 8 MB at a time, with a rest as long as each took, then removed.
+void remove_gently(const std::string& path) {
+  constexpr off_t kStep = 8 << 20;
+  if (Fd file{open(path.c_str(), O_WRONLY | O_CLOEXEC)}; file.fd >= 0) {
+    struct stat st {};
+    for (off_t size = fstat(file.fd, &st) == 0 ? st.st_size : 0; size > 0;) {
+      size = std::max<off_t>(0, size - kStep);
+      const auto began = std::chrono::steady_clock::now();
+      if (ftruncate(file.fd, size) != 0) break;
+      std::this_thread::sleep_for(std::chrono::steady_clock::now() - began);
+    }
+  }
+  unlink(path.c_str());
+}
+}  // namespace
+
+void save(const std::string& path, std::string_view stamp, const ElderTable& elders, const DeviceTable& devices,
+          bool gently) {
   const std::string temporary = path + ".new";
   Fd file{open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
   if (file.fd < 0) throw std::runtime_error("cannot create " + temporary + ": " + std::strerror(errno));
   try {
-    ImageOut out(file.fd);
+    ImageOut out(file.fd, gently);
     out.bytes(kMagic, sizeof kMagic);
     out.value(kFormat);
     out.text(stamp);
@@ -84,11 +116,17 @@ void save(const std::string& path, std::string_view stamp, const ElderTable& eld
     unlink(temporary.c_str());
     throw;
   }
+  // Gently, the image before is kept under another name and given back a piece at a
+  // time, rather than hundreds of MB freed at once by the rename.
+  const std::string before = path + ".old";
+  const bool keep_before = gently && link(path.c_str(), before.c_str()) == 0;
   if (rename(temporary.c_str(), path.c_str()) != 0) {
     const int error = errno;
     unlink(temporary.c_str());
+    if (keep_before) unlink(before.c_str());
     throw std::runtime_error("cannot rename " + temporary + ": " + std::strerror(error));
   }
+  if (keep_before) remove_gently(before);
 }
 
 Reader::Reader(const std::string& path, std::string_view stamp) : path_(path) {

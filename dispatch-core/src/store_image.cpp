@@ -222,7 +222,7 @@ Store::ImageFromRows Store::image_from_rows(const std::string& path) {
     elders = store_registry::read_elders(own.db, store_registry::Rows::all);
   }
   if (devices_failed) std::rethrow_exception(devices_failed);
-  registry_image::save(registry_image::path_for(path), out.stamp, elders, devices);
+  registry_image::save(registry_image::path_for(path), out.stamp, elders, devices, true);
   return out;
 }
 

@@ -1,5 +1,6 @@
 // anxin-server: the service centre's dispatch server. Hosts the dispatch core,
 // its SQLite file and the WebSocket endpoint for devices, consoles and field staff.
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -79,7 +80,11 @@ void usage() {
 // registry's image written from the rows beside the file, and on stdout its stamp and
 // the last names of changes before the rows were read, for the server to record.
 int registry_image_from_rows(const char* db) {
-  setpriority(PRIO_PROCESS, 0, 10);  // a tenth of a contended CPU: beside the server, not in its way
+  // At the idle priority (its threads inherit it): the server's threads come first,
+  // as far as a kernel that preempts at its tick lets them (docs/benchmarks.md, "The
+  // image written again while the server runs").
+  sched_param idle{};
+  sched_setscheduler(0, SCHED_IDLE, &idle);
   try {
     const anxin::Store::ImageFromRows image = anxin::Store::image_from_rows(db);
     std::printf("%s %lld %lld\n", image.stamp.c_str(), static_cast<long long>(image.elders_named),

@@ -7,9 +7,10 @@
 // since it, and it runs a helper program that reads the rows and writes a new image
 // beside the file (Store::image_from_rows), then records it through the writer
 // (Store::record_image). A program of its own: the helper holds a second copy of a
-// city's registry (540 MB resident at its peak, for the 6 s it takes; 7 s of CPU)
-// outside the server's memory, and runs at nice 10, beside the server rather than in
-// its way (docs/benchmarks.md, "The image written again while the server runs").
+// city's registry (540 MB resident at its peak, for the 5–6 s it takes) outside the
+// server's memory, and runs at the idle priority (SCHED_IDLE), writing the image a MB
+// at a time; one not done in 120 s is killed, as its read holds back the WAL's
+// checkpoints (docs/benchmarks.md, "The image written again while the server runs").
 #pragma once
 
 #include <sys/types.h>

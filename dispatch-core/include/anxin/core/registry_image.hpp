@@ -36,7 +36,9 @@ namespace anxin {
 // Writes to a file descriptor, keeping a CRC-32 of everything written.
 class ImageOut {
  public:
-  explicit ImageOut(int fd) : fd_(fd) {}
+  // `gently`: every MB is written through to the disk before the next, and as long
+  // again is left to others (save()).
+  explicit ImageOut(int fd, bool gently = false) : fd_(fd), gently_(gently) {}
   void bytes(const void* data, std::size_t n);  // throws std::runtime_error when the write fails
   template <class T>
   void value(const T& v) {
@@ -56,8 +58,11 @@ class ImageOut {
   std::uint32_t crc() const { return crc_; }
 
  private:
+  void rest();  // gently: what was written since the last rest, through to the disk
   int fd_;
+  bool gently_;
   std::uint32_t crc_ = 0;
+  std::uint64_t written_ = 0, synced_ = 0;
 };
 
 // Reads what ImageOut wrote, each part no longer than what is left of the file.
@@ -99,7 +104,12 @@ std::string path_for(const std::string& db_path);  // "<db>-registry"
 
 // Writes the tables to `path` under `stamp`: to a temporary file, flushed to the
 // disk, then renamed over `path`. Throws std::runtime_error when it cannot.
-void save(const std::string& path, std::string_view stamp, const ElderTable& elders, const DeviceTable& devices);
+// `gently`, for a server that runs meanwhile (Store::image_from_rows): a MB at a
+// time, each on the disk before the next and followed by a rest as long as it took,
+// so that the server's commits never wait behind hundreds of MB on their way to the
+// disk (docs/benchmarks.md, "The image written again while the server runs").
+void save(const std::string& path, std::string_view stamp, const ElderTable& elders, const DeviceTable& devices,
+          bool gently = false);
 
 // "1 elder and 3 devices changed", as the start's notes say it.
 std::string changed(std::int64_t elders, std::int64_t devices);
