@@ -792,14 +792,7 @@ LiveState Store::load(Millis since_ms) const {
     st.elders = std::move(image->elders);
     devices = std::move(image->devices);
   } else {
-    device_reader = std::jthread([&] {
-      try {
-        OwnReader own(path_);
-        devices = store_registry::read_devices(own.db, store_registry::Rows::all);
-      } catch (...) {
-        devices_failed = std::current_exception();
-      }
-    });
+    device_reader = store_registry::read_devices_beside(path_, devices, devices_failed);
   }
   OwnReader own(path_);
   sqlite3* const db = own.db;

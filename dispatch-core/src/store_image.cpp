@@ -205,19 +205,12 @@ Store::ImageFromRows Store::image_from_rows(const std::string& path) {
            " (SELECT IFNULL(MAX(seq), 0) FROM registry_changed_devices)");
     while (s.next()) out.elders_named = s.i64(0), out.devices_named = s.i64(1);
   }
-  // As a start from the rows reads them (Store::load): the devices on a second thread.
+  // As a start from the rows reads them (Store::load).
   DeviceTable devices;
   std::exception_ptr devices_failed;
   ElderTable elders;
   {
-    std::jthread device_reader([&] {
-      try {
-        OwnReader own(path);
-        devices = store_registry::read_devices(own.db, store_registry::Rows::all);
-      } catch (...) {
-        devices_failed = std::current_exception();
-      }
-    });
+    const std::jthread device_reader = store_registry::read_devices_beside(path, devices, devices_failed);
     OwnReader own(path);
     elders = store_registry::read_elders(own.db, store_registry::Rows::all);
   }

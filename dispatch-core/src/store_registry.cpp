@@ -39,6 +39,17 @@ DeviceTable read_devices(sqlite3* db, Rows rows) {
   return devices;
 }
 
+std::jthread read_devices_beside(const std::string& path, DeviceTable& devices, std::exception_ptr& failed) {
+  return std::jthread([&path, &devices, &failed] {
+    try {
+      store_sql::OwnReader own(path);
+      devices = read_devices(own.db, Rows::all);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+  });
+}
+
 ElderTable read_elders(sqlite3* db, Rows rows) {
   const bool all = rows == Rows::all;
   const std::string changed = "IN (SELECT id FROM registry_changed_elders)";

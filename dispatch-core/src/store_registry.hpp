@@ -5,6 +5,10 @@
 
 #include <sqlite3.h>
 
+#include <exception>
+#include <string>
+#include <thread>
+
 #include "anxin/core/device_table.hpp"
 #include "anxin/core/elder_table.hpp"
 
@@ -18,5 +22,11 @@ enum class Rows { all, changed };
 DeviceTable read_devices(sqlite3* db, Rows rows);
 // The elders' rows with their emergency contacts, in id order.
 ElderTable read_elders(sqlite3* db, Rows rows);
+
+// Every device's row, read on a thread of its own and a read-only connection to
+// `path` of its own, while the caller reads the elders: the two cores halve a read
+// of a city's rows. Into `devices`, or what it threw into `failed`, once the thread
+// is joined.
+std::jthread read_devices_beside(const std::string& path, DeviceTable& devices, std::exception_ptr& failed);
 
 }  // namespace anxin::store_registry
