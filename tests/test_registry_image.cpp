@@ -375,13 +375,17 @@ TEST_CASE("an image written from the rows forgets only the changes named before 
   centre.server().stop();
   const std::string db = centre.db();
   // Changed since the clean stop's image: elder 2's phone and device D1's vendor.
-  write_sql(db, "UPDATE elders SET phone = '13900000001' WHERE id = 2; UPDATE devices SET vendor = 'other' WHERE id = 'D1'");
+  write_sql(db,
+            "UPDATE elders SET phone = '13900000001' WHERE id = 2;"
+            "UPDATE devices SET vendor = 'other' WHERE id = 'D1'");
   Store store(db);
   REQUIRE(store.load().from_image);
   store.start();
   const Store::ImageFromRows image = Store::image_from_rows(db);
   // After the rows were read, before the image is recorded: elder 2 again, and elder 1.
-  write_sql(db, "UPDATE elders SET phone = '13900000002' WHERE id = 2; UPDATE elders SET phone = '13900000003' WHERE id = 1");
+  write_sql(db,
+            "UPDATE elders SET phone = '13900000002' WHERE id = 2;"
+            "UPDATE elders SET phone = '13900000003' WHERE id = 1");
   store.record_image(image, {});
   store.drain();
   CHECK(test::sql_text(db, "SELECT stamp || ' ' || server_ran FROM registry_image") == image.stamp + " 1");
@@ -559,11 +563,12 @@ TEST_CASE("a running anxin-server writes the registry's image again once much ch
   };
   auto server = start();
   // A roster's worth of changes while it runs, by another program: 5,000 named as
-  // the triggers name each (not made, to keep the test short), and elder 7's phone.
+  // the triggers name each (not made, to keep the test short), and elder 7's phone,
+  // in one transaction.
   write_sql(db,
-            "WITH RECURSIVE n(i) AS (SELECT 1000 UNION ALL SELECT i + 1 FROM n WHERE i < 5999)"
+            "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1000 UNION ALL SELECT i + 1 FROM n WHERE i < 5999)"
             " INSERT INTO registry_changed_elders(id) SELECT i FROM n;"
-            "UPDATE elders SET phone = '13900000007' WHERE id = 7;");
+            "UPDATE elders SET phone = '13900000007' WHERE id = 7; COMMIT;");
   INFO(test::read_file(log));
   REQUIRE(test::eventually([&] { return test::read_file(log).find("written from the rows") != std::string::npos; },
                            std::chrono::seconds(30)));

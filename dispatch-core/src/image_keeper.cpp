@@ -145,10 +145,11 @@ std::string ImageKeeper::run_helper() {
   if (spawned == 0) {
     // Its read holds back the WAL's checkpoints: one the server leaves no idle CPU to
     // finish in time is killed, and tried again later.
-    const auto deadline = std::chrono::steady_clock::now() + kHelperDeadline;
+    using std::chrono::steady_clock;
+    const auto deadline = steady_clock::now() + kHelperDeadline;
     char buf[256];
     for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady_clock::now());
       pollfd p{out[0], POLLIN, 0};
       const int ready = left.count() > 0 ? poll(&p, 1, static_cast<int>(left.count())) : 0;
       if (ready < 0 && errno == EINTR) continue;

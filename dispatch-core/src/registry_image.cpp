@@ -119,6 +119,7 @@ void save(const std::string& path, std::string_view stamp, const ElderTable& eld
   // Gently, the image before is kept under another name and given back a piece at a
   // time, rather than hundreds of MB freed at once by the rename.
   const std::string before = path + ".old";
+  if (gently) unlink(before.c_str());  // one a killed helper left
   const bool keep_before = gently && link(path.c_str(), before.c_str()) == 0;
   if (rename(temporary.c_str(), path.c_str()) != 0) {
     const int error = errno;

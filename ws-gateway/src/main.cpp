@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <filesystem>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -80,9 +80,9 @@ void usage() {
 // registry's image written from the rows beside the file, and on stdout its stamp and
 // the last names of changes before the rows were read, for the server to record.
 int registry_image_from_rows(const char* db) {
-  // At the idle priority (its threads inherit it): the server's threads come first,
-  // as far as a kernel that preempts at its tick lets them (docs/benchmarks.md, "The
-  // image written again while the server runs").
+  // At the idle priority (its threads inherit it), so that the server's come first;
+  // even so, a busy thread beside the writer cost some runs' alarms a few ms on the
+  // VM measured (docs/benchmarks.md, "The image written again while the server runs").
   sched_param idle{};
   sched_setscheduler(0, SCHED_IDLE, &idle);
   try {
