@@ -2,12 +2,12 @@
 // runs (issue 15, item 5). A clean stop writes the image from memory; a server that
 // is killed writes none, and the next start reads what changed since the last image
 // from the rows over it, or every row when there is none or more than 20,000 changed
-// (a roster imported, then a crash): 2.2–2.4 s for a city. Every `check_s` the keeper looks at what
-// the file names: no image at all, or `after_changes` elders and devices changed
-// since it, and it runs a helper program that reads the rows and writes a new image
-// beside the file (Store::image_from_rows), then records it through the writer
-// (Store::record_image). A program of its own: the helper holds a second copy of a
-// city's registry (540 MB resident at its peak, for the 5–6 s it takes) outside the
+// (a roster imported, then a crash): 2.2–2.4 s for a city. Every `check_s` the keeper
+// looks at what the file names: no image at all, or `after_changes` elders and
+// devices changed since it, and it runs a helper program that reads the rows and
+// writes a new image beside the file (Store::image_from_rows), then records it
+// through the writer (Store::record_image). A program of its own: the helper holds a second copy of a
+// city's registry (536 MB resident at its peak, for the 3–6 s it takes) outside the
 // server's memory, and runs at the idle priority (SCHED_IDLE), writing the image a MB
 // at a time; one not done in 120 s is killed, as its read holds back the WAL's
 // checkpoints (docs/benchmarks.md, "The image written again while the server runs").
