@@ -93,10 +93,10 @@ bool ImageKeeper::durably(Submit submit) {
 
 bool ImageKeeper::check() {
   const Store::ImageState state = store_.image_state();
-  if (state.named && state.changed < options_.after_changes) return true;
+  if (state.named() && state.changed() < options_.after_changes) return true;
   // No image named, so no triggers: they are made before the rows are read, or a
   // change between the read and the record would go unnamed.
-  if (!state.named && !state.triggers &&
+  if (!state.named() && !state.all_triggers &&
       !durably([&](auto done) { store_.name_changes(std::move(done)); }))
     return true;
   const auto began = std::chrono::steady_clock::now();
@@ -113,11 +113,11 @@ bool ImageKeeper::check() {
     ++shared_->recorded;
   }
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
-  std::fprintf(stderr,
-               "anxin-server: %s written from the rows in %.1f s (%s); a start after a crash reads it\n",
-               registry_image::path_for(db_path_).c_str(), took,
-               state.named ? (std::to_string(state.changed) + " elders and devices had changed since the last").c_str()
-                           : "the file named none");
+  const std::string since = state.named()
+                                ? std::to_string(state.changed()) + " elders and devices had changed since the last"
+                                : "the file named none";
+  std::fprintf(stderr, "anxin-server: %s written from the rows in %.1f s (%s); a start after a crash reads it\n",
+               registry_image::path_for(db_path_).c_str(), took, since.c_str());
   return true;
 }
 
@@ -131,7 +131,7 @@ std::string ImageKeeper::run_helper() {
   char* argv[] = {const_cast<char*>(options_.helper.c_str()), const_cast<char*>(flag.c_str()),
                   const_cast<char*>(db_path_.c_str()), nullptr};
   pid_t pid = -1;
-  int spawned = EINTR;
+  int spawned = -1;  // posix_spawn's error number, 0 when it ran; -1: stopping, not tried
   {
     std::lock_guard lock(shared_->mu);  // stop() kills what is spawned under it, or finds stopping set
     if (!shared_->stopping) {
@@ -165,7 +165,7 @@ std::string ImageKeeper::run_helper() {
       if (n <= 0) break;
       line.append(buf, static_cast<std::size_t>(n));
     }
-  } else if (spawned != EINTR) {
+  } else if (spawned > 0) {
     std::fprintf(stderr, "anxin-server: cannot run %s: %s\n", argv[0], std::strerror(spawned));
   }
   close(out[0]);

@@ -177,15 +177,18 @@ Store::ImageState Store::image_state() const {
   ImageState out;
   read([&](sqlite3* db) {
     Stmt s(db,
-           "SELECT (SELECT COUNT(*) FROM registry_image),"
+           "SELECT (SELECT stamp FROM registry_image LIMIT 1), (SELECT server_ran FROM registry_image LIMIT 1),"
            " (SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger' AND name GLOB 'registry_image_*'),"
-           " (SELECT COUNT(*) FROM registry_changed_elders) + (SELECT COUNT(*) FROM registry_changed_devices)");
+           " (SELECT COUNT(*) FROM registry_changed_elders), (SELECT COUNT(*) FROM registry_changed_devices)");
     while (s.next()) {
-      out.named = s.i64(0) > 0;
-      out.triggers = s.i64(1) == static_cast<std::int64_t>(std::size(kTriggers));
-      out.changed = s.i64(2);
+      out.stamp = s.text(0);
+      out.server_ran = s.i64(1) != 0;
+      out.triggers = s.i64(2);
+      out.changed_elders = s.i64(3);
+      out.changed_devices = s.i64(4);
     }
   });
+  out.all_triggers = out.triggers == static_cast<std::int64_t>(std::size(kTriggers));
   return out;
 }
 
@@ -240,33 +243,18 @@ std::int64_t Store::data_version() const {
 std::optional<registry_image::Tables> Store::take_image(LiveState& st) const {
   loaded_version_ = data_version();
   const std::string path = registry_image::path_for(path_);
-  std::string stamp;
-  bool server_ran = false;
-  std::int64_t triggers = 0, changed_elders = 0, changed_devices = 0;
-  {
-    std::lock_guard lock(read_mu_);
-    Stmt s(read_db_,
-           "SELECT (SELECT stamp FROM registry_image LIMIT 1), (SELECT server_ran FROM registry_image LIMIT 1),"
-           " (SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger' AND name GLOB 'registry_image_*'),"
-           " (SELECT COUNT(*) FROM registry_changed_elders), (SELECT COUNT(*) FROM registry_changed_devices)");
-    while (s.next()) {
-      stamp = s.text(0);
-      server_ran = s.i64(1) != 0;
-      triggers = s.i64(2);
-      changed_elders = s.i64(3);
-      changed_devices = s.i64(4);
-    }
-  }
+  const ImageState file = image_state();
+  const std::int64_t changed_elders = file.changed_elders, changed_devices = file.changed_devices;
   const std::string changed =
       registry_image::changed(changed_elders, changed_devices) + " since " + path + " was written";
   std::optional<registry_image::Tables> tables;
-  if (!stamp.empty() && changed_elders + changed_devices > kMostChanged) {
+  if (file.named() && file.changed() > kMostChanged) {
     st.image_note = changed + ": all are read from the rows";
-  } else if (!stamp.empty()) {
+  } else if (file.named()) {
     std::optional<OwnReader> own;  // for the rows changed since, if any
-    if (changed_elders + changed_devices > 0) own.emplace(path_);
+    if (file.changed() > 0) own.emplace(path_);
     sqlite3* const db = own ? own->db : nullptr;
-    registry_image::Reader image(path, stamp);
+    registry_image::Reader image(path, file.stamp);
     registry_image::Tables t;
     bool whole = image.devices(t.devices), state_read = true;
     // The changed devices first, so that the table holds the rows' devices; then
@@ -275,7 +263,7 @@ std::optional<registry_image::Tables> Store::take_image(LiveState& st) const {
     std::exception_ptr state_failed;
     {
       std::jthread state;
-      if (whole && puts && server_ran)
+      if (whole && puts && file.server_ran)
         state = std::jthread([&] {
           try {
             state_read = read_device_state(path_, t.devices);
@@ -303,8 +291,8 @@ std::optional<registry_image::Tables> Store::take_image(LiveState& st) const {
     st.changed_elders = changed_elders;
     st.changed_devices = changed_devices;
   }
-  st.device_state_from_rows = tables && server_ran;
-  if (!tables && stamp.empty() && triggers == 0 && changed_elders + changed_devices == 0) return tables;
+  st.device_state_from_rows = tables && file.server_ran;
+  if (!tables && !file.named() && file.triggers == 0 && file.changed() == 0) return tables;
   // Before anything is written: the server's writes move the devices' state ahead of
   // the image, so the next start must read it from the rows; without an image, the
   // stamp, the triggers and the changes they named go.

@@ -338,10 +338,15 @@ class Store {
   // Through the writer: the file names that image and forgets the names made before
   // its rows were read; those made since stay, read over it at the next start.
   void record_image(const ImageFromRows& image, std::function<void()> on_durable);
+  // What the file says of its image: read by a start (take_image) and by the keeper.
   struct ImageState {
-    bool named = false;      // the file names an image
-    bool triggers = false;   // the triggers that name changes are in place
-    std::int64_t changed = 0;  // elders and devices named since
+    std::string stamp;            // of the image the file names; empty: none
+    bool server_ran = false;      // a server ran on the file since it was written
+    std::int64_t triggers = 0;    // the triggers that name changes, those in place
+    bool all_triggers = false;    // every one of them
+    std::int64_t changed_elders = 0, changed_devices = 0;  // named since
+    bool named() const { return !stamp.empty(); }
+    std::int64_t changed() const { return changed_elders + changed_devices; }
   };
   ImageState image_state() const;
   // Through the writer: the triggers made, so that changes are named from then on
