@@ -77,6 +77,10 @@ struct CityOptions {
   bool keep = false;   // keep the run directories (databases, server logs)
   std::string alarms_to;  // fanout: each alarm's latencies appended to this file
   int consoles = 10;
+  // fanout: connections that only say hello (Anxin: as a vendor's platform) and then
+  // wait, as a city's platforms, gateways and field pages do, from 127.0.0.2 on, 250
+  // from each address (Anxin takes 256 from one); Redis gets as many, saying nothing.
+  int idle = 0;
   double rate = 1000;  // paced alarms a second
   double seconds = 10;
   double warmup = 2;

@@ -10,6 +10,7 @@
 //   burst       a restart with thousands of incidents due to escalate
 // Which server and generator are measured comes from --server and --sim, so one
 // driver measures an older build ("before") and this one ("after").
+#include <netinet/in.h>
 #include <sched.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -272,6 +273,9 @@ std::vector<std::string> joined(std::vector<std::string> a, const std::vector<st
 
 // --- Anxin: the server as a child, device platforms and consoles -----------------
 
+// The address the i-th idle connection comes from (CityOptions::idle).
+std::uint32_t idle_from(int i) { return INADDR_LOOPBACK + 1 + static_cast<std::uint32_t>(i / 250); }
+
 struct Console {
   size_t conn = 0;
   bool welcomed = false, snapshot = false, subscribe_when_welcomed = false;
@@ -369,6 +373,20 @@ class AnxinRig {
     }
     consoles_[idx].subscribe_ns = mono_ns();
     d_.send_text(consoles_[idx].conn, R"({"type":"subscribe","req":"s"})");
+  }
+  // Connections that say hello as a vendor's platform, then nothing (CityOptions::idle).
+  void connect_idle(int n) {
+    for (int i = 0; i < n; ++i) {
+      const std::string hello =
+          R"({"type":"hello","role":"device","token":")" + city_.vendor_tokens[i % city_.vendor_tokens.size()] + "\"}";
+      auto conn = std::make_shared<size_t>();
+      *conn = d_.connect(
+          Driver::Kind::ws, port_,
+          [this](std::string_view m) { idle_welcomed_ += type_of(m) == "welcome"; },
+          [this, conn, hello] { d_.send_text(*conn, hello); }, idle_from(i));
+    }
+    if (!d_.run([&] { return idle_welcomed_ == static_cast<size_t>(n); }, 60))
+      throw std::runtime_error("the idle connections were not welcomed");
   }
   void wait_welcomed(double timeout_s) {
     if (!d_.run([&] { return std::all_of(consoles_.begin(), consoles_.end(), [](auto& c) { return c.welcomed; }); }, timeout_s))
@@ -573,6 +591,7 @@ class AnxinRig {
   std::vector<std::vector<size_t>> conns_of_vendor_;
   std::map<int, size_t> rr_;
   size_t welcomed_ = 0;
+  size_t idle_welcomed_ = 0;
   std::vector<Console> consoles_;
   std::vector<Planned> plan_;
   std::vector<std::int64_t> sent_, acked_;
@@ -656,6 +675,9 @@ class RedisRig {
       d_.send_raw(subs_[idx].conn, "SUBSCRIBE anxin\r\n");
     }
     if (!d_.run([&] { return confirmed == static_cast<size_t>(n); }, 10)) throw std::runtime_error("redis subscribers");
+  }
+  void connect_idle(int n) {
+    for (int i = 0; i < n; ++i) d_.connect(Driver::Kind::resp, port_, [](std::string_view) {}, {}, idle_from(i));
   }
   void add_producers(int n) {
     for (int i = 0; i < n; ++i) {
@@ -842,13 +864,14 @@ int run_fanout(const CityOptions& o) {
   print_context(o, "fanout");
   const City city = prepare_city(o, o.elders > 0 ? o.elders : 2000);
   const size_t total = static_cast<size_t>(o.rate * (o.warmup + o.seconds));
-  std::printf("%.0f alarms/s paced for %.0f s (+%.0f s warm-up), %d consoles, payload %zu bytes\n", o.rate, o.seconds,
-              o.warmup, o.consoles, alarm_frame_bytes(city));
+  std::printf("%.0f alarms/s paced for %.0f s (+%.0f s warm-up), %d consoles, %d idle connections, payload %zu bytes\n",
+              o.rate, o.seconds, o.warmup, o.consoles, o.idle, alarm_frame_bytes(city));
   Result anxin, redis;
   {
     AnxinRig rig(o, city, "fanout", bench_config());
     rig.start_server();
     rig.connect_platforms(static_cast<int>(city.vendors.size()));
+    rig.connect_idle(o.idle);
     for (int i = 0; i < o.consoles; ++i) rig.add_console();
     rig.wait_welcomed(30);
     for (size_t i = 0; i < rig.consoles().size(); ++i) rig.subscribe(i);
@@ -883,6 +906,7 @@ int run_fanout(const CityOptions& o) {
   print_latency_row(anxin, o.consoles);
   if (o.redis_peer) {
     RedisRig rig(o, alarm_frame_bytes(city));
+    rig.connect_idle(o.idle);
     rig.add_subscribers(o.consoles);
     rig.add_producers(1);
     rig.set_count(total, true);

@@ -186,13 +186,17 @@ Driver::~Driver() {
   ::close(ep_);
 }
 
-size_t Driver::connect(Kind kind, int port, OnMessage on_message, std::function<void()> on_open) {
+size_t Driver::connect(Kind kind, int port, OnMessage on_message, std::function<void()> on_open,
+                       std::uint32_t from) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
+  sockaddr_in source = a;
+  source.sin_addr.s_addr = htonl(from);
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   a.sin_port = htons(static_cast<std::uint16_t>(port));
-  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+  if (fd < 0 || (from && ::bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     if (fd >= 0) ::close(fd);
     throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(errno));
   }

@@ -62,7 +62,9 @@ class Driver {
   // Opens a connection to 127.0.0.1:port; for ws the upgrade is sent at once and
   // on_open runs when it is accepted. on_message gets each whole WebSocket message
   // (text), or each whole RESP reply (its raw bytes). Throws if it cannot connect.
-  size_t connect(Kind kind, int port, OnMessage on_message, std::function<void()> on_open = {});
+  // `from`: the loopback address to connect from (host order; 0: the system's choice).
+  size_t connect(Kind kind, int port, OnMessage on_message, std::function<void()> on_open = {},
+                 std::uint32_t from = 0);
   void send_text(size_t id, std::string_view text);  // one masked WebSocket text frame
   void send_raw(size_t id, std::string_view bytes);  // RESP commands, as they are
   bool is_open(size_t id) const;                     // handshake done and not closed

@@ -28,11 +28,12 @@ void usage() {
       "       anxin-bench fanout|throughput|stall|wal|burst [--server PATH] [--sim PATH] [--redis PATH]\n"
       "                   [--no-redis] [--consoles N] [--rate N] [--seconds S] [--warmup S] [--devices K]\n"
       "                   [--window W] [--elders N] [--open N] [--dir DIR] [--keep] [--no-pin]\n"
-      "                   [--alarms-to FILE]\n"
+      "                   [--alarms-to FILE] [--idle N]\n"
       "  city scale (issue 15): a real anxin-server child on an anxin-sim district, and redis-server\n"
       "  (appendfsync always) by the same driver: fan-out latency, sustained throughput, a big\n"
       "  snapshot's stall, the WAL's size and a restart after it, a restart's escalation burst\n"
-      "  (docs/benchmarks.md); fanout --alarms-to FILE appends each alarm's latencies to FILE\n"
+      "  (docs/benchmarks.md); fanout --alarms-to FILE appends each alarm's latencies to FILE,\n"
+      "  --idle N keeps N more connections open that say nothing after hello\n"
       "       anxin-bench startup [--elders N] [--devices N] [--runs N] [--settle-s S] [--server PATH]\n"
       "                           [--sim PATH] [--dir DIR] [--rows] [--kill] [--edit N]\n"
       "                           [--edit-running N]\n"
@@ -66,6 +67,7 @@ int city(int argc, char** argv) {
       else if (a == "--dir") o.dir = value();
       else if (a == "--keep") o.keep = true;
       else if (a == "--alarms-to") o.alarms_to = value();
+      else if (a == "--idle") o.idle = std::stoi(value());
       else if (a == "--no-pin") o.pin = false;
       else if (a == "--consoles") o.consoles = std::stoi(value());
       else if (a == "--rate") o.rate = std::stod(value());
