@@ -3,15 +3,18 @@
 // over their frame limit, against the real server over real sockets.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <tuple>
 
@@ -526,4 +529,56 @@ TEST_CASE("the config file's frame_limits reach the server", "[floods][config]")
   CHECK(flood("tok-acme", 300, 1));
   // One device's limit is off: all 600.
   CHECK(flood("tok-d1", 600, 0));
+}
+
+namespace {
+
+// Of this process's epoll sets, the most file descriptors one watches (its fdinfo
+// lists each), or 0 when it has none.
+size_t most_watched_by_one_epoll() {
+  size_t most = 0;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    if (std::filesystem::read_symlink(fd.path(), ec).string() != "anon_inode:[eventpoll]") continue;
+    std::istringstream info(test::read_file("/proc/self/fdinfo/" + fd.path().filename().string()));
+    size_t watched = 0;
+    for (std::string line; std::getline(info, line);) watched += line.rfind("tfd:", 0) == 0;
+    most = std::max(most, watched);
+  }
+  return most;
+}
+
+}  // namespace
+
+// The service thread waits on libev's epoll, not lws's poll() over every socket
+// (docs/architecture.md, "Threads"): a connection with nothing to say costs a turn
+// nothing. Seen from outside without a clock: one epoll set holds every connection,
+// and an alarm among a thousand quiet platforms is acknowledged and reaches the console.
+TEST_CASE("a thousand quiet platforms are watched by one epoll set and an alarm among them goes through",
+          "[floods][scale]") {
+  rlimit files{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &files) == 0);
+  files.rlim_cur = files.rlim_max;  // both ends of every connection are in this process
+  setrlimit(RLIMIT_NOFILE, &files);
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &files) == 0);
+  const size_t quiet = files.rlim_cur == RLIM_INFINITY ? 1000 : std::min<size_t>(1000, (files.rlim_cur - 400) / 2);
+  REQUIRE(quiet >= 300);
+  gateway::ServerOptions o;
+  o.max_connections_per_address = static_cast<int>(quiet) + 10;
+  test::Centre centre(true, o);
+  Console console(centre);
+  std::vector<std::unique_ptr<RawClient>> platforms;
+  for (size_t i = 0; i < quiet; ++i) {
+    platforms.push_back(std::make_unique<RawClient>(centre.port()));
+    platforms.back()->send(json{{"type", "hello"}, {"role", "device"}, {"token", "tok-acme"}});
+  }
+  REQUIRE(test::eventually([&] { return static_cast<size_t>(centre.server().stats().devices) == quiet; }, std::chrono::seconds(30)));
+  CHECK(most_watched_by_one_epoll() >= quiet);
+
+  auto device = centre.client("device", "tok-d1");
+  device->send(test::alarm_frame("D1", 1, "sos"));
+  const long long incident = test::next_of_type(*device, "ack", std::chrono::seconds(20))["incident_id"];
+  CHECK(console.read_until([&](const json& j) {
+    return j["type"] == "delta" && j["event"] == "incident_opened" && j["incident"]["id"] == incident;
+  }));
 }

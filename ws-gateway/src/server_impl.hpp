@@ -191,6 +191,9 @@ struct Server::Impl {
   std::string epoch;
 
   lws_context* context = nullptr;
+  // The service thread's loop when lws runs on libev (epoll); null: lws's own poll().
+  struct ev_loop* event_loop = nullptr;
+  void* foreign_loops[1] = {};
   lws_vhost* vhost = nullptr;
   lws_vhost* field_vhost = nullptr;
   std::atomic<int> bound_field_port{-1};
@@ -552,6 +555,7 @@ struct Server::Impl {
   void start();
 
   [[noreturn]] void fail_start(const std::string& why);
+  void destroy_context();  // lws's, then the loop under it
 
   void stop();
 };
