@@ -463,8 +463,8 @@ void Server::Impl::deliver(Outbound& o) {
     return;
   }
   if (o.session == 0) {
-    for (auto& [id, s] : sessions)
-      if (s.subscribed) enqueue(s, o.frame);
+    for (size_t i = 0; i < subscribers.size(); ++i)  // enqueue may drop one: no iterator
+      if (Session* s = subscribers[i]) enqueue(*s, o.frame);
     return;
   }
   auto it = sessions.find(o.session);
@@ -474,7 +474,7 @@ void Server::Impl::deliver(Outbound& o) {
     if (storage_full) enqueue(it->second, status_frame());  // right after its snapshot
     return;
   }
-  if (o.subscribes) it->second.subscribed = true;
+  if (o.subscribes) mark_subscribed(it->second);
   if (o.snapshot) it->second.snapshot = o.frame;
   if (o.then_close) it->second.close_after_send = true;
   enqueue(it->second, o.frame);
@@ -483,7 +483,7 @@ void Server::Impl::deliver(Outbound& o) {
 
 void Server::Impl::send_snapshot(Session& s, std::shared_ptr<const proto::SnapshotText> parts,
                                  const std::string& req) {
-  s.subscribed = true;  // the deltas after it queue behind its place
+  mark_subscribed(s);  // the deltas after it queue behind its place
   s.tx.push_back(nullptr);
   reader.post([this, session = s.id, parts = std::move(parts), req] {
     auto frame = std::make_shared<const std::string>(proto::assemble_snapshot(*parts, req));
@@ -491,6 +491,19 @@ void Server::Impl::send_snapshot(Session& s, std::shared_ptr<const proto::Snapsh
     finished_reads.push_back([this, session, frame = std::move(frame)] { fill_snapshot(session, frame); });
     lws_cancel_service(context);
   });
+}
+
+void Server::Impl::mark_subscribed(Session& s) {
+  if (s.subscribed) return;
+  s.subscribed = true;
+  std::erase(subscribers, nullptr);
+  subscribers.push_back(&s);
+}
+
+void Server::Impl::unsubscribe(Session& s) {
+  if (!s.subscribed) return;
+  s.subscribed = false;
+  std::replace(subscribers.begin(), subscribers.end(), &s, static_cast<Session*>(nullptr));
 }
 
 void Server::Impl::fill_snapshot(std::uint64_t session, Frame frame) {
@@ -552,7 +565,7 @@ void Server::Impl::drop_slow(Session& s, const char* why) {
             unread_bytes(s));
   ++slow_clients_dropped;
   s.dropped = true;
-  s.subscribed = false;
+  unsubscribe(s);
   s.tx.clear();
   queued_bytes -= s.tx_bytes;
   s.tx_bytes = s.snapshot_bytes = s.tx_sent = 0;
@@ -650,6 +663,7 @@ void Server::Impl::on_closed(Session& s) {
   queued_bytes -= s.tx_bytes;
   if (s.who) (s.who->role == Role::device ? n_devices : s.who->role == Role::console ? n_consoles : n_fields)--;
   const WorkerId worker = s.worker;
+  unsubscribe(s);
   sessions.erase(s.id);
   // The worker's last phone page gone: offered last, or not at all (offer_unconnected).
   if (worker && std::none_of(sessions.begin(), sessions.end(),

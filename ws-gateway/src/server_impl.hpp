@@ -247,6 +247,13 @@ struct Server::Impl {
 
   // Service thread only.
   std::unordered_map<std::uint64_t, Session> sessions;
+  // The subscribed among them, whom every delta goes to: a walk over all sessions
+  // per delta cost 20 µs an alarm with 3,000 platforms connected. A session dropped
+  // or closed leaves a null until the next subscribe (one may be dropped while this
+  // is walked); the map's nodes do not move.
+  std::vector<Session*> subscribers;
+  void mark_subscribed(Session& s);
+  void unsubscribe(Session& s);
   std::uint64_t next_session = 0;
 
   // Filled by the writer thread, drained by the service thread. The notices of
