@@ -581,6 +581,13 @@ void Server::Impl::drop_slow_clients() {
   const Millis grace_ms = static_cast<Millis>(options.slow_client_grace_s) * 1000;
   for (auto& [id, s] : sessions) {
     if (s.dropped) continue;
+    // All it was written was taken by the last look and nothing waits: it holds
+    // nothing unread, and its socket need not be asked. A quiet connection's ioctl
+    // each tick took 1.5 ms of the tick with 3,000 platforms connected.
+    if (s.tx_bytes == 0 && s.written == s.taken_mark) {
+      s.over_soft_since.reset();
+      continue;
+    }
     const size_t unread = unread_bytes(s);
     // What its socket no longer holds of what was written to it (the socket may also
     // hold a few bytes libwebsockets wrote itself, a pong say).
