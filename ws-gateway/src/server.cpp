@@ -942,7 +942,7 @@ void Server::Impl::start() {
   // lws 4.1 waits in poll() over every socket, and at each wake looks at each again:
   // with 3,000 platforms connected an alarm cost the server 1.1 ms of CPU and reached
   // the first console after 1.8 ms (p50); over libev's epoll, where a turn costs what
-  // is ready, 0.6 and 0.4 ms (docs/benchmarks.md, "The service loop on epoll"). lws
+  // is ready, 0.65 and 0.45 ms (docs/benchmarks.md, "The service loop on epoll"). lws
   // drives libev through its plugin (libwebsockets-evlib-ev); without it, lws's
   // poll() serves as before.
   event_loop = ev_loop_new(static_cast<unsigned>(EVBACKEND_EPOLL) | EVFLAG_NOENV);
