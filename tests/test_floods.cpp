@@ -572,7 +572,8 @@ TEST_CASE("a thousand quiet platforms are watched by one epoll set and an alarm 
     platforms.push_back(std::make_unique<RawClient>(centre.port()));
     platforms.back()->send(json{{"type", "hello"}, {"role", "device"}, {"token", "tok-acme"}});
   }
-  REQUIRE(test::eventually([&] { return static_cast<size_t>(centre.server().stats().devices) == quiet; }, std::chrono::seconds(30)));
+  auto devices = [&] { return static_cast<size_t>(centre.server().stats().devices); };
+  REQUIRE(test::eventually([&] { return devices() == quiet; }, std::chrono::seconds(30)));
   CHECK(most_watched_by_one_epoll() >= quiet);
 
   auto device = centre.client("device", "tok-d1");
