@@ -462,11 +462,7 @@ void Server::Impl::deliver(Outbound& o) {
       if (s.worker == o.worker) enqueue(s, o.frame);
     return;
   }
-  if (o.session == 0) {
-    for (size_t i = 0; i < subscribers.size(); ++i)  // enqueue may drop one: no iterator
-      if (Session* s = subscribers[i]) enqueue(*s, o.frame);
-    return;
-  }
+  if (o.session == 0) return broadcast(o.frame);
   auto it = sessions.find(o.session);
   if (it == sessions.end()) return;  // gone before its reply was durable
   if (o.parts) {
@@ -491,6 +487,11 @@ void Server::Impl::send_snapshot(Session& s, std::shared_ptr<const proto::Snapsh
     finished_reads.push_back([this, session, frame = std::move(frame)] { fill_snapshot(session, frame); });
     lws_cancel_service(context);
   });
+}
+
+void Server::Impl::broadcast(const Frame& frame) {
+  for (size_t i = 0; i < subscribers.size(); ++i)  // enqueue may drop one: no iterator
+    if (Session* s = subscribers[i]) enqueue(*s, frame);
 }
 
 void Server::Impl::mark_subscribed(Session& s) {
@@ -524,9 +525,7 @@ void Server::Impl::watch_storage() {
   if (store.full() == storage_full) return;
   storage_full = !storage_full;
   storage_full_since_ms = storage_full ? clock.now_ms() : 0;
-  const Frame f = status_frame();
-  for (auto& [id, s] : sessions)
-    if (s.subscribed) enqueue(s, f);
+  broadcast(status_frame());
 }
 
 Frame Server::Impl::status_frame() const {

@@ -252,6 +252,7 @@ struct Server::Impl {
   // or closed leaves a null until the next subscribe (one may be dropped while this
   // is walked); the map's nodes do not move.
   std::vector<Session*> subscribers;
+  void broadcast(const Frame& frame);  // to every subscribed session
   void mark_subscribed(Session& s);
   void unsubscribe(Session& s);
   std::uint64_t next_session = 0;
