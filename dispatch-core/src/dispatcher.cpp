@@ -144,6 +144,11 @@ std::optional<Principal> Dispatcher::authenticate(std::string_view token) const 
   return it->second.who;
 }
 
+bool Dispatcher::token_valid(const std::string& hash) const {
+  auto it = tokens_.find(hash);
+  return it != tokens_.end() && (!it->second.expires_ms || clock_.now_ms() < it->second.expires_ms);
+}
+
 std::string Dispatcher::open_session(const Principal& who, Millis ttl_ms) {
   std::string token = random_token("sess-");
   TokenRow row{token_hash(token), who, clock_.now_ms() + ttl_ms};

@@ -231,6 +231,7 @@ void Server::Impl::finish_logins() {
       const std::string token = dispatcher.open_session(who, options.session_ttl_ms);
       admit(s, who);
       s.current_token = token;
+      s.hashed_token = token_hash(token);
       replies.push_back(reply(s, r.job.req,
                               proto::Welcome{who.role, who.subject, clock.now_ms(), epoch, token,
                                              {a->display_name, a->kind, a->worker}}));

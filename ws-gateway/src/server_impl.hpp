@@ -61,6 +61,7 @@ struct Session {
   std::optional<Principal> who;
   WorkerId worker = 0;        // for field sessions
   std::string current_token;  // the token or session this connection said hello with
+  std::string hashed_token;   // its token_hash(), for the look at it once a second
   int auth_failures = 0;
   bool subscribed = false;    // a console receiving deltas
   bool close_after_send = false;

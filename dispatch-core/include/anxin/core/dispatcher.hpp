@@ -200,6 +200,9 @@ class Dispatcher {
   void index_numbers();
 
   std::optional<Principal> authenticate(std::string_view token) const;
+  // Whether the token with this token_hash() still admits anyone: as authenticate(),
+  // without hashing again (a connection's token, looked at once a second).
+  bool token_valid(const std::string& hash) const;
   // A login: a new session token for `who`, valid for ttl_ms. Only its hash is kept.
   std::string open_session(const Principal& who, Millis ttl_ms);
   void close_session(const Principal& who, std::string_view token);
