@@ -136,17 +136,27 @@ std::vector<std::string> Dispatcher::restore(LiveState st, bool index_callers) {
   return left_out;
 }
 
+namespace {
+
+// The row of the token with this hash, while it still admits anyone at `now`.
+const TokenRow* live_token(const std::unordered_map<std::string, TokenRow>& tokens, const std::string& hash,
+                           Millis now) {
+  auto it = tokens.find(hash);
+  if (it == tokens.end() || (it->second.expires_ms && now >= it->second.expires_ms)) return nullptr;
+  return &it->second;
+}
+
+}  // namespace
+
 std::optional<Principal> Dispatcher::authenticate(std::string_view token) const {
   if (token.empty()) return std::nullopt;
-  auto it = tokens_.find(token_hash(token));
-  if (it == tokens_.end()) return std::nullopt;
-  if (it->second.expires_ms && clock_.now_ms() >= it->second.expires_ms) return std::nullopt;
-  return it->second.who;
+  const TokenRow* row = live_token(tokens_, token_hash(token), clock_.now_ms());
+  if (!row) return std::nullopt;
+  return row->who;
 }
 
 bool Dispatcher::token_valid(const std::string& hash) const {
-  auto it = tokens_.find(hash);
-  return it != tokens_.end() && (!it->second.expires_ms || clock_.now_ms() < it->second.expires_ms);
+  return live_token(tokens_, hash, clock_.now_ms()) != nullptr;
 }
 
 std::string Dispatcher::open_session(const Principal& who, Millis ttl_ms) {

@@ -67,10 +67,7 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::H
   if (s.who) return error_reply(s, req, {ErrorCode::bad_state, "already authenticated"});
   if (s.field_port && h.role != Role::field) return error_reply(s, req, {ErrorCode::forbidden, kFieldPortOnly});
   auto who = dispatcher.authenticate(h.token);
-  if (who) {
-    s.current_token = h.token;
-    s.hashed_token = token_hash(h.token);
-  }
+  if (who) s.take_token(h.token);
   if (who && who->role == Role::field && !worker_of(*who)) {
     std::fprintf(stderr, "anxin-server: a field token names no worker (%s); refused\n", who->subject.c_str());
     who.reset();

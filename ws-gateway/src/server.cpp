@@ -230,8 +230,7 @@ void Server::Impl::finish_logins() {
       const Principal who = a->principal();
       const std::string token = dispatcher.open_session(who, options.session_ttl_ms);
       admit(s, who);
-      s.current_token = token;
-      s.hashed_token = token_hash(token);
+      s.take_token(token);
       replies.push_back(reply(s, r.job.req,
                               proto::Welcome{who.role, who.subject, clock.now_ms(), epoch, token,
                                              {a->display_name, a->kind, a->worker}}));

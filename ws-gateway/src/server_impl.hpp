@@ -62,6 +62,10 @@ struct Session {
   WorkerId worker = 0;        // for field sessions
   std::string current_token;  // the token or session this connection said hello with
   std::string hashed_token;   // its token_hash(), for the look at it once a second
+  void take_token(std::string token) {
+    hashed_token = token_hash(token);
+    current_token = std::move(token);
+  }
   int auth_failures = 0;
   bool subscribed = false;    // a console receiving deltas
   bool close_after_send = false;
