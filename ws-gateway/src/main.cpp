@@ -33,6 +33,7 @@ void usage() {
       "                    [--field-port N] [--field-root DIR] [--tls-cert PEM --tls-key PEM]\n"
       "                    [--config FILE] [--offer-timeout-s S] [--line FILE] [--hello-timeout-s S]\n"
       "                    [--dc09-port N] [--service-cpus LIST] [--background-cpus LIST]\n"
+      "                    [--commit-spin-us N]\n"
       "  --db FILE         SQLite database (default anxin.db; created and migrated if new)\n"
       "  --port N          WebSocket port (default 7600; 0 picks a free one)\n"
       "  --interface IP    listen on that address only (default: every interface)\n"
@@ -69,6 +70,9 @@ void usage() {
       "  --background-cpus LIST  run every other thread (the SQLite writer, readers, webhook,\n"
       "                    SIP seats, DC-09) only on these CPUs (default: any); give the\n"
       "                    service thread a CPU of its own (docs/configuration.md, CPUs)\n"
+      "  --commit-spin-us N  while a commit is on its way to the disk, the service thread\n"
+      "                    polls its connections instead of sleeping, up to N µs after handing\n"
+      "                    it over (0-1000000; default 1000; 0: it sleeps)\n"
       "       anxin-server --registry-image-from-rows DB\n"
       "                    what a running server runs itself: writes the registry's image from\n"
       "                    DB's rows beside it and prints its stamp (docs/architecture.md,\n"
@@ -109,7 +113,7 @@ int main(int argc, char** argv) {
   bool status = false;
   std::string port_file;
   std::string config_file, offer_timeout_s, hello_timeout_s, dc09_port;
-  std::optional<std::string> service_cpus, background_cpus;
+  std::optional<std::string> service_cpus, background_cpus, commit_spin_us;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -153,6 +157,7 @@ int main(int argc, char** argv) {
     else if (a == "--dc09-port") dc09_port = value();
     else if (a == "--service-cpus") service_cpus = value();
     else if (a == "--background-cpus") background_cpus = value();
+    else if (a == "--commit-spin-us") commit_spin_us = value();
     else if (a == "-h" || a == "--help") { usage(); return 0; }
     else {
       std::fprintf(stderr, "anxin-server: unknown option %s\n", a.c_str());
@@ -194,6 +199,15 @@ int main(int argc, char** argv) {
       return 2;
     }
     options.dc09_port = port.get<int>();
+  }
+  if (commit_spin_us) {
+    const auto us = nlohmann::json::parse(*commit_spin_us, nullptr, false);
+    if (us.is_discarded() || !us.is_number_integer() || us.get<long long>() < 0 || us.get<long long>() > 1'000'000) {
+      std::fprintf(stderr, "anxin-server: --commit-spin-us: must be a whole number of microseconds, 0 to 1000000: %s\n",
+                   commit_spin_us->c_str());
+      return 2;
+    }
+    options.commit_spin_us = us.get<int>();
   }
   auto cpus = [](const char* flag, const std::optional<std::string>& text, anxin::gateway::CpuList& into) {
     if (!text) return true;

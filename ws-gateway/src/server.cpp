@@ -300,9 +300,17 @@ void Server::Impl::commit_and_send(std::vector<Outbound> replies) {
     release(std::move(out));
     return;
   }
+  ++commits_in_flight;
+  last_handed = std::chrono::steady_clock::now();
   store.submit(std::move(fx.writes), [this, out = std::move(out), notices = std::move(fx.notices)]() mutable {
     release_durable(std::move(out), std::move(notices));
+    --commits_in_flight;
   });
+}
+
+bool Server::Impl::awaiting_commit() const {
+  return commits_in_flight > 0 &&
+         std::chrono::steady_clock::now() - last_handed < std::chrono::microseconds(options.commit_spin_us);
 }
 
 void Server::Impl::take_settled(WriteBatch& writes) {
@@ -1024,8 +1032,9 @@ void Server::Impl::start() {
     // at its next event: this is one. A turn is then one epoll_wait's events.
     if (event_loop) lws_cancel_service(context);
     while (!stopping) {
+      // Without libev lws offers no turn that does not wait: there it always sleeps.
       if (event_loop)
-        ev_run(event_loop, EVRUN_ONCE);
+        ev_run(event_loop, awaiting_commit() ? EVRUN_NOWAIT : EVRUN_ONCE);
       else
         lws_service(context, 0);
       if (commit_due) commit_and_send({});

@@ -318,6 +318,14 @@ struct Server::Impl {
   bool commit_due = false;
   std::vector<Outbound> held_acks;
   static constexpr std::size_t kMaxHeldAcks = 64;
+  // Commits handed to the store and not yet durable (the writer counts them down), and
+  // when the last was handed over: while some are on their way, the service loop polls
+  // instead of sleeping, for up to options.commit_spin_us after that. An idle vCPU
+  // halts, and the wake that brought the replies back cost the fan-out 0.1 ms at p50
+  // (docs/benchmarks.md, "The wait for a commit").
+  std::atomic<int> commits_in_flight{0};
+  std::chrono::steady_clock::time_point last_handed;
+  bool awaiting_commit() const;
 
   // Writer thread (or the reader's).
   void release(std::vector<Outbound> frames);

@@ -81,6 +81,11 @@ struct ServerOptions {
   int intake_window_s = 300;     // a signed request's timestamp may be this far from the server's clock
   // The CPUs the service thread may run on (cpus.hpp); empty: wherever the system puts it.
   CpuList service_cpus;
+  // While a commit the service thread handed to the writer is on its way to the disk,
+  // the service thread looks at its connections without sleeping, for up to this long
+  // after the hand-over, so that it is running when the commit's replies come back
+  // (docs/configuration.md, "The wait for a commit"). 0: it sleeps, as before.
+  int commit_spin_us = 1000;
   // The program that writes the registry's image from the rows, run as `image_helper
   // --registry-image-from-rows DB` (anxin-server itself; image_keeper.hpp), and how
   // often the server looks whether one is due. Empty: none is written while it runs.
