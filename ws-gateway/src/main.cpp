@@ -80,6 +80,14 @@ void usage() {
       "                    records that stamp in DB");
 }
 
+// A flag's value as a whole number from `least` to `most`; nothing when it is not one.
+std::optional<long long> whole_number(const std::string& text, long long least, long long most) {
+  const auto n = nlohmann::json::parse(text, nullptr, false);
+  if (n.is_discarded() || !n.is_number_integer() || n.get<long long>() < least || n.get<long long>() > most)
+    return std::nullopt;
+  return n.get<long long>();
+}
+
 // What a running server runs in a process of its own (image_keeper.hpp): the
 // registry's image written from the rows beside the file, and on stdout its stamp and
 // the last names of changes before the rows were read, for the server to record.
@@ -192,22 +200,22 @@ int main(int argc, char** argv) {
   }
 
   if (!dc09_port.empty()) {
-    const auto port = nlohmann::json::parse(dc09_port, nullptr, false);
-    if (port.is_discarded() || !port.is_number_integer() || port.get<long long>() < -1 || port.get<long long>() > 65535) {
+    const auto port = whole_number(dc09_port, -1, 65535);
+    if (!port) {
       std::fprintf(stderr, "anxin-server: --dc09-port: must be a port number, 0 (any free port) or -1 (off): %s\n",
                    dc09_port.c_str());
       return 2;
     }
-    options.dc09_port = port.get<int>();
+    options.dc09_port = static_cast<int>(*port);
   }
   if (commit_spin_us) {
-    const auto us = nlohmann::json::parse(*commit_spin_us, nullptr, false);
-    if (us.is_discarded() || !us.is_number_integer() || us.get<long long>() < 0 || us.get<long long>() > 1'000'000) {
+    const auto us = whole_number(*commit_spin_us, 0, 1'000'000);
+    if (!us) {
       std::fprintf(stderr, "anxin-server: --commit-spin-us: must be a whole number of microseconds, 0 to 1000000: %s\n",
                    commit_spin_us->c_str());
       return 2;
     }
-    options.commit_spin_us = us.get<int>();
+    options.commit_spin_us = static_cast<int>(*us);
   }
   auto cpus = [](const char* flag, const std::optional<std::string>& text, anxin::gateway::CpuList& into) {
     if (!text) return true;
