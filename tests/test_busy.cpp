@@ -10,8 +10,7 @@
 #include <future>
 #include <thread>
 
-#include "process.hpp"
-#include "support.hpp"
+#include "served.hpp"
 
 using namespace anxin;
 using namespace std::chrono_literals;
@@ -60,13 +59,8 @@ TEST_CASE("a write lock held 6 s by another program holds the ack, and the alarm
   test::Process server({ANXIN_SERVER_BIN, "--db", db, "--port", "0", "--interface", "127.0.0.1", "--field-port",
                         "-1", "--port-file", port_file},
                        log);
-  REQUIRE(test::eventually([&] { return !test::read_file(port_file).empty(); }, 10s));
-  gateway::SyncClient device(std::stoi(test::read_file(port_file)));
-  REQUIRE(device.wait_open());
-  device.send(json{{"type", "hello"}, {"role", "device"}, {"token", "tok-acme"}}.dump());
-  REQUIRE(test::next_json(device)["type"] == "welcome");
-  device.send(test::alarm_frame("D1", 1, "sos", "a1"));
-  REQUIRE(test::next_json(device)["type"] == "ack");
+  const auto owned = test::serving_device(port_file);
+  gateway::SyncClient& device = *owned;
 
   OtherProgram shell(db);
   shell.exec("BEGIN IMMEDIATE");

@@ -10,8 +10,7 @@
 #include <sstream>
 #include <thread>
 
-#include "process.hpp"
-#include "support.hpp"
+#include "served.hpp"
 
 using namespace anxin;
 using namespace std::chrono_literals;
@@ -49,13 +48,8 @@ Spun spin_with(const std::string& spin_us) {
   test::Process server({ANXIN_SERVER_BIN, "--db", db, "--port", "0", "--interface", "127.0.0.1", "--field-port",
                         "-1", "--port-file", port_file, "--commit-spin-us", spin_us},
                        log);
-  REQUIRE(test::eventually([&] { return !test::read_file(port_file).empty(); }, 10s));
-  gateway::SyncClient device(std::stoi(test::read_file(port_file)));
-  REQUIRE(device.wait_open());
-  device.send(json{{"type", "hello"}, {"role", "device"}, {"token", "tok-acme"}}.dump());
-  REQUIRE(test::next_json(device)["type"] == "welcome");
-  device.send(test::alarm_frame("D1", 1, "sos", "a1"));
-  REQUIRE(test::next_json(device)["type"] == "ack");
+  const auto owned = test::serving_device(port_file);
+  gateway::SyncClient& device = *owned;
 
   Spun spun;
   long t = service_ticks(server.pid());
