@@ -88,6 +88,7 @@ struct CityOptions {
   int window = 64;     // alarms in flight per platform connection, when pipelining
   int elders = 0;      // 0: the mode's own (2,000 for fanout, 15,000 for the others)
   int open = 14000;    // incidents opened first (stall, burst)
+  int rounds = 1;      // fanout: Anxin's run then Redis's, this many times over
   // With two CPUs or more, each server's event loop gets the first CPU to itself, its
   // other threads and this driver the rest (--no-pin: wherever the system puts them).
   bool pin = true;

@@ -860,78 +860,81 @@ void print_context(const CityOptions& o, const char* what) {
 
 // --- fanout -----------------------------------------------------------------------
 
-int run_fanout(const CityOptions& o) {
-  print_context(o, "fanout");
-  const City city = prepare_city(o, o.elders > 0 ? o.elders : 2000);
-  const size_t total = static_cast<size_t>(o.rate * (o.warmup + o.seconds));
-  std::printf("%.0f alarms/s paced for %.0f s (+%.0f s warm-up), %d consoles, %d idle connections, payload %zu bytes\n",
-              o.rate, o.seconds, o.warmup, o.consoles, o.idle, alarm_frame_bytes(city));
-  Result anxin, redis;
-  {
-    AnxinRig rig(o, city, "fanout", bench_config());
-    rig.start_server();
-    rig.connect_platforms(static_cast<int>(city.vendors.size()));
-    rig.connect_idle(o.idle);
-    for (int i = 0; i < o.consoles; ++i) rig.add_console();
-    rig.wait_welcomed(30);
-    for (size_t i = 0; i < rig.consoles().size(); ++i) rig.subscribe(i);
-    if (!rig.wait_snapshots(60)) throw std::runtime_error("the consoles got no snapshot");
-    rig.set_plan(plan_alarms(city, city.by_elder.size(), total), true);
-    const double cpu0 = process_cpu_s(rig.server_pid()), drv0 = thread_cpu_s();
-    const std::int64_t t0 = mono_ns();
-    rig.pace(o.rate, total);
-    auto& cs = rig.consoles();
-    auto all_in = [&] {
-      if (rig.acked() < total) return false;
-      for (const auto& c : cs)
-        if (c.markers < total - rig.folded()) return false;
-      return true;
-    };
-    rig.driver().run([&] { return rig.sent() >= total; }, o.warmup + o.seconds + 30);
-    rig.stop_pacing();
-    rig.driver().run(all_in, 30);
-    const std::int64_t t1 = mono_ns();
-    anxin.system = "Anxin";
-    anxin.sent = rig.sent();
-    anxin.acked = rig.acked();
-    anxin.seconds = static_cast<double>(t1 - t0) / 1e9;
-    anxin.server_cpu_s = process_cpu_s(rig.server_pid()) - cpu0;
-    anxin.driver_cpu_s = thread_cpu_s() - drv0;
-    collect(rig.sent_ns(), rig.acked_ns(), cs, t0 + static_cast<std::int64_t>(o.warmup * 1e9), t1, anxin,
-            &rig.folded_flags(), o.alarms_to);
-    anxin.folded = rig.folded();
-    for (const auto& c : cs) anxin.gaps += c.gaps;
-  }
+// One system's paced run: Anxin on a fresh server and database, or Redis.
+Result fanout_anxin(const CityOptions& o, const City& city, size_t total) {
+  Result anxin;
+  AnxinRig rig(o, city, "fanout", bench_config());
+  rig.start_server();
+  rig.connect_platforms(static_cast<int>(city.vendors.size()));
+  rig.connect_idle(o.idle);
+  for (int i = 0; i < o.consoles; ++i) rig.add_console();
+  rig.wait_welcomed(30);
+  for (size_t i = 0; i < rig.consoles().size(); ++i) rig.subscribe(i);
+  if (!rig.wait_snapshots(60)) throw std::runtime_error("the consoles got no snapshot");
+  rig.set_plan(plan_alarms(city, city.by_elder.size(), total), true);
+  const double cpu0 = process_cpu_s(rig.server_pid()), drv0 = thread_cpu_s();
+  const std::int64_t t0 = mono_ns();
+  rig.pace(o.rate, total);
+  auto& cs = rig.consoles();
+  auto all_in = [&] {
+    if (rig.acked() < total) return false;
+    for (const auto& c : cs)
+      if (c.markers < total - rig.folded()) return false;
+    return true;
+  };
+  rig.driver().run([&] { return rig.sent() >= total; }, o.warmup + o.seconds + 30);
+  rig.stop_pacing();
+  rig.driver().run(all_in, 30);
+  const std::int64_t t1 = mono_ns();
+  anxin.system = "Anxin";
+  anxin.sent = rig.sent();
+  anxin.acked = rig.acked();
+  anxin.seconds = static_cast<double>(t1 - t0) / 1e9;
+  anxin.server_cpu_s = process_cpu_s(rig.server_pid()) - cpu0;
+  anxin.driver_cpu_s = thread_cpu_s() - drv0;
+  collect(rig.sent_ns(), rig.acked_ns(), cs, t0 + static_cast<std::int64_t>(o.warmup * 1e9), t1, anxin,
+          &rig.folded_flags(), o.alarms_to);
+  anxin.folded = rig.folded();
+  for (const auto& c : cs) anxin.gaps += c.gaps;
+  return anxin;
+}
+
+Result fanout_redis(const CityOptions& o, const City& city, size_t total) {
+  Result redis;
+  RedisRig rig(o, alarm_frame_bytes(city));
+  rig.connect_idle(o.idle);
+  rig.add_subscribers(o.consoles);
+  rig.add_producers(1);
+  rig.set_count(total, true);
+  const double cpu0 = process_cpu_s(rig.pid()), drv0 = thread_cpu_s();
+  const std::int64_t t0 = mono_ns();
+  rig.pace(o.rate, total);
+  rig.driver().run([&] { return rig.sent() >= total; }, o.warmup + o.seconds + 30);
+  rig.stop_pacing();
+  auto& subs = rig.subscribers();
+  rig.driver().run([&] {
+    if (rig.acked() < total) return false;
+    for (const auto& c : subs)
+      if (c.markers < total) return false;
+    return true;
+  }, 30);
+  const std::int64_t t1 = mono_ns();
+  redis.system = "Redis";
+  redis.sent = rig.sent();
+  redis.acked = rig.acked();
+  redis.seconds = static_cast<double>(t1 - t0) / 1e9;
+  redis.server_cpu_s = process_cpu_s(rig.pid()) - cpu0;
+  redis.driver_cpu_s = thread_cpu_s() - drv0;
+  collect(rig.sent_ns(), rig.acked_ns(), subs, t0 + static_cast<std::int64_t>(o.warmup * 1e9), t1, redis, nullptr,
+          o.alarms_to);
+  return redis;
+}
+
+void print_fanout_round(const Result& anxin, const Result& redis, int consoles) {
   print_latency_header();
-  print_latency_row(anxin, o.consoles);
-  if (o.redis_peer) {
-    RedisRig rig(o, alarm_frame_bytes(city));
-    rig.connect_idle(o.idle);
-    rig.add_subscribers(o.consoles);
-    rig.add_producers(1);
-    rig.set_count(total, true);
-    const double cpu0 = process_cpu_s(rig.pid()), drv0 = thread_cpu_s();
-    const std::int64_t t0 = mono_ns();
-    rig.pace(o.rate, total);
-    rig.driver().run([&] { return rig.sent() >= total; }, o.warmup + o.seconds + 30);
-    rig.stop_pacing();
-    auto& subs = rig.subscribers();
-    rig.driver().run([&] {
-      if (rig.acked() < total) return false;
-      for (const auto& c : subs)
-        if (c.markers < total) return false;
-      return true;
-    }, 30);
-    const std::int64_t t1 = mono_ns();
-    redis.system = "Redis";
-    redis.sent = rig.sent();
-    redis.acked = rig.acked();
-    redis.seconds = static_cast<double>(t1 - t0) / 1e9;
-    redis.server_cpu_s = process_cpu_s(rig.pid()) - cpu0;
-    redis.driver_cpu_s = thread_cpu_s() - drv0;
-    collect(rig.sent_ns(), rig.acked_ns(), subs, t0 + static_cast<std::int64_t>(o.warmup * 1e9), t1, redis, nullptr,
-            o.alarms_to);
-    print_latency_row(redis, o.consoles);
+  print_latency_row(anxin, consoles);
+  if (!redis.system.empty()) {
+    print_latency_row(redis, consoles);
     std::printf("| Anxin / Redis | | | | | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | |\n",
                 ratio(anxin.ack_ms.p50, redis.ack_ms.p50), ratio(anxin.ack_ms.p99, redis.ack_ms.p99),
                 ratio(anxin.delta_ms.p50, redis.delta_ms.p50), ratio(anxin.delta_ms.p90, redis.delta_ms.p90),
@@ -946,7 +949,50 @@ int run_fanout(const CityOptions& o) {
     if (!r->system.empty())
       std::printf("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", r->system.c_str(), r->first_ms.p50,
                   r->first_ms.p90, r->first_ms.p99, r->last_ms.p50, r->last_ms.p90, r->last_ms.p99);
-  return anxin.acked == anxin.sent && anxin.deliveries == anxin.expected_deliveries ? 0 : 1;
+  std::fflush(stdout);
+}
+
+// The delta's p50 and p99 over all consoles, Anxin's over Redis's, round by round:
+// on a machine whose host takes its CPUs away now and then, one pair of runs says
+// little, so --rounds N alternates the two N times and sums them up here.
+void print_fanout_rounds(const std::vector<std::pair<Result, Result>>& rounds) {
+  std::vector<double> p50, p99;
+  for (const auto& [anxin, redis] : rounds) {
+    p50.push_back(ratio(anxin.delta_ms.p50, redis.delta_ms.p50));
+    p99.push_back(ratio(anxin.delta_ms.p99, redis.delta_ms.p99));
+  }
+  auto line = [&](const char* what, std::vector<double> v) {
+    const auto under = std::count_if(v.begin(), v.end(), [](double r) { return r <= 1; });
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    const double median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    std::printf("| delta %s | %zu of %zu | %.2f | %.2f | %.2f |\n", what, static_cast<size_t>(under), n, median,
+                v.front(), v.back());
+  };
+  std::printf("Over %zu rounds, Anxin's delta over Redis's in the same round:\n", rounds.size());
+  std::printf("| ratio | rounds with Anxin no worse | median | least | most |\n|---|---|---|---|---|\n");
+  line("p50", p50);
+  line("p99", p99);
+}
+
+int run_fanout(const CityOptions& o) {
+  print_context(o, "fanout");
+  const City city = prepare_city(o, o.elders > 0 ? o.elders : 2000);
+  const size_t total = static_cast<size_t>(o.rate * (o.warmup + o.seconds));
+  std::printf("%.0f alarms/s paced for %.0f s (+%.0f s warm-up), %d consoles, %d idle connections, payload %zu bytes\n",
+              o.rate, o.seconds, o.warmup, o.consoles, o.idle, alarm_frame_bytes(city));
+  std::vector<std::pair<Result, Result>> rounds;
+  bool whole = true;
+  for (int round = 1; round <= o.rounds; ++round) {
+    if (o.rounds > 1) std::printf("Round %d of %d:\n", round, o.rounds);
+    const Result anxin = fanout_anxin(o, city, total);
+    const Result redis = o.redis_peer ? fanout_redis(o, city, total) : Result{};
+    print_fanout_round(anxin, redis, o.consoles);
+    whole = whole && anxin.acked == anxin.sent && anxin.deliveries == anxin.expected_deliveries;
+    rounds.emplace_back(anxin, redis);
+  }
+  if (o.rounds > 1 && o.redis_peer) print_fanout_rounds(rounds);
+  return whole ? 0 : 1;
 }
 
 // --- throughput -------------------------------------------------------------------

@@ -28,12 +28,13 @@ void usage() {
       "       anxin-bench fanout|throughput|stall|wal|burst [--server PATH] [--sim PATH] [--redis PATH]\n"
       "                   [--no-redis] [--consoles N] [--rate N] [--seconds S] [--warmup S] [--devices K]\n"
       "                   [--window W] [--elders N] [--open N] [--dir DIR] [--keep] [--no-pin]\n"
-      "                   [--alarms-to FILE] [--idle N]\n"
+      "                   [--alarms-to FILE] [--idle N] [--rounds N]\n"
       "  city scale (issue 15): a real anxin-server child on an anxin-sim district, and redis-server\n"
       "  (appendfsync always) by the same driver: fan-out latency, sustained throughput, a big\n"
       "  snapshot's stall, the WAL's size and a restart after it, a restart's escalation burst\n"
       "  (docs/benchmarks.md); fanout --alarms-to FILE appends each alarm's latencies to FILE,\n"
-      "  --idle N keeps N more connections open that say nothing after hello\n"
+      "  --idle N keeps N more connections open that say nothing after hello; fanout --rounds N\n"
+      "  runs Anxin then Redis N times over and sums up the ratios of each round\n"
       "       anxin-bench startup [--elders N] [--devices N] [--runs N] [--settle-s S] [--server PATH]\n"
       "                           [--sim PATH] [--dir DIR] [--rows] [--kill] [--edit N]\n"
       "                           [--edit-running N]\n"
@@ -77,13 +78,14 @@ int city(int argc, char** argv) {
       else if (a == "--window") o.window = std::stoi(value());
       else if (a == "--elders") o.elders = std::stoi(value());
       else if (a == "--open") o.open = std::stoi(value());
+      else if (a == "--rounds" && o.mode == "fanout") o.rounds = std::stoi(value());
       else {
         usage();
         return 2;
       }
     }
     if (o.consoles < 1 || o.rate <= 0 || o.seconds <= 0 || o.warmup < 0 || o.devices < 1 || o.window < 1 ||
-        o.elders < 0 || o.open < 1)
+        o.elders < 0 || o.open < 1 || o.rounds < 1)
       throw std::invalid_argument("counts, rates and times must be positive");
     if (!o.alarms_to.empty()) {  // said now, not after the run
       FILE* f = std::fopen(o.alarms_to.c_str(), "a");
