@@ -1146,9 +1146,11 @@ int run_stall(const CityOptions& o) {
   rig.driver().run([] { return false; }, 1);
   const Console& nc = rig.consoles()[newcomer];
   std::vector<Console> others(rig.consoles().begin(), rig.consoles().begin() + o.consoles);
-  auto window = [&](const char* label, std::int64_t from, std::int64_t to) {
+  // --alarms-to: each alarm of the second around the subscribe, and when it was.
+  auto window = [&](const char* label, std::int64_t from, std::int64_t to, const std::string& alarms_to = {}) {
     Result r;
-    collect(rig.sent_ns(), rig.acked_ns(), others, from, to, r);
+    r.system = "Anxin";
+    collect(rig.sent_ns(), rig.acked_ns(), others, from, to, r, nullptr, alarms_to);
     std::printf("| %s | %zu | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %zu of %zu |\n", label, r.ack_ms.n, r.ack_ms.p50,
                 r.ack_ms.p99, r.ack_ms.max, r.delta_ms.p50, r.delta_ms.p99, r.delta_ms.max, r.deliveries,
                 r.expected_deliveries);
@@ -1157,9 +1159,13 @@ int run_stall(const CityOptions& o) {
   std::printf("| alarms sent | n | ack p50 ms | ack p99 ms | ack max ms | delta p50 ms | delta p99 ms | delta max ms | deliveries |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|\n");
   window("the second before (-1.5 s .. -0.5 s)", t_sub - 1'500'000'000, t_sub - 500'000'000);
-  window("the second around the subscribe (-0.5 s .. +0.5 s)", t_sub - 500'000'000, t_sub + 500'000'000);
+  window("the second around the subscribe (-0.5 s .. +0.5 s)", t_sub - 500'000'000, t_sub + 500'000'000,
+         o.alarms_to);
   window("the next second (+0.5 s .. +1.5 s)", t_sub + 500'000'000, t_sub + 1'500'000'000);
   window("the whole flow", f0, mono_ns());
+  if (!o.alarms_to.empty())
+    std::printf("the subscribe was sent at %lld ns (CLOCK_MONOTONIC, as in %s)\n", static_cast<long long>(t_sub),
+                o.alarms_to.c_str());
   std::printf("the new console's snapshot: %s, arrived %.3f s after its subscribe\n", fmt_mb(nc.snapshot_bytes).c_str(),
               nc.snapshot ? static_cast<double>(nc.snapshot_ns - t_sub) / 1e9 : -1.0);
   size_t gaps = 0, dropped = 0;

@@ -387,7 +387,12 @@ void Driver::parse(Conn& c) {
       hdr = 10;
     }
     if (masked) hdr += 4;
-    if (avail < hdr + len) break;
+    if (avail < hdr + len) {
+      // A big frame (a snapshot) is read into room made once: growing the buffer as
+      // it came copied megabytes at a time, and the driver stalled meanwhile.
+      c.in.reserve(c.in_off + hdr + len);
+      break;
+    }
     char* payload = c.in.data() + c.in_off + hdr;
     if (masked)
       for (std::uint64_t i = 0; i < len; ++i) payload[i] ^= p[hdr - 4 + (i & 3)];
@@ -420,13 +425,18 @@ void Driver::parse(Conn& c) {
   drop_consumed(c.in, c.in_off);
 }
 
+// One read a turn: the epoll is level-triggered, so what is left comes at the next
+// turn, after the other connections' acks and deltas and the pacing timer. Reading
+// until the socket was empty, a 15 MB snapshot that the server kept refilling held
+// the whole driver for milliseconds, and the alarms it sent late and the acks it read
+// late counted as the server's (anxin-bench stall, 2026-12-08).
 void Driver::on_readable(Conn& c) {
   for (;;) {
     const ssize_t r = ::recv(c.fd, read_buf_.data(), read_buf_.size(), 0);
     if (r > 0) {
       c.bytes_in += static_cast<std::uint64_t>(r);
       c.in.append(read_buf_.data(), static_cast<size_t>(r));
-      if (static_cast<size_t>(r) < read_buf_.size()) break;
+      break;
     } else if (r < 0 && errno == EINTR) {
       continue;
     } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
