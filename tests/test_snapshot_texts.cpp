@@ -1,6 +1,7 @@
 // The part of a subscribe that runs on the service thread (issue 15, item 4):
-// SnapshotTexts::take() hands the reader thread the texts of every open incident, of
-// each one's elder card and of each worker. The benchmark runs with
+// SnapshotTexts::take() hands over the texts of every open incident, of each one's
+// elder card and of each worker, and a SnapshotStream writes them out as the
+// connection takes them. The benchmark runs with
 //   anxin-tests "take() at 14000 open incidents" --benchmark-samples 50
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -80,4 +81,39 @@ TEST_CASE("take() at 14000 open incidents", "[.][bench][city]") {
   BENCHMARK("take(), nothing changed since the last") {
     return texts.take(2, "bench", clock.now_ms()).elders.size();
   };
+}
+
+// Written out in pieces of any size, the stream is the assembled text byte for byte:
+// empty lists, one item, many, a req or none, an epoch that needs escaping.
+TEST_CASE("a snapshot streamed in pieces of any size is the assembled text", "[snapshot]") {
+  auto texts = [](int n, const std::string& what) {
+    std::vector<std::shared_ptr<const std::string>> v;
+    for (int i = 0; i < n; ++i)
+      v.push_back(std::make_shared<const std::string>("{\"" + what + "\":" + std::to_string(i) + ",\"pad\":\"" +
+                                                      std::string(static_cast<size_t>(i % 37), 'x') + "\"}"));
+    return v;
+  };
+  for (const auto& [incidents, elders, workers] : {std::tuple{0, 0, 0}, {1, 0, 0}, {0, 0, 1}, {1, 1, 1}, {3, 0, 2},
+                                                   {500, 500, 40}}) {
+    for (const std::string req : {"", "r-1", "q\"uote"}) {
+      auto parts = std::make_shared<const protocol::SnapshotText>(protocol::SnapshotText{
+          42, "ep\"och\\1", 1795622400123LL, texts(incidents, "i"), texts(elders, "e"), texts(workers, "w")});
+      const std::string whole = protocol::assemble_snapshot(*parts, req);
+      REQUIRE(nlohmann::json::parse(whole)["incidents"].size() == static_cast<size_t>(incidents));
+      for (const size_t piece : {size_t{1}, size_t{7}, size_t{4096}, whole.size(), whole.size() + 5}) {
+        gateway::SnapshotStream stream(parts, req);
+        CHECK(stream.size() == whole.size());
+        std::string out;
+        std::vector<char> buf(piece);
+        while (stream.left() > 0) {
+          const size_t n = stream.read(buf.data(), piece);
+          REQUIRE(n == std::min(piece, whole.size() - out.size()));
+          out.append(buf.data(), n);
+        }
+        CHECK(stream.read(buf.data(), piece) == 0);
+        CHECK(stream.sent() == whole.size());
+        CHECK(out == whole);
+      }
+    }
+  }
 }

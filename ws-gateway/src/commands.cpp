@@ -107,8 +107,9 @@ Outbound Server::Impl::handle(Session& s, const std::string& req, const proto::S
   const bool console = s.who->role == Role::console;
   if (console) {
     commit_and_send({});  // changes not yet passed on go first, so the texts and seq agree
-    // Texts kept from one snapshot to the next, put together off this thread once
-    // the reply's turn comes (snapshot_texts.hpp): thousands of incidents hold up nobody.
+    // Texts kept from one snapshot to the next, written out from them a fragment a
+    // turn once the reply's turn comes (snapshot_texts.hpp): thousands of incidents
+    // hold up nobody.
     Outbound r{s.id, 0, nullptr};
     r.parts = std::make_shared<const proto::SnapshotText>(
         snapshot_texts.take(dispatcher.seq(), epoch, clock.now_ms()));

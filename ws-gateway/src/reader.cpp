@@ -34,10 +34,9 @@ void Reader::stop() {
 
 void Reader::run() {
   pthread_setname_np(pthread_self(), "anxin-reader");
-  // Reads and snapshots yield the cores to the service and writer threads: an alarm's
-  // commit and its deltas come before a console's history or a 15 MB snapshot being
-  // put together (issue 15, item 4). Nice 10 is a tenth of their weight; the thread
-  // still has all of an idle core.
+  // Reads yield the cores to the service and writer threads: an alarm's commit and
+  // its deltas come before a console's history (issue 15, item 4). Nice 10 is a
+  // tenth of their weight; the thread still has all of an idle core.
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
   std::unique_lock lock(mu_);
   for (;;) {

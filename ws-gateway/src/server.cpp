@@ -436,7 +436,7 @@ void Server::Impl::flush_listed() {
       if (it == sessions.end() || it->second.subscribed != consoles) continue;
       Session& s = it->second;
       s.flush_listed = false;
-      if (s.tx.empty() || !s.tx.front()) continue;  // dropped, or behind a snapshot still being put together
+      if (s.tx.empty()) continue;  // dropped
       if (!straight_to_socket(s)) {
         lws_callback_on_writable(s.wsi);  // TLS's writes, or lws's own first
       } else if (write_out(s) < 0) {
@@ -488,13 +488,12 @@ void Server::Impl::deliver(Outbound& o) {
 void Server::Impl::send_snapshot(Session& s, std::shared_ptr<const proto::SnapshotText> parts,
                                  const std::string& req) {
   mark_subscribed(s);  // the deltas after it queue behind its place
+  s.stream = std::make_unique<SnapshotStream>(std::move(parts), req);
   s.tx.push_back(nullptr);
-  reader.post([this, session = s.id, parts = std::move(parts), req] {
-    auto frame = std::make_shared<const std::string>(proto::assemble_snapshot(*parts, req));
-    std::lock_guard lock(finished_reads_mu);
-    finished_reads.push_back([this, session, frame = std::move(frame)] { fill_snapshot(session, frame); });
-    lws_cancel_service(context);
-  });
+  s.snapshot_bytes = s.stream->size();
+  s.tx_bytes += s.snapshot_bytes;
+  queued_bytes += s.snapshot_bytes;
+  want_write(s);
 }
 
 void Server::Impl::broadcast(const Frame& frame) {
@@ -513,20 +512,6 @@ void Server::Impl::unsubscribe(Session& s) {
   if (!s.subscribed) return;
   s.subscribed = false;
   std::replace(subscribers.begin(), subscribers.end(), &s, static_cast<Session*>(nullptr));
-}
-
-void Server::Impl::fill_snapshot(std::uint64_t session, Frame frame) {
-  auto it = sessions.find(session);
-  if (it == sessions.end()) return;  // gone meanwhile
-  Session& s = it->second;
-  auto place = std::find(s.tx.begin(), s.tx.end(), nullptr);
-  if (place == s.tx.end()) return;  // dropped meanwhile, and its queue with it
-  *place = frame;
-  s.snapshot = frame;
-  s.snapshot_bytes = frame->size();
-  s.tx_bytes += frame->size();
-  queued_bytes += frame->size();
-  want_write(s);
 }
 
 void Server::Impl::watch_storage() {
@@ -574,6 +559,7 @@ void Server::Impl::drop_slow(Session& s, const char* why) {
   s.dropped = true;
   unsubscribe(s);
   s.tx.clear();
+  s.stream.reset();
   queued_bytes -= s.tx_bytes;
   s.tx_bytes = s.snapshot_bytes = s.tx_sent = 0;
   s.over_soft_since.reset();
@@ -732,19 +718,33 @@ size_t put_frame_header(unsigned char* p, size_t len, bool first, bool last) {
 // as fragments, one a turn: written whole it held the service thread for 30 ms. A
 // reader that keeps up drains its backlog at its own pace.
 int Server::Impl::on_writeable(Session& s) {
-  if (s.tx.empty() || !s.tx.front()) {  // nothing, or a snapshot still being put together
-    if (s.tx.empty() && s.close_after_send) {
-      lws_close_reason(s.wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, nullptr, 0);
-      return -1;
-    }
-    return 0;
+  if (!s.tx.empty()) return write_out(s);
+  if (s.close_after_send) {
+    lws_close_reason(s.wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, nullptr, 0);
+    return -1;
   }
-  return write_out(s);
+  return 0;
 }
 
 int Server::Impl::write_out(Session& s) {
   size_t used = LWS_PRE;
-  while (!s.tx.empty() && s.tx.front() && used - LWS_PRE < kMaxWriteBytes) {
+  while (!s.tx.empty() && used - LWS_PRE < kMaxWriteBytes) {
+    if (!s.tx.front()) {  // the snapshot's place: from its parts
+      SnapshotStream& snapshot = *s.stream;
+      const size_t part = std::min(snapshot.left(), kMaxWriteBytes);
+      const bool first = snapshot.sent() == 0, last = part == snapshot.left();
+      if (write_buf.size() < used + 10 + part) write_buf.resize(used + 10 + part);
+      used += put_frame_header(write_buf.data() + used, part, first, last);
+      used += snapshot.read(reinterpret_cast<char*>(write_buf.data() + used), part);
+      if (!last) break;  // the rest next turn, nothing else in between
+      s.tx_bytes -= snapshot.size();
+      queued_bytes -= snapshot.size();
+      s.stream.reset();
+      s.snapshot_pending = false;
+      s.snapshot_bytes = 0;
+      s.tx.pop_front();
+      continue;
+    }
     const std::string& text = *s.tx.front();
     const size_t part = std::min(text.size() - s.tx_sent, kMaxWriteBytes);
     const bool first = s.tx_sent == 0, last = s.tx_sent + part == text.size();

@@ -73,9 +73,10 @@ struct Session {
   Millis since_ms = 0;        // when it was admitted (presence's "since")
   std::string rx;             // the message being reassembled from fragments
   bool rx_overflow = false;
-  // Frames to write, in order. An empty one holds the place of a snapshot still
-  // being put together (drain_outbox): nothing behind it goes out before it.
+  // Frames to write, in order. An empty one holds the place of the snapshot, which
+  // `stream` writes out (write_out): nothing behind it goes out before it.
   std::deque<Frame> tx;
+  std::unique_ptr<SnapshotStream> stream;
   size_t tx_bytes = 0;            // what tx holds, bounded by max_unread_bytes_hard
   size_t snapshot_bytes = 0;      // of which the snapshot's, which that bound leaves out
   size_t tx_sent = 0;             // of the first frame, sent so far as fragments (on_writeable)
@@ -110,7 +111,7 @@ struct Outbound {
   Frame frame;
   bool subscribes = false;
   bool snapshot = false;  // the reply is a snapshot (see Session::snapshot_pending)
-  // A console's snapshot as parts, put together off the service thread once it is
+  // A console's snapshot as parts, written out from them (SnapshotStream) once it is
   // this frame's turn (frame empty then); `req` is the subscribe's.
   std::shared_ptr<const proto::SnapshotText> parts;
   std::string req;
@@ -363,10 +364,8 @@ struct Server::Impl {
   void take_settled(WriteBatch& writes);  // onto the commit being made
 
   void enqueue(Session& s, const Frame& frame);
-  // A console's snapshot: a place kept in its queue now, the text put together on the
-  // reader thread, and the place filled once it is (fill_snapshot).
+  // A console's snapshot: its place in the queue, written out from its parts there.
   void send_snapshot(Session& s, std::shared_ptr<const proto::SnapshotText> parts, const std::string& req);
-  void fill_snapshot(std::uint64_t session, Frame frame);
 
   // --- floods (issue 13, item 5) ----------------------------------------------------
 

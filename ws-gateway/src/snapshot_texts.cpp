@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <utility>
 
 namespace anxin::gateway {
@@ -113,6 +114,70 @@ proto::SnapshotText SnapshotTexts::take(std::uint64_t seq, const std::string& ep
   }
   for (const Worker* w : dispatcher_.workers()) parts.workers.push_back(worker(*w));
   return parts;
+}
+
+SnapshotStream::SnapshotStream(std::shared_ptr<const proto::SnapshotText> parts, const std::string& req)
+    : parts_(std::move(parts)) {
+  // The fixed pieces from the same encoder, on the parts without their lists: a key
+  // such as "incidents":[] cannot occur inside a string there, whose quotes are escaped.
+  const proto::SnapshotText bare{parts_->seq, parts_->epoch, parts_->server_time_ms, {}, {}, {}};
+  const std::string whole = proto::assemble_snapshot(bare, req);
+  size_t at = 0;
+  int i = 0;
+  for (const std::string_view key : {"\"incidents\":[", "\"elders\":[", "\"workers\":["}) {
+    const size_t end = whole.find(key, at) + key.size();
+    fixed_[i++] = whole.substr(at, end - at);
+    at = end;
+  }
+  fixed_[3] = whole.substr(at);
+  for (const std::string& f : fixed_) size_ += f.size();
+  for (int l = 0; l < 3; ++l) {
+    for (const auto& t : list(l)) size_ += t->size();
+    if (!list(l).empty()) size_ += list(l).size() - 1;  // the commas
+  }
+}
+
+const std::vector<std::shared_ptr<const std::string>>& SnapshotStream::list(int i) const {
+  return i == 0 ? parts_->incidents : i == 1 ? parts_->elders : parts_->workers;
+}
+
+std::string_view SnapshotStream::piece() const {
+  if (part_ % 2 == 0) return fixed_[part_ / 2];
+  if (comma_) return ",";
+  return *list(part_ / 2)[item_];
+}
+
+void SnapshotStream::next() {
+  offset_ = 0;
+  if (part_ % 2 == 0) {
+    ++part_;
+    item_ = 0;
+    comma_ = false;
+  } else if (comma_) {
+    comma_ = false;
+  } else {
+    ++item_;
+    comma_ = true;
+  }
+  if (part_ % 2 == 1 && item_ >= list(part_ / 2).size()) {  // the list's end: the next joint
+    ++part_;
+    item_ = 0;
+    comma_ = false;
+  }
+}
+
+size_t SnapshotStream::read(char* out, size_t max) {
+  size_t n = 0;
+  while (n < max && part_ < 7) {
+    const std::string_view p = piece();
+    const size_t take = std::min(p.size() - offset_, max - n);
+    std::memcpy(out + n, p.data() + offset_, take);
+    n += take;
+    offset_ += take;
+    if (offset_ == p.size()) next();
+  }
+  sent_ += n;
+  return n;
 }
 
 }  // namespace anxin::gateway

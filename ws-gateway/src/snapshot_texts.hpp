@@ -3,9 +3,10 @@
 // worker as consoles see them. A delta marks its incident or worker out of date; a
 // timer re-encodes what changed in short slices (Server::Impl::on_refresh); a
 // subscribe then takes the texts as they stand (shared, immutable) and only what
-// changed since is encoded on the spot. Putting the texts together, megabytes for
-// thousands of incidents, is left to another thread (Server::Impl's subscribe), so a
-// snapshot of any size holds nobody up. Service thread only.
+// changed since is encoded on the spot. The texts are never put together in one
+// string: a SnapshotStream writes them out as the connection takes them, a fragment
+// a turn (Server::Impl::write_out), so a snapshot of any size holds nobody up.
+// Service thread only.
 #pragma once
 
 #include <chrono>
@@ -65,6 +66,36 @@ class SnapshotTexts {
   std::unordered_map<WorkerId, Text> workers_;
   std::unordered_set<IncidentId> stale_incidents_;
   std::unordered_set<WorkerId> stale_workers_;
+};
+
+// A snapshot written out from its parts as it goes: byte for byte the text of
+// protocol::assemble_snapshot(parts, req), never held whole. Put together in one
+// string first, on another thread, 15.7 MB (14,000 incidents) took 50 ms of a CPU
+// that the writer needed, half of it page faults of the new string, and stalled
+// the others' acks (docs/benchmarks.md, "Rounds, and the snapshot's stall").
+class SnapshotStream {
+ public:
+  SnapshotStream(std::shared_ptr<const protocol::SnapshotText> parts, const std::string& req);
+  size_t size() const { return size_; }
+  size_t sent() const { return sent_; }
+  size_t left() const { return size_ - sent_; }
+  // Copies the next min(max, left()) bytes to `out`; returns how many.
+  size_t read(char* out, size_t max);
+
+ private:
+  // The text is the fixed pieces 0..3 (the header up to the incidents' '[', the
+  // joints between the lists, the end) with the lists 0..2 between them: part p
+  // even is fixed piece p / 2, odd is list p / 2, whose items go with ',' between.
+  std::string_view piece() const;
+  void next();  // past the current piece
+  const std::vector<std::shared_ptr<const std::string>>& list(int i) const;
+
+  std::shared_ptr<const protocol::SnapshotText> parts_;
+  std::string fixed_[4];
+  int part_ = 0;
+  size_t item_ = 0, offset_ = 0;
+  bool comma_ = false;  // in a list: the ',' before item_ is next
+  size_t size_ = 0, sent_ = 0;
 };
 
 }  // namespace anxin::gateway
