@@ -398,6 +398,12 @@ class AnxinRig {
                          [&](auto& c) { return c.snapshot || d_.is_closed(c.conn); });
     }, timeout_s);
   }
+  // Every console welcomed, subscribed, and its snapshot in.
+  void subscribe_all() {
+    wait_welcomed(30);
+    for (size_t i = 0; i < consoles_.size(); ++i) subscribe(i);
+    if (!wait_snapshots(60)) throw std::runtime_error("the consoles got no snapshot");
+  }
   std::vector<Console>& consoles() { return consoles_; }
 
   // The alarms to send, and whether consoles keep each delta's arrival time.
@@ -868,9 +874,7 @@ Result fanout_anxin(const CityOptions& o, const City& city, size_t total) {
   rig.connect_platforms(static_cast<int>(city.vendors.size()));
   rig.connect_idle(o.idle);
   for (int i = 0; i < o.consoles; ++i) rig.add_console();
-  rig.wait_welcomed(30);
-  for (size_t i = 0; i < rig.consoles().size(); ++i) rig.subscribe(i);
-  if (!rig.wait_snapshots(60)) throw std::runtime_error("the consoles got no snapshot");
+  rig.subscribe_all();
   rig.set_plan(plan_alarms(city, city.by_elder.size(), total), true);
   const double cpu0 = process_cpu_s(rig.server_pid()), drv0 = thread_cpu_s();
   const std::int64_t t0 = mono_ns();
@@ -1012,9 +1016,7 @@ int run_throughput(const CityOptions& o) {
     rig.start_server();
     rig.connect_platforms(o.devices);
     for (int i = 0; i < o.consoles; ++i) rig.add_console();
-    rig.wait_welcomed(30);
-    for (size_t i = 0; i < rig.consoles().size(); ++i) rig.subscribe(i);
-    if (!rig.wait_snapshots(60)) throw std::runtime_error("the consoles got no snapshot");
+    rig.subscribe_all();
     rig.set_plan(plan_alarms(city, city.by_elder.size(), cap), false);
     const double cpu0 = process_cpu_s(rig.server_pid()), drv0 = thread_cpu_s();
     const std::int64_t t0 = mono_ns();
@@ -1187,9 +1189,7 @@ int run_wal(const CityOptions& o) {
   rig.start_server();
   rig.connect_platforms(o.devices);
   for (int i = 0; i < o.consoles; ++i) rig.add_console();
-  rig.wait_welcomed(30);
-  for (size_t i = 0; i < rig.consoles().size(); ++i) rig.subscribe(i);
-  rig.wait_snapshots(60);
+  rig.subscribe_all();
   rig.set_plan(plan_alarms(city, city.by_elder.size(), total), false);
   auto size_of = [](const fs::path& p) { return fs::exists(p) ? fs::file_size(p) : std::uintmax_t{0}; };
   const fs::path db = rig.db(), wal = db.string() + "-wal";
