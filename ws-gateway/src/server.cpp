@@ -490,9 +490,8 @@ void Server::Impl::send_snapshot(Session& s, std::shared_ptr<const proto::Snapsh
   mark_subscribed(s);  // the deltas after it queue behind its place
   s.stream = std::make_unique<SnapshotStream>(std::move(parts), req);
   s.tx.push_back(nullptr);
-  s.snapshot_bytes = s.stream->size();
-  s.tx_bytes += s.snapshot_bytes;
-  queued_bytes += s.snapshot_bytes;
+  s.tx_bytes += s.stream->size();
+  queued_bytes += s.stream->size();
   want_write(s);
 }
 
@@ -537,7 +536,8 @@ Frame Server::Impl::status_frame() const {
 void Server::Impl::enqueue(Session& s, const Frame& frame) {
   if (s.dropped) return;  // closing
   // The snapshot, however large, is the server's own doing: what it holds beyond it is judged.
-  if (s.tx_bytes - s.snapshot_bytes + frame->size() > options.max_unread_bytes_hard) return drop_slow(s, "hard limit");
+  const size_t snapshot = s.stream ? s.stream->size() : 0;
+  if (s.tx_bytes - snapshot + frame->size() > options.max_unread_bytes_hard) return drop_slow(s, "hard limit");
   s.tx.push_back(frame);
   s.tx_bytes += frame->size();
   queued_bytes += frame->size();
@@ -561,7 +561,7 @@ void Server::Impl::drop_slow(Session& s, const char* why) {
   s.tx.clear();
   s.stream.reset();
   queued_bytes -= s.tx_bytes;
-  s.tx_bytes = s.snapshot_bytes = s.tx_sent = 0;
+  s.tx_bytes = s.tx_sent = 0;
   s.over_soft_since.reset();
   s.close_after_send = true;
   // Closed at the next turn of the service loop, not through a WRITEABLE that a
@@ -729,40 +729,29 @@ int Server::Impl::on_writeable(Session& s) {
 int Server::Impl::write_out(Session& s) {
   size_t used = LWS_PRE;
   while (!s.tx.empty() && used - LWS_PRE < kMaxWriteBytes) {
-    if (!s.tx.front()) {  // the snapshot's place: from its parts
-      SnapshotStream& snapshot = *s.stream;
-      const size_t part = std::min(snapshot.left(), kMaxWriteBytes);
-      const bool first = snapshot.sent() == 0, last = part == snapshot.left();
-      if (write_buf.size() < used + 10 + part) write_buf.resize(used + 10 + part);
-      used += put_frame_header(write_buf.data() + used, part, first, last);
-      used += snapshot.read(reinterpret_cast<char*>(write_buf.data() + used), part);
-      if (!last) break;  // the rest next turn, nothing else in between
-      s.tx_bytes -= snapshot.size();
-      queued_bytes -= snapshot.size();
-      s.stream.reset();
-      s.snapshot_pending = false;
-      s.snapshot_bytes = 0;
-      s.tx.pop_front();
-      continue;
-    }
-    const std::string& text = *s.tx.front();
-    const size_t part = std::min(text.size() - s.tx_sent, kMaxWriteBytes);
-    const bool first = s.tx_sent == 0, last = s.tx_sent + part == text.size();
+    // The front: a frame, or the snapshot's place, written out from its parts.
+    SnapshotStream* stream = s.tx.front() ? nullptr : s.stream.get();
+    const size_t size = stream ? stream->size() : s.tx.front()->size();
+    const size_t part = std::min(size - s.tx_sent, kMaxWriteBytes);
+    const bool first = s.tx_sent == 0, last = s.tx_sent + part == size;
     if (write_buf.size() < used + 10 + part) write_buf.resize(used + 10 + part);
     used += put_frame_header(write_buf.data() + used, part, first, last);
-    std::memcpy(write_buf.data() + used, text.data() + s.tx_sent, part);
+    if (stream)
+      stream->read(reinterpret_cast<char*>(write_buf.data() + used), part);
+    else
+      std::memcpy(write_buf.data() + used, s.tx.front()->data() + s.tx_sent, part);
     used += part;
     if (!last) {
       s.tx_sent += part;
       break;  // the rest next turn, nothing else in between
     }
     s.tx_sent = 0;
-    s.tx_bytes -= text.size();
-    queued_bytes -= text.size();
-    if (s.tx.front() == s.snapshot) {
+    s.tx_bytes -= size;
+    queued_bytes -= size;
+    if (stream || s.tx.front() == s.snapshot) {  // the snapshot is out: a subscribe builds another
+      s.stream.reset();
       s.snapshot.reset();
       s.snapshot_pending = false;
-      s.snapshot_bytes = 0;
     }
     s.tx.pop_front();
   }

@@ -77,8 +77,8 @@ struct Session {
   // `stream` writes out (write_out): nothing behind it goes out before it.
   std::deque<Frame> tx;
   std::unique_ptr<SnapshotStream> stream;
-  size_t tx_bytes = 0;            // what tx holds, bounded by max_unread_bytes_hard
-  size_t snapshot_bytes = 0;      // of which the snapshot's, which that bound leaves out
+  // What tx holds, bounded by max_unread_bytes_hard less the snapshot's (enqueue).
+  size_t tx_bytes = 0;
   size_t tx_sent = 0;             // of the first frame, sent so far as fragments (on_writeable)
   std::uint64_t written = 0;      // bytes handed to the socket, ever
   bool flush_listed = false;      // in Impl::to_flush
